@@ -1,0 +1,66 @@
+# Streha: the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PERSONS ?= 300
+DEMO_SEED ?= 1
+
+.PHONY: install install-dev run test lint format bench messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(UV): | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
+
+$(STAMP): requirements.lock pyproject.toml | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): requirements-dev.lock $(STAMP)
+	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements-dev.lock
+	touch $@
+
+## install: virtual environment, locked dependencies, compiled translations, migrated database
+install: $(STAMP)
+	mkdir -p var
+	$(BIN)/streha compiletranslations
+	$(BIN)/streha migrate
+
+install-dev: install $(DEV_STAMP)
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+## run: install, load the demo data, serve on http://127.0.0.1:8000
+run: install
+	$(BIN)/streha demo --persons $(DEMO_PERSONS) --seed $(DEMO_SEED)
+	$(BIN)/streha serve --host $(HOST) --port $(PORT)
+
+## test: install what the tests need (Chromium included) and run the whole suite
+test: install-dev
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## messages: extract translatable strings into the .po catalogues (needs GNU gettext)
+messages: install
+	cd streha && ../$(BIN)/python ../manage.py makemessages -l sq -l sr_Latn -l en --no-obsolete
+	cd streha && ../$(BIN)/python ../manage.py makemessages -d djangojs -l sq -l sr_Latn -l en --no-obsolete || true
+
+bench: install-dev
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var

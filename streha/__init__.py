@@ -1,0 +1,1 @@
+"""Streha: the national information system against trafficking in human beings."""

@@ -1,0 +1,60 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from streha.access import policy
+from streha.accounts.models import Agency, Role, User
+
+
+def _role_choices(actor):
+    grantable = set(policy.grantable_roles(actor))
+    return [(value, label) for value, label in Role.choices if value in grantable]
+
+
+class StaffForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"))
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.none())
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = _role_choices(actor)
+        if policy.is_system_admin(actor):
+            self.fields["agency"].queryset = Agency.objects.filter(is_active=True)
+        else:
+            self.fields["agency"].queryset = Agency.objects.filter(pk=actor.agency_id)
+            self.fields["agency"].initial = actor.agency_id
+
+
+class StaffEditForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    is_active = forms.BooleanField(label=_("Account active"), required=False)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = _role_choices(actor)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the client is."))
+    user = forms.ModelChoiceField(
+        label=_("Acts as"), queryset=User.objects.none(), help_text=_("The account the client acts as.")
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Expires"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = policy.users_visible_to(actor).filter(is_active=True)

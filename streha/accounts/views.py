@@ -1,0 +1,138 @@
+"""Staff administration pages. Thin: forms validate shape, services decide and write."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from streha.access import policy
+from streha.accounts import services
+from streha.accounts.forms import ApiTokenForm, StaffEditForm, StaffForm
+
+
+def _require_user_admin(request):
+    if not policy.can_administer_users(request.user):
+        raise Http404
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's validation errors on the form fields they name (or on the form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def agency_list(request):
+    agencies = policy.agencies_visible_to(request.user)
+    return render(request, "accounts/agency_list.html", {"agencies": agencies})
+
+
+@login_required
+def user_list(request):
+    _require_user_admin(request)
+    staff = policy.users_visible_to(request.user).order_by("agency__name", "username")
+    return render(request, "accounts/user_list.html", {"staff": staff})
+
+
+@login_required
+def user_create(request):
+    _require_user_admin(request)
+    form = StaffForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.create_user(request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Account %(username)s created; an invitation was e-mailed.")
+                % {"username": user.username},
+            )
+            return redirect("accounts:user_list")
+    return render(request, "accounts/user_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def user_edit(request, pk: int):
+    _require_user_admin(request)
+    staff_member = get_object_or_404(policy.users_visible_to(request.user), pk=pk)
+    initial = {
+        "email": staff_member.email,
+        "first_name": staff_member.first_name,
+        "last_name": staff_member.last_name,
+        "roles": sorted(staff_member.roles),
+        "is_active": staff_member.is_active,
+    }
+    form = StaffEditForm(request.POST or None, initial=initial, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_user(request.user, staff_member, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("accounts:user_list")
+    return render(
+        request,
+        "accounts/user_form.html",
+        {"form": form, "creating": False, "staff_member": staff_member},
+    )
+
+
+@login_required
+@require_POST
+def user_reset_two_factor(request, pk: int):
+    _require_user_admin(request)
+    staff_member = get_object_or_404(policy.users_visible_to(request.user), pk=pk)
+    services.reset_two_factor(request.user, staff_member)
+    messages.success(request, _("Two-factor authentication was reset; the user must enrol again."))
+    return redirect("accounts:user_edit", pk=pk)
+
+
+@login_required
+def token_list(request):
+    _require_user_admin(request)
+    tokens = policy.api_tokens_visible_to(request.user)
+    form = ApiTokenForm(request.POST or None, actor=request.user)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _token, secret = services.issue_api_token(request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            form = ApiTokenForm(actor=request.user)
+    return render(
+        request, "accounts/token_list.html", {"tokens": tokens, "form": form, "secret": secret}
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    _require_user_admin(request)
+    token = get_object_or_404(policy.api_tokens_visible_to(request.user), pk=pk)
+    try:
+        services.revoke_api_token(request.user, token)
+    except PermissionDenied as error:
+        raise Http404 from error
+    if request.htmx:
+        return render(request, "accounts/_token_row.html", {"token": token})
+    messages.success(request, _("Token revoked."))
+    return redirect("accounts:token_list")
+
+
+@login_required
+def security(request):
+    from allauth.mfa.models import Authenticator
+
+    has_totp = Authenticator.objects.filter(
+        user=request.user, type=Authenticator.Type.TOTP
+    ).exists()
+    return render(request, "accounts/security.html", {"has_totp": has_totp})

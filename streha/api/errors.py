@@ -1,0 +1,47 @@
+"""Every API error is JSON of one shape: ``{"error": {"code", "message", "fields"?}}``.
+
+Domain services raise Django's ``ValidationError`` and ``PermissionDenied``; they are translated
+here so the services stay independent of DRF. Messages never contain submitted values.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(detail):
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [str(item) if not isinstance(item, dict | list) else _flatten(item) for item in detail]
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+    body: dict = {"code": code if isinstance(code, str) else "invalid"}
+    if isinstance(exc, exceptions.ValidationError):
+        body["message"] = _("Some of the data is not valid; see the fields.")
+        fields = _flatten(exc.detail)
+        body["fields"] = fields if isinstance(fields, dict) else {"non_field_errors": fields}
+    else:
+        body["message"] = str(getattr(exc, "detail", "")) or _("The request failed.")
+    if response.status_code == status.HTTP_404_NOT_FOUND:
+        body["message"] = _("Not found.")
+    response.data = {"error": body}
+    return response
+

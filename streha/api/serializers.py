@@ -1,0 +1,84 @@
+"""Shapes of staff-administration resources. Validation of meaning happens in the services."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from streha.accounts.models import Agency, AgencyKind, ApiToken, Role, User
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    municipality = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    region = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Agency
+        fields = ["id", "code", "name", "kind", "municipality", "region", "is_active"]
+
+    def get_region(self, agency) -> str | None:
+        return agency.municipality.region.code if agency.municipality_id else None
+
+
+class AgencyWriteSerializer(serializers.Serializer):
+    code = serializers.SlugField(max_length=60)
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=AgencyKind.choices)
+    municipality = serializers.SlugField(max_length=40, required=False, allow_null=True)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "first_name", "last_name", "agency", "roles", "is_active"]
+
+    def get_roles(self, user) -> list[str]:
+        return sorted(grant.role for grant in user.role_grants.all())
+
+
+class UserCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField()
+    first_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
+    agency = serializers.SlugField(
+        max_length=60, help_text=_("Agency code; agency administrators may use only their own.")
+    )
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices), required=False, default=list
+    )
+
+
+class UserUpdateSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id", "name", "key_prefix", "agency", "user", "created_at", "expires_at",
+            "last_used_at", "revoked_at", "is_active",
+        ]
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    user = serializers.IntegerField(help_text=_("Id of the staff account the client acts as."))
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ApiTokenIssuedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text=_("Shown only once."))
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]

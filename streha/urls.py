@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("streha.web.urls")),
+    path("", include("streha.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("streha.api.urls")),
+    path(f"{settings.STREHA_ADMIN_PATH}/", admin.site.urls),
+]
+
+handler404 = "streha.web.views.handler_404"
+handler500 = "streha.web.views.handler_500"

@@ -1,0 +1,31 @@
+"""The main navigation, computed from what the signed-in user may do."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from streha.access import policy
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    current: bool
+
+
+def navigation_for(user, path: str) -> list[NavItem]:
+    if not user.is_authenticated:
+        return []
+    entries = [(_("My work"), reverse("web:home"))]
+    entries.append((_("Agencies"), reverse("accounts:agency_list")))
+    if policy.can_administer_users(user):
+        entries.append((_("Staff"), reverse("accounts:user_list")))
+        entries.append((_("API tokens"), reverse("accounts:token_list")))
+    entries.append((_("Security"), reverse("accounts:security")))
+    items = []
+    for label, url in entries:
+        current = path == url if url == "/" else path.startswith(url)
+        items.append(NavItem(label=str(label), url=url, current=current))
+    return items

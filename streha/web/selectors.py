@@ -1,0 +1,54 @@
+"""What the "my work" page shows, chosen by the user's roles and agency."""
+
+from dataclasses import dataclass, field
+
+from allauth.mfa.models import Authenticator
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from streha.access import policy
+from streha.accounts.models import Role
+
+
+@dataclass
+class Panel:
+    title: str
+    figures: list[tuple[str, int]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""
+
+
+def my_work(user) -> list[Panel]:
+    panels: list[Panel] = []
+    if policy.can_administer_users(user):
+        staff = policy.users_visible_to(user)
+        tokens = policy.api_tokens_visible_to(user).active()
+        with_two_factor = Authenticator.objects.filter(
+            type=Authenticator.Type.TOTP, user__in=staff
+        ).values("user")
+        panels.append(
+            Panel(
+                title=_("Staff administration"),
+                figures=[
+                    (_("Active staff accounts"), staff.filter(is_active=True).count()),
+                    (
+                        _("Without two-factor authentication"),
+                        staff.filter(is_active=True).exclude(pk__in=with_two_factor).count(),
+                    ),
+                    (_("Active API tokens"), tokens.count()),
+                ],
+                links=[
+                    (_("Manage staff"), reverse("accounts:user_list")),
+                    (_("Manage API tokens"), reverse("accounts:token_list")),
+                ],
+            )
+        )
+    role_labels = [str(Role(role).label) for role in sorted(user.roles)]
+    panels.append(
+        Panel(
+            title=_("Your account"),
+            note=", ".join(role_labels) if role_labels else _("No role assigned yet."),
+            links=[(_("Security and two-factor authentication"), reverse("accounts:security"))],
+        )
+    )
+    return panels
