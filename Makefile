@@ -60,7 +60,7 @@ messages: install
 	cd streha && ../$(BIN)/python ../manage.py makemessages -d djangojs -l sq -l sr_Latn -l en --no-obsolete || true
 
 bench: install-dev
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[a-z]*.py; do echo "== $$script"; (cd bench && ../$(BIN)/python $$(basename $$script)) || exit 1; done
 
 clean:
 	rm -rf $(VENV) var

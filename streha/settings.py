@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "csp",
     "streha.places",
     "streha.accounts",
+    "streha.access",
+    "streha.protection",
+    "streha.audit",
     "streha.people",
     "streha.web",
     "streha.api",
@@ -113,6 +116,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a real file (not memory) so they can prove what reaches the disk.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -223,7 +228,8 @@ LANGUAGES = [
     ("sr-latn", _("Serbian (Latin)")),
     ("en", _("English")),
 ]
-LOCALE_PATHS = [BASE_DIR / "streha" / "locale"]
+# Our catalogues first; the second holds Albanian for third-party pages (allauth ships none).
+LOCALE_PATHS = [BASE_DIR / "streha" / "locale", BASE_DIR / "streha" / "locale_thirdparty"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env("STREHA_TIME_ZONE", "Europe/Belgrade")
@@ -318,3 +324,11 @@ LOGGING = {
 STREHA_COUNTRY = env("STREHA_COUNTRY", "XK")
 STREHA_BASE_URL = env("STREHA_BASE_URL", "http://127.0.0.1:8000")
 STREHA_ADMIN_PATH = env("STREHA_ADMIN_PATH", "django-admin").strip("/")
+
+# How long a break-glass access lasts before it must be opened again.
+STREHA_BREAK_GLASS_HOURS = env_int("STREHA_BREAK_GLASS_HOURS", 4)
+# Retention per record type, in days after the record's last change; then `streha retention
+# apply` anonymises it.
+STREHA_RETENTION_DAYS = {
+    "people.person": env_int("STREHA_RETENTION_PERSON_DAYS", 10 * 365),
+}

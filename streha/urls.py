@@ -5,6 +5,8 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("streha.web.urls")),
     path("", include("streha.accounts.urls")),
+    path("persons/", include("streha.people.urls")),
+    path("audit/", include("streha.audit.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("streha.api.urls")),

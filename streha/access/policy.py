@@ -5,11 +5,14 @@ user may not see are filtered out of querysets (so they answer 404, never 403), 
 user may not take raise ``PermissionDenied`` from the service that would perform them.
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from streha.accounts.models import Agency, ApiToken, Role, User
+from streha.access.models import AccessGrant, BreakGlassGrant, FieldGroup
+from streha.accounts.models import Agency, AgencyKind, ApiToken, Role, User
 
 # Roles an agency administrator may not hand out: only system administrators make system
 # administrators, so one compromised agency cannot take over the others.
@@ -77,3 +80,126 @@ def agencies_visible_to(user: User) -> QuerySet[Agency]:
 def require(allowed: bool, message: str | None = None) -> None:
     if not allowed:
         raise PermissionDenied(message or _("You are not allowed to do this."))
+
+
+# --- Audit ------------------------------------------------------------------------------------
+
+
+def can_audit(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.has_role(Role.AUDITOR)
+
+
+def audits_nationally(user: User) -> bool:
+    """Auditors of the national coordinator's office see every agency's events."""
+    return (
+        can_audit(user)
+        and user.agency is not None
+        and user.agency.kind == AgencyKind.NATIONAL_COORDINATOR
+    )
+
+
+def audit_events_visible_to(user: User):
+    from streha.audit.models import AuditEvent
+
+    if not can_audit(user):
+        return AuditEvent.objects.none()
+    if audits_nationally(user):
+        return AuditEvent.objects.all()
+    return AuditEvent.objects.filter(agency_id=user.agency_id)
+
+
+def break_glass_grants_visible_to(user: User):
+    grants = BreakGlassGrant.objects.select_related("user__agency", "person", "reviewed_by")
+    if not can_audit(user):
+        return grants.none()
+    if audits_nationally(user):
+        return grants
+    return grants.filter(user__agency_id=user.agency_id)
+
+
+# --- Persons (protected data) -------------------------------------------------------------------
+
+G = FieldGroup
+# Which field groups each role needs for its work. Roles absent here (analyst, auditor,
+# administrators) see no identities at all: analysts work on aggregates and pseudonymised
+# records, auditors on the audit trail, administrators on accounts.
+ROLE_FIELD_GROUPS: dict[str, frozenset[str]] = {
+    Role.CASE_WORKER: frozenset({G.IDENTITY, G.CONTACT, G.HEALTH, G.NARRATIVE, G.PROTECTION}),
+    Role.SUPERVISOR: frozenset({G.IDENTITY, G.CONTACT, G.HEALTH, G.NARRATIVE, G.PROTECTION}),
+    Role.INVESTIGATOR: frozenset(
+        {G.IDENTITY, G.CONTACT, G.NARRATIVE, G.INVESTIGATION, G.PROTECTION}
+    ),
+    Role.PROSECUTOR: frozenset({G.IDENTITY, G.NARRATIVE, G.INVESTIGATION, G.PROTECTION}),
+    Role.HOTLINE_OPERATOR: frozenset({G.IDENTITY, G.CONTACT}),
+}
+# Roles that may change a person their agency owns, and open a subject-access export.
+EDITING_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR, Role.INVESTIGATOR})
+EXPORTING_ROLES = frozenset({Role.SUPERVISOR})
+BREAK_GLASS_ROLES = frozenset({Role.SUPERVISOR})
+
+
+@dataclass(frozen=True)
+class PersonAccess:
+    """What one user may do with one person's record."""
+
+    field_groups: frozenset[str]
+    can_update: bool = False
+    can_export: bool = False
+    break_glass: bool = False
+
+    @property
+    def can_view(self) -> bool:
+        return bool(self.field_groups)
+
+
+NO_ACCESS = PersonAccess(field_groups=frozenset())
+
+
+def role_field_groups(user: User) -> frozenset[str]:
+    if not (user.is_authenticated and user.is_active and user.agency_id):
+        return frozenset()
+    groups: set[str] = set()
+    for role in user.roles:
+        groups |= ROLE_FIELD_GROUPS.get(role, frozenset())
+    return frozenset(groups)
+
+
+def persons_visible_to(user: User):
+    """Persons ``user`` may open: owned by their agency, shared with it, or under break-glass."""
+    from streha.people.models import Person
+
+    if not role_field_groups(user):
+        return Person.objects.none()
+    shared = AccessGrant.objects.active().filter(agency_id=user.agency_id).values("person_id")
+    broken = BreakGlassGrant.objects.active().filter(user_id=user.pk).values("person_id")
+    return Person.objects.filter(
+        Q(owner_agency_id=user.agency_id) | Q(pk__in=shared) | Q(pk__in=broken)
+    )
+
+
+def person_access(user: User, person) -> PersonAccess:
+    own_groups = role_field_groups(user)
+    if not own_groups:
+        return NO_ACCESS
+    if person.owner_agency_id == user.agency_id:
+        return PersonAccess(
+            field_groups=own_groups,
+            can_update=user.has_role(*EDITING_ROLES),
+            can_export=user.has_role(*EXPORTING_ROLES),
+        )
+    shared: set[str] = set()
+    for grant in AccessGrant.objects.active().filter(agency_id=user.agency_id, person=person):
+        shared |= set(grant.field_groups)
+    if shared:
+        return PersonAccess(field_groups=own_groups & frozenset(shared))
+    if BreakGlassGrant.objects.active().filter(user_id=user.pk, person=person).exists():
+        return PersonAccess(field_groups=own_groups, break_glass=True)
+    return NO_ACCESS
+
+
+def can_register_persons(user: User) -> bool:
+    return bool(role_field_groups(user)) and user.has_role(*EDITING_ROLES, Role.HOTLINE_OPERATOR)
+
+
+def can_break_glass(user: User) -> bool:
+    return bool(role_field_groups(user)) and user.has_role(*BREAK_GLASS_ROLES)

@@ -3,11 +3,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from streha.api import views
+from streha.people.api import PersonViewSet
 
 router = DefaultRouter()
 router.register("agencies", views.AgencyViewSet, basename="agency")
 router.register("users", views.UserViewSet, basename="user")
 router.register("api-tokens", views.ApiTokenViewSet, basename="api-token")
+router.register("persons", PersonViewSet, basename="person")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -213,7 +213,7 @@ def generate_persons(
                 if index >= existing:
                     yield person
 
-        created += people_services.bulk_register_persons(block())
+        created += people_services.register_persons_bulk(list(block()))
         if progress:
             progress(existing + created, count)
     return created, existing + created

@@ -1,9 +1,8 @@
 """Persons: victims, presumed victims, witnesses and others a case is about.
 
-Identifying fields (``IDENTITY_FIELDS``) are the ones the protected-data mechanism encrypts;
-they are declared with ``IdentityField``/``IdentityDateField`` so that moving them under
-encryption changes those two definitions, not every model. The other fields are the
-non-identifying attributes national statistics are made of.
+Identifying fields are encrypted at rest (``streha.protection``) and grouped
+(``FIELD_GROUPS``) so the access policy can grant a user some groups and not others. The
+remaining fields are the non-identifying attributes national statistics are made of.
 """
 
 import uuid
@@ -12,8 +11,17 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-IdentityField = models.CharField
-IdentityDateField = models.DateField
+from streha.protection.crypto import normalise_identifier, normalise_name
+from streha.protection.fields import (
+    BlindIndexField,
+    ProtectedCharField,
+    ProtectedDateField,
+    ProtectedTextField,
+)
+from streha.protection.models import ProtectedModel
+
+IdentityField = ProtectedCharField
+IdentityDateField = ProtectedDateField
 
 
 class Gender(models.TextChoices):
@@ -27,17 +35,21 @@ class Gender(models.TextChoices):
     UNKNOWN = "unknown", _("Not specified or unknown")
 
 
-class Person(models.Model):
-    IDENTITY_FIELDS = (
-        "given_name",
-        "family_name",
-        "aliases",
-        "date_of_birth",
-        "personal_number",
-        "passport_number",
-        "phone",
-        "address",
-    )
+class Person(ProtectedModel):
+    # Which protected fields belong to which field group (see streha.access.policy.FieldGroup).
+    FIELD_GROUPS = {
+        "identity": (
+            "given_name",
+            "family_name",
+            "aliases",
+            "date_of_birth",
+            "personal_number",
+            "passport_number",
+        ),
+        "contact": ("phone", "address"),
+        "narrative": ("narrative",),
+        "health": ("health_notes",),
+    }
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(_("reference"), max_length=32, unique=True)
@@ -58,6 +70,25 @@ class Person(models.Model):
     passport_number = IdentityField(_("passport number"), max_length=30, blank=True)
     phone = IdentityField(_("phone"), max_length=40, blank=True)
     address = IdentityField(_("address"), max_length=300, blank=True)
+    narrative = ProtectedTextField(
+        _("account of exploitation"), blank=True, help_text=_("In the person's own words.")
+    )
+    health_notes = ProtectedTextField(_("health notes"), blank=True)
+
+    name_index = BlindIndexField(
+        purpose="person.full_name", source=("given_name", "family_name"), normaliser=normalise_name
+    )
+    personal_number_index = BlindIndexField(
+        purpose="person.personal_number",
+        source=("personal_number",),
+        normaliser=normalise_identifier,
+    )
+    passport_number_index = BlindIndexField(
+        purpose="person.passport_number",
+        source=("passport_number",),
+        normaliser=normalise_identifier,
+    )
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
     gender = models.CharField(
         _("gender"), max_length=30, choices=Gender.choices, default=Gender.UNKNOWN

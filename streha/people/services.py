@@ -1,33 +1,224 @@
-"""Writes on persons. Demo data and real use go through these same functions."""
+"""Writes on persons: registration, correction, subject-access export, break-glass, anonymisation.
+
+Every function asks the access policy first, validates completely before writing, runs in one
+transaction and records an audit event in that same transaction: either the change and its
+audit event are both stored, or neither is. Demo data goes through ``register_persons_bulk``,
+which seals and audits exactly like single registration.
+"""
 
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from streha.access import policy
+from streha.access.models import BreakGlassGrant
 from streha.accounts.models import Agency, User
+from streha.audit import services as audit
 from streha.people.models import Person
 
 BULK_BATCH = 2000
+PROTECTED_FIELDS = tuple(name for names in Person.FIELD_GROUPS.values() for name in names)
+EDITABLE_FIELDS = (*PROTECTED_FIELDS, "gender", "birth_year", "citizenship")
+MIN_JUSTIFICATION = 20
 
 
 def new_reference() -> str:
     return "P-" + secrets.token_hex(5).upper()
 
 
+def groups_of(field_names: Iterable[str]) -> list[str]:
+    names = set(field_names)
+    return sorted(group for group, fields in Person.FIELD_GROUPS.items() if names & set(fields))
+
+
+def _refuse_fields_outside(groups: frozenset[str], field_names: Iterable[str]) -> None:
+    outside = [
+        name
+        for name in field_names
+        if name in PROTECTED_FIELDS and not set(groups_of([name])) <= groups
+    ]
+    if outside:
+        raise ValidationError({name: _("You may not write this field.") for name in outside})
+
+
+def _unknown_fields(fields: dict) -> None:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+
+
 @transaction.atomic
-def register_person(actor: User | None, *, owner_agency: Agency, **fields) -> Person:
-    person = Person(owner_agency=owner_agency, created_by=actor, **fields)
-    if not person.reference:
-        person.reference = new_reference()
+def register_person(
+    actor: User, *, purpose: str = "", request=None, **fields
+) -> Person:
+    """Register a person in the actor's own agency."""
+    policy.require(policy.can_register_persons(actor))
+    _unknown_fields(fields)
+    _refuse_fields_outside(policy.role_field_groups(actor), fields)
+    person = Person(owner_agency=actor.agency, created_by=actor, reference=new_reference(), **fields)
     person.full_clean()
     person.save()
+    audit.record(
+        actor,
+        audit.Action.CREATE,
+        obj=person,
+        field_groups=groups_of(name for name, value in fields.items() if value not in ("", None)),
+        purpose=purpose,
+        request=request,
+    )
     return person
 
 
-def bulk_register_persons(persons: Iterable[Person]) -> int:
-    """Insert many already-built persons (the demo generator); one transaction per call."""
-    batch = list(persons)
+@transaction.atomic
+def update_person(
+    actor: User, person: Person, *, purpose: str = "", request=None, **changes
+) -> Person:
+    access = policy.person_access(actor, person)
+    if not access.can_update:
+        policy.require(False)
+    if person.anonymised_at is not None:
+        raise ValidationError(_("This record was anonymised and can no longer be changed."))
+    _unknown_fields(changes)
+    _refuse_fields_outside(access.field_groups, changes)
+    changed = [name for name, value in changes.items() if getattr(person, name) != value]
+    for name in changed:
+        setattr(person, name, changes[name])
+    person.full_clean()
+    person.save()
+    audit.record(
+        actor,
+        audit.Action.UPDATE,
+        obj=person,
+        field_groups=groups_of(changed),
+        purpose=purpose,
+        request=request,
+        break_glass=access.break_glass,
+        details={"fields": sorted(changed)},
+    )
+    return person
+
+
+def register_persons_bulk(
+    persons: list[Person], *, actor: User | None = None, purpose: str = "demo data"
+) -> int:
+    """Insert many already-built persons (the demo generator) with one audit event per person."""
     with transaction.atomic():
-        Person.objects.bulk_create(batch, batch_size=BULK_BATCH)
-    return len(batch)
+        Person.objects.bulk_create(persons, batch_size=BULK_BATCH)
+        audit.record_each(
+            audit.Action.CREATE,
+            persons,
+            actor_of=lambda person: actor or person.created_by,
+            field_groups=groups_of(PROTECTED_FIELDS),
+            purpose=purpose,
+        )
+    return len(persons)
+
+
+def export_person(actor: User, person: Person, *, purpose: str = "", request=None) -> dict:
+    """Everything held on a person, for a subject-access request (data protection law)."""
+    access = policy.person_access(actor, person)
+    policy.require(access.can_export, _("Only a supervisor of the owning agency may export."))
+    data = {
+        "reference": person.reference,
+        "public_id": str(person.public_id),
+        "owner_agency": person.owner_agency.name,
+        "created_at": person.created_at.isoformat(),
+        "updated_at": person.updated_at.isoformat(),
+        "gender": person.gender,
+        "birth_year": person.birth_year,
+        "citizenship": person.citizenship,
+    }
+    for group, names in Person.FIELD_GROUPS.items():
+        for name in names:
+            value = getattr(person, name)
+            data[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    with transaction.atomic():
+        audit.record(
+            actor,
+            audit.Action.EXPORT,
+            obj=person,
+            field_groups=sorted(Person.FIELD_GROUPS),
+            purpose=purpose or "subject access request",
+            request=request,
+        )
+    return data
+
+
+@transaction.atomic
+def open_break_glass(
+    actor: User, person: Person, *, justification: str, request=None
+) -> BreakGlassGrant:
+    """A supervisor opens a record outside their scope for a limited time, with a reason."""
+    policy.require(policy.can_break_glass(actor))
+    justification = justification.strip()
+    if len(justification) < MIN_JUSTIFICATION:
+        raise ValidationError(
+            {
+                "justification": _(
+                    "Explain why you need this record (at least %(count)d characters)."
+                )
+                % {"count": MIN_JUSTIFICATION}
+            }
+        )
+    hours = settings.STREHA_BREAK_GLASS_HOURS
+    grant = BreakGlassGrant(
+        user=actor,
+        person=person,
+        justification=justification,
+        expires_at=timezone.now() + timedelta(hours=hours),
+    )
+    grant.save()
+    audit.record(
+        actor,
+        audit.Action.BREAK_GLASS,
+        obj=person,
+        field_groups=sorted(policy.role_field_groups(actor)),
+        purpose=_("break-glass access"),
+        request=request,
+        break_glass=True,
+        details={"grant": grant.pk, "hours": hours},
+    )
+    return grant
+
+
+@transaction.atomic
+def anonymise_person(person: Person, *, actor: User | None = None, reason: str) -> Person:
+    """Erase identifying data for good; statistics fields stay. Audited."""
+    for name in PROTECTED_FIELDS:
+        field = Person._meta.get_field(name)
+        setattr(person, name, None if field.null else "")
+    person.anonymised_at = timezone.now()
+    person.save()
+    audit.record(
+        actor,
+        audit.Action.ANONYMISE,
+        obj=person,
+        field_groups=sorted(Person.FIELD_GROUPS),
+        purpose=reason,
+    )
+    return person
+
+
+def retention_due(now=None):
+    """Persons past their retention period and not yet anonymised."""
+    now = now or timezone.now()
+    days = settings.STREHA_RETENTION_DAYS["people.person"]
+    return Person.objects.filter(anonymised_at__isnull=True, updated_at__lt=now - timedelta(days=days))
+
+
+def apply_retention(*, batch: int = 500, now=None) -> int:
+    """Anonymise every person past retention, one transaction per person (resumable)."""
+    done = 0
+    while True:
+        chunk = list(retention_due(now).order_by("pk")[:batch])
+        if not chunk:
+            return done
+        for person in chunk:
+            anonymise_person(person, reason="retention period ended")
+            done += 1

@@ -19,7 +19,11 @@ def navigation_for(user, path: str) -> list[NavItem]:
     if not user.is_authenticated:
         return []
     entries = [(_("My work"), reverse("web:home"))]
+    if policy.role_field_groups(user):
+        entries.append((_("Persons"), reverse("people:list")))
     entries.append((_("Agencies"), reverse("accounts:agency_list")))
+    if policy.can_audit(user):
+        entries.append((_("Audit"), reverse("audit:index")))
     if policy.can_administer_users(user):
         entries.append((_("Staff"), reverse("accounts:user_list")))
         entries.append((_("API tokens"), reverse("accounts:token_list")))

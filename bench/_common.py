@@ -1,0 +1,68 @@
+"""Shared set-up for benchmarks: a dedicated SQLite database filled by the demo generator.
+
+``BENCH_PERSONS`` sets the scale (default 1,000,000). The database lives in var/bench/ and is
+reused between runs (the generator is idempotent), so only the first run pays for the data.
+"""
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "var" / "bench"
+
+
+def setup(name: str = "bench") -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{OUT / (name + '.sqlite3')}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "streha.settings")
+    os.environ.setdefault("STREHA_LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def persons_wanted() -> int:
+    return int(os.environ.get("BENCH_PERSONS", "1000000"))
+
+
+def ensure_demo(persons: int, seed: int = 7) -> None:
+    from django.core.management import call_command
+
+    call_command("demo", persons=persons, seed=seed, verbosity=0)
+
+
+def timed(function, repeat: int) -> list[float]:
+    """Milliseconds for each of ``repeat`` calls."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return {"median_ms": round(statistics.median(ordered), 3), "p95_ms": round(p95, 3)}
+
+
+def write(name: str, figures: dict) -> Path:
+    path = OUT / f"{name}.json"
+    path.write_text(json.dumps(figures, indent=2))
+    return path
+
+
+def table(rows: list[tuple], headers: tuple) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=False)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([line.format(*headers), line.format(*("-" * w for w in widths))]
+                     + [line.format(*row) for row in rows])

@@ -1,0 +1,13 @@
+"""The application's URLs plus an empty view: the floor every page figure is compared with."""
+
+from django.http import HttpResponse
+from django.urls import path
+
+from streha.urls import handler404, handler500, urlpatterns as app_urlpatterns  # noqa: F401
+
+
+def empty(request):
+    return HttpResponse(b"")
+
+
+urlpatterns = [path("_floor/", empty), *app_urlpatterns]

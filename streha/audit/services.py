@@ -1,0 +1,460 @@
+"""Writing the audit log, checking it, and reviewing break-glass accesses.
+
+Appending is serialised by a lock on the one ``AuditChainHead`` row, taken with
+``select_for_update()`` inside ``transaction.atomic()``: the next ``seq`` and ``prev_hash`` come
+from the head read under that lock, and the lock is held until the *surrounding* transaction
+commits, so two processes can never both extend the chain from the same event. (On SQLite the
+settings open every transaction with BEGIN IMMEDIATE, which serialises writers anyway.) Because
+the event is written in the caller's transaction, the audited change and its event are stored
+together or not at all.
+
+The price is that, once a request has recorded an event, other requests that record wait for it
+to commit; the work done under the lock is kept to three short statements (read the head, insert,
+move the head), but callers should still record as late in their transaction as they can.
+"""
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
+from streha.access import policy
+from streha.access.models import BreakGlassGrant
+from streha.accounts.models import Agency, User
+from streha.audit import chain
+from streha.audit.models import Action, AuditChainHead, AuditEvent
+from streha.web.logging import request_id_var
+
+__all__ = [
+    "Action",
+    "AuditChainError",
+    "ChainReport",
+    "chain_head",
+    "record",
+    "record_each",
+    "record_many",
+    "review_break_glass",
+    "verify_chain",
+]
+
+BULK_BATCH = 1000
+HEAD_ID = AuditChainHead.SINGLETON_ID
+# Free text is cut to the column size here, not by the database: SQLite would keep the excess
+# and PostgreSQL would refuse the row, and the hash must describe exactly what is stored.
+_MAX = {
+    field: AuditEvent._meta.get_field(field).max_length
+    for field in ("actor_username", "agency_code", "object_type", "object_id", "purpose")
+}
+_MAX["request_id"] = AuditEvent._meta.get_field("request_id").max_length
+
+
+class AuditChainError(Exception):
+    """The chain cannot be extended safely; run ``streha audit verify``."""
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of ``verify_chain``."""
+
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    reason: str = ""
+    last_hash: str = chain.ZERO_HASH
+
+
+# --- Recording ----------------------------------------------------------------------------------
+
+
+def record(
+    actor: User | None,
+    action: str,
+    *,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    field_groups: Iterable[str] = (),
+    purpose: str = "",
+    request=None,
+    break_glass: bool = False,
+    details: Mapping | None = None,
+) -> AuditEvent:
+    """Append one event: ``actor`` (None for the system) did ``action`` on ``obj``.
+
+    ``obj`` (a model instance) names the object by its ``public_id`` if it has one, else its
+    primary key; without ``obj``, pass ``object_type``/``object_id`` or nothing. ``details`` is
+    for counts and opaque ids, never personal data; floats are refused because databases do not
+    all return them exactly, and the hash must match what comes back.
+    """
+    if obj is not None:
+        object_type, object_id = _identify(obj)
+    event = _build(
+        actor,
+        action,
+        agency_codes=_agency_codes([actor]),
+        object_type=object_type,
+        object_id=object_id,
+        field_groups=field_groups,
+        purpose=purpose,
+        request_id=_request_id(request),
+        break_glass=break_glass,
+        details=details,
+    )
+    _append([event])
+    return event
+
+
+def record_many(
+    actor: User | None,
+    action: str,
+    objs: Iterable[models.Model],
+    *,
+    field_groups: Iterable[str] = (),
+    purpose: str = "",
+    request=None,
+    break_glass: bool = False,
+    details: Mapping | None = None,
+) -> AuditEvent:
+    """Append ONE event for a page or export showing several objects of one type.
+
+    The objects' ids go in ``details["object_ids"]`` (with ``details["count"]``), so a list of 50
+    persons costs one row per request, not 50. "Who viewed this person" therefore shows reads
+    of the record itself; finding a person in lists means searching ``details``.
+    """
+    objs = list(objs)
+    types = {obj._meta.label_lower for obj in objs}
+    if len(types) > 1:
+        raise ValueError(f"record_many() takes objects of one type, got {sorted(types)}.")
+    object_ids = [_identify(obj)[1] for obj in objs]
+    return record(
+        actor,
+        action,
+        object_type=types.pop() if types else "",
+        field_groups=field_groups,
+        purpose=purpose,
+        request=request,
+        break_glass=break_glass,
+        details={**(details or {}), "object_ids": object_ids, "count": len(object_ids)},
+    )
+
+
+def record_each(
+    action: str,
+    objs: Iterable[models.Model],
+    *,
+    actor: User | None = None,
+    actor_of: Callable[[models.Model], User | None] | None = None,
+    field_groups: Iterable[str] = (),
+    purpose: str = "",
+    request=None,
+    break_glass: bool = False,
+    details: Mapping | None = None,
+) -> int:
+    """Append one event PER object (bulk registration), in one lock and a few INSERTs.
+
+    ``actor_of(obj)`` names each object's actor; otherwise ``actor`` acts on all of them.
+    Returns the number of events written.
+    """
+    objs = list(objs)
+    actors = [actor_of(obj) if actor_of else actor for obj in objs]
+    codes = _agency_codes(actors)
+    request_id = _request_id(request)
+    events = []
+    for obj, who in zip(objs, actors, strict=True):
+        object_type, object_id = _identify(obj)
+        events.append(
+            _build(
+                who,
+                action,
+                agency_codes=codes,
+                object_type=object_type,
+                object_id=object_id,
+                field_groups=field_groups,
+                purpose=purpose,
+                request_id=request_id,
+                break_glass=break_glass,
+                details=details,
+            )
+        )
+    _append(events)
+    return len(events)
+
+
+def _identify(obj: models.Model) -> tuple[str, str]:
+    public_id = getattr(obj, "public_id", None)
+    key = public_id if public_id is not None else obj.pk
+    return obj._meta.label_lower, "" if key is None else str(key)
+
+
+def _real_actor(actor) -> User | None:
+    # Anonymous visitors (the public tip form) and unsaved users are recorded as "the system".
+    if actor is None or not getattr(actor, "is_authenticated", False) or actor.pk is None:
+        return None
+    return actor
+
+
+def _agency_codes(actors: Iterable[User | None]) -> dict[int, str]:
+    """The codes of the actors' agencies, from already-loaded relations or one query."""
+    codes: dict[int, str] = {}
+    missing: set[int] = set()
+    for actor in map(_real_actor, actors):
+        if actor is None or actor.agency_id is None or actor.agency_id in codes:
+            continue
+        if actor._meta.get_field("agency").is_cached(actor):
+            codes[actor.agency_id] = actor.agency.code
+        else:
+            missing.add(actor.agency_id)
+    missing -= codes.keys()
+    if missing:
+        codes.update(Agency.objects.filter(pk__in=missing).values_list("pk", "code"))
+    return codes
+
+
+def _request_id(request) -> str:
+    value = getattr(request, "id", None) if request is not None else None
+    value = value or request_id_var.get()
+    return "" if value == "-" else _text(value, "request_id")
+
+
+def _text(value, field: str) -> str:
+    # PostgreSQL cannot store NUL in text; dropping it keeps both databases (and hashes) equal.
+    return str(value).replace("\x00", "")[: _MAX[field]]
+
+
+def _json_safe(value, where: str = "details"):
+    """``value`` as the database's JSON will give it back, or TypeError if it cannot be exact."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str | Promise):  # Promise: a lazily translated string
+        return str(value).replace("\x00", "")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_json_safe(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        return {str(key): _json_safe(item, f"{where}.{key}") for key, item in value.items()}
+    raise TypeError(
+        f"{where}: {type(value).__name__} is not allowed in audit details; "
+        "use strings, integers, booleans, lists and dicts."
+    )
+
+
+def _build(
+    actor,
+    action: str,
+    *,
+    agency_codes: Mapping[int, str],
+    object_type: str,
+    object_id: str,
+    field_groups: Iterable[str],
+    purpose: str,
+    request_id: str,
+    break_glass: bool,
+    details: Mapping | None,
+) -> AuditEvent:
+    actor = _real_actor(actor)
+    agency_id = actor.agency_id if actor is not None else None
+    details = _json_safe(dict(details or {}))
+    return AuditEvent(
+        actor_id=actor.pk if actor is not None else None,
+        actor_username=_text(actor.get_username(), "actor_username") if actor else "",
+        agency_id=agency_id,
+        agency_code=_text(agency_codes.get(agency_id, ""), "agency_code"),
+        action=Action(action).value,  # ValueError for anything not in the vocabulary
+        object_type=_text(object_type, "object_type"),
+        object_id=_text(object_id, "object_id"),
+        field_groups=sorted({str(group) for group in field_groups}),
+        purpose=_text(purpose, "purpose"),
+        request_id=request_id,
+        break_glass=bool(break_glass),
+        details=details,
+    )
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Chain ``events`` after the current head and insert them, under the head lock."""
+    if not events:
+        return
+    with transaction.atomic():
+        head = _locked_head()
+        seq, prev_hash = head.last_seq, head.last_hash
+        # Stamped under the lock, so time never runs backwards along the chain.
+        now = timezone.now()
+        for event in events:
+            seq += 1
+            event.seq, event.prev_hash, event.occurred_at = seq, prev_hash, now
+            event.hash = prev_hash = chain.hash_of(event)
+        AuditEvent.objects.bulk_create(events, batch_size=BULK_BATCH)
+        AuditChainHead.objects.filter(pk=HEAD_ID).update(last_seq=seq, last_hash=prev_hash)
+
+
+def _locked_head() -> AuditChainHead:
+    heads = AuditChainHead.objects.select_for_update()
+    try:
+        return heads.get(pk=HEAD_ID)
+    except AuditChainHead.DoesNotExist:
+        pass
+    # Migration 0002 creates the head; it is missing only in a wiped (flushed) database.
+    # Events without a head mean someone removed it: refuse rather than start a second chain.
+    if AuditEvent.objects.exists():
+        raise AuditChainError(
+            _("The audit chain head is missing while events exist; run `streha audit verify`.")
+        )
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(id=HEAD_ID)
+    except IntegrityError:
+        pass  # another process created it first; its row is the one to lock
+    return heads.get(pk=HEAD_ID)
+
+
+def chain_head() -> AuditChainHead | None:
+    """The head as committed now (for anchoring: ``streha audit head``)."""
+    return AuditChainHead.objects.filter(pk=HEAD_ID).first()
+
+
+# --- Verifying ----------------------------------------------------------------------------------
+
+
+def verify_chain(
+    batch_size: int = 5000, *, anchors: Mapping[int, str] | None = None
+) -> ChainReport:
+    """Walk the whole chain in ``seq`` order, ``batch_size`` events at a time (constant memory).
+
+    Each event must sit at the next position, hash to its stored ``hash`` (so content, and the
+    position it was written at, are unchanged) and name the previous event's hash; the head must
+    name the last event. ``anchors`` maps positions to hashes noted earlier (``streha audit
+    head``) and catches a chain rewritten from scratch. Events appended while the walk runs are
+    walked too, so a busy system does not produce false alarms.
+    """
+    anchors = dict(anchors or {})
+    events = AuditEvent.objects.order_by("seq")
+    last, prev_hash, checked = 0, chain.ZERO_HASH, 0
+    while True:
+        while batch := list(events.filter(seq__gt=last)[:batch_size]):
+            for event in batch:
+                problem = _problem_with(event, last + 1, prev_hash, anchors)
+                if problem:
+                    return ChainReport(False, checked, event.seq, problem, prev_hash)
+                last, prev_hash, checked = event.seq, event.hash, checked + 1
+        # The head is read after the events: anything it counts was committed with its event,
+        # so an event it names that the walk did not see has been removed.
+        head = chain_head()
+        if head is None:
+            if last == 0:
+                break
+            return ChainReport(
+                False, checked, last, _("the chain head record is missing"), prev_hash
+            )
+        if head.last_seq > last:
+            if events.filter(seq__gt=last).exists():
+                continue  # appended during the walk
+            return ChainReport(
+                False,
+                checked,
+                last + 1,
+                _missing(last + 1, head.last_seq)
+                + " "
+                + _("(the chain head records %(count)s events)") % {"count": head.last_seq},
+                prev_hash,
+            )
+        if head.last_seq < last:
+            return ChainReport(
+                False,
+                checked,
+                head.last_seq + 1,
+                _("event %(seq)s is not recorded in the chain head, which ends at %(head)s")
+                % {"seq": head.last_seq + 1, "head": head.last_seq},
+                prev_hash,
+            )
+        if head.last_hash != prev_hash:
+            return ChainReport(
+                False,
+                checked,
+                last,
+                _("the chain head's hash differs from this event's hash"),
+                prev_hash,
+            )
+        break
+    beyond = sorted(seq for seq in anchors if seq > last)
+    if beyond:
+        return ChainReport(
+            False,
+            checked,
+            beyond[0],
+            _("event %(seq)s was anchored but is missing") % {"seq": beyond[0]},
+            prev_hash,
+        )
+    return ChainReport(True, checked, None, "", prev_hash)
+
+
+def _missing(first: int, last: int) -> str:
+    if first == last:
+        return _("event %(seq)s missing") % {"seq": first}
+    return _("events %(first)s to %(last)s missing") % {"first": first, "last": last}
+
+
+def _problem_with(
+    event: AuditEvent, expected_seq: int, prev_hash: str, anchors: Mapping[int, str]
+) -> str:
+    if event.seq != expected_seq:
+        return _missing(expected_seq, event.seq - 1)
+    if chain.hash_of(event) != event.hash:
+        return _("its content or position changed after it was written (hash mismatch)")
+    if event.prev_hash != prev_hash:
+        if expected_seq == 1:
+            return _("the first event does not start from the zero hash")
+        return _(
+            "it does not follow event %(seq)s (previous hash differs): "
+            "an event was replaced, inserted or reordered"
+        ) % {"seq": expected_seq - 1}
+    if event.seq in anchors and anchors[event.seq] != event.hash:
+        return _("its hash differs from the anchor noted earlier: the chain was rewritten")
+    return ""
+
+
+# --- Break-glass review -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_break_glass(
+    reviewer: User, grant: BreakGlassGrant, *, note: str, request=None
+) -> BreakGlassGrant:
+    """An auditor records that a break-glass access was looked into, and what they found."""
+    policy.require(policy.can_audit(reviewer))
+    # Locked so that two auditors cannot both review it; "of self" because PostgreSQL cannot
+    # lock the nullable side of the outer joins the policy's select_related adds.
+    grant = (
+        policy.break_glass_grants_visible_to(reviewer)
+        .select_for_update(of=("self",))
+        .filter(pk=grant.pk)
+        .first()
+    )
+    policy.require(grant is not None)
+    policy.require(
+        grant.user_id != reviewer.pk, _("You cannot review your own break-glass access.")
+    )
+    if grant.reviewed_at is not None:
+        raise ValidationError(_("This break-glass access has already been reviewed."))
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": _("Write down what the review found.")})
+    grant.reviewed_by = reviewer
+    grant.reviewed_at = timezone.now()
+    grant.review_note = note
+    grant.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+    record(
+        reviewer,
+        Action.REVIEW,
+        obj=grant,
+        # Stored data, not interface text: kept in one language, like the action codes.
+        purpose="break-glass review",
+        request=request,
+        details={"person": str(grant.person.public_id), "grant_user": grant.user_id},
+    )
+    return grant

@@ -1,0 +1,97 @@
+"""Appending from several connections at once: one unbroken chain, no position used twice.
+
+Transactional tests: each thread has its own database connection and really commits. Their
+teardown also exercises the ``flush`` override (the triggers would refuse a plain flush).
+"""
+
+import threading
+import time
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import close_old_connections, connection, transaction
+
+from streha.audit import services, triggers
+from streha.audit.models import Action, AuditChainHead, AuditEvent
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def in_thread(target):
+    errors = []
+
+    def run():
+        try:
+            target()
+        except Exception as error:  # noqa: BLE001 - reported to the test below
+            errors.append(error)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def test_concurrent_appends_form_one_chain():
+    threads, per_thread = 4, 15
+
+    def append(number):
+        def run():
+            for index in range(per_thread):
+                with transaction.atomic():
+                    services.record(None, Action.READ, details={"thread": number, "i": index})
+
+        return run
+
+    started = [in_thread(append(number)) for number in range(threads)]
+    for thread, errors in started:
+        thread.join(timeout=60)
+        assert not errors, errors
+    total = threads * per_thread
+    assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(
+        range(1, total + 1)
+    )
+    assert services.verify_chain().checked == total
+
+
+def test_the_chain_stays_locked_until_the_recording_transaction_commits():
+    services.record(None, Action.READ)  # the head exists before the race starts
+    recorded, finished = threading.Event(), {}
+
+    def slow_writer():
+        with transaction.atomic():
+            services.record(None, Action.READ, details={"who": "slow"})
+            recorded.set()
+            time.sleep(0.5)  # the rest of a request, still inside its transaction
+            finished["slow"] = time.monotonic()
+
+    def second_writer():
+        recorded.wait(10)
+        with transaction.atomic():
+            event = services.record(None, Action.READ, details={"who": "second"})
+        finished["second"] = time.monotonic()
+        finished["second_seq"] = event.seq
+
+    slow, slow_errors = in_thread(slow_writer)
+    second, second_errors = in_thread(second_writer)
+    slow.join(30)
+    second.join(30)
+    assert not slow_errors and not second_errors, (slow_errors, second_errors)
+    assert finished["second"] >= finished["slow"]  # waited for the first to commit
+    assert finished["second_seq"] == 3
+    assert services.verify_chain().ok
+
+
+def test_flush_empties_the_log_and_keeps_the_triggers():
+    for _ in range(3):
+        services.record(None, Action.READ)
+    call_command("flush", interactive=False, stdout=StringIO())
+    assert not AuditEvent.objects.exists()
+    assert not AuditChainHead.objects.exists()
+    assert triggers.installed(connection) == triggers.expected(connection)
+    # A wiped database starts a fresh chain.
+    assert services.record(None, Action.READ).seq == 1
+    assert services.verify_chain().ok

@@ -1,0 +1,99 @@
+"""Persons API: the same selectors and services as the HTML pages."""
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from streha.access import policy
+from streha.people import selectors, services
+from streha.people.models import Person
+from streha.people.serializers import (
+    BreakGlassSerializer,
+    PersonSerializer,
+    PersonWriteSerializer,
+)
+
+
+class PersonViewSet(viewsets.ViewSet):
+    lookup_field = "public_id"
+    lookup_value_regex = "[0-9a-f-]{36}"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Personal or passport number, or full name."),
+            OpenApiParameter("page", int),
+        ],
+        responses=PersonSerializer(many=True),
+    )
+    def list(self, request):
+        page = selectors.list_persons(
+            request.user,
+            query=request.query_params.get("q", ""),
+            page=request.query_params.get("page", 1),
+            request=request,
+        )
+        groups = policy.role_field_groups(request.user) & {"identity"}
+        return Response(
+            {
+                "count": page.paginator.count,
+                "page": page.number,
+                "pages": page.paginator.num_pages,
+                "results": [
+                    PersonSerializer(person, field_groups=groups).data for person in page
+                ],
+            }
+        )
+
+    @extend_schema(responses=PersonSerializer)
+    def retrieve(self, request, public_id=None):
+        view = selectors.read_person(request.user, public_id, request=request)
+        return Response(PersonSerializer(view.person, field_groups=view.access.field_groups).data)
+
+    @extend_schema(request=PersonWriteSerializer, responses={201: PersonSerializer})
+    def create(self, request):
+        data = PersonWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = services.register_person(request.user, request=request, **data.validated_data)
+        groups = policy.person_access(request.user, person).field_groups
+        return Response(
+            PersonSerializer(person, field_groups=groups).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=PersonWriteSerializer, responses=PersonSerializer)
+    def partial_update(self, request, public_id=None):
+        view = selectors.read_person(request.user, public_id, request=request)
+        data = PersonWriteSerializer(view.person, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        person = services.update_person(
+            request.user, view.person, request=request, **data.validated_data
+        )
+        return Response(PersonSerializer(person, field_groups=view.access.field_groups).data)
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def export(self, request, public_id=None):
+        view = selectors.read_person(request.user, public_id, request=request)
+        return Response(services.export_person(request.user, view.person, request=request))
+
+    @extend_schema(request=BreakGlassSerializer, responses={201: PersonSerializer})
+    @action(detail=False, methods=["post"], url_path="break-glass")
+    def break_glass(self, request):
+        data = BreakGlassSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        policy.require(policy.can_break_glass(request.user))
+        person = Person.objects.filter(reference=data.validated_data["reference"].upper()).first()
+        if person is None:
+            raise Http404
+        services.open_break_glass(
+            request.user,
+            person,
+            justification=data.validated_data["justification"],
+            request=request,
+        )
+        view = selectors.read_person(request.user, person.public_id, request=request)
+        return Response(
+            PersonSerializer(view.person, field_groups=view.access.field_groups).data,
+            status=status.HTTP_201_CREATED,
+        )

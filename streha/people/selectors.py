@@ -1,0 +1,88 @@
+"""Reads of persons. Reading identifying data is itself an audited act, so the functions that
+return identities also record who read what; plain scoping lives in the access policy."""
+
+import re
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404
+
+from streha.access import policy
+from streha.accounts.models import User
+from streha.audit import services as audit
+from streha.people.models import Person
+
+PAGE_SIZE = 25
+_IDENTIFIER = re.compile(r"^[A-Za-z]{0,3}[\d\s-]{5,}$")
+_REFERENCE = re.compile(r"^(P-[0-9A-F]{10}|D\d+-\d{8})$")
+
+
+@dataclass(frozen=True)
+class PersonView:
+    person: Person
+    access: policy.PersonAccess
+
+    def shows(self, group: str) -> bool:
+        return group in self.access.field_groups
+
+
+def search_filter(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
+    """Exact search through blind indexes: personal or passport number, or full name."""
+    query = query.strip()
+    if not query:
+        return persons
+    if _REFERENCE.match(query.upper()):
+        return persons.filter(reference=query.upper())
+    field = Person._meta.get_field
+    if _IDENTIFIER.match(query):
+        number = field("personal_number_index").digest_of(query)
+        passport = field("passport_number_index").digest_of(query)
+        return persons.filter(personal_number_index=number) | persons.filter(
+            passport_number_index=passport
+        )
+    return persons.filter(name_index=field("name_index").digest_of(query))
+
+
+def list_persons(
+    user: User, *, query: str = "", page: int | str = 1, request=None, purpose: str = ""
+) -> Page:
+    persons = search_filter(policy.persons_visible_to(user), query).select_related("owner_agency")
+    paginator = Paginator(persons.order_by("-created_at", "-pk"), PAGE_SIZE)
+    result = paginator.get_page(page)
+    if result.object_list:
+        audit.record(
+            user,
+            audit.Action.SEARCH if query else audit.Action.LIST,
+            object_type=Person._meta.label_lower,
+            field_groups=["identity"],
+            purpose=purpose,
+            request=request,
+            details={"object_ids": [str(p.public_id) for p in result.object_list]},
+        )
+    return result
+
+
+def read_person(user: User, public_id, *, request=None, purpose: str = "") -> PersonView:
+    """The person with ``public_id`` if ``user`` may see it (else 404), audited as read."""
+    person = (
+        policy.persons_visible_to(user)
+        .select_related("owner_agency")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if person is None:
+        raise Http404
+    access = policy.person_access(user, person)
+    if not access.can_view:
+        raise Http404
+    audit.record(
+        user,
+        audit.Action.READ,
+        obj=person,
+        field_groups=sorted(access.field_groups & set(Person.FIELD_GROUPS)),
+        purpose=purpose,
+        request=request,
+        break_glass=access.break_glass,
+    )
+    return PersonView(person=person, access=access)

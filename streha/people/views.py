@@ -1,0 +1,123 @@
+"""Person pages. Thin: selectors read (and audit), services write (and audit)."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from streha.access import policy
+from streha.accounts.views import add_service_errors
+from streha.people import selectors, services
+from streha.people.forms import BreakGlassForm, PersonForm
+from streha.people.models import Person
+
+
+def _require_case_role(request):
+    if not policy.role_field_groups(request.user):
+        raise Http404
+
+
+@login_required
+def person_list(request):
+    _require_case_role(request)
+    query = request.GET.get("q", "")[:200]
+    page = selectors.list_persons(
+        request.user, query=query, page=request.GET.get("page", 1), request=request
+    )
+    template = "people/_person_rows.html" if request.htmx else "people/person_list.html"
+    return render(request, template, {"page": page, "query": query})
+
+
+@login_required
+def person_create(request):
+    if not policy.can_register_persons(request.user):
+        raise Http404
+    groups = policy.role_field_groups(request.user)
+    form = PersonForm(request.POST or None, field_groups=groups)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.register_person(
+                request.user, request=request, **form.changed_values()
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Person registered."))
+            return redirect("people:detail", public_id=person.public_id)
+    return render(request, "people/person_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def person_detail(request, public_id):
+    view = selectors.read_person(request.user, public_id, request=request)
+    return render(request, "people/person_detail.html", {"view": view, "person": view.person})
+
+
+@login_required
+def person_edit(request, public_id):
+    view = selectors.read_person(request.user, public_id, request=request)
+    if not view.access.can_update:
+        raise Http404
+    form = PersonForm(
+        request.POST or None, instance=view.person, field_groups=view.access.field_groups
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_person(
+                request.user, view.person, request=request, **form.changed_values()
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("people:detail", public_id=public_id)
+    return render(
+        request, "people/person_form.html", {"form": form, "creating": False, "person": view.person}
+    )
+
+
+@login_required
+def person_export(request, public_id):
+    if request.method != "POST":
+        raise Http404
+    view = selectors.read_person(request.user, public_id, request=request)
+    if not view.access.can_export:
+        raise Http404
+    data = services.export_person(request.user, view.person, request=request)
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{view.person.reference}.json"'
+    return response
+
+
+@login_required
+def break_glass(request):
+    if not policy.can_break_glass(request.user):
+        raise Http404
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reference = form.cleaned_data["reference"].strip().upper()
+        person = Person.objects.filter(reference=reference).first()
+        if person is None:
+            form.add_error("reference", _("No record has this reference."))
+        else:
+            try:
+                services.open_break_glass(
+                    request.user,
+                    person,
+                    justification=form.cleaned_data["justification"],
+                    request=request,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.warning(
+                    request, _("Break-glass access opened. It is time-limited and will be reviewed.")
+                )
+                return redirect("people:detail", public_id=person.public_id)
+    return render(request, "people/break_glass.html", {"form": form})
