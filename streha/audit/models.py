@@ -126,6 +126,8 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding or kwargs.get("force_update"):
             raise AuditLogIsAppendOnly("Audit events cannot be updated.")
+        if not (self.seq and self.hash):
+            raise ValueError("Record audit events with streha.audit.services, not save().")
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 

@@ -3,12 +3,13 @@
 import uuid
 from datetime import date, datetime, time, timedelta
 
+from django.apps import apps
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from streha.access import policy
-from streha.access.models import BreakGlassGrant
+from streha.access.models import BreakGlassGrant, FieldGroup
 from streha.accounts.models import User
 from streha.audit.models import AuditEvent
 
@@ -81,28 +82,48 @@ def events_by_user(user: User, actor_id: int) -> QuerySet[AuditEvent]:
     return visible_events(user).filter(actor_id=actor_id)
 
 
+def recorded_username(events: QuerySet[AuditEvent]) -> str:
+    """The username as of the newest of ``events``. Taken from the log, not the account: the
+    account may be renamed or deleted, and looking it up would show auditors staff outside
+    their scope."""
+    return events.values_list("actor_username", flat=True).first() or ""
+
+
 def page_of(events: QuerySet[AuditEvent], number) -> Page:
-    """One page of events, each with ``person_public_id`` and ``person_reference`` for links."""
+    """One page of events, each described for display (see ``_describe``)."""
     page = Paginator(events, PAGE_SIZE).get_page(number)
-    _label_persons(page.object_list)
+    _describe(page.object_list)
     return page
 
 
-def _label_persons(events) -> None:
-    """Attach person links to events about persons: one query for the whole page."""
-    ids: dict[AuditEvent, str | None] = {}
+def _describe(events) -> None:
+    """Attach display attributes: ``person_public_id`` and ``person_reference`` (for links to
+    "who viewed this person"), ``object_label`` and ``group_labels`` (translated names).
+    One query for the whole page."""
+    events = list(events)
     for event in events:
-        public_id = None
+        event.person_public_id = None
         if event.object_type == PERSON_TYPE:
             try:
-                public_id = str(uuid.UUID(event.object_id))
+                event.person_public_id = str(uuid.UUID(event.object_id))
             except ValueError:
-                public_id = None
-        ids[event] = public_id
-    references = _references({public_id for public_id in ids.values() if public_id})
-    for event, public_id in ids.items():
-        event.person_public_id = public_id
-        event.person_reference = references.get(public_id, "") if public_id else ""
+                pass  # not a public id: shown as stored, without a link
+        event.object_label = _model_label(event.object_type)
+        event.group_labels = [_group_label(group) for group in event.field_groups]
+    references = _references({e.person_public_id for e in events if e.person_public_id})
+    for event in events:
+        event.person_reference = references.get(event.person_public_id, "")
+
+
+def _model_label(object_type: str) -> str:
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type  # a model since removed: the stored name is all there is
+
+
+def _group_label(group: str) -> str:
+    return str(FieldGroup(group).label) if group in FieldGroup.values else group
 
 
 def _references(public_ids: set[str]) -> dict[str, str]:
@@ -115,6 +136,7 @@ def _references(public_ids: set[str]) -> dict[str, str]:
 
 
 def person_reference(public_id: uuid.UUID) -> str:
+    """The person's reference for a page heading ("" if no such person, e.g. never created)."""
     return _references({str(public_id)}).get(str(public_id), "")
 
 

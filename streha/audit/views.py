@@ -56,14 +56,10 @@ def person(request, public_id):
 def user(request, user_id: int):
     _require_auditor(request)
     events = selectors.events_by_user(request.user, user_id)
-    page = selectors.page_of(events, request.GET.get("page"))
-    # The name as recorded in the events the auditor may see: looking the account up would
-    # show auditors staff of agencies outside their scope.
-    latest = page.object_list[0] if page.number == 1 and page.object_list else events.first()
     context = {
-        "page": page,
+        "page": selectors.page_of(events, request.GET.get("page")),
         "actor_id": user_id,
-        "username": latest.actor_username if latest else "",
+        "username": selectors.recorded_username(events),
     }
     return render(request, "audit/user.html", context)
 

@@ -11,6 +11,8 @@ from streha.people import selectors, services
 from streha.people.models import Person
 from streha.people.serializers import (
     BreakGlassSerializer,
+    PersonPageSerializer,
+    PersonSearchSerializer,
     PersonSerializer,
     PersonWriteSerializer,
 )
@@ -20,20 +22,23 @@ class PersonViewSet(viewsets.ViewSet):
     lookup_field = "public_id"
     lookup_value_regex = "[0-9a-f-]{36}"
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, description="Personal or passport number, or full name."),
-            OpenApiParameter("page", int),
-        ],
-        responses=PersonSerializer(many=True),
-    )
+    @extend_schema(parameters=[OpenApiParameter("page", int)], responses=PersonPageSerializer)
     def list(self, request):
-        page = selectors.list_persons(
-            request.user,
-            query=request.query_params.get("q", ""),
-            page=request.query_params.get("page", 1),
-            request=request,
+        return self._page(request, query="", page=request.query_params.get("page", 1))
+
+    @extend_schema(request=PersonSearchSerializer, responses=PersonPageSerializer)
+    @action(detail=False, methods=["post"])
+    def search(self, request):
+        """Exact search by personal or passport number, full name or reference. A POST, so
+        that names and numbers never appear in URLs or access logs."""
+        data = PersonSearchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._page(
+            request, query=data.validated_data["query"], page=data.validated_data["page"]
         )
+
+    def _page(self, request, *, query: str, page):  # noqa: ANN001
+        page = selectors.list_persons(request.user, query=query, page=page, request=request)
         groups = policy.role_field_groups(request.user) & {"identity"}
         return Response(
             {

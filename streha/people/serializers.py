@@ -52,3 +52,15 @@ class PersonWriteSerializer(serializers.ModelSerializer):
 class BreakGlassSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=32)
     justification = serializers.CharField(max_length=2000)
+
+
+class PersonSearchSerializer(serializers.Serializer):
+    query = serializers.CharField(max_length=200)
+    page = serializers.IntegerField(min_value=1, default=1)
+
+
+class PersonPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    results = PersonSerializer(many=True)

@@ -23,10 +23,12 @@ def _require_case_role(request):
 
 @login_required
 def person_list(request):
+    """The list (GET) and search (POST: names and numbers never go into a URL or a log)."""
     _require_case_role(request)
-    query = request.GET.get("q", "")[:200]
+    source = request.POST if request.method == "POST" else request.GET
+    query = request.POST.get("q", "")[:200] if request.method == "POST" else ""
     page = selectors.list_persons(
-        request.user, query=query, page=request.GET.get("page", 1), request=request
+        request.user, query=query, page=source.get("page", 1), request=request
     )
     template = "people/_person_rows.html" if request.htmx else "people/person_list.html"
     return render(request, template, {"page": page, "query": query})

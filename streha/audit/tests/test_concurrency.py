@@ -95,3 +95,14 @@ def test_flush_empties_the_log_and_keeps_the_triggers():
     # A wiped database starts a fresh chain.
     assert services.record(None, Action.READ).seq == 1
     assert services.verify_chain().ok
+
+
+def test_djangos_own_flush_is_refused_by_the_triggers():
+    """Why ``streha/audit/management/commands/flush.py`` exists."""
+    from django.core.management import CommandError
+    from django.core.management.commands.flush import Command as DjangoFlush
+
+    services.record(None, Action.READ)
+    with pytest.raises(CommandError):
+        call_command(DjangoFlush(), interactive=False, stdout=StringIO())
+    assert AuditEvent.objects.count() == 1

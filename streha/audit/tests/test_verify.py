@@ -95,9 +95,7 @@ def test_deleting_the_last_event_is_detected_by_the_head(events, raw_sql):
 def test_deleting_the_last_events_and_rewinding_the_head_needs_an_anchor(events, raw_sql):
     anchor = {N: events[-1].hash}
     raw_sql("DELETE FROM audit_event WHERE seq > 25")
-    raw_sql(
-        "UPDATE audit_chain_head SET last_seq = 25, last_hash = %s", [events[24].hash]
-    )
+    raw_sql("UPDATE audit_chain_head SET last_seq = 25, last_hash = %s", [events[24].hash])
     assert services.verify_chain().ok  # a consistent truncation: only an anchor reveals it
     report = services.verify_chain(anchors=anchor)
     assert (report.ok, report.first_broken_seq) == (False, N)
@@ -179,4 +177,3 @@ def test_events_appended_after_verification_started_are_not_false_alarms(events,
     monkeypatch.setattr(services, "chain_head", head_after_an_append)
     report = services.verify_chain()
     assert (report.ok, report.checked) == (True, N + 1)
-
