@@ -6,6 +6,8 @@ from streha.api import views
 from streha.people.api import PersonViewSet
 
 router = DefaultRouter()
+# One URL per resource: no ".json" twins to secure and test separately.
+router.include_format_suffixes = False
 router.register("agencies", views.AgencyViewSet, basename="agency")
 router.register("users", views.UserViewSet, basename="user")
 router.register("api-tokens", views.ApiTokenViewSet, basename="api-token")

@@ -1,6 +1,7 @@
 """Reads of the audit log for the auditor pages. Scope always starts from the access policy."""
 
 import uuid
+from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 
 from django.apps import apps
@@ -103,11 +104,10 @@ def _describe(events) -> None:
     events = list(events)
     for event in events:
         event.person_public_id = None
+        # An object id that is not a public id is shown as stored, without a link.
         if event.object_type == PERSON_TYPE:
-            try:
+            with suppress(ValueError):
                 event.person_public_id = str(uuid.UUID(event.object_id))
-            except ValueError:
-                pass  # not a public id: shown as stored, without a link
         event.object_label = _model_label(event.object_type)
         event.group_labels = [_group_label(group) for group in event.field_groups]
     references = _references({e.person_public_id for e in events if e.person_public_id})

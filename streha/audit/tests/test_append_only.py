@@ -41,6 +41,12 @@ def test_the_orm_refuses_to_update_or_delete(event):
     assert services.verify_chain().ok
 
 
+def test_the_orm_cannot_insert_outside_the_chain(db):
+    with pytest.raises(ValueError):
+        AuditEvent.objects.create(action=Action.READ, prev_hash="0" * 64)
+    assert not AuditEvent.objects.exists()
+
+
 def test_the_triggers_are_installed_by_the_migrations(db):
     assert triggers.installed(connection) == triggers.expected(connection)
 

@@ -222,6 +222,10 @@ def test_reviewing_a_break_glass_access(client, auditor, grant):
     page = client.get(reverse("audit:break_glass"))
     assert list(page.context["pending"]) == []
     assert list(page.context["reviewed"]) == [grant]
+    assert grant.review_note in page.content.decode()
+    # The review shows in the log under the grant's model name, not its technical label.
+    logged = client.get(reverse("audit:index"), {"action": "review"}).context["page"][0]
+    assert logged.object_label not in ("", "access.breakglassgrant")
 
 
 def test_a_review_needs_a_note_and_happens_once(client, auditor, grant):

@@ -1,0 +1,331 @@
+"""The authorization matrix: every endpoint × every role × an object inside and outside scope.
+
+The endpoints are not listed by hand as the source of truth: they are read from the URL
+configuration and from the OpenAPI schema, and a test fails when one of them has no row in
+the matrix below. A new endpoint therefore cannot ship without someone deciding who may use it.
+Out-of-scope objects must answer 404 (never 403, which would confirm they exist), and no
+response may contain the out-of-scope person's reference or name.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+
+from streha.access.models import BreakGlassGrant
+from streha.accounts import services as account_services
+from streha.accounts.models import Agency, AgencyKind, Role
+from streha.testing.factories import PersonFactory, UserFactory
+
+ANON = "anonymous"
+ROLES = [*Role.values, ANON]
+CASE = {Role.CASE_WORKER, Role.SUPERVISOR, Role.INVESTIGATOR, Role.PROSECUTOR, Role.HOTLINE_OPERATOR}
+REGISTER = {Role.CASE_WORKER, Role.SUPERVISOR, Role.INVESTIGATOR, Role.HOTLINE_OPERATOR}
+EDIT = {Role.CASE_WORKER, Role.SUPERVISOR, Role.INVESTIGATOR}
+ADMINS = {Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN}
+EVERYONE = set(Role.values)
+OK = {200, 201, 204, 302, 400}  # allowed: served, created, redirected after success, or invalid
+OUT_NAME = "Outsiderina"
+
+
+@dataclass
+class Spec:
+    """Who may use an endpoint. ``inside``/``outside``: roles allowed on an object in or out of
+    their scope (``outside`` None: the endpoint has no object). ``refused``: the status a
+    signed-in user without the right gets (404 hides existence; 403 where nothing is revealed)."""
+
+    inside: set
+    outside: set | None = None
+    method: str = "get"
+    path: str = ""  # with {person}, {user}, {token}, {grant} placeholders
+    data: dict = field(default_factory=dict)
+    refused: int = 404
+    refused_inside: dict = field(default_factory=dict)  # role -> status, where it differs
+    auth_page: bool = False  # sign-in machinery: open to anonymous users, no protected data
+
+
+def P(inside, outside=None, **kwargs):
+    return Spec(inside=set(inside), outside=None if outside is None else set(outside), **kwargs)
+
+
+PERSON_EDIT = {"given_name": "Changed", "gender": "feminine"}
+
+HTML = {
+    "web:home": P(EVERYONE, path="/"),
+    "accounts:agency_list": P(EVERYONE, path="/agencies/"),
+    "accounts:user_list": P(ADMINS, path="/staff/"),
+    "accounts:user_create": P(ADMINS, path="/staff/new/"),
+    "accounts:user_edit": P(ADMINS, {Role.SYSTEM_ADMIN}, path="/staff/{user}/"),
+    "accounts:user_reset_2fa": P(ADMINS, {Role.SYSTEM_ADMIN}, method="post",
+                                 path="/staff/{user}/reset-two-factor/"),
+    "accounts:token_list": P(ADMINS, path="/api-tokens/"),
+    "accounts:token_revoke": P(ADMINS, {Role.SYSTEM_ADMIN}, method="post",
+                               path="/api-tokens/{token}/revoke/"),
+    "accounts:security": P(EVERYONE, path="/security/"),
+    "people:list": P(CASE, path="/persons/"),
+    "people:create": P(REGISTER, path="/persons/new/"),
+    "people:break_glass": P({Role.SUPERVISOR}, path="/persons/break-glass/"),
+    "people:detail": P(CASE, set(), path="/persons/{person}/"),
+    "people:edit": P(EDIT, set(), path="/persons/{person}/edit/"),
+    "people:export": P({Role.SUPERVISOR}, set(), method="post", path="/persons/{person}/export/"),
+    "audit:index": P({Role.AUDITOR}, path="/audit/"),
+    "audit:person": P({Role.AUDITOR}, {Role.AUDITOR}, path="/audit/persons/{person}/"),
+    "audit:user": P({Role.AUDITOR}, {Role.AUDITOR}, path="/audit/users/{user}/"),
+    "audit:break_glass": P({Role.AUDITOR}, path="/audit/break-glass/"),
+    "audit:break_glass_review": P({Role.AUDITOR}, set(), method="post",
+                                  path="/audit/break-glass/{grant}/review/",
+                                  data={"review_note": "Justified by the police report."}),
+    "set_language": P(EVERYONE | {ANON}, method="post", path="/i18n/setlang/",
+                      data={"language": "en", "next": "/"}),
+    "schema": P(EVERYONE, path="/api/schema/"),
+    "api-docs": P(EVERYONE, path="/api/docs/"),
+    "api-redoc": P(EVERYONE, path="/api/redoc/"),
+    "api-root": P(EVERYONE, path="/api/v1/"),
+}
+# Sign-in machinery from django-allauth: reachable without signing in by design; what the
+# matrix asserts for them is that they never fail and never show protected data.
+AUTH_PAGES = {
+    "account_login": "/accounts/login/", "account_logout": "/accounts/logout/",
+    "account_inactive": "/accounts/inactive/", "account_signup": "/accounts/signup/",
+    "account_reauthenticate": "/accounts/reauthenticate/",
+    "account_request_reauthentication_code": "/accounts/reauthenticate/code/",
+    "account_confirm_reauthentication_code": "/accounts/reauthenticate/code/confirm/",
+    "account_email": "/accounts/email/", "account_email_verification_sent": "/accounts/confirm-email/",
+    "account_change_password": "/accounts/password/change/",
+    "account_set_password": "/accounts/password/set/",
+    "account_reset_password": "/accounts/password/reset/",
+    "account_confirm_login_code": "/accounts/login/code/confirm/",
+    "account_confirm_email": "/accounts/confirm-email/bogus-key/",
+    "account_reset_password_from_key_done": "/accounts/password/reset/key/done/",
+    "account_reset_password_from_key": "/accounts/password/reset/key/1-bogus/",
+    "account_reset_password_done": "/accounts/password/reset/done/",
+    "mfa_index": "/accounts/2fa/", "mfa_authenticate": "/accounts/2fa/authenticate/",
+    "mfa_reauthenticate": "/accounts/2fa/reauthenticate/",
+    "mfa_activate_totp": "/accounts/2fa/totp/activate/",
+    "mfa_deactivate_totp": "/accounts/2fa/totp/deactivate/",
+    "mfa_view_recovery_codes": "/accounts/2fa/recovery-codes/",
+    "mfa_generate_recovery_codes": "/accounts/2fa/recovery-codes/generate/",
+    "mfa_download_recovery_codes": "/accounts/2fa/recovery-codes/download/",
+}
+# API operations, keyed as in the OpenAPI schema. The REST routes behind them are checked here;
+# their HTML-style URL names are the router's.
+API = {
+    ("/api/v1/agencies/", "get"): P(EVERYONE),
+    ("/api/v1/agencies/", "post"): P({Role.SYSTEM_ADMIN}, refused=403,
+                                     data={"code": "new-agency", "name": "New", "kind": "health"}),
+    ("/api/v1/agencies/{id}/", "get"): P(EVERYONE, path="/api/v1/agencies/{agency}/"),
+    ("/api/v1/users/", "get"): P(EVERYONE),
+    ("/api/v1/users/", "post"): P(ADMINS, data={"username": "fresh", "email": "f@example.invalid",
+                                                "agency": "{agency_code}"}),
+    ("/api/v1/users/{id}/", "get"): P(ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/users/{user}/"),
+    ("/api/v1/users/{id}/", "patch"): P(ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/users/{user}/",
+                                        data={"first_name": "Renamed"}),
+    ("/api/v1/users/me/", "get"): P(EVERYONE),
+    ("/api/v1/api-tokens/", "get"): P(EVERYONE),
+    ("/api/v1/api-tokens/", "post"): P(ADMINS, data={"name": "client", "user": "{user}"}),
+    ("/api/v1/api-tokens/{id}/", "get"): P(ADMINS, {Role.SYSTEM_ADMIN},
+                                           path="/api/v1/api-tokens/{token}/"),
+    ("/api/v1/api-tokens/{id}/revoke/", "post"): P(ADMINS, {Role.SYSTEM_ADMIN},
+                                                   path="/api/v1/api-tokens/{token}/revoke/"),
+    ("/api/v1/persons/", "get"): P(EVERYONE),
+    ("/api/v1/persons/", "post"): P(REGISTER, refused=403, data={"given_name": "Newperson"}),
+    ("/api/v1/persons/search/", "post"): P(EVERYONE, data={"query": OUT_NAME}),
+    ("/api/v1/persons/break-glass/", "post"): P(
+        {Role.SUPERVISOR}, refused=403,
+        data={"reference": "{out_reference}", "justification": "Police report immediate danger."},
+    ),
+    ("/api/v1/persons/{public_id}/", "get"): P(CASE, set(), path="/api/v1/persons/{person}/"),
+    ("/api/v1/persons/{public_id}/", "patch"): P(
+        EDIT, set(), path="/api/v1/persons/{person}/", data=PERSON_EDIT,
+        refused_inside={Role.PROSECUTOR: 403, Role.HOTLINE_OPERATOR: 403},
+    ),
+    ("/api/v1/persons/{public_id}/export/", "get"): P(
+        {Role.SUPERVISOR}, set(), path="/api/v1/persons/{person}/export/",
+        refused_inside={r: 403 for r in CASE - {Role.SUPERVISOR}},
+    ),
+}
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), namespace + (pattern.name or "")
+
+
+def html_url_names() -> set[str]:
+    names = set()
+    for route, name in _walk(get_resolver().url_patterns):
+        if name.startswith("admin:") or (route.startswith("api/v1/") and route != "api/v1/"):
+            continue  # Django admin: checked below; API routes: checked through the schema
+        names.add(name)
+    return names
+
+
+def api_operations() -> set[tuple[str, str]]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {
+        (path, method)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+
+def test_every_url_is_in_the_matrix():
+    missing = html_url_names() - set(HTML) - set(AUTH_PAGES)
+    assert not missing, f"Endpoints without an authorization rule: {sorted(missing)}"
+    stale = (set(HTML) | set(AUTH_PAGES)) - html_url_names()
+    assert not stale, f"Matrix rows for endpoints that no longer exist: {sorted(stale)}"
+
+
+def test_every_api_operation_is_in_the_matrix():
+    operations = api_operations()
+    missing = operations - set(API)
+    assert not missing, f"API operations without an authorization rule: {sorted(missing)}"
+    assert not set(API) - operations, "Matrix rows for API operations that no longer exist"
+
+
+def test_no_protected_model_in_django_admin():
+    from django.contrib import admin
+
+    from streha.protection.models import ProtectedModel
+
+    registered = [m for m in admin.site._registry if issubclass(m, ProtectedModel)]
+    assert registered == [], "Protected data must not be reachable around the access policy"
+
+
+# --- The world every row is checked in ------------------------------------------------------
+
+
+def build_world():
+    """Agency A (one user per role), agency B (the outside), their persons, tokens, grants."""
+    inside = Agency.objects.create(code="inside", name="Inside", kind=AgencyKind.SHELTER)
+    outside = Agency.objects.create(code="outside", name="Outside", kind=AgencyKind.POLICE)
+    users = {role: UserFactory(agency=inside, roles=[role]) for role in Role.values}
+    other_user = UserFactory(agency=outside, roles=[Role.CASE_WORKER])
+    outside_supervisor = UserFactory(agency=outside, roles=[Role.SUPERVISOR])
+    colleague = UserFactory(agency=inside, roles=[Role.CASE_WORKER])
+    person_in = PersonFactory(owner_agency=inside, given_name="Insiderina")
+    person_out = PersonFactory(owner_agency=outside, given_name=OUT_NAME)
+    admin = users[Role.SYSTEM_ADMIN]
+    token_in, _ = account_services.issue_api_token(admin, user=colleague, name="in")
+    token_out, _ = account_services.issue_api_token(admin, user=other_user, name="out")
+    later = timezone.now() + timezone.timedelta(hours=1)
+    grant_in = BreakGlassGrant.objects.create(
+        user=colleague, person=person_out, justification="Inside review " * 3, expires_at=later
+    )
+    grant_out = BreakGlassGrant.objects.create(
+        user=outside_supervisor, person=person_in, justification="Outside review " * 3,
+        expires_at=later,
+    )
+    return {
+        "users": users,
+        "in": {"person": person_in.public_id, "user": colleague.pk, "token": token_in.pk,
+               "grant": grant_in.pk, "agency": inside.pk},
+        "out": {"person": person_out.public_id, "user": other_user.pk, "token": token_out.pk,
+                "grant": grant_out.pk, "agency": outside.pk},
+        "agency_code": inside.code,
+        "out_reference": person_out.reference,
+    }
+
+
+def _fill(template, world, scope):
+    values = {**world[scope], "agency_code": world["agency_code"],
+              "out_reference": world["out_reference"]}
+    if isinstance(template, str):
+        return template.format(**values)
+    if isinstance(template, dict):
+        return {key: _fill(value, world, scope) for key, value in template.items()}
+    return template
+
+
+def _request(client, method, path, data, api):
+    if method == "get":
+        return client.get(path)
+    if api:
+        return getattr(client, method)(path, data, content_type="application/json")
+    return getattr(client, method)(path, data)
+
+
+def _check(spec: Spec, path_template: str, world, client, api: bool):
+    failures = []
+    scopes = ["in"] if spec.outside is None else ["in", "out"]
+    for scope in scopes:
+        allowed = spec.inside if scope == "in" else spec.outside
+        for role in ROLES:
+            client.logout()
+            if role != ANON:
+                client.force_login(world["users"][role])
+            path = _fill(path_template, world, scope)
+            data = _fill(spec.data, world, scope)
+            response = _request(client, spec.method, path, data, api)
+            status = response.status_code
+            body = response.content.decode(errors="replace")
+            if role == ANON and role not in allowed:
+                api_style = api or path.startswith("/api/")
+                expected = {401, 403} if api_style else {302}
+                good = status in expected and (
+                    api_style or "/accounts/login/" in response["Location"]
+                )
+            elif role in allowed:
+                expected = OK
+                good = status in OK
+            else:
+                refusal = spec.refused if scope == "in" else 404
+                expected = {spec.refused_inside.get(role, refusal) if scope == "in" else 404}
+                good = status in expected
+            leaked = OUT_NAME in body or world["out_reference"] in body
+            # Opening a record outside scope is what break-glass is for; auditors see references.
+            leak_allowed = role in allowed and (
+                "break-glass" in path_template or "audit" in path_template
+            )
+            if not good or (leaked and not leak_allowed):
+                failures.append(f"{spec.method.upper()} {path} as {role} ({scope}): {status}, "
+                                f"expected {sorted(expected)}{' LEAK' if leaked else ''}")
+    return failures
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(HTML))
+def test_html_endpoint(name, client):
+    world = build_world()
+    spec = HTML[name]
+    failures = _check(spec, spec.path, world, client, api=False)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("operation", sorted(API), ids=lambda op: f"{op[1]}:{op[0]}" if isinstance(op, tuple) else op)
+def test_api_operation(operation, client):
+    world = build_world()
+    spec = API[operation]
+    spec.method = operation[1]
+    failures = _check(spec, spec.path or operation[0], world, client, api=True)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(AUTH_PAGES))
+def test_sign_in_machinery_never_fails_or_shows_protected_data(name, client):
+    world = build_world()
+    for role in (ANON, Role.CASE_WORKER, Role.SUPERVISOR):
+        client.logout()
+        if role != ANON:
+            client.force_login(world["users"][role])
+        response = client.get(AUTH_PAGES[name])
+        assert response.status_code < 500, f"{name} as {role}: {response.status_code}"
+        body = response.content.decode(errors="replace")
+        assert "Insiderina" not in body and OUT_NAME not in body
+
+
+@pytest.mark.django_db
+def test_django_admin_is_for_superusers_only(client, make_user):
+    for role in Role.values:
+        client.force_login(make_user(role))
+        response = client.get("/django-admin/")
+        assert response.status_code == 302 and "login" in response["Location"]
