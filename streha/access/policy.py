@@ -105,6 +105,8 @@ def audit_events_visible_to(user: User):
         return AuditEvent.objects.none()
     if audits_nationally(user):
         return AuditEvent.objects.all()
+    if user.agency_id is None:
+        return AuditEvent.objects.none()
     return AuditEvent.objects.filter(agency_id=user.agency_id)
 
 
@@ -114,6 +116,8 @@ def break_glass_grants_visible_to(user: User):
         return grants.none()
     if audits_nationally(user):
         return grants
+    if user.agency_id is None:
+        return grants.none()
     return grants.filter(user__agency_id=user.agency_id)
 
 

@@ -51,14 +51,13 @@ def list_persons(
     paginator = Paginator(persons.order_by("-created_at", "-pk"), PAGE_SIZE)
     result = paginator.get_page(page)
     if result.object_list:
-        audit.record(
+        audit.record_many(
             user,
             audit.Action.SEARCH if query else audit.Action.LIST,
-            object_type=Person._meta.label_lower,
+            result.object_list,
             field_groups=["identity"],
             purpose=purpose,
             request=request,
-            details={"object_ids": [str(p.public_id) for p in result.object_list]},
         )
     return result
 

@@ -179,7 +179,7 @@ def open_break_glass(
         audit.Action.BREAK_GLASS,
         obj=person,
         field_groups=sorted(policy.role_field_groups(actor)),
-        purpose=_("break-glass access"),
+        purpose="break-glass access",
         request=request,
         break_glass=True,
         details={"grant": grant.pk, "hours": hours},
