@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "streha.protection",
     "streha.audit",
     "streha.people",
+    "streha.cases",
+    "streha.tips",
     "streha.web",
     "streha.api",
     "streha.demo",

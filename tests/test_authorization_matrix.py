@@ -7,7 +7,7 @@ Out-of-scope objects must answer 404 (never 403, which would confirm they exist)
 response may contain the out-of-scope person's reference or name.
 """
 
-from dataclasses import dataclass, field
+from importlib import import_module
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -19,36 +19,21 @@ from streha.accounts import services as account_services
 from streha.accounts.models import Agency, AgencyKind, Role
 from streha.testing.factories import PersonFactory, UserFactory
 
-ANON = "anonymous"
-ROLES = [*Role.values, ANON]
-CASE = {Role.CASE_WORKER, Role.SUPERVISOR, Role.INVESTIGATOR, Role.PROSECUTOR, Role.HOTLINE_OPERATOR}
-REGISTER = {Role.CASE_WORKER, Role.SUPERVISOR, Role.INVESTIGATOR, Role.HOTLINE_OPERATOR}
-EDIT = {Role.CASE_WORKER, Role.SUPERVISOR, Role.INVESTIGATOR}
-ADMINS = {Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN}
-EVERYONE = set(Role.values)
-OK = {200, 201, 204, 302, 400}  # allowed: served, created, redirected after success, or invalid
-OUT_NAME = "Outsiderina"
+from streha.testing.matrix import (  # noqa: F401 - the vocabulary of the rows below
+    ADMINS,
+    ANON,
+    CASE,
+    EDIT,
+    EVERYONE,
+    OK,
+    OUT_NAME,
+    REGISTER,
+    ROLES,
+    P,
+    Spec,
+)
 
-
-@dataclass
-class Spec:
-    """Who may use an endpoint. ``inside``/``outside``: roles allowed on an object in or out of
-    their scope (``outside`` None: the endpoint has no object). ``refused``: the status a
-    signed-in user without the right gets (404 hides existence; 403 where nothing is revealed)."""
-
-    inside: set
-    outside: set | None = None
-    method: str = "get"
-    path: str = ""  # with {person}, {user}, {token}, {grant} placeholders
-    data: dict = field(default_factory=dict)
-    refused: int = 404
-    refused_inside: dict = field(default_factory=dict)  # role -> status, where it differs
-    auth_page: bool = False  # sign-in machinery: open to anonymous users, no protected data
-
-
-def P(inside, outside=None, **kwargs):
-    return Spec(inside=set(inside), outside=None if outside is None else set(outside), **kwargs)
-
+APP_MATRICES = [import_module(f"streha.{app}.tests.matrix") for app in ("cases", "tips")]
 
 PERSON_EDIT = {"given_name": "Changed", "gender": "feminine"}
 
@@ -157,6 +142,11 @@ def _walk(patterns, prefix="", namespace=""):
             yield prefix + str(pattern.pattern), namespace + (pattern.name or "")
 
 
+for _matrix in APP_MATRICES:
+    HTML.update(_matrix.HTML)
+    API.update(_matrix.API)
+
+
 def html_url_names() -> set[str]:
     names = set()
     for route, name in _walk(get_resolver().url_patterns):
@@ -223,7 +213,7 @@ def build_world():
         user=outside_supervisor, person=person_in, justification="Outside review " * 3,
         expires_at=later,
     )
-    return {
+    world = {
         "users": users,
         "in": {"person": person_in.public_id, "user": colleague.pk, "token": token_in.pk,
                "grant": grant_in.pk, "agency": inside.pk},
@@ -231,12 +221,21 @@ def build_world():
                 "grant": grant_out.pk, "agency": outside.pk},
         "agency_code": inside.code,
         "out_reference": person_out.reference,
+        "agencies": {"in": inside, "out": outside},
+        "persons": {"in": person_in, "out": person_out},
+        "outside_users": {"case_worker": other_user, "supervisor": outside_supervisor},
     }
+    for matrix in APP_MATRICES:
+        matrix.extend_world(world)
+    return world
 
 
 def _fill(template, world, scope):
-    values = {**world[scope], "agency_code": world["agency_code"],
-              "out_reference": world["out_reference"]}
+    values = {
+        **world[scope],
+        "agency_code": world["agency_code"],
+        "out_reference": world["out_reference"],
+    }
     if isinstance(template, str):
         return template.format(**values)
     if isinstance(template, dict):

@@ -3,6 +3,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from streha.api import views
+from streha.cases import api as cases_api
+from streha.tips import api as tips_api
 from streha.people.api import PersonViewSet
 
 router = DefaultRouter()
@@ -12,6 +14,8 @@ router.register("agencies", views.AgencyViewSet, basename="agency")
 router.register("users", views.UserViewSet, basename="user")
 router.register("api-tokens", views.ApiTokenViewSet, basename="api-token")
 router.register("persons", PersonViewSet, basename="person")
+for register in (cases_api.register, tips_api.register):
+    register(router)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -1,11 +1,16 @@
 """The main navigation, computed from what the signed-in user may do."""
 
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from streha.access import policy
+
+
+# Domain apps contribute navigation entries and "my work" panels through their selectors.
+APP_SELECTORS = ("streha.cases.selectors", "streha.tips.selectors")
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,8 @@ def navigation_for(user, path: str) -> list[NavItem]:
     entries = [(_("My work"), reverse("web:home"))]
     if policy.role_field_groups(user):
         entries.append((_("Persons"), reverse("people:list")))
+    for module in APP_SELECTORS:
+        entries.extend(import_module(module).navigation_entries(user))
     entries.append((_("Agencies"), reverse("accounts:agency_list")))
     if policy.can_audit(user):
         entries.append((_("Audit"), reverse("audit:index")))

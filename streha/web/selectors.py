@@ -1,6 +1,7 @@
 """What the "my work" page shows, chosen by the user's roles and agency."""
 
 from dataclasses import dataclass, field
+from importlib import import_module
 
 from allauth.mfa.models import Authenticator
 from django.urls import reverse
@@ -8,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from streha.access import policy
 from streha.accounts.models import Role
+from streha.web.navigation import APP_SELECTORS
 
 
 @dataclass
@@ -43,6 +45,8 @@ def my_work(user) -> list[Panel]:
                 ],
             )
         )
+    for module in APP_SELECTORS:
+        panels.extend(import_module(module).my_work_panels(user))
     role_labels = [str(Role(role).label) for role in sorted(user.roles)]
     panels.append(
         Panel(
