@@ -335,3 +335,7 @@ STREHA_BREAK_GLASS_HOURS = env_int("STREHA_BREAK_GLASS_HOURS", 4)
 STREHA_RETENTION_DAYS = {
     "people.person": env_int("STREHA_RETENTION_PERSON_DAYS", 10 * 365),
 }
+# Recovery and reflection period for presumed victims (CETS 197 Art. 13: at least 30 days).
+STREHA_REFLECTION_PERIOD_DAYS = max(30, env_int("STREHA_REFLECTION_PERIOD_DAYS", 30))
+# Largest document a user may upload (bytes); documents are encrypted in the database.
+STREHA_MAX_DOCUMENT_BYTES = env_int("STREHA_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024)

@@ -17,6 +17,7 @@ from drf_spectacular.generators import SchemaGenerator
 from streha.access.models import BreakGlassGrant
 from streha.accounts import services as account_services
 from streha.accounts.models import Agency, AgencyKind, Role
+from streha.people.models import PersonDocument
 from streha.testing.factories import PersonFactory, UserFactory
 
 from streha.testing.matrix import (  # noqa: F401 - the vocabulary of the rows below
@@ -55,6 +56,9 @@ HTML = {
     "people:detail": P(CASE, set(), path="/persons/{person}/"),
     "people:edit": P(EDIT, set(), path="/persons/{person}/edit/"),
     "people:export": P({Role.SUPERVISOR}, set(), method="post", path="/persons/{person}/export/"),
+    "people:document_upload": P(EDIT, set(), method="post", path="/persons/{person}/documents/",
+                                data={"title": "Letter"}),
+    "people:document_download": P(CASE, set(), path="/persons/{person}/documents/{document}/"),
     "audit:index": P({Role.AUDITOR}, path="/audit/"),
     "audit:person": P({Role.AUDITOR}, {Role.AUDITOR}, path="/audit/persons/{person}/"),
     "audit:user": P({Role.AUDITOR}, {Role.AUDITOR}, path="/audit/users/{user}/"),
@@ -205,6 +209,13 @@ def build_world():
     admin = users[Role.SYSTEM_ADMIN]
     token_in, _ = account_services.issue_api_token(admin, user=colleague, name="in")
     token_out, _ = account_services.issue_api_token(admin, user=other_user, name="out")
+    documents = {
+        scope: PersonDocument.objects.create(
+            person=person, title="Letter", file_name="letter.txt", content=b"text",
+            content_type="text/plain", size=4,
+        )
+        for scope, person in (("in", person_in), ("out", person_out))
+    }
     later = timezone.now() + timezone.timedelta(hours=1)
     grant_in = BreakGlassGrant.objects.create(
         user=colleague, person=person_out, justification="Inside review " * 3, expires_at=later
@@ -216,9 +227,11 @@ def build_world():
     world = {
         "users": users,
         "in": {"person": person_in.public_id, "user": colleague.pk, "token": token_in.pk,
-               "grant": grant_in.pk, "agency": inside.pk},
+               "grant": grant_in.pk, "agency": inside.pk,
+               "document": documents["in"].public_id},
         "out": {"person": person_out.public_id, "user": other_user.pk, "token": token_out.pk,
-                "grant": grant_out.pk, "agency": outside.pk},
+                "grant": grant_out.pk, "agency": outside.pk,
+                "document": documents["out"].public_id},
         "agency_code": inside.code,
         "out_reference": person_out.reference,
         "agencies": {"in": inside, "out": outside},

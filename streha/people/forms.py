@@ -53,3 +53,8 @@ class BreakGlassForm(forms.Form):
         max_length=2000,
         help_text=_("Why you need this record now. Your access is time-limited and reviewed."),
     )
+
+
+class DocumentForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    upload = forms.FileField(label=_("File"), help_text=_("PDF, JPEG, PNG or plain text."))

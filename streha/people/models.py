@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from streha.protection.crypto import normalise_identifier, normalise_name
 from streha.protection.fields import (
     BlindIndexField,
+    ProtectedBinaryField,
     ProtectedCharField,
     ProtectedDateField,
     ProtectedTextField,
@@ -109,3 +110,30 @@ class Person(ProtectedModel):
     def __str__(self) -> str:
         # Never the name: this string ends up in logs, admin history and error reports.
         return self.reference
+
+
+class PersonDocument(ProtectedModel):
+    """An uploaded document about a person (ID scan, medical letter...), encrypted in the
+    database with the document's own data key. Visible with the person's identity group."""
+
+    FIELD_GROUP = "identity"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="documents")
+    title = ProtectedCharField(_("title"), max_length=200)
+    file_name = ProtectedCharField(_("file name"), max_length=255)
+    content = ProtectedBinaryField(_("content"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return str(self.public_id)

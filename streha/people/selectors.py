@@ -11,7 +11,7 @@ from django.http import Http404
 from streha.access import policy
 from streha.accounts.models import User
 from streha.audit import services as audit
-from streha.people.models import Person
+from streha.people.models import Person, PersonDocument
 
 PAGE_SIZE = 25
 _IDENTIFIER = re.compile(r"^[A-Za-z]{0,3}[\d\s-]{5,}$")
@@ -85,3 +85,23 @@ def read_person(user: User, public_id, *, request=None, purpose: str = "") -> Pe
         break_glass=access.break_glass,
     )
     return PersonView(person=person, access=access)
+
+
+def read_document(user: User, person_public_id, document_public_id, *, request=None) -> PersonDocument:
+    """A document of a person ``user`` may see with its identity group (else 404), audited."""
+    view = read_person(user, person_public_id, request=request, purpose="document")
+    if PersonDocument.FIELD_GROUP not in view.access.field_groups:
+        raise Http404
+    document = view.person.documents.filter(public_id=document_public_id).first()
+    if document is None:
+        raise Http404
+    audit.record(
+        user,
+        audit.Action.READ,
+        obj=document,
+        field_groups=[PersonDocument.FIELD_GROUP],
+        request=request,
+        break_glass=view.access.break_glass,
+        details={"person": str(view.person.public_id)},
+    )
+    return document

@@ -20,7 +20,7 @@ from streha.access import policy
 from streha.access.models import BreakGlassGrant
 from streha.accounts.models import Agency, User
 from streha.audit import services as audit
-from streha.people.models import Person
+from streha.people.models import Person, PersonDocument
 
 BULK_BATCH = 2000
 PROTECTED_FIELDS = tuple(name for names in Person.FIELD_GROUPS.values() for name in names)
@@ -195,12 +195,14 @@ def anonymise_person(person: Person, *, actor: User | None = None, reason: str) 
         setattr(person, name, None if field.null else "")
     person.anonymised_at = timezone.now()
     person.save()
+    documents, _deleted = person.documents.all().delete()
     audit.record(
         actor,
         audit.Action.ANONYMISE,
         obj=person,
         field_groups=sorted(Person.FIELD_GROUPS),
         purpose=reason,
+        details={"documents_deleted": documents},
     )
     return person
 
@@ -222,3 +224,54 @@ def apply_retention(*, batch: int = 500, now=None) -> int:
         for person in chunk:
             anonymise_person(person, reason="retention period ended")
             done += 1
+
+
+ALLOWED_DOCUMENT_TYPES = {
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "text/plain",
+}
+
+
+@transaction.atomic
+def attach_document(
+    actor: User, person: Person, *, title: str, upload, request=None
+) -> PersonDocument:
+    """Store an uploaded file encrypted, after checking the uploader may write identity data."""
+    access = policy.person_access(actor, person)
+    if not (access.can_update and PersonDocument.FIELD_GROUP in access.field_groups):
+        policy.require(False)
+    errors = {}
+    if not title.strip():
+        errors["title"] = _("Give the document a title.")
+    if upload.size > settings.STREHA_MAX_DOCUMENT_BYTES:
+        errors["upload"] = _("The file is larger than %(limit)d MB.") % {
+            "limit": settings.STREHA_MAX_DOCUMENT_BYTES // (1024 * 1024)
+        }
+    content_type = (upload.content_type or "").split(";")[0].strip().lower()
+    if content_type not in ALLOWED_DOCUMENT_TYPES:
+        errors["upload"] = _("Only PDF, JPEG, PNG or plain-text files can be uploaded.")
+    if errors:
+        raise ValidationError(errors)
+    document = PersonDocument(
+        person=person,
+        title=title.strip(),
+        file_name=(upload.name or "document")[:255],
+        content=upload.read(),
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=actor,
+    )
+    document.full_clean(exclude=["content"])
+    document.save()
+    audit.record(
+        actor,
+        audit.Action.CREATE,
+        obj=document,
+        field_groups=[PersonDocument.FIELD_GROUP],
+        request=request,
+        break_glass=access.break_glass,
+        details={"person": str(person.public_id)},
+    )
+    return document

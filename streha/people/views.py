@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from streha.access import policy
 from streha.accounts.views import add_service_errors
 from streha.people import selectors, services
-from streha.people.forms import BreakGlassForm, PersonForm
+from streha.people.forms import BreakGlassForm, DocumentForm, PersonForm
 from streha.people.models import Person
 
 
@@ -56,7 +56,57 @@ def person_create(request):
 @login_required
 def person_detail(request, public_id):
     view = selectors.read_person(request.user, public_id, request=request)
-    return render(request, "people/person_detail.html", {"view": view, "person": view.person})
+    return render(
+        request,
+        "people/person_detail.html",
+        {
+            "view": view,
+            "person": view.person,
+            "documents": view.person.documents.defer("content"),
+            "document_form": DocumentForm(),
+        },
+    )
+
+
+@login_required
+def document_upload(request, public_id):
+    if request.method != "POST":
+        raise Http404
+    view = selectors.read_person(request.user, public_id, request=request)
+    if not view.access.can_update:
+        raise Http404
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.attach_document(
+                request.user,
+                view.person,
+                title=form.cleaned_data["title"],
+                upload=form.cleaned_data["upload"],
+                request=request,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Document stored (encrypted)."))
+            return redirect("people:detail", public_id=public_id)
+    context = {
+        "view": view,
+        "person": view.person,
+        "documents": view.person.documents.defer("content"),
+        "document_form": form,
+    }
+    return render(request, "people/person_detail.html", context, status=400)
+
+
+@login_required
+def document_download(request, public_id, document_id):
+    document = selectors.read_document(request.user, public_id, document_id, request=request)
+    response = HttpResponse(bytes(document.content), content_type=document.content_type)
+    # Downloaded, never rendered in the application's origin; the name stays out of the header.
+    response["Content-Disposition"] = f'attachment; filename="{document.public_id}"'
+    response["Content-Security-Policy"] = "sandbox"
+    return response
 
 
 @login_required

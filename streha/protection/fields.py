@@ -14,6 +14,7 @@ a filter with a plaintext value raise ``ProtectedFieldMisuse`` instead of writin
 plaintext to the database. Exact search goes through the blind index field.
 """
 
+import base64
 import datetime
 from collections.abc import Callable
 
@@ -156,6 +157,21 @@ class ProtectedDateField(ProtectedFieldMixin, models.DateField):
 
     def pre_save(self, model_instance, add):
         return ProtectedFieldMixin.pre_save(self, model_instance, add)
+
+
+class ProtectedBinaryField(ProtectedFieldMixin, models.BinaryField):
+    """File content (uploaded documents), sealed like text; bytes on the instance."""
+
+    def serialise(self, value) -> str:
+        return base64.b64encode(bytes(value)).decode()
+
+    def deserialise(self, text: str):
+        return base64.b64decode(text)
+
+    def to_python(self, value):
+        if isinstance(value, Sealed):
+            return value
+        return super().to_python(value)
 
 
 class DataKeyField(models.CharField):

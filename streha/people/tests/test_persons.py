@@ -255,3 +255,56 @@ class TestDataProtectionDuties:
         call_command("retention", "apply")  # nothing more to do
         assert events("anonymise").count() == 1
         assert services.retention_due().count() == 0
+
+
+@pytest.mark.django_db
+class TestDocuments:
+    def test_upload_is_encrypted_downloadable_and_audited(self, client, worker, own_person):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.db import connection
+
+        from streha.people.models import PersonDocument
+
+        client.force_login(worker)
+        secret = b"Medical letter: Mimoza was treated on 3 March."
+        upload = SimpleUploadedFile("letter.txt", secret, content_type="text/plain")
+        response = client.post(f"/persons/{own_person.public_id}/documents/",
+                               {"title": "Medical letter", "upload": upload})
+        assert response.status_code == 302
+        document = PersonDocument.objects.get()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT content, title FROM people_persondocument")
+            content, title = cursor.fetchone()
+        assert b"Mimoza" not in str(content).encode() and "Medical" not in title
+        download = client.get(f"/persons/{own_person.public_id}/documents/{document.public_id}/")
+        assert download.status_code == 200 and download.content == secret
+        assert download["Content-Disposition"].startswith("attachment")
+        assert events("create").filter(object_type="people.persondocument").count() == 1
+        assert events("read").filter(object_type="people.persondocument").count() == 1
+
+    def test_wrong_type_or_size_is_refused_and_stores_nothing(self, client, worker, own_person,
+                                                              settings):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from streha.people.models import PersonDocument
+
+        client.force_login(worker)
+        exe = SimpleUploadedFile("x.exe", b"MZ\x00\x01", content_type="application/x-msdownload")
+        response = client.post(f"/persons/{own_person.public_id}/documents/",
+                               {"title": "Program", "upload": exe})
+        assert response.status_code == 400 and "PDF" in response.content.decode()
+        settings.STREHA_MAX_DOCUMENT_BYTES = 10
+        big = SimpleUploadedFile("big.txt", b"x" * 11, content_type="text/plain")
+        response = client.post(f"/persons/{own_person.public_id}/documents/",
+                               {"title": "Big", "upload": big})
+        assert response.status_code == 400
+        assert PersonDocument.objects.count() == 0
+
+    def test_out_of_scope_documents_are_not_found(self, client, worker, foreign_person):
+        from streha.people.models import PersonDocument
+
+        document = PersonDocument.objects.create(person=foreign_person, title="t", file_name="f",
+                                                 content=b"c", content_type="text/plain", size=1)
+        client.force_login(worker)
+        url = f"/persons/{foreign_person.public_id}/documents/{document.public_id}/"
+        assert client.get(url).status_code == 404
