@@ -82,6 +82,23 @@ REGISTERING = {
     "labour-inspectorate": 3,
 }
 
+# Synthetic accounts, assembled from parts; no real story.
+NARRATIVE_OPENINGS = [
+    "Was promised a job as a waitress",
+    "Was offered seasonal work in agriculture",
+    "Met a man online who promised marriage",
+    "A relative arranged work in a restaurant",
+    "Was recruited for construction work abroad",
+]
+NARRATIVE_CONTROL = [
+    "documents were taken on arrival",
+    "wages were withheld to pay a debt",
+    "was not allowed to leave the house",
+    "was threatened that the family would be harmed",
+    "was made to beg in the street every day",
+]
+STREETS = ["Rr. Nëna Terezë", "Rr. Agim Ramadani", "Rr. Luan Haradinaj", "Rr. Fehmi Agani"]
+
 CITIZENSHIP_WEIGHTS = {"XK": 80, "AL": 7, "MD": 2, "UA": 2, "RS": 4, "NG": 2, "BD": 3}
 
 
@@ -180,6 +197,12 @@ def _build_person(
             f"{citizenship}{rng.randrange(10**6, 10**7)}" if citizenship != "XK" and rng.random() < 0.6 else ""
         ),
         phone=_phone(rng) if rng.random() < 0.5 else "",
+        address=f"{rng.choice(STREETS)} {rng.randrange(1, 200)}" if rng.random() < 0.3 else "",
+        narrative=(
+            f"{rng.choice(NARRATIVE_OPENINGS)}; {rng.choice(NARRATIVE_CONTROL)}."
+            if rng.random() < 0.4
+            else ""
+        ),
         gender=gender,
         citizenship=citizenship,
     )

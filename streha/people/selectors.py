@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from streha.access import policy
+from streha.access.models import BreakGlassGrant
 from streha.accounts.models import User
 from streha.audit import services as audit
 from streha.people.models import Person, PersonDocument
@@ -105,3 +108,41 @@ def read_document(user: User, person_public_id, document_public_id, *, request=N
         details={"person": str(view.person.public_id)},
     )
     return document
+
+
+# --- Contributions to the UI shell ---------------------------------------------------------------
+
+
+def navigation_entries(user) -> list[tuple[str, str]]:
+    if not policy.role_field_groups(user):
+        return []
+    return [(_("Persons"), reverse("people:list"))]
+
+
+def my_work_panels(user) -> list:
+    from streha.web.selectors import Panel
+
+    panels = []
+    if policy.role_field_groups(user):
+        links = [(_("Persons"), reverse("people:list"))]
+        if policy.can_register_persons(user):
+            links.append((_("Register a person"), reverse("people:create")))
+        active = BreakGlassGrant.objects.active().filter(user=user).count()
+        figures = [(_("Persons held by your agency"), Person.objects.filter(
+            owner_agency_id=user.agency_id).count())]
+        if policy.can_break_glass(user):
+            figures.append((_("Your open break-glass accesses"), active))
+        panels.append(Panel(title=_("Persons"), figures=figures, links=links))
+    if policy.can_audit(user):
+        pending = policy.break_glass_grants_visible_to(user).filter(reviewed_at__isnull=True)
+        panels.append(
+            Panel(
+                title=_("Audit"),
+                figures=[(_("Break-glass accesses to review"), pending.count())],
+                links=[
+                    (_("Audit log"), reverse("audit:index")),
+                    (_("Break-glass review"), reverse("audit:break_glass")),
+                ],
+            )
+        )
+    return panels

@@ -10,7 +10,7 @@ from streha.access import policy
 
 
 # Domain apps contribute navigation entries and "my work" panels through their selectors.
-APP_SELECTORS = ("streha.cases.selectors", "streha.tips.selectors")
+APP_SELECTORS = ("streha.people.selectors", "streha.cases.selectors", "streha.tips.selectors")
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,6 @@ def navigation_for(user, path: str) -> list[NavItem]:
     if not user.is_authenticated:
         return []
     entries = [(_("My work"), reverse("web:home"))]
-    if policy.role_field_groups(user):
-        entries.append((_("Persons"), reverse("people:list")))
     for module in APP_SELECTORS:
         entries.extend(import_module(module).navigation_entries(user))
     entries.append((_("Agencies"), reverse("accounts:agency_list")))
