@@ -125,6 +125,8 @@ API = {
         {Role.SUPERVISOR}, refused=403,
         data={"reference": "{out_reference}", "justification": "Police report immediate danger."},
     ),
+    ("/api/v1/statistics/persons/", "get"): P({Role.ANALYST}),
+    ("/api/v1/pseudonymised-persons/", "get"): P({Role.ANALYST}),
     ("/api/v1/persons/{public_id}/", "get"): P(CASE, set(), path="/api/v1/persons/{person}/"),
     ("/api/v1/persons/{public_id}/", "patch"): P(
         EDIT, set(), path="/api/v1/persons/{person}/", data=PERSON_EDIT,

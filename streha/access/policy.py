@@ -207,3 +207,24 @@ def can_register_persons(user: User) -> bool:
 
 def can_break_glass(user: User) -> bool:
     return bool(role_field_groups(user)) and user.has_role(*BREAK_GLASS_ROLES)
+
+
+# --- Statistics (aggregates and pseudonymised records, never identities) ------------------------
+
+
+def can_see_statistics(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.has_role(Role.ANALYST)
+
+
+def persons_for_statistics(user: User):
+    """Persons an analyst may count: all for the national coordinator's office, else their own
+    agency's. Only non-identifying fields may be read from this queryset."""
+    from streha.people.models import Person
+
+    if not can_see_statistics(user):
+        return Person.objects.none()
+    if user.agency is not None and user.agency.kind == AgencyKind.NATIONAL_COORDINATOR:
+        return Person.objects.all()
+    if user.agency_id is None:
+        return Person.objects.none()
+    return Person.objects.filter(owner_agency_id=user.agency_id)

@@ -1,11 +1,16 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.routers import DefaultRouter
 
 from streha.api import views
 from streha.cases import api as cases_api
 from streha.tips import api as tips_api
 from streha.people.api import PersonViewSet
+from streha.people.statistics_api import PersonStatisticsView, PseudonymisedPersonsView
 
 router = DefaultRouter()
 # One URL per resource: no ".json" twins to secure and test separately.
@@ -18,8 +23,14 @@ for register in (cases_api.register, tips_api.register):
     register(router)
 
 urlpatterns = [
+    path("v1/statistics/persons/", PersonStatisticsView.as_view(), name="person-statistics"),
+    path(
+        "v1/pseudonymised-persons/",
+        PseudonymisedPersonsView.as_view(),
+        name="pseudonymised-persons",
+    ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]

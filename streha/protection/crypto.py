@@ -66,3 +66,9 @@ def normalise_identifier(value: str) -> str:
 def blind_index(index_key: bytes, purpose: str, normalised: str) -> str:
     """Keyed HMAC, so equal values are findable but the index cannot be reversed by guessing."""
     return hmac.new(index_key, f"{purpose}\x1f{normalised}".encode(), hashlib.sha256).hexdigest()
+
+
+def pseudonym(index_key: bytes, purpose: str, value: str) -> str:
+    """A stable stand-in for an identifier, for analysts: same input, same pseudonym; not
+    reversible without the key, and different for each purpose so data sets cannot be joined."""
+    return blind_index(index_key, f"pseudonym:{purpose}", value)[:16]
