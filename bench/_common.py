@@ -64,5 +64,7 @@ def write(name: str, figures: dict) -> Path:
 def table(rows: list[tuple], headers: tuple) -> str:
     widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=False)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([line.format(*headers), line.format(*("-" * w for w in widths))]
-                     + [line.format(*row) for row in rows])
+    return "\n".join(
+        [line.format(*headers), line.format(*("-" * w for w in widths))]
+        + [line.format(*row) for row in rows]
+    )

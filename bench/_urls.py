@@ -3,7 +3,8 @@
 from django.http import HttpResponse
 from django.urls import path
 
-from streha.urls import handler404, handler500, urlpatterns as app_urlpatterns  # noqa: F401
+from streha.urls import handler404, handler500  # noqa: F401
+from streha.urls import urlpatterns as app_urlpatterns
 
 
 def empty(request):

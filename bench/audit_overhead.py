@@ -25,7 +25,9 @@ def main() -> None:
     _common.ensure_demo(wanted)
     user = User.objects.get(username="shelter.worker")
     person_ids = list(
-        Person.objects.filter(owner_agency=user.agency).values_list("public_id", flat=True)[:REQUESTS]
+        Person.objects.filter(owner_agency=user.agency).values_list("public_id", flat=True)[
+            :REQUESTS
+        ]
     )
     client = Client()
     client.force_login(user)
@@ -57,7 +59,8 @@ def main() -> None:
         "person_page_unaudited": _common.summary(unaudited),
     }
     figures["audit_latency_ratio_median"] = round(
-        figures["person_page_audited"]["median_ms"] / figures["person_page_unaudited"]["median_ms"], 2
+        figures["person_page_audited"]["median_ms"] / figures["person_page_unaudited"]["median_ms"],
+        2,
     )
     rows = [
         (name, figures[name]["median_ms"], figures[name]["p95_ms"])

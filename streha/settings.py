@@ -25,7 +25,9 @@ if PRODUCTION:
     SECRET_KEY = require("STREHA_SECRET_KEY")
     ALLOWED_HOSTS = env_list("STREHA_ALLOWED_HOSTS") or require("STREHA_ALLOWED_HOSTS")
 else:
-    SECRET_KEY = env("STREHA_SECRET_KEY", "development-only-key-never-used-in-production-0123456789")
+    SECRET_KEY = env(
+        "STREHA_SECRET_KEY", "development-only-key-never-used-in-production-0123456789"
+    )
     ALLOWED_HOSTS = env_list("STREHA_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "testserver"]
 
 DEBUG = env_bool("STREHA_DEBUG", False) if PRODUCTION else env_bool("STREHA_DEBUG", True)
@@ -114,7 +116,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer commits; IMMEDIATE avoids "database is locked"
     # surprises when a read transaction later wants to write.
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
+        ),
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0

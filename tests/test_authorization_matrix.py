@@ -19,7 +19,6 @@ from streha.accounts import services as account_services
 from streha.accounts.models import Agency, AgencyKind, Role
 from streha.people.models import PersonDocument
 from streha.testing.factories import PersonFactory, UserFactory
-
 from streha.testing.matrix import (  # noqa: F401 - the vocabulary of the rows below
     ADMINS,
     ANON,
@@ -44,11 +43,13 @@ HTML = {
     "accounts:user_list": P(ADMINS, path="/staff/"),
     "accounts:user_create": P(ADMINS, path="/staff/new/"),
     "accounts:user_edit": P(ADMINS, {Role.SYSTEM_ADMIN}, path="/staff/{user}/"),
-    "accounts:user_reset_2fa": P(ADMINS, {Role.SYSTEM_ADMIN}, method="post",
-                                 path="/staff/{user}/reset-two-factor/"),
+    "accounts:user_reset_2fa": P(
+        ADMINS, {Role.SYSTEM_ADMIN}, method="post", path="/staff/{user}/reset-two-factor/"
+    ),
     "accounts:token_list": P(ADMINS, path="/api-tokens/"),
-    "accounts:token_revoke": P(ADMINS, {Role.SYSTEM_ADMIN}, method="post",
-                               path="/api-tokens/{token}/revoke/"),
+    "accounts:token_revoke": P(
+        ADMINS, {Role.SYSTEM_ADMIN}, method="post", path="/api-tokens/{token}/revoke/"
+    ),
     "accounts:security": P(EVERYONE, path="/security/"),
     "people:list": P(CASE, path="/persons/"),
     "people:create": P(REGISTER, path="/persons/new/"),
@@ -56,18 +57,27 @@ HTML = {
     "people:detail": P(CASE, set(), path="/persons/{person}/"),
     "people:edit": P(EDIT, set(), path="/persons/{person}/edit/"),
     "people:export": P({Role.SUPERVISOR}, set(), method="post", path="/persons/{person}/export/"),
-    "people:document_upload": P(EDIT, set(), method="post", path="/persons/{person}/documents/",
-                                data={"title": "Letter"}),
+    "people:document_upload": P(
+        EDIT, set(), method="post", path="/persons/{person}/documents/", data={"title": "Letter"}
+    ),
     "people:document_download": P(CASE, set(), path="/persons/{person}/documents/{document}/"),
     "audit:index": P({Role.AUDITOR}, path="/audit/"),
     "audit:person": P({Role.AUDITOR}, {Role.AUDITOR}, path="/audit/persons/{person}/"),
     "audit:user": P({Role.AUDITOR}, {Role.AUDITOR}, path="/audit/users/{user}/"),
     "audit:break_glass": P({Role.AUDITOR}, path="/audit/break-glass/"),
-    "audit:break_glass_review": P({Role.AUDITOR}, set(), method="post",
-                                  path="/audit/break-glass/{grant}/review/",
-                                  data={"review_note": "Justified by the police report."}),
-    "set_language": P(EVERYONE | {ANON}, method="post", path="/i18n/setlang/",
-                      data={"language": "en", "next": "/"}),
+    "audit:break_glass_review": P(
+        {Role.AUDITOR},
+        set(),
+        method="post",
+        path="/audit/break-glass/{grant}/review/",
+        data={"review_note": "Justified by the police report."},
+    ),
+    "set_language": P(
+        EVERYONE | {ANON},
+        method="post",
+        path="/i18n/setlang/",
+        data={"language": "en", "next": "/"},
+    ),
     "schema": P(EVERYONE, path="/api/schema/"),
     "api-docs": P(EVERYONE, path="/api/docs/"),
     "api-redoc": P(EVERYONE, path="/api/redoc/"),
@@ -76,12 +86,15 @@ HTML = {
 # Sign-in machinery from django-allauth: reachable without signing in by design; what the
 # matrix asserts for them is that they never fail and never show protected data.
 AUTH_PAGES = {
-    "account_login": "/accounts/login/", "account_logout": "/accounts/logout/",
-    "account_inactive": "/accounts/inactive/", "account_signup": "/accounts/signup/",
+    "account_login": "/accounts/login/",
+    "account_logout": "/accounts/logout/",
+    "account_inactive": "/accounts/inactive/",
+    "account_signup": "/accounts/signup/",
     "account_reauthenticate": "/accounts/reauthenticate/",
     "account_request_reauthentication_code": "/accounts/reauthenticate/code/",
     "account_confirm_reauthentication_code": "/accounts/reauthenticate/code/confirm/",
-    "account_email": "/accounts/email/", "account_email_verification_sent": "/accounts/confirm-email/",
+    "account_email": "/accounts/email/",
+    "account_email_verification_sent": "/accounts/confirm-email/",
     "account_change_password": "/accounts/password/change/",
     "account_set_password": "/accounts/password/set/",
     "account_reset_password": "/accounts/password/reset/",
@@ -90,7 +103,8 @@ AUTH_PAGES = {
     "account_reset_password_from_key_done": "/accounts/password/reset/key/done/",
     "account_reset_password_from_key": "/accounts/password/reset/key/1-bogus/",
     "account_reset_password_done": "/accounts/password/reset/done/",
-    "mfa_index": "/accounts/2fa/", "mfa_authenticate": "/accounts/2fa/authenticate/",
+    "mfa_index": "/accounts/2fa/",
+    "mfa_authenticate": "/accounts/2fa/authenticate/",
     "mfa_reauthenticate": "/accounts/2fa/reauthenticate/",
     "mfa_activate_totp": "/accounts/2fa/totp/activate/",
     "mfa_deactivate_totp": "/accounts/2fa/totp/deactivate/",
@@ -102,38 +116,51 @@ AUTH_PAGES = {
 # their HTML-style URL names are the router's.
 API = {
     ("/api/v1/agencies/", "get"): P(EVERYONE),
-    ("/api/v1/agencies/", "post"): P({Role.SYSTEM_ADMIN}, refused=403,
-                                     data={"code": "new-agency", "name": "New", "kind": "health"}),
+    ("/api/v1/agencies/", "post"): P(
+        {Role.SYSTEM_ADMIN},
+        refused=403,
+        data={"code": "new-agency", "name": "New", "kind": "health"},
+    ),
     ("/api/v1/agencies/{id}/", "get"): P(EVERYONE, path="/api/v1/agencies/{agency}/"),
     ("/api/v1/users/", "get"): P(EVERYONE),
-    ("/api/v1/users/", "post"): P(ADMINS, data={"username": "fresh", "email": "f@example.invalid",
-                                                "agency": "{agency_code}"}),
+    ("/api/v1/users/", "post"): P(
+        ADMINS, data={"username": "fresh", "email": "f@example.invalid", "agency": "{agency_code}"}
+    ),
     ("/api/v1/users/{id}/", "get"): P(ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/users/{user}/"),
-    ("/api/v1/users/{id}/", "patch"): P(ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/users/{user}/",
-                                        data={"first_name": "Renamed"}),
+    ("/api/v1/users/{id}/", "patch"): P(
+        ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/users/{user}/", data={"first_name": "Renamed"}
+    ),
     ("/api/v1/users/me/", "get"): P(EVERYONE),
     ("/api/v1/api-tokens/", "get"): P(EVERYONE),
     ("/api/v1/api-tokens/", "post"): P(ADMINS, data={"name": "client", "user": "{user}"}),
-    ("/api/v1/api-tokens/{id}/", "get"): P(ADMINS, {Role.SYSTEM_ADMIN},
-                                           path="/api/v1/api-tokens/{token}/"),
-    ("/api/v1/api-tokens/{id}/revoke/", "post"): P(ADMINS, {Role.SYSTEM_ADMIN},
-                                                   path="/api/v1/api-tokens/{token}/revoke/"),
+    ("/api/v1/api-tokens/{id}/", "get"): P(
+        ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/api-tokens/{token}/"
+    ),
+    ("/api/v1/api-tokens/{id}/revoke/", "post"): P(
+        ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/api-tokens/{token}/revoke/"
+    ),
     ("/api/v1/persons/", "get"): P(EVERYONE),
     ("/api/v1/persons/", "post"): P(REGISTER, refused=403, data={"given_name": "Newperson"}),
     ("/api/v1/persons/search/", "post"): P(EVERYONE, data={"query": OUT_NAME}),
     ("/api/v1/persons/break-glass/", "post"): P(
-        {Role.SUPERVISOR}, refused=403,
+        {Role.SUPERVISOR},
+        refused=403,
         data={"reference": "{out_reference}", "justification": "Police report immediate danger."},
     ),
     ("/api/v1/statistics/persons/", "get"): P({Role.ANALYST}),
     ("/api/v1/pseudonymised-persons/", "get"): P({Role.ANALYST}),
     ("/api/v1/persons/{public_id}/", "get"): P(CASE, set(), path="/api/v1/persons/{person}/"),
     ("/api/v1/persons/{public_id}/", "patch"): P(
-        EDIT, set(), path="/api/v1/persons/{person}/", data=PERSON_EDIT,
+        EDIT,
+        set(),
+        path="/api/v1/persons/{person}/",
+        data=PERSON_EDIT,
         refused_inside={Role.PROSECUTOR: 403, Role.HOTLINE_OPERATOR: 403},
     ),
     ("/api/v1/persons/{public_id}/export/", "get"): P(
-        {Role.SUPERVISOR}, set(), path="/api/v1/persons/{person}/export/",
+        {Role.SUPERVISOR},
+        set(),
+        path="/api/v1/persons/{person}/export/",
         refused_inside={r: 403 for r in CASE - {Role.SUPERVISOR}},
     ),
 }
@@ -213,8 +240,12 @@ def build_world():
     token_out, _ = account_services.issue_api_token(admin, user=other_user, name="out")
     documents = {
         scope: PersonDocument.objects.create(
-            person=person, title="Letter", file_name="letter.txt", content=b"text",
-            content_type="text/plain", size=4,
+            person=person,
+            title="Letter",
+            file_name="letter.txt",
+            content=b"text",
+            content_type="text/plain",
+            size=4,
         )
         for scope, person in (("in", person_in), ("out", person_out))
     }
@@ -223,17 +254,29 @@ def build_world():
         user=colleague, person=person_out, justification="Inside review " * 3, expires_at=later
     )
     grant_out = BreakGlassGrant.objects.create(
-        user=outside_supervisor, person=person_in, justification="Outside review " * 3,
+        user=outside_supervisor,
+        person=person_in,
+        justification="Outside review " * 3,
         expires_at=later,
     )
     world = {
         "users": users,
-        "in": {"person": person_in.public_id, "user": colleague.pk, "token": token_in.pk,
-               "grant": grant_in.pk, "agency": inside.pk,
-               "document": documents["in"].public_id},
-        "out": {"person": person_out.public_id, "user": other_user.pk, "token": token_out.pk,
-                "grant": grant_out.pk, "agency": outside.pk,
-                "document": documents["out"].public_id},
+        "in": {
+            "person": person_in.public_id,
+            "user": colleague.pk,
+            "token": token_in.pk,
+            "grant": grant_in.pk,
+            "agency": inside.pk,
+            "document": documents["in"].public_id,
+        },
+        "out": {
+            "person": person_out.public_id,
+            "user": other_user.pk,
+            "token": token_out.pk,
+            "grant": grant_out.pk,
+            "agency": outside.pk,
+            "document": documents["out"].public_id,
+        },
         "agency_code": inside.code,
         "out_reference": person_out.reference,
         "agencies": {"in": inside, "out": outside},
@@ -299,8 +342,10 @@ def _check(spec: Spec, path_template: str, world, client, api: bool):
                 "break-glass" in path_template or "audit" in path_template
             )
             if not good or (leaked and not leak_allowed):
-                failures.append(f"{spec.method.upper()} {path} as {role} ({scope}): {status}, "
-                                f"expected {sorted(expected)}{' LEAK' if leaked else ''}")
+                failures.append(
+                    f"{spec.method.upper()} {path} as {role} ({scope}): {status}, "
+                    f"expected {sorted(expected)}{' LEAK' if leaked else ''}"
+                )
     return failures
 
 
@@ -314,7 +359,9 @@ def test_html_endpoint(name, client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("operation", sorted(API), ids=lambda op: f"{op[1]}:{op[0]}" if isinstance(op, tuple) else op)
+@pytest.mark.parametrize(
+    "operation", sorted(API), ids=lambda op: f"{op[1]}:{op[0]}" if isinstance(op, tuple) else op
+)
 def test_api_operation(operation, client):
     world = build_world()
     spec = API[operation]

@@ -27,7 +27,7 @@ class ActiveQuerySet(models.QuerySet):
 
 
 class AccessGrant(models.Model):
-    """An agency may see some field groups of a person it does not own (e.g. an accepted referral)."""
+    """An agency may see some field groups of a person it does not own (an accepted referral)."""
 
     person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="grants")
     agency = models.ForeignKey("accounts.Agency", on_delete=models.CASCADE, related_name="grants")
@@ -46,6 +46,9 @@ class AccessGrant(models.Model):
         indexes = [models.Index(fields=["agency", "person"])]
         verbose_name = _("access grant")
         verbose_name_plural = _("access grants")
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}:{self.person_id}"
 
 
 class BreakGlassGrant(ProtectedModel):
@@ -76,3 +79,6 @@ class BreakGlassGrant(ProtectedModel):
         indexes = [models.Index(fields=["user", "person"])]
         verbose_name = _("break-glass access")
         verbose_name_plural = _("break-glass accesses")
+
+    def __str__(self) -> str:
+        return f"break-glass {self.pk}"

@@ -47,7 +47,9 @@ class StaffEditForm(forms.Form):
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the client is."))
     user = forms.ModelChoiceField(
-        label=_("Acts as"), queryset=User.objects.none(), help_text=_("The account the client acts as.")
+        label=_("Acts as"),
+        queryset=User.objects.none(),
+        help_text=_("The account the client acts as."),
     )
     expires_at = forms.DateTimeField(
         label=_("Expires"),

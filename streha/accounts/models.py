@@ -86,7 +86,11 @@ class User(AbstractUser):
         """The user's roles, read once per instance (a request re-reads the user anyway)."""
         cached = getattr(self, "_roles_cache", None)
         if cached is None:
-            cached = frozenset(self.role_grants.values_list("role", flat=True)) if self.pk else frozenset()
+            cached = (
+                frozenset(self.role_grants.values_list("role", flat=True))
+                if self.pk
+                else frozenset()
+            )
             self._roles_cache = cached
         return cached
 
@@ -171,5 +175,3 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
-
-

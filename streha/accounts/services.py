@@ -110,7 +110,10 @@ def send_invitation(user: User) -> None:
 
     path = reverse(
         "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
     )
     context = {"username": user.username, "link": settings.STREHA_BASE_URL.rstrip("/") + path}
     subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
@@ -147,9 +150,7 @@ def update_user(
         # A role the actor may not grant cannot be taken away by them either.
         untouchable = current - set(policy.grantable_roles(actor))
         if user.pk == actor.pk and Role.AGENCY_ADMIN in current - wanted:
-            raise ValidationError(
-                {"roles": _("You cannot remove your own administrator role.")}
-            )
+            raise ValidationError({"roles": _("You cannot remove your own administrator role.")})
         wanted |= untouchable
         RoleGrant.objects.filter(user=user, role__in=current - wanted).delete()
         RoleGrant.objects.bulk_create(

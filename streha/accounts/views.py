@@ -51,7 +51,8 @@ def user_create(request):
             add_service_errors(form, error)
         else:
             messages.success(
-                request, _("Account %(username)s created; an invitation was e-mailed.")
+                request,
+                _("Account %(username)s created; an invitation was e-mailed.")
                 % {"username": user.username},
             )
             return redirect("accounts:user_list")

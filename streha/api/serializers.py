@@ -31,7 +31,16 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "first_name", "last_name", "agency", "roles", "is_active"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "agency",
+            "roles",
+            "is_active",
+        ]
 
     def get_roles(self, user) -> list[str]:
         return sorted(grant.role for grant in user.role_grants.all())
@@ -54,7 +63,9 @@ class UserUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False)
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), required=False)
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices), required=False
+    )
     is_active = serializers.BooleanField(required=False)
 
 
@@ -66,8 +77,16 @@ class ApiTokenSerializer(serializers.ModelSerializer):
     class Meta:
         model = ApiToken
         fields = [
-            "id", "name", "key_prefix", "agency", "user", "created_at", "expires_at",
-            "last_used_at", "revoked_at", "is_active",
+            "id",
+            "name",
+            "key_prefix",
+            "agency",
+            "user",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "is_active",
         ]
 
 

@@ -8,9 +8,9 @@ from rest_framework.routers import DefaultRouter
 
 from streha.api import views
 from streha.cases import api as cases_api
-from streha.tips import api as tips_api
 from streha.people.api import PersonViewSet
 from streha.people.statistics_api import PersonStatisticsView, PseudonymisedPersonsView
+from streha.tips import api as tips_api
 
 router = DefaultRouter()
 # One URL per resource: no ".json" twins to secure and test separately.

@@ -26,23 +26,48 @@ BLOCK = 10_000
 
 # code, name, kind, municipality code
 AGENCIES = [
-    ("national-coordinator", "Office of the National Coordinator against THB", AgencyKind.NATIONAL_COORDINATOR, "prishtina"),
-    ("police-thb", "Kosovo Police – THB Investigations Directorate", AgencyKind.POLICE, "prishtina"),
+    (
+        "national-coordinator",
+        "Office of the National Coordinator against THB",
+        AgencyKind.NATIONAL_COORDINATOR,
+        "prishtina",
+    ),
+    (
+        "police-thb",
+        "Kosovo Police – THB Investigations Directorate",
+        AgencyKind.POLICE,
+        "prishtina",
+    ),
     ("police-prizren", "Kosovo Police – Regional THB Unit Prizren", AgencyKind.POLICE, "prizren"),
     ("police-peja", "Kosovo Police – Regional THB Unit Peja", AgencyKind.POLICE, "peja"),
     ("state-prosecutor", "State Prosecutor – THB focal point", AgencyKind.PROSECUTION, "prishtina"),
     ("prosecution-prizren", "Basic Prosecution Office Prizren", AgencyKind.PROSECUTION, "prizren"),
-    ("victim-advocacy", "Victim Advocacy and Assistance Office", AgencyKind.VICTIM_ADVOCACY, "prishtina"),
+    (
+        "victim-advocacy",
+        "Victim Advocacy and Assistance Office",
+        AgencyKind.VICTIM_ADVOCACY,
+        "prishtina",
+    ),
     ("csw-prishtina", "Centre for Social Work Prishtina", AgencyKind.SOCIAL_WORK, "prishtina"),
     ("csw-prizren", "Centre for Social Work Prizren", AgencyKind.SOCIAL_WORK, "prizren"),
     ("csw-gjilan", "Centre for Social Work Gjilan", AgencyKind.SOCIAL_WORK, "gjilan"),
-    ("csw-mitrovica", "Centre for Social Work Mitrovica", AgencyKind.SOCIAL_WORK, "mitrovica-south"),
+    (
+        "csw-mitrovica",
+        "Centre for Social Work Mitrovica",
+        AgencyKind.SOCIAL_WORK,
+        "mitrovica-south",
+    ),
     ("shelter-drita", "Drita Shelter (demo NGO)", AgencyKind.SHELTER, "prishtina"),
     ("shelter-shpresa", "Shpresa Shelter (demo NGO)", AgencyKind.SHELTER, "gjakova"),
     ("state-shelter", "State Shelter for Trafficked Persons", AgencyKind.SHELTER, "prishtina"),
     ("labour-inspectorate", "Labour Inspectorate", AgencyKind.LABOUR_INSPECTORATE, "prishtina"),
     ("health-gjilan", "Regional Hospital Gjilan", AgencyKind.HEALTH, "gjilan"),
-    ("io-migration", "International Organisation for Migration (demo)", AgencyKind.INTERNATIONAL_ORGANISATION, "prishtina"),
+    (
+        "io-migration",
+        "International Organisation for Migration (demo)",
+        AgencyKind.INTERNATIONAL_ORGANISATION,
+        "prishtina",
+    ),
 ]
 
 # username, agency code, roles, first name, last name (synthetic)
@@ -162,7 +187,9 @@ def _build_person(
     creators: dict[int, User],
     today: date,
 ) -> Person:
-    citizenship = rng.choices(list(CITIZENSHIP_WEIGHTS), weights=list(CITIZENSHIP_WEIGHTS.values()))[0]
+    citizenship = rng.choices(
+        list(CITIZENSHIP_WEIGHTS), weights=list(CITIZENSHIP_WEIGHTS.values())
+    )[0]
     gender = rng.choices(
         [Gender.FEMININE, Gender.MASCULINE, Gender.UNKNOWN, Gender.TRANSGENDER_FEMININE],
         weights=[78, 19, 2, 1],
@@ -194,7 +221,9 @@ def _build_person(
         birth_year=birth.year,
         personal_number=_personal_number(rng) if citizenship == "XK" else "",
         passport_number=(
-            f"{citizenship}{rng.randrange(10**6, 10**7)}" if citizenship != "XK" and rng.random() < 0.6 else ""
+            f"{citizenship}{rng.randrange(10**6, 10**7)}"
+            if citizenship != "XK" and rng.random() < 0.6
+            else ""
         ),
         phone=_phone(rng) if rng.random() < 0.5 else "",
         address=f"{rng.choice(STREETS)} {rng.randrange(1, 200)}" if rng.random() < 0.3 else "",

@@ -45,9 +45,7 @@ class PersonViewSet(viewsets.ViewSet):
                 "count": page.paginator.count,
                 "page": page.number,
                 "pages": page.paginator.num_pages,
-                "results": [
-                    PersonSerializer(person, field_groups=groups).data for person in page
-                ],
+                "results": [PersonSerializer(person, field_groups=groups).data for person in page],
             }
         )
 

@@ -55,7 +55,10 @@ class Person(ProtectedModel):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(_("reference"), max_length=32, unique=True)
     owner_agency = models.ForeignKey(
-        "accounts.Agency", on_delete=models.PROTECT, related_name="persons", verbose_name=_("agency")
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        related_name="persons",
+        verbose_name=_("agency"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -90,7 +90,9 @@ def read_person(user: User, public_id, *, request=None, purpose: str = "") -> Pe
     return PersonView(person=person, access=access)
 
 
-def read_document(user: User, person_public_id, document_public_id, *, request=None) -> PersonDocument:
+def read_document(
+    user: User, person_public_id, document_public_id, *, request=None
+) -> PersonDocument:
     """A document of a person ``user`` may see with its identity group (else 404), audited."""
     view = read_person(user, person_public_id, request=request, purpose="document")
     if PersonDocument.FIELD_GROUP not in view.access.field_groups:
@@ -128,8 +130,12 @@ def my_work_panels(user) -> list:
         if policy.can_register_persons(user):
             links.append((_("Register a person"), reverse("people:create")))
         active = BreakGlassGrant.objects.active().filter(user=user).count()
-        figures = [(_("Persons held by your agency"), Person.objects.filter(
-            owner_agency_id=user.agency_id).count())]
+        figures = [
+            (
+                _("Persons held by your agency"),
+                Person.objects.filter(owner_agency_id=user.agency_id).count(),
+            )
+        ]
         if policy.can_break_glass(user):
             figures.append((_("Your open break-glass accesses"), active))
         panels.append(Panel(title=_("Persons"), figures=figures, links=links))

@@ -5,8 +5,17 @@ from rest_framework import serializers
 
 from streha.people.models import Person
 
-PUBLIC_FIELDS = ["public_id", "reference", "owner_agency", "gender", "birth_year", "citizenship",
-                 "created_at", "updated_at", "anonymised_at"]
+PUBLIC_FIELDS = [
+    "public_id",
+    "reference",
+    "owner_agency",
+    "gender",
+    "birth_year",
+    "citizenship",
+    "created_at",
+    "updated_at",
+    "anonymised_at",
+]
 
 
 class PersonSerializer(serializers.ModelSerializer):
@@ -17,8 +26,11 @@ class PersonSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Person
-        fields = [*PUBLIC_FIELDS, *(n for names in Person.FIELD_GROUPS.values() for n in names),
-                  "field_groups"]
+        fields = [
+            *PUBLIC_FIELDS,
+            *(n for names in Person.FIELD_GROUPS.values() for n in names),
+            "field_groups",
+        ]
         read_only_fields = fields
 
     def __init__(self, *args, field_groups=frozenset(), **kwargs):
@@ -38,14 +50,20 @@ class PersonWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Person
-        fields = [*(n for names in Person.FIELD_GROUPS.values() for n in names),
-                  "gender", "birth_year", "citizenship"]
+        fields = [
+            *(n for names in Person.FIELD_GROUPS.values() for n in names),
+            "gender",
+            "birth_year",
+            "citizenship",
+        ]
         extra_kwargs = {"given_name": {"required": True}}
 
     def validate(self, attrs):
         for name, value in attrs.items():
             if isinstance(value, str) and "\x00" in value:
-                raise serializers.ValidationError({name: _("Text must not contain NUL characters.")})
+                raise serializers.ValidationError(
+                    {name: _("Text must not contain NUL characters.")}
+                )
         return attrs
 
 

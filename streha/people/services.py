@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from streha.access import policy
 from streha.access.models import BreakGlassGrant
-from streha.accounts.models import Agency, User
+from streha.accounts.models import User
 from streha.audit import services as audit
 from streha.people.models import Person, PersonDocument
 
@@ -54,14 +54,14 @@ def _unknown_fields(fields: dict) -> None:
 
 
 @transaction.atomic
-def register_person(
-    actor: User, *, purpose: str = "", request=None, **fields
-) -> Person:
+def register_person(actor: User, *, purpose: str = "", request=None, **fields) -> Person:
     """Register a person in the actor's own agency."""
     policy.require(policy.can_register_persons(actor))
     _unknown_fields(fields)
     _refuse_fields_outside(policy.role_field_groups(actor), fields)
-    person = Person(owner_agency=actor.agency, created_by=actor, reference=new_reference(), **fields)
+    person = Person(
+        owner_agency=actor.agency, created_by=actor, reference=new_reference(), **fields
+    )
     person.full_clean()
     person.save()
     audit.record(
@@ -134,7 +134,7 @@ def export_person(actor: User, person: Person, *, purpose: str = "", request=Non
         "birth_year": person.birth_year,
         "citizenship": person.citizenship,
     }
-    for group, names in Person.FIELD_GROUPS.items():
+    for names in Person.FIELD_GROUPS.values():
         for name in names:
             value = getattr(person, name)
             data[name] = value.isoformat() if hasattr(value, "isoformat") else value
@@ -211,7 +211,9 @@ def retention_due(now=None):
     """Persons past their retention period and not yet anonymised."""
     now = now or timezone.now()
     days = settings.STREHA_RETENTION_DAYS["people.person"]
-    return Person.objects.filter(anonymised_at__isnull=True, updated_at__lt=now - timedelta(days=days))
+    return Person.objects.filter(
+        anonymised_at__isnull=True, updated_at__lt=now - timedelta(days=days)
+    )
 
 
 def apply_retention(*, batch: int = 500, now=None) -> int:

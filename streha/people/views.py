@@ -169,7 +169,8 @@ def break_glass(request):
                 add_service_errors(form, error)
             else:
                 messages.warning(
-                    request, _("Break-glass access opened. It is time-limited and will be reviewed.")
+                    request,
+                    _("Break-glass access opened. It is time-limited and will be reviewed."),
                 )
                 return redirect("people:detail", public_id=person.public_id)
     return render(request, "people/break_glass.html", {"form": form})

@@ -17,6 +17,9 @@ class LocalisedName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         language = (get_language() or "sq").lower()
@@ -25,9 +28,6 @@ class LocalisedName(models.Model):
         if language.startswith("en"):
             return self.name_en
         return self.name_sq
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Region(LocalisedName):

@@ -31,7 +31,12 @@ def load_country(country: str) -> tuple[int, int]:
         for code, name_sq, name_sr, name_en in places:
             Municipality.objects.update_or_create(
                 code=code,
-                defaults={"region": region, "name_sq": name_sq, "name_sr": name_sr, "name_en": name_en},
+                defaults={
+                    "region": region,
+                    "name_sq": name_sq,
+                    "name_sr": name_sr,
+                    "name_en": name_en,
+                },
             )
             municipalities += 1
     return len(data.REGIONS), municipalities

@@ -68,7 +68,9 @@ class ProtectedFieldMixin:
 
     def __init__(self, *args, **kwargs):
         if kwargs.get("unique") or kwargs.get("db_index") or kwargs.get("primary_key"):
-            raise ValueError("A protected field cannot be unique or indexed; add a BlindIndexField.")
+            raise ValueError(
+                "A protected field cannot be unique or indexed; add a BlindIndexField."
+            )
         super().__init__(*args, **kwargs)
 
     def get_internal_type(self) -> str:
@@ -107,7 +109,8 @@ class ProtectedFieldMixin:
         if value is None or isinstance(value, Sealed):
             return value
         raise ProtectedFieldMisuse(
-            f"{self.associated_data()} can only be written by save() and searched by its blind index."
+            f"{self.associated_data()} can only be written by save() "
+            "and searched by its blind index."
         )
 
     def get_db_prep_value(self, value, connection, prepared=False):

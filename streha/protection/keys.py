@@ -156,7 +156,9 @@ def load_keyring() -> Keyring:
             keys[key_id] = _b64decode_key(value, f"Master key {key_id} in STREHA_MASTER_KEYS")
         index_raw = os.environ.get("STREHA_BLIND_INDEX_KEY", "")
         if not index_raw:
-            raise ImproperlyConfigured("STREHA_BLIND_INDEX_KEY must be set with STREHA_MASTER_KEYS.")
+            raise ImproperlyConfigured(
+                "STREHA_BLIND_INDEX_KEY must be set with STREHA_MASTER_KEYS."
+            )
         index_key = _b64decode_key(index_raw, "STREHA_BLIND_INDEX_KEY")
         return Keyring(keys, list(keys)[-1], index_key)
     path = key_file_path()

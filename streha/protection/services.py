@@ -23,8 +23,10 @@ def key_usage() -> dict[str, Counter]:
     usage = {}
     for model in protected_models():
         counter: Counter = Counter()
-        for stored in model.objects.exclude(data_key="").values_list("data_key", flat=True).iterator(
-            chunk_size=5000
+        for stored in (
+            model.objects.exclude(data_key="")
+            .values_list("data_key", flat=True)
+            .iterator(chunk_size=5000)
         ):
             counter[keys.key_id_of(stored)] += 1
         usage[model._meta.label_lower] = counter
@@ -50,9 +52,7 @@ def add_master_key() -> str:
     return key_id
 
 
-def rewrap_all(
-    batch_size: int = 1000, progress: Callable[[str, int], None] | None = None
-) -> int:
+def rewrap_all(batch_size: int = 1000, progress: Callable[[str, int], None] | None = None) -> int:
     """Re-wrap every data key not yet under the current master key. Returns how many."""
     ring = keys.keyring()
     prefix = f"{ring.current_id}:"

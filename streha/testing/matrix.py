@@ -11,7 +11,13 @@ from streha.accounts.models import Role
 
 ANON = "anonymous"
 ROLES = [*Role.values, ANON]
-CASE = {Role.CASE_WORKER, Role.SUPERVISOR, Role.INVESTIGATOR, Role.PROSECUTOR, Role.HOTLINE_OPERATOR}
+CASE = {
+    Role.CASE_WORKER,
+    Role.SUPERVISOR,
+    Role.INVESTIGATOR,
+    Role.PROSECUTOR,
+    Role.HOTLINE_OPERATOR,
+}
 REGISTER = {Role.CASE_WORKER, Role.SUPERVISOR, Role.INVESTIGATOR, Role.HOTLINE_OPERATOR}
 EDIT = {Role.CASE_WORKER, Role.SUPERVISOR, Role.INVESTIGATOR}
 ADMINS = {Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN}
@@ -38,5 +44,3 @@ class Spec:
 
 def P(inside, outside=None, **kwargs):
     return Spec(inside=set(inside), outside=None if outside is None else set(outside), **kwargs)
-
-

@@ -17,8 +17,13 @@ def worker(make_user, agency):
 
 @pytest.fixture
 def own_person(agency):
-    return PersonFactory(owner_agency=agency, given_name="Mimoza", family_name="Berisha",
-                         personal_number="1122334455", phone="+383 44 111 222")
+    return PersonFactory(
+        owner_agency=agency,
+        given_name="Mimoza",
+        family_name="Berisha",
+        personal_number="1122334455",
+        phone="+383 44 111 222",
+    )
 
 
 @pytest.fixture
@@ -35,7 +40,9 @@ def events(action, person=None):
 
 @pytest.mark.django_db
 class TestScope:
-    def test_case_worker_sees_own_agency_persons_only(self, client, worker, own_person, foreign_person):
+    def test_case_worker_sees_own_agency_persons_only(
+        self, client, worker, own_person, foreign_person
+    ):
         client.force_login(worker)
         page = client.get("/persons/").content.decode()
         assert "Mimoza" in page and "Jovana" not in page
@@ -68,9 +75,13 @@ class TestScope:
         from django.utils import timezone
 
         user = make_user(Role.CASE_WORKER, agency=other_agency)
-        AccessGrant.objects.create(person=own_person, agency=other_agency,
-                                   field_groups=["identity"], reason="referral",
-                                   revoked_at=timezone.now())
+        AccessGrant.objects.create(
+            person=own_person,
+            agency=other_agency,
+            field_groups=["identity"],
+            reason="referral",
+            revoked_at=timezone.now(),
+        )
         client.force_login(user)
         assert client.get(f"/persons/{own_person.public_id}/").status_code == 404
 
@@ -87,10 +98,16 @@ class TestAudit:
         client.get("/persons/")
         listed = AuditEvent.objects.filter(action="list").get()
         assert str(own_person.public_id) in listed.details["object_ids"]
-        response = client.post(f"/persons/{own_person.public_id}/edit/", {
-            "given_name": "Mimoza", "family_name": "Berisha", "phone": "+383 44 999 888",
-            "gender": "feminine", "citizenship": "XK",
-        })
+        response = client.post(
+            f"/persons/{own_person.public_id}/edit/",
+            {
+                "given_name": "Mimoza",
+                "family_name": "Berisha",
+                "phone": "+383 44 999 888",
+                "gender": "feminine",
+                "citizenship": "XK",
+            },
+        )
         assert response.status_code == 302
         update = events("update", own_person).get()
         assert "contact" in update.field_groups and "phone" in update.details["fields"]
@@ -124,8 +141,9 @@ class TestSearch:
 
     def test_api_search_is_a_post(self, api_client, worker, own_person):
         api_client.force_authenticate(worker)
-        found = api_client.post("/api/v1/persons/search/", {"query": "Mimoza Berisha"},
-                                format="json").json()
+        found = api_client.post(
+            "/api/v1/persons/search/", {"query": "Mimoza Berisha"}, format="json"
+        ).json()
         assert [p["reference"] for p in found["results"]] == [own_person.reference]
         assert api_client.post("/api/v1/persons/search/", {}, format="json").status_code == 400
 
@@ -134,10 +152,16 @@ class TestSearch:
 class TestRegistration:
     def test_register_through_the_page(self, client, worker):
         client.force_login(worker)
-        response = client.post("/persons/new/", {
-            "given_name": "Flutura", "family_name": "Hoxha", "gender": "feminine",
-            "citizenship": "XK", "date_of_birth": "2008-03-04",
-        })
+        response = client.post(
+            "/persons/new/",
+            {
+                "given_name": "Flutura",
+                "family_name": "Hoxha",
+                "gender": "feminine",
+                "citizenship": "XK",
+                "date_of_birth": "2008-03-04",
+            },
+        )
         assert response.status_code == 302
         person = Person.objects.get()
         assert person.given_name == "Flutura" and person.owner_agency == worker.agency
@@ -145,16 +169,22 @@ class TestRegistration:
 
     def test_invalid_input_writes_nothing(self, client, worker):
         client.force_login(worker)
-        response = client.post("/persons/new/", {"given_name": "", "date_of_birth": "not-a-date",
-                                                 "gender": "nonsense"})
+        response = client.post(
+            "/persons/new/", {"given_name": "", "date_of_birth": "not-a-date", "gender": "nonsense"}
+        )
         assert response.status_code == 200
-        assert "errorlist" in response.content.decode() or "field-error" in response.content.decode()
+        assert (
+            "errorlist" in response.content.decode() or "field-error" in response.content.decode()
+        )
         assert Person.objects.count() == 0 and AuditEvent.objects.count() == 0
 
     def test_api_validation_errors_are_clear_and_write_nothing(self, api_client, worker):
         api_client.force_authenticate(worker)
-        response = api_client.post("/api/v1/persons/", {"given_name": "A" * 500,
-                                                        "date_of_birth": "yesterday"}, format="json")
+        response = api_client.post(
+            "/api/v1/persons/",
+            {"given_name": "A" * 500, "date_of_birth": "yesterday"},
+            format="json",
+        )
         assert response.status_code == 400
         body = response.json()["error"]
         assert {"given_name", "date_of_birth"} <= set(body["fields"])
@@ -166,8 +196,9 @@ class TestRegistration:
     def test_hotline_operator_cannot_write_narrative(self, api_client, make_user, agency):
         operator = make_user(Role.HOTLINE_OPERATOR, agency=agency)
         api_client.force_authenticate(operator)
-        response = api_client.post("/api/v1/persons/", {"given_name": "Drita",
-                                                        "narrative": "story"}, format="json")
+        response = api_client.post(
+            "/api/v1/persons/", {"given_name": "Drita", "narrative": "story"}, format="json"
+        )
         assert response.status_code == 400
         assert "narrative" in response.json()["error"]["fields"]
         assert Person.objects.count() == 0
@@ -181,13 +212,18 @@ class TestBreakGlass:
         supervisor = make_user(Role.SUPERVISOR, agency=agency)
         client.force_login(supervisor)
         assert client.get(f"/persons/{foreign_person.public_id}/").status_code == 404
-        short = client.post("/persons/break-glass/", {"reference": foreign_person.reference,
-                                                      "justification": "urgent"})
+        short = client.post(
+            "/persons/break-glass/",
+            {"reference": foreign_person.reference, "justification": "urgent"},
+        )
         assert short.status_code == 200 and BreakGlassGrant.objects.count() == 0
-        response = client.post("/persons/break-glass/", {
-            "reference": foreign_person.reference,
-            "justification": "Police report the person is in immediate danger tonight.",
-        })
+        response = client.post(
+            "/persons/break-glass/",
+            {
+                "reference": foreign_person.reference,
+                "justification": "Police report the person is in immediate danger tonight.",
+            },
+        )
         assert response.status_code == 302
         grant = BreakGlassGrant.objects.get()
         assert grant.expires_at > grant.starts_at
@@ -202,24 +238,31 @@ class TestBreakGlass:
         from django.utils import timezone
 
         supervisor = make_user(Role.SUPERVISOR, agency=agency)
-        BreakGlassGrant.objects.create(user=supervisor, person=foreign_person,
-                                       justification="x" * 30,
-                                       starts_at=timezone.now() - timedelta(hours=5),
-                                       expires_at=timezone.now() - timedelta(hours=1))
+        BreakGlassGrant.objects.create(
+            user=supervisor,
+            person=foreign_person,
+            justification="x" * 30,
+            starts_at=timezone.now() - timedelta(hours=5),
+            expires_at=timezone.now() - timedelta(hours=1),
+        )
         client.force_login(supervisor)
         assert client.get(f"/persons/{foreign_person.public_id}/").status_code == 404
 
     def test_case_worker_cannot_break_glass(self, client, worker, foreign_person):
         client.force_login(worker)
         assert client.get("/persons/break-glass/").status_code == 404
-        client.post("/persons/break-glass/", {"reference": foreign_person.reference,
-                                              "justification": "y" * 40})
+        client.post(
+            "/persons/break-glass/",
+            {"reference": foreign_person.reference, "justification": "y" * 40},
+        )
         assert BreakGlassGrant.objects.count() == 0
 
 
 @pytest.mark.django_db
 class TestDataProtectionDuties:
-    def test_subject_access_export_is_complete_and_audited(self, client, make_user, agency, own_person):
+    def test_subject_access_export_is_complete_and_audited(
+        self, client, make_user, agency, own_person
+    ):
         supervisor = make_user(Role.SUPERVISOR, agency=agency)
         client.force_login(supervisor)
         response = client.post(f"/persons/{own_person.public_id}/export/")
@@ -268,8 +311,10 @@ class TestDocuments:
         client.force_login(worker)
         secret = b"Medical letter: Mimoza was treated on 3 March."
         upload = SimpleUploadedFile("letter.txt", secret, content_type="text/plain")
-        response = client.post(f"/persons/{own_person.public_id}/documents/",
-                               {"title": "Medical letter", "upload": upload})
+        response = client.post(
+            f"/persons/{own_person.public_id}/documents/",
+            {"title": "Medical letter", "upload": upload},
+        )
         assert response.status_code == 302
         document = PersonDocument.objects.get()
         with connection.cursor() as cursor:
@@ -282,29 +327,38 @@ class TestDocuments:
         assert events("create").filter(object_type="people.persondocument").count() == 1
         assert events("read").filter(object_type="people.persondocument").count() == 1
 
-    def test_wrong_type_or_size_is_refused_and_stores_nothing(self, client, worker, own_person,
-                                                              settings):
+    def test_wrong_type_or_size_is_refused_and_stores_nothing(
+        self, client, worker, own_person, settings
+    ):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         from streha.people.models import PersonDocument
 
         client.force_login(worker)
         exe = SimpleUploadedFile("x.exe", b"MZ\x00\x01", content_type="application/x-msdownload")
-        response = client.post(f"/persons/{own_person.public_id}/documents/",
-                               {"title": "Program", "upload": exe})
+        response = client.post(
+            f"/persons/{own_person.public_id}/documents/", {"title": "Program", "upload": exe}
+        )
         assert response.status_code == 400 and "PDF" in response.content.decode()
         settings.STREHA_MAX_DOCUMENT_BYTES = 10
         big = SimpleUploadedFile("big.txt", b"x" * 11, content_type="text/plain")
-        response = client.post(f"/persons/{own_person.public_id}/documents/",
-                               {"title": "Big", "upload": big})
+        response = client.post(
+            f"/persons/{own_person.public_id}/documents/", {"title": "Big", "upload": big}
+        )
         assert response.status_code == 400
         assert PersonDocument.objects.count() == 0
 
     def test_out_of_scope_documents_are_not_found(self, client, worker, foreign_person):
         from streha.people.models import PersonDocument
 
-        document = PersonDocument.objects.create(person=foreign_person, title="t", file_name="f",
-                                                 content=b"c", content_type="text/plain", size=1)
+        document = PersonDocument.objects.create(
+            person=foreign_person,
+            title="t",
+            file_name="f",
+            content=b"c",
+            content_type="text/plain",
+            size=1,
+        )
         client.force_login(worker)
         url = f"/persons/{foreign_person.public_id}/documents/{document.public_id}/"
         assert client.get(url).status_code == 404

@@ -16,18 +16,22 @@ def test_counts_suppress_small_cells(api_client, national_analyst, agency):
         PersonFactory(owner_agency=agency, gender="feminine")
     PersonFactory(owner_agency=agency, gender="masculine", given_name="Rareperson")
     api_client.force_authenticate(national_analyst)
-    rows = {r["value"]: r["count"] for r in api_client.get("/api/v1/statistics/persons/",
-                                                            {"by": "gender"}).json()}
+    rows = {
+        r["value"]: r["count"]
+        for r in api_client.get("/api/v1/statistics/persons/", {"by": "gender"}).json()
+    }
     assert rows == {"feminine": 6, "masculine": None}
     bad = api_client.get("/api/v1/statistics/persons/", {"by": "given_name"})
     assert bad.status_code == 400
 
 
 @pytest.mark.django_db
-def test_pseudonymised_records_carry_no_identity_and_are_audited(api_client, national_analyst,
-                                                                 agency):
-    person = PersonFactory(owner_agency=agency, given_name="Identifiable",
-                           personal_number="1231231231")
+def test_pseudonymised_records_carry_no_identity_and_are_audited(
+    api_client, national_analyst, agency
+):
+    person = PersonFactory(
+        owner_agency=agency, given_name="Identifiable", personal_number="1231231231"
+    )
     api_client.force_authenticate(national_analyst)
     response = api_client.get("/api/v1/pseudonymised-persons/")
     body = response.content.decode()

@@ -1,4 +1,4 @@
-"""Identifying data is ciphertext everywhere outside a Python instance: database file, dump, logs."""
+"""Identifying data is ciphertext everywhere outside a Python instance: database, dump, logs."""
 
 import logging
 import shutil
@@ -43,7 +43,9 @@ def test_no_plaintext_reaches_the_database_or_logs(api_client, make_user, agency
         with caplog.at_level(logging.DEBUG), caplog.at_level(logging.DEBUG, "django.db.backends"):
             created = _create_through_api(api_client, user)
             api_client.get(f"/api/v1/persons/{created['public_id']}/")
-            found = api_client.post("/api/v1/persons/search/", {"query": SECRETS["personal_number"]}, format="json")
+            found = api_client.post(
+                "/api/v1/persons/search/", {"query": SECRETS["personal_number"]}, format="json"
+            )
             assert found.json()["count"] == 1
     finally:
         connection.force_debug_cursor = False
@@ -74,13 +76,18 @@ def _database_bytes() -> bytes:
                 data += extra.read_bytes()
         return data
     settings = connection.settings_dict
-    pg_dump = shutil.which("pg_dump") or sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"))[-1]
+    pg_dump = (
+        shutil.which("pg_dump") or sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"))[-1]
+    )
     result = subprocess.run(  # noqa: S603 - fixed binary, arguments from test settings
         [
             str(pg_dump),
-            "--host", settings["HOST"] or "127.0.0.1",
-            "--port", str(settings["PORT"] or 5432),
-            "--username", settings["USER"],
+            "--host",
+            settings["HOST"] or "127.0.0.1",
+            "--port",
+            str(settings["PORT"] or 5432),
+            "--username",
+            settings["USER"],
             "--no-password",
             settings["NAME"],
         ],
@@ -153,7 +160,9 @@ def test_plaintext_cannot_bypass_save():
 @pytest.mark.django_db
 def test_blind_indexes_find_exact_values_without_decrypting():
     person = PersonFactory(
-        given_name="Ëndrita", family_name="Çeliku", personal_number="1234567890",
+        given_name="Ëndrita",
+        family_name="Çeliku",
+        personal_number="1234567890",
         passport_number="AL1234567",
     )
     PersonFactory(given_name="Endrit", family_name="Celiku", personal_number="1234567891")
@@ -162,6 +171,8 @@ def test_blind_indexes_find_exact_values_without_decrypting():
     for spelling in ["Ëndrita Çeliku", "celiku endrita", "  ENDRITA   ÇELIKU "]:
         found = Person.objects.filter(name_index=name_index.digest_of(spelling))
         assert list(found) == [person]
-    assert list(Person.objects.filter(personal_number_index=number_index.digest_of("123-456 7890"))) == [person]
+    assert list(
+        Person.objects.filter(personal_number_index=number_index.digest_of("123-456 7890"))
+    ) == [person]
     assert person.name_index != name_index.digest_of("Endrit Celiku")
     assert "ndrita" not in person.name_index

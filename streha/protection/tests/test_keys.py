@@ -87,7 +87,9 @@ def test_tampered_data_key_is_an_integrity_error():
     key_id, _, wrapped = person.data_key.partition(":")
     raw = bytearray(base64.b64decode(wrapped))
     raw[3] ^= 1
-    Person.objects.filter(pk=person.pk).update(data_key=f"{key_id}:{base64.b64encode(raw).decode()}")
+    Person.objects.filter(pk=person.pk).update(
+        data_key=f"{key_id}:{base64.b64encode(raw).decode()}"
+    )
     with pytest.raises(keys.DataKeyIntegrityError):
         Person.objects.get(pk=person.pk).given_name  # noqa: B018
 

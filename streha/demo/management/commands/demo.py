@@ -11,7 +11,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--persons", type=int, default=300, help="How many persons in total.")
-        parser.add_argument("--seed", type=int, default=1, help="Random seed (same seed, same data).")
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Random seed (same seed, same data)."
+        )
 
     def handle(self, *args, persons: int, seed: int, verbosity: int, **options):
         if not settings.DEMO_MODE:
@@ -33,7 +35,7 @@ class Command(BaseCommand):
             f"{result.persons_total:,} persons ({result.persons_created:,} new) in {elapsed:.1f} s."
         )
         if verbosity >= 1:
-            self.stdout.write("\nDemo sign-ins (password for all: %s):" % generator.DEMO_PASSWORD)
+            self.stdout.write(f"\nDemo sign-ins (password for all: {generator.DEMO_PASSWORD}):")
             for username, agency, roles, _first, _last in generator.STAFF:
                 role_names = ", ".join(str(role.label) for role in roles)
                 self.stdout.write(f"  {username:<22} {agency:<22} {role_names}")
