@@ -6,3 +6,19 @@ class StaffAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """Enrolling the *first* authenticator comes straight after a password sign-in (it is
+        forced outside demo mode), so asking for the password again adds nothing. Changing or
+        removing an existing factor still requires re-authentication."""
+        from allauth.mfa.models import Authenticator
+
+        user = getattr(getattr(self, "request", None), "user", None)
+        if (
+            app == "allauth.mfa"
+            and user is not None
+            and user.is_authenticated
+            and not Authenticator.objects.filter(user=user).exists()
+        ):
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
