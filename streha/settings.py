@@ -343,3 +343,12 @@ STREHA_RETENTION_DAYS = {
 STREHA_REFLECTION_PERIOD_DAYS = max(30, env_int("STREHA_REFLECTION_PERIOD_DAYS", 30))
 # Largest document a user may upload (bytes); documents are encrypted in the database.
 STREHA_MAX_DOCUMENT_BYTES = env_int("STREHA_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024)
+
+# Tip line: anti-abuse without tracking (see streha/tips/abuse.py) and the numbers people call.
+STREHA_TIP_POW_BITS = env_int("STREHA_TIP_POW_BITS", 14)
+STREHA_TIP_MIN_SECONDS = env_int("STREHA_TIP_MIN_SECONDS", 3)
+STREHA_TIP_NOSCRIPT_MIN_SECONDS = env_int("STREHA_TIP_NOSCRIPT_MIN_SECONDS", 20)
+STREHA_TIP_RATE_PER_HOUR = env_int("STREHA_TIP_RATE_PER_HOUR", 10)
+# The national anti-trafficking hotline; set the real number for the deployment.
+STREHA_HOTLINE_NUMBER = env("STREHA_HOTLINE_NUMBER", "0800 00 000 (demo)")
+STREHA_EMERGENCY_NUMBER = env("STREHA_EMERGENCY_NUMBER", "192")

@@ -228,3 +228,55 @@ def persons_for_statistics(user: User):
     if user.agency_id is None:
         return Person.objects.none()
     return Person.objects.filter(owner_agency_id=user.agency_id)
+
+
+# --- Tip line and public campaign ------------------------------------------------------------------
+
+TIP_ROLES_OF_ASSIGNED_AGENCY = frozenset({Role.INVESTIGATOR, Role.CASE_WORKER, Role.SUPERVISOR})
+
+
+def is_hotline_operator(user: User) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.agency_id is not None
+        and user.has_role(Role.HOTLINE_OPERATOR)
+    )
+
+
+def tips_visible_to(user: User):
+    """Hotline operators see the whole queue; an agency a tip was assigned to sees that tip."""
+    from streha.tips.models import Tip
+
+    if is_hotline_operator(user):
+        return Tip.objects.all()
+    if user.is_authenticated and user.agency_id and user.has_role(*TIP_ROLES_OF_ASSIGNED_AGENCY):
+        return Tip.objects.filter(assigned_agency_id=user.agency_id)
+    return Tip.objects.none()
+
+
+def can_triage_tips(user: User) -> bool:
+    """Categorise, assign, reply, convert, log calls: the hotline's work."""
+    return is_hotline_operator(user)
+
+
+def _at_national_coordinator(user: User) -> bool:
+    return user.agency is not None and user.agency.kind == AgencyKind.NATIONAL_COORDINATOR
+
+
+def can_edit_campaign(user: User) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and _at_national_coordinator(user)
+        and user.has_role(Role.ANALYST, Role.SUPERVISOR)
+    )
+
+
+def can_see_campaign_figures(user: User) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and _at_national_coordinator(user)
+        and user.has_role(Role.ANALYST)
+    )

@@ -1,5 +1,90 @@
-"""API routes of this app, registered on the shared /api/v1/ router by streha/api/urls.py."""
+"""Tip-line API for the hotline: the same selectors and services as the pages."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from streha.access import policy
+from streha.accounts.models import Agency
+from streha.tips import selectors, services
+from streha.tips.models import Category, Tip, TipStatus
+
+
+class TipSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    municipality = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    assigned_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Tip
+        fields = ["public_id", "reference", "channel", "category", "status", "priority",
+                  "immediate_danger", "child_involved", "municipality", "received_on",
+                  "assigned_agency", "converted_to", "what_seen", "where", "when", "contact"]
+        read_only_fields = fields
+
+
+class TipSummarySerializer(TipSerializer):
+    class Meta(TipSerializer.Meta):
+        fields = [f for f in TipSerializer.Meta.fields
+                  if f not in {"what_seen", "where", "when", "contact"}]
+
+
+class TriageSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Category.choices)
+    status = serializers.ChoiceField(choices=TipStatus.choices)
+    assigned_agency = serializers.SlugField(required=False, allow_null=True)
+
+
+class ReplySerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+
+
+class TipViewSet(viewsets.ViewSet):
+    lookup_field = "public_id"
+    lookup_value_regex = "[0-9a-f-]{36}"
+
+    def _require_queue(self, request):
+        if not (policy.is_hotline_operator(request.user)
+                or request.user.has_role(*policy.TIP_ROLES_OF_ASSIGNED_AGENCY)):
+            raise NotFound()
+
+    @extend_schema(responses=TipSummarySerializer(many=True))
+    def list(self, request):
+        """The queue, urgent first; the tips' content is only in the detail (audited)."""
+        self._require_queue(request)
+        tips = selectors.queue(request.user, status=request.query_params.get("status", "open"))
+        return Response(TipSummarySerializer(tips[:200], many=True).data)
+
+    @extend_schema(responses=TipSerializer)
+    def retrieve(self, request, public_id=None):
+        return Response(TipSerializer(selectors.read_tip(request.user, public_id,
+                                                         request=request)).data)
+
+    @extend_schema(request=TriageSerializer, responses=TipSerializer)
+    @action(detail=True, methods=["post"])
+    def triage(self, request, public_id=None):
+        tip = selectors.read_tip(request.user, public_id, request=request)
+        data = TriageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        code = data.validated_data.get("assigned_agency")
+        agency = get_object_or_404(Agency, code=code) if code else None
+        services.triage(request.user, tip, category=data.validated_data["category"],
+                        status=data.validated_data["status"], assigned_agency=agency,
+                        request=request)
+        return Response(TipSerializer(tip).data)
+
+    @extend_schema(request=ReplySerializer, responses={201: ReplySerializer})
+    @action(detail=True, methods=["post"])
+    def reply(self, request, public_id=None):
+        tip = selectors.read_tip(request.user, public_id, request=request)
+        data = ReplySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.reply(request.user, tip, data.validated_data["body"], request=request)
+        return Response({"body": message.body}, status=201)
 
 
 def register(router) -> None:
-    """Add this app's viewsets to ``router``."""
+    router.register("tips", TipViewSet, basename="tip")

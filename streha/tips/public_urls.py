@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from streha.tips import public_views
 
 app_name = "public"
-urlpatterns: list = []
+urlpatterns = [
+    path("learn/", public_views.learn_index, name="learn"),
+    path("learn/<slug:slug>/", public_views.learn_page, name="learn_page"),
+    path("report/", public_views.report, name="report"),
+    path("report/follow-up/", public_views.follow_up, name="follow_up"),
+]

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from streha.tips import views
 
 app_name = "tips"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.tip_queue, name="queue"),
+    path("phone/", views.phone_call, name="phone"),
+    path("campaign/", views.campaign, name="campaign"),
+    path("campaign/<slug:slug>/", views.campaign_edit, name="campaign_edit"),
+    path("<uuid:public_id>/", views.tip_detail, name="detail"),
+]
