@@ -20,16 +20,34 @@ class TipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tip
-        fields = ["public_id", "reference", "channel", "category", "status", "priority",
-                  "immediate_danger", "child_involved", "municipality", "received_on",
-                  "assigned_agency", "converted_to", "what_seen", "where", "when", "contact"]
+        fields = [
+            "public_id",
+            "reference",
+            "channel",
+            "category",
+            "status",
+            "priority",
+            "immediate_danger",
+            "child_involved",
+            "municipality",
+            "received_on",
+            "assigned_agency",
+            "converted_to",
+            "what_seen",
+            "where",
+            "when",
+            "contact",
+        ]
         read_only_fields = fields
 
 
 class TipSummarySerializer(TipSerializer):
     class Meta(TipSerializer.Meta):
-        fields = [f for f in TipSerializer.Meta.fields
-                  if f not in {"what_seen", "where", "when", "contact"}]
+        fields = [
+            f
+            for f in TipSerializer.Meta.fields
+            if f not in {"what_seen", "where", "when", "contact"}
+        ]
 
 
 class TriageSerializer(serializers.Serializer):
@@ -47,8 +65,10 @@ class TipViewSet(viewsets.ViewSet):
     lookup_value_regex = "[0-9a-f-]{36}"
 
     def _require_queue(self, request):
-        if not (policy.is_hotline_operator(request.user)
-                or request.user.has_role(*policy.TIP_ROLES_OF_ASSIGNED_AGENCY)):
+        if not (
+            policy.is_hotline_operator(request.user)
+            or request.user.has_role(*policy.TIP_ROLES_OF_ASSIGNED_AGENCY)
+        ):
             raise NotFound()
 
     @extend_schema(responses=TipSummarySerializer(many=True))
@@ -60,8 +80,9 @@ class TipViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=TipSerializer)
     def retrieve(self, request, public_id=None):
-        return Response(TipSerializer(selectors.read_tip(request.user, public_id,
-                                                         request=request)).data)
+        return Response(
+            TipSerializer(selectors.read_tip(request.user, public_id, request=request)).data
+        )
 
     @extend_schema(request=TriageSerializer, responses=TipSerializer)
     @action(detail=True, methods=["post"])
@@ -71,9 +92,14 @@ class TipViewSet(viewsets.ViewSet):
         data.is_valid(raise_exception=True)
         code = data.validated_data.get("assigned_agency")
         agency = get_object_or_404(Agency, code=code) if code else None
-        services.triage(request.user, tip, category=data.validated_data["category"],
-                        status=data.validated_data["status"], assigned_agency=agency,
-                        request=request)
+        services.triage(
+            request.user,
+            tip,
+            category=data.validated_data["category"],
+            status=data.validated_data["status"],
+            assigned_agency=agency,
+            request=request,
+        )
         return Response(TipSerializer(tip).data)
 
     @extend_schema(request=ReplySerializer, responses={201: ReplySerializer})

@@ -26,9 +26,7 @@ class ReportForm(forms.Form):
     )
     when = forms.CharField(label=_("When?"), required=False, help_text=_("A date or a time."))
     child_involved = forms.BooleanField(label=_("A child is involved"), required=False)
-    immediate_danger = forms.BooleanField(
-        label=_("Someone is in immediate danger"), required=False
-    )
+    immediate_danger = forms.BooleanField(label=_("Someone is in immediate danger"), required=False)
     contact = forms.CharField(
         label=_("Your contact, only if you want to be called back"),
         required=False,
@@ -48,7 +46,9 @@ class FollowUpForm(ReceiptForm):
 
 
 class PhoneCallForm(forms.Form):
-    what_seen = forms.CharField(label=_("What the caller reports"), widget=forms.Textarea(attrs=TEXTAREA))
+    what_seen = forms.CharField(
+        label=_("What the caller reports"), widget=forms.Textarea(attrs=TEXTAREA)
+    )
     municipality = forms.ModelChoiceField(
         label=_("Municipality"), queryset=Municipality.objects.all(), required=False
     )
@@ -75,14 +75,20 @@ class ReplyForm(forms.Form):
 
 
 class ConvertForm(forms.Form):
-    reference = forms.CharField(
-        label=_("Police report or case reference"), max_length=100
-    )
+    reference = forms.CharField(label=_("Police report or case reference"), max_length=100)
 
 
 class CampaignPageForm(forms.ModelForm):
     class Meta:
         model = CampaignPage
-        fields = ["published", "order", "title_sq", "body_sq", "title_sr", "body_sr",
-                  "title_en", "body_en"]
+        fields = [
+            "published",
+            "order",
+            "title_sq",
+            "body_sq",
+            "title_sr",
+            "body_sr",
+            "title_en",
+            "body_en",
+        ]
         widgets = {f"body_{lang}": forms.Textarea(attrs={"rows": 8}) for lang in ("sq", "sr", "en")}

@@ -49,8 +49,9 @@ def _context(request, **extra):
         "language_links": [(code, name) for code, name in settings.LANGUAGES],
         "hotline": settings.STREHA_HOTLINE_NUMBER,
         "emergency": settings.STREHA_EMERGENCY_NUMBER,
-        "pages": CampaignPage.objects.filter(published=True).only("slug", "title_sq", "title_sr",
-                                                                  "title_en", "order"),
+        "pages": CampaignPage.objects.filter(published=True).only(
+            "slug", "title_sq", "title_sr", "title_en", "order"
+        ),
         **extra,
     }
 
@@ -70,9 +71,14 @@ def learn_page(request, slug):
 
 def _render_report(request, form, status=200, refused=""):
     challenge = abuse.new_challenge()
-    context = _context(request, form=form, challenge=challenge, refused=refused,
-                       noscript_seconds=settings.STREHA_TIP_NOSCRIPT_MIN_SECONDS,
-                       honeypot=abuse.HONEYPOT)
+    context = _context(
+        request,
+        form=form,
+        challenge=challenge,
+        refused=refused,
+        noscript_seconds=settings.STREHA_TIP_NOSCRIPT_MIN_SECONDS,
+        honeypot=abuse.HONEYPOT,
+    )
     return render(request, "tips/report.html", context, status=status)
 
 
@@ -108,15 +114,23 @@ def follow_up(request):
     try:
         abuse.check_rate(_client_address(request), scope="follow-up")
     except abuse.Refused as refusal:
-        return render(request, "tips/follow_up.html",
-                      _context(request, form=form, refused=str(refusal)), status=429)
+        return render(
+            request,
+            "tips/follow_up.html",
+            _context(request, form=form, refused=str(refusal)),
+            status=429,
+        )
     if not form.is_valid():
         return render(request, "tips/follow_up.html", _context(request, form=form), status=400)
     tip = services.open_receipt(form.cleaned_data["code"], form.cleaned_data["passphrase"])
     if tip is None:
         refused = _("This receipt code and passphrase do not match a report.")
-        return render(request, "tips/follow_up.html",
-                      _context(request, form=ReceiptForm(), refused=refused), status=400)
+        return render(
+            request,
+            "tips/follow_up.html",
+            _context(request, form=ReceiptForm(), refused=refused),
+            status=400,
+        )
     added = False
     if adding:
         try:
@@ -124,10 +138,15 @@ def follow_up(request):
             added = True
         except ValidationError as error:
             form.add_error("body", error.messages)
-    thread = FollowUpForm(initial={"code": form.cleaned_data["code"],
-                                   "passphrase": form.cleaned_data["passphrase"]})
-    context = _context(request, tip=tip, messages_=tip.messages.all(), form=thread, added=added,
-                       errors=form.errors.get("body"))
+    thread = FollowUpForm(
+        initial={"code": form.cleaned_data["code"], "passphrase": form.cleaned_data["passphrase"]}
+    )
+    context = _context(
+        request,
+        tip=tip,
+        messages_=tip.messages.all(),
+        form=thread,
+        added=added,
+        errors=form.errors.get("body"),
+    )
     return render(request, "tips/follow_up_thread.html", context)
-
-

@@ -29,8 +29,14 @@ def read_tip(user, public_id, *, request=None) -> Tip:
     tip = policy.tips_visible_to(user).filter(public_id=public_id).first()
     if tip is None:
         raise Http404
-    audit.record(user, audit.Action.READ, obj=tip, field_groups=[Tip.FIELD_GROUP],
-                 purpose="tip triage", request=request)
+    audit.record(
+        user,
+        audit.Action.READ,
+        obj=tip,
+        field_groups=[Tip.FIELD_GROUP],
+        purpose="tip triage",
+        request=request,
+    )
     return tip
 
 
@@ -51,7 +57,9 @@ def campaign_figures() -> dict:
         if status == TipStatus.CONVERTED:
             counter["converted"] += 1
     return {
-        week: {key: (value if value >= SMALL_CELL else None) for key, value in sorted(counts.items())}
+        week: {
+            key: (value if value >= SMALL_CELL else None) for key, value in sorted(counts.items())
+        }
         for week, counts in sorted(weeks.items())
     }
 
@@ -80,7 +88,9 @@ def my_work_panels(user) -> list:
                 (_("Open tips"), open_tips.count()),
                 (_("Urgent open tips"), open_tips.filter(priority__gt=0).count()),
             ],
-            links=[(_("Triage queue"), reverse("tips:queue")),
-                   (_("Log a hotline call"), reverse("tips:phone"))],
+            links=[
+                (_("Triage queue"), reverse("tips:queue")),
+                (_("Log a hotline call"), reverse("tips:phone")),
+            ],
         )
     ]

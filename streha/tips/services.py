@@ -120,8 +120,9 @@ def open_receipt(code: str, passphrase: str) -> Tip | None:
 @transaction.atomic
 def add_reporter_message(tip: Tip, body: str) -> TipMessage:
     text = _clean_text({"body": body}, required=("body",))
-    message = TipMessage(tip=tip, author=TipMessage.Author.REPORTER, body=text["body"],
-                         sent_on=timezone.localdate())
+    message = TipMessage(
+        tip=tip, author=TipMessage.Author.REPORTER, body=text["body"], sent_on=timezone.localdate()
+    )
     message.save()
     if tip.status == TipStatus.CLOSED:
         tip.status = TipStatus.TRIAGE
@@ -167,8 +168,14 @@ def log_phone_call(
         **text,
     )
     tip.save()
-    audit.record(actor, audit.Action.CREATE, obj=tip, field_groups=[Tip.FIELD_GROUP],
-                 purpose="hotline call", request=request)
+    audit.record(
+        actor,
+        audit.Action.CREATE,
+        obj=tip,
+        field_groups=[Tip.FIELD_GROUP],
+        purpose="hotline call",
+        request=request,
+    )
     return tip
 
 
@@ -199,9 +206,18 @@ def triage(
         raise ValidationError(errors)
     tip.category, tip.status, tip.assigned_agency = category, status, assigned_agency
     tip.save()
-    audit.record(actor, audit.Action.UPDATE, obj=tip, purpose="triage", request=request,
-                 details={"status": status, "category": category,
-                          "assigned_agency": assigned_agency.code if assigned_agency else ""})
+    audit.record(
+        actor,
+        audit.Action.UPDATE,
+        obj=tip,
+        purpose="triage",
+        request=request,
+        details={
+            "status": status,
+            "category": category,
+            "assigned_agency": assigned_agency.code if assigned_agency else "",
+        },
+    )
     return tip
 
 
@@ -212,11 +228,18 @@ def reply(actor: User, tip: Tip, body: str, *, request=None) -> TipMessage:
     if tip.channel != Channel.WEB:
         raise ValidationError({"body": _("Phone tips have no receipt to reply to.")})
     text = _clean_text({"body": body}, required=("body",))
-    message = TipMessage(tip=tip, author=TipMessage.Author.OPERATOR, body=text["body"],
-                         sent_on=timezone.localdate())
+    message = TipMessage(
+        tip=tip, author=TipMessage.Author.OPERATOR, body=text["body"], sent_on=timezone.localdate()
+    )
     message.save()
-    audit.record(actor, audit.Action.UPDATE, obj=tip, field_groups=[Tip.FIELD_GROUP],
-                 purpose="reply to reporter", request=request)
+    audit.record(
+        actor,
+        audit.Action.UPDATE,
+        obj=tip,
+        field_groups=[Tip.FIELD_GROUP],
+        purpose="reply to reporter",
+        request=request,
+    )
     return message
 
 
@@ -227,13 +250,23 @@ def convert(actor: User, tip: Tip, *, reference: str, request=None) -> Tip:
     reference = (reference or "").strip()
     if not reference or len(reference) > 100:
         raise ValidationError(
-            {"reference": _("Give the reference of the police report or case (up to 100 characters).")}
+            {
+                "reference": _(
+                    "Give the reference of the police report or case (up to 100 characters)."
+                )
+            }
         )
     tip.converted_to = reference
     tip.status = TipStatus.CONVERTED
     tip.save()
-    audit.record(actor, audit.Action.UPDATE, obj=tip, purpose="converted", request=request,
-                 details={"converted_to": reference})
+    audit.record(
+        actor,
+        audit.Action.UPDATE,
+        obj=tip,
+        purpose="converted",
+        request=request,
+        details={"converted_to": reference},
+    )
     return tip
 
 

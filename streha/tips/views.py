@@ -17,15 +17,18 @@ from streha.tips.models import CampaignPage, TipStatus
 
 @login_required
 def tip_queue(request):
-    if not (policy.is_hotline_operator(request.user)
-            or request.user.has_role(*policy.TIP_ROLES_OF_ASSIGNED_AGENCY)):
+    if not (
+        policy.is_hotline_operator(request.user)
+        or request.user.has_role(*policy.TIP_ROLES_OF_ASSIGNED_AGENCY)
+    ):
         raise Http404
     status = request.GET.get("status", "open")
     page = Paginator(selectors.queue(request.user, status=status), 50).get_page(
         request.GET.get("page")
     )
-    return render(request, "tips/queue.html", {"page": page, "status": status,
-                                               "statuses": TipStatus.choices})
+    return render(
+        request, "tips/queue.html", {"page": page, "status": status, "statuses": TipStatus.choices}
+    )
 
 
 @login_required
@@ -33,8 +36,13 @@ def tip_detail(request, public_id):
     tip = selectors.read_tip(request.user, public_id, request=request)
     can_triage = policy.can_triage_tips(request.user)
     forms = {
-        "triage": TriageForm(initial={"category": tip.category, "status": tip.status,
-                                      "assigned_agency": tip.assigned_agency_id}),
+        "triage": TriageForm(
+            initial={
+                "category": tip.category,
+                "status": tip.status,
+                "assigned_agency": tip.assigned_agency_id,
+            }
+        ),
         "reply": ReplyForm(),
         "convert": ConvertForm(),
     }
@@ -59,10 +67,10 @@ def tip_detail(request, public_id):
             else:
                 messages.success(request, _("Saved."))
                 return redirect("tips:detail", public_id=tip.public_id)
-    context = {"tip": tip, "forms": forms, "can_triage": can_triage,
-               "thread": tip.messages.all()}
-    return render(request, "tips/detail.html", context,
-                  status=400 if request.method == "POST" else 200)
+    context = {"tip": tip, "forms": forms, "can_triage": can_triage, "thread": tip.messages.all()}
+    return render(
+        request, "tips/detail.html", context, status=400 if request.method == "POST" else 200
+    )
 
 
 @login_required
@@ -85,9 +93,12 @@ def phone_call(request):
 def campaign(request):
     if not policy.can_edit_campaign(request.user):
         raise Http404
-    figures = selectors.campaign_figures() if policy.can_see_campaign_figures(request.user) else None
-    return render(request, "tips/campaign.html",
-                  {"pages": CampaignPage.objects.all(), "figures": figures})
+    figures = (
+        selectors.campaign_figures() if policy.can_see_campaign_figures(request.user) else None
+    )
+    return render(
+        request, "tips/campaign.html", {"pages": CampaignPage.objects.all(), "figures": figures}
+    )
 
 
 @login_required

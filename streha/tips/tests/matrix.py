@@ -22,17 +22,21 @@ HTML = {
 }
 API = {
     ("/api/v1/tips/", "get"): P(QUEUE),
-    ("/api/v1/tips/{public_id}/", "get"): P(QUEUE, {Role.HOTLINE_OPERATOR},
-                                            path="/api/v1/tips/{tip}/"),
+    ("/api/v1/tips/{public_id}/", "get"): P(
+        QUEUE, {Role.HOTLINE_OPERATOR}, path="/api/v1/tips/{tip}/"
+    ),
     ("/api/v1/tips/{public_id}/triage/", "post"): P(
-        {Role.HOTLINE_OPERATOR}, {Role.HOTLINE_OPERATOR}, path="/api/v1/tips/{tip}/triage/",
+        {Role.HOTLINE_OPERATOR},
+        {Role.HOTLINE_OPERATOR},
+        path="/api/v1/tips/{tip}/triage/",
         # Keeps the tip with its agency, so each role meets the same situation.
-        data={"category": "forced_labour", "status": "assigned",
-              "assigned_agency": "{tip_agency}"},
+        data={"category": "forced_labour", "status": "assigned", "assigned_agency": "{tip_agency}"},
         refused_inside={Role.INVESTIGATOR: 403, Role.CASE_WORKER: 403, Role.SUPERVISOR: 403},
     ),
     ("/api/v1/tips/{public_id}/reply/", "post"): P(
-        {Role.HOTLINE_OPERATOR}, {Role.HOTLINE_OPERATOR}, path="/api/v1/tips/{tip}/reply/",
+        {Role.HOTLINE_OPERATOR},
+        {Role.HOTLINE_OPERATOR},
+        path="/api/v1/tips/{tip}/reply/",
         data={"body": "Thank you."},
         refused_inside={Role.INVESTIGATOR: 403, Role.CASE_WORKER: 403, Role.SUPERVISOR: 403},
     ),
@@ -46,8 +50,12 @@ def extend_world(world: dict) -> None:
         CampaignPage.objects.order_by("pk").first().slug
     )
     for scope in ("in", "out"):
-        tip = Tip(channel="web", what_seen="Seen", received_on=timezone.localdate(),
-                  assigned_agency=world["agencies"][scope])
+        tip = Tip(
+            channel="web",
+            what_seen="Seen",
+            received_on=timezone.localdate(),
+            assigned_agency=world["agencies"][scope],
+        )
         tip.save()
         world[scope]["tip"] = tip.public_id
         world[scope]["tip_agency"] = world["agencies"][scope].code
