@@ -230,7 +230,7 @@ def persons_for_statistics(user: User):
     return Person.objects.filter(owner_agency_id=user.agency_id)
 
 
-# --- Tip line and public campaign ------------------------------------------------------------------
+# --- Tip line and public campaign ----------------------------------------------------------
 
 TIP_ROLES_OF_ASSIGNED_AGENCY = frozenset({Role.INVESTIGATOR, Role.CASE_WORKER, Role.SUPERVISOR})
 

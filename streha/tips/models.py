@@ -119,7 +119,10 @@ class Tip(ProtectedModel):
         blank=True,
         help_text=_("Reference of the police report or victim case made from this tip."),
     )
-    receipt_digest = models.CharField(max_length=64, unique=True, null=True, editable=False)
+    # NULL for phone tips, which have no receipt; unique among those that do.
+    receipt_digest = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False
+    )
     passphrase_hash = models.CharField(max_length=200, blank=True, editable=False)
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

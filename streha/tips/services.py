@@ -15,15 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from streha.access import policy
-from streha.accounts.models import Agency, User
+from streha.accounts.models import Agency, AgencyKind, User
 from streha.audit import services as audit
 from streha.places.models import Municipality
 from streha.protection import crypto, keys
-from streha.tips.models import Category, Channel, CampaignPage, Tip, TipMessage, TipStatus
+from streha.tips.models import CampaignPage, Category, Channel, Tip, TipMessage, TipStatus
 
 LIMITS = {"what_seen": 5000, "where": 500, "when": 200, "contact": 300, "body": 5000}
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
-PASSPHRASE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+PASSPHRASE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet
 
 
 @dataclass(frozen=True)
@@ -197,11 +197,15 @@ def triage(
         errors["status"] = _("Choose a status; conversion has its own action.")
     if status == TipStatus.ASSIGNED and assigned_agency is None:
         errors["assigned_agency"] = _("Choose the agency the tip is assigned to.")
-    if tip.immediate_danger and status == TipStatus.ASSIGNED and assigned_agency is not None:
-        if assigned_agency.kind != "police":
-            errors["assigned_agency"] = _(
-                "Someone is in immediate danger: assign the tip to the police."
-            )
+    if (
+        tip.immediate_danger
+        and status == TipStatus.ASSIGNED
+        and assigned_agency is not None
+        and assigned_agency.kind != AgencyKind.POLICE
+    ):
+        errors["assigned_agency"] = _(
+            "Someone is in immediate danger: assign the tip to the police."
+        )
     if errors:
         raise ValidationError(errors)
     tip.category, tip.status, tip.assigned_agency = category, status, assigned_agency
@@ -270,7 +274,7 @@ def convert(actor: User, tip: Tip, *, reference: str, request=None) -> Tip:
     return tip
 
 
-# --- Campaign pages ---------------------------------------------------------------------------------
+# --- Campaign pages ------------------------------------------------------------------------
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from django.test import Client
 
 from streha.accounts.models import AgencyKind, Role
 from streha.audit.models import AuditEvent
-from streha.testing.factories import AgencyFactory, MunicipalityFactory
+from streha.testing.factories import AgencyFactory
 from streha.tips import abuse, services
 from streha.tips.models import Tip, TipMessage, TipStatus
 
@@ -79,7 +79,8 @@ class TestPublicPages:
         total = len(html)
         for asset in ("tips/public.css", "tips/report.js"):
             assert f"/static/{asset}".encode() in html
-            total += len(open(finders.find(asset), "rb").read())
+            with open(finders.find(asset), "rb") as handle:
+                total += len(handle.read())
         assert b"htmx" not in html and b"http://" not in html.replace(b"http://testserver", b"")
         assert total <= 60 * 1024, total
 
