@@ -37,7 +37,7 @@ class PersonViewSet(viewsets.ViewSet):
             request, query=data.validated_data["query"], page=data.validated_data["page"]
         )
 
-    def _page(self, request, *, query: str, page):  # noqa: ANN001
+    def _page(self, request, *, query: str, page):
         page = selectors.list_persons(request.user, query=query, page=page, request=request)
         groups = policy.role_field_groups(request.user) & {"identity"}
         return Response(
