@@ -302,6 +302,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"TipStatusEnum": "streha.tips.models.TipStatus"},
 }
 
 # --- Logging: no personal data; messages name objects by opaque id only ------------------------
@@ -338,6 +339,7 @@ STREHA_BREAK_GLASS_HOURS = env_int("STREHA_BREAK_GLASS_HOURS", 4)
 # apply` anonymises it.
 STREHA_RETENTION_DAYS = {
     "people.person": env_int("STREHA_RETENTION_PERSON_DAYS", 10 * 365),
+    "tips.tip": env_int("STREHA_RETENTION_TIP_DAYS", 2 * 365),
 }
 # Recovery and reflection period for presumed victims (CETS 197 Art. 13: at least 30 days).
 STREHA_REFLECTION_PERIOD_DAYS = max(30, env_int("STREHA_REFLECTION_PERIOD_DAYS", 30))

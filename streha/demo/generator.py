@@ -272,8 +272,11 @@ def generate_persons(
 
 
 def run(seed: int, persons: int, progress=None) -> DemoResult:
+    from streha.tips.demo import generate_tips
+
     agencies, staff = ensure_agencies_and_staff()
     created, total = generate_persons(seed, persons, agencies, staff, progress)
+    generate_tips(seed)
     return DemoResult(
         agencies=len(agencies), staff=len(staff), persons_created=created, persons_total=total
     )

@@ -2,15 +2,16 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from streha.access import policy
 from streha.accounts.models import Agency
+from streha.places.models import Municipality
 from streha.tips import selectors, services
-from streha.tips.models import Category, Tip, TipStatus
+from streha.tips.models import Category, ConversionKind, Tip, TipStatus
 
 
 class TipSerializer(serializers.ModelSerializer):
@@ -32,6 +33,7 @@ class TipSerializer(serializers.ModelSerializer):
             "municipality",
             "received_on",
             "assigned_agency",
+            "converted_kind",
             "converted_to",
             "what_seen",
             "where",
@@ -60,6 +62,30 @@ class ReplySerializer(serializers.Serializer):
     body = serializers.CharField(max_length=5000)
 
 
+class PhoneCallSerializer(serializers.Serializer):
+    """A hotline call, logged into the same queue as web reports (channel "phone")."""
+
+    what_seen = serializers.CharField(max_length=5000)
+    where = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    when = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    contact = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    municipality = serializers.SlugRelatedField(
+        slug_field="code", queryset=Municipality.objects.all(), required=False, allow_null=True
+    )
+    child_involved = serializers.BooleanField(default=False)
+    immediate_danger = serializers.BooleanField(default=False)
+    category = serializers.ChoiceField(choices=Category.choices, default=Category.UNKNOWN)
+
+
+class ConvertSerializer(serializers.Serializer):
+    converted_kind = serializers.ChoiceField(
+        choices=ConversionKind.choices, default=ConversionKind.POLICE_REPORT
+    )
+    reference = serializers.CharField(
+        max_length=100, help_text="Reference of the police report or victim case."
+    )
+
+
 class TipViewSet(viewsets.ViewSet):
     lookup_field = "public_id"
     lookup_value_regex = "[0-9a-f-]{36}"
@@ -83,6 +109,15 @@ class TipViewSet(viewsets.ViewSet):
         return Response(
             TipSerializer(selectors.read_tip(request.user, public_id, request=request)).data
         )
+
+    @extend_schema(request=PhoneCallSerializer, responses={201: TipSerializer})
+    def create(self, request):
+        """Log a hotline call (channel "phone"); the same service as the page, audited."""
+        policy.require(policy.can_triage_tips(request.user))
+        data = PhoneCallSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tip = services.log_phone_call(request.user, request=request, **data.validated_data)
+        return Response(TipSerializer(tip).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=TriageSerializer, responses=TipSerializer)
     @action(detail=True, methods=["post"])
@@ -110,6 +145,22 @@ class TipViewSet(viewsets.ViewSet):
         data.is_valid(raise_exception=True)
         message = services.reply(request.user, tip, data.validated_data["body"], request=request)
         return Response({"body": message.body}, status=201)
+
+    @extend_schema(request=ConvertSerializer, responses=TipSerializer)
+    @action(detail=True, methods=["post"])
+    def convert(self, request, public_id=None):
+        """Record the police report or victim case the tip became, keeping the link."""
+        tip = selectors.read_tip(request.user, public_id, request=request)
+        data = ConvertSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.convert(
+            request.user,
+            tip,
+            reference=data.validated_data["reference"],
+            kind=data.validated_data["converted_kind"],
+            request=request,
+        )
+        return Response(TipSerializer(tip).data)
 
 
 def register(router) -> None:

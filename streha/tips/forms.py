@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from streha.accounts.models import Agency
 from streha.places.models import Municipality
-from streha.tips.models import CampaignPage, Category, TipStatus
+from streha.tips.models import CampaignPage, Category, ConversionKind, TipStatus
 
 TEXTAREA = {"rows": 5}
 
@@ -75,6 +75,7 @@ class ReplyForm(forms.Form):
 
 
 class ConvertForm(forms.Form):
+    kind = forms.ChoiceField(label=_("The tip became a"), choices=ConversionKind.choices)
     reference = forms.CharField(label=_("Police report or case reference"), max_length=100)
 
 

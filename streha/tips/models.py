@@ -81,6 +81,11 @@ class TipStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class ConversionKind(models.TextChoices):
+    POLICE_REPORT = "police_report", _("Police report")
+    VICTIM_CASE = "victim_case", _("Victim case")
+
+
 class Tip(ProtectedModel):
     FIELD_GROUP = "identity"  # a tip may name victims and suspects: read as identifying data
 
@@ -119,6 +124,14 @@ class Tip(ProtectedModel):
         blank=True,
         help_text=_("Reference of the police report or victim case made from this tip."),
     )
+    # What the tip became. ``converted_to`` is the reference as text so that the link holds
+    # for police reports kept outside this system; when victim cases (streha.cases) can be
+    # created from a tip, a foreign key to the case belongs next to it.
+    converted_kind = models.CharField(
+        _("converted into a"), max_length=20, choices=ConversionKind.choices, blank=True
+    )
+    # Set when the retention period ended and the content was erased; figures fields remain.
+    erased_on = models.DateField(_("content erased"), null=True, blank=True, editable=False)
     # NULL for phone tips, which have no receipt; unique among those that do.
     receipt_digest = models.CharField(  # noqa: DJ001
         max_length=64, unique=True, null=True, editable=False

@@ -1,11 +1,14 @@
 """Writes of the tip line: anonymous reports and follow-ups, the hotline's triage and replies.
 
 Every function validates completely before it writes, in one transaction, so a refused report
-leaves nothing behind. Staff actions are audited; the public side records no actor at all.
+leaves nothing behind. Every staff read and write is audited. The public's own writes (a report,
+a follow-up message) are deliberately not: an audit event would record the exact time of the
+report, which could single out the reporter; the tip keeps the day only.
 """
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -19,7 +22,15 @@ from streha.accounts.models import Agency, AgencyKind, User
 from streha.audit import services as audit
 from streha.places.models import Municipality
 from streha.protection import crypto, keys
-from streha.tips.models import CampaignPage, Category, Channel, Tip, TipMessage, TipStatus
+from streha.tips.models import (
+    CampaignPage,
+    Category,
+    Channel,
+    ConversionKind,
+    Tip,
+    TipMessage,
+    TipStatus,
+)
 
 LIMITS = {"what_seen": 5000, "where": 500, "when": 200, "contact": 300, "body": 5000}
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
@@ -102,7 +113,8 @@ def submit_report(
         **text,
     )
     tip.save()
-    audit.record(None, audit.Action.CREATE, obj=tip, purpose="anonymous report")
+    # No audit event: the public is not an accountable user, and an event would keep the exact
+    # time of the report that the tip itself deliberately drops. Staff reads are audited.
     return tip, receipt
 
 
@@ -127,7 +139,7 @@ def add_reporter_message(tip: Tip, body: str) -> TipMessage:
     if tip.status == TipStatus.CLOSED:
         tip.status = TipStatus.TRIAGE
         tip.save(update_fields=["status", "data_key"])
-    audit.record(None, audit.Action.UPDATE, obj=tip, purpose="reporter follow-up")
+    # Not audited, for the same reason as ``submit_report``: no exact time of the reporter.
     return message
 
 
@@ -248,19 +260,28 @@ def reply(actor: User, tip: Tip, body: str, *, request=None) -> TipMessage:
 
 
 @transaction.atomic
-def convert(actor: User, tip: Tip, *, reference: str, request=None) -> Tip:
+def convert(
+    actor: User,
+    tip: Tip,
+    *,
+    reference: str,
+    kind: str = ConversionKind.POLICE_REPORT,
+    request=None,
+) -> Tip:
     """Record that the tip became a police report or a victim case, keeping the link."""
     policy.require(policy.can_triage_tips(actor))
     reference = (reference or "").strip()
+    errors = {}
     if not reference or len(reference) > 100:
-        raise ValidationError(
-            {
-                "reference": _(
-                    "Give the reference of the police report or case (up to 100 characters)."
-                )
-            }
+        errors["reference"] = _(
+            "Give the reference of the police report or case (up to 100 characters)."
         )
+    if kind not in ConversionKind.values:
+        errors["kind"] = _("Choose what the tip became.")
+    if errors:
+        raise ValidationError(errors)
     tip.converted_to = reference
+    tip.converted_kind = kind
     tip.status = TipStatus.CONVERTED
     tip.save()
     audit.record(
@@ -269,9 +290,59 @@ def convert(actor: User, tip: Tip, *, reference: str, request=None) -> Tip:
         obj=tip,
         purpose="converted",
         request=request,
-        details={"converted_to": reference},
+        details={"converted_to": reference, "kind": kind},
     )
     return tip
+
+
+# --- Retention ----------------------------------------------------------------------------------
+
+DEFAULT_RETENTION_DAYS = 2 * 365
+
+
+def retention_due(today=None):
+    """Closed or converted tips received more than the retention period ago, not yet erased.
+    Open tips stay until an operator closes them."""
+    today = today or timezone.localdate()
+    days = settings.STREHA_RETENTION_DAYS.get("tips.tip", DEFAULT_RETENTION_DAYS)
+    return Tip.objects.filter(
+        erased_on__isnull=True,
+        status__in=(TipStatus.CLOSED, TipStatus.CONVERTED),
+        received_on__lt=today - timedelta(days=days),
+    )
+
+
+@transaction.atomic
+def erase_tip(tip: Tip, *, reason: str, actor: User | None = None) -> Tip:
+    """Erase what the tip says and its messages, and retire its receipt; the triage fields
+    (day, channel, category, municipality, status, conversion) stay for the figures."""
+    tip.what_seen = tip.where = tip.when = tip.contact = ""
+    tip.receipt_digest = None
+    tip.passphrase_hash = ""
+    tip.erased_on = timezone.localdate()
+    tip.save()
+    messages, _deleted = tip.messages.all().delete()
+    audit.record(
+        actor,
+        audit.Action.ANONYMISE,
+        obj=tip,
+        field_groups=[Tip.FIELD_GROUP],
+        purpose=reason,
+        details={"messages_deleted": messages},
+    )
+    return tip
+
+
+def apply_retention(*, batch: int = 500, today=None) -> int:
+    """Erase every tip past retention, one transaction per tip (resumable)."""
+    done = 0
+    while True:
+        chunk = list(retention_due(today).order_by("pk")[:batch])
+        if not chunk:
+            return done
+        for tip in chunk:
+            erase_tip(tip, reason="retention period ended")
+            done += 1
 
 
 # --- Campaign pages ------------------------------------------------------------------------

@@ -282,7 +282,7 @@ class TestDataProtectionDuties:
         from django.core.management import call_command
         from django.utils import timezone
 
-        settings.STREHA_RETENTION_DAYS = {"people.person": 30}
+        settings.STREHA_RETENTION_DAYS = {"people.person": 30, "tips.tip": 730}
         fresh = PersonFactory(owner_agency=own_person.owner_agency, given_name="Fresh")
         Person.objects.filter(pk=own_person.pk).update(
             updated_at=timezone.now() - timedelta(days=31)

@@ -12,6 +12,7 @@ HTML = {
     "public:learn_page": P(PUBLIC, path="/learn/{campaign_page}/"),
     "public:report": P(PUBLIC, path="/report/"),
     "public:follow_up": P(PUBLIC, path="/report/follow-up/"),
+    "public:help": P(PUBLIC, path="/help/"),
     "tips:queue": P(QUEUE, path="/tips/"),
     "tips:phone": P({Role.HOTLINE_OPERATOR}, path="/tips/phone/"),
     "tips:campaign": P(set(), path="/tips/campaign/"),
@@ -22,6 +23,14 @@ HTML = {
 }
 API = {
     ("/api/v1/tips/", "get"): P(QUEUE),
+    ("/api/v1/tips/", "post"): P(
+        {Role.HOTLINE_OPERATOR},
+        data={
+            "what_seen": "A caller saw children begging for a man.",
+            "category": "forced_begging",
+        },
+        refused=403,
+    ),
     ("/api/v1/tips/{public_id}/", "get"): P(
         QUEUE, {Role.HOTLINE_OPERATOR}, path="/api/v1/tips/{tip}/"
     ),
@@ -38,6 +47,13 @@ API = {
         {Role.HOTLINE_OPERATOR},
         path="/api/v1/tips/{tip}/reply/",
         data={"body": "Thank you."},
+        refused_inside={Role.INVESTIGATOR: 403, Role.CASE_WORKER: 403, Role.SUPERVISOR: 403},
+    ),
+    ("/api/v1/tips/{public_id}/convert/", "post"): P(
+        {Role.HOTLINE_OPERATOR},
+        {Role.HOTLINE_OPERATOR},
+        path="/api/v1/tips/{tip}/convert/",
+        data={"reference": "KP-2026-0001"},
         refused_inside={Role.INVESTIGATOR: 403, Role.CASE_WORKER: 403, Role.SUPERVISOR: 403},
     ),
 }

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from streha.people import services
+from streha.people import services as people
+from streha.tips import services as tips
 
 
 class Command(BaseCommand):
@@ -11,10 +12,14 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["status", "apply"])
 
     def handle(self, *args, action, **options):
-        days = settings.STREHA_RETENTION_DAYS["people.person"]
-        due = services.retention_due().count()
-        if action == "status":
-            self.stdout.write(f"people.person: retention {days} days; {due} past retention.")
-            return
-        done = services.apply_retention()
-        self.stdout.write(f"people.person: anonymised {done} records past {days} days.")
+        record_types = [
+            ("people.person", people.retention_due, people.apply_retention, "anonymised"),
+            ("tips.tip", tips.retention_due, tips.apply_retention, "erased"),
+        ]
+        for label, due, apply, verb in record_types:
+            days = settings.STREHA_RETENTION_DAYS.get(label, "default")
+            if action == "status":
+                self.stdout.write(f"{label}: retention {days} days; {due().count()} past retention.")
+            else:
+                done = apply()
+                self.stdout.write(f"{label}: {verb} {done} records past {days} days.")

@@ -3,7 +3,14 @@
 (function () {
   "use strict";
   var form = document.getElementById("report-form");
-  if (!form || !window.crypto || !window.crypto.subtle) { return; }
+  if (!form) { return; }
+  if (!window.crypto || !window.crypto.subtle || !window.TextEncoder) {
+    // No SHA-256 here (old browser, or a page not served over HTTPS): the server then asks
+    // for the longer minimum time instead; say so.
+    var note = document.getElementById("slow-note");
+    if (note) { note.hidden = false; }
+    return;
+  }
   var challenge = form.getAttribute("data-challenge");
   var bits = parseInt(form.getAttribute("data-bits"), 10) || 0;
   var nonceField = document.getElementById("nonce");
