@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from streha.access.models import AccessGrant, BreakGlassGrant, FieldGroup
-from streha.accounts.models import Agency, AgencyKind, ApiToken, Role, User
+from streha.accounts.models import Agency, AgencyKind, ApiToken, Role, RoleGrant, User
 
 # Roles an agency administrator may not hand out: only system administrators make system
 # administrators, so one compromised agency cannot take over the others.
@@ -38,6 +38,20 @@ def can_administer_agency(user: User, agency: Agency) -> bool:
     return is_agency_admin(user) and user.agency_id == agency.pk
 
 
+def can_administer_user(actor: User, target: User) -> bool:
+    """May ``actor`` change ``target``'s account (details, roles, factors, tokens acting as it)?
+
+    Only within an agency ``actor`` administers, and never an account holding a role ``actor``
+    could not grant (an agency administrator cannot take over a system administrator who
+    happens to sit in their agency). Everyone may act on their own account.
+    """
+    if target.agency is None or not can_administer_agency(actor, target.agency):
+        return False
+    if actor.pk == target.pk:
+        return True
+    return set(target.roles) <= set(grantable_roles(actor))
+
+
 def can_manage_agencies(user: User) -> bool:
     """Creating and editing agencies themselves is for system administrators."""
     return is_system_admin(user)
@@ -49,6 +63,15 @@ def grantable_roles(user: User) -> list[str]:
     if is_agency_admin(user):
         return [role for role in Role.values if role not in ROLES_ONLY_SYSTEM_ADMIN_GRANTS]
     return []
+
+
+def users_administrable_by(user: User) -> QuerySet[User]:
+    """Accounts ``user`` may change or issue tokens for (see ``can_administer_user``)."""
+    users = users_visible_to(user)
+    if is_system_admin(user):
+        return users
+    protected = RoleGrant.objects.filter(role__in=ROLES_ONLY_SYSTEM_ADMIN_GRANTS).values("user_id")
+    return users.exclude(pk__in=protected)
 
 
 def users_visible_to(user: User) -> QuerySet[User]:
@@ -280,3 +303,114 @@ def can_see_campaign_figures(user: User) -> bool:
         and _at_national_coordinator(user)
         and user.has_role(Role.ANALYST)
     )
+
+
+# --- Victim cases (National Referral Mechanism) ---------------------------------------------
+
+# Agencies that are the competent authority for the formal identification decision.
+IDENTIFYING_AGENCY_KINDS = frozenset({AgencyKind.POLICE, AgencyKind.NATIONAL_COORDINATOR})
+IDENTIFYING_ROLES = frozenset({Role.INVESTIGATOR, Role.SUPERVISOR})
+CASE_OPENING_ROLES = frozenset({*EDITING_ROLES, Role.HOTLINE_OPERATOR})
+CASE_REOPENING_ROLES = frozenset({Role.SUPERVISOR})
+# Ethnicity is a special category of personal data: only the social and shelter work of the
+# owning agency sees it, never through a referral unless the referral shares it.
+ETHNICITY_GROUP = "ethnicity"
+ETHNICITY_ROLES = frozenset({Role.CASE_WORKER, Role.SUPERVISOR})
+# Referral states in which the receiving agency may see the case (within what was shared).
+REFERRAL_SHARING_STATUSES = ("accepted", "in_progress", "completed")
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """What one user may do with one victim case."""
+
+    field_groups: frozenset[str]
+    is_owner: bool = False
+    referred: bool = False  # an accepted referral lets the agency see the case
+    can_edit: bool = False
+    can_decide: bool = False
+    can_reopen: bool = False
+
+    @property
+    def can_view(self) -> bool:
+        return self.is_owner or self.referred
+
+
+NO_CASE_ACCESS = CaseAccess(field_groups=frozenset())
+
+
+def _case_groups_of_role(user: User) -> frozenset[str]:
+    groups = set(role_field_groups(user))
+    if groups and user.has_role(*ETHNICITY_ROLES):
+        groups.add(ETHNICITY_GROUP)
+    return frozenset(groups)
+
+
+def cases_visible_to(user: User):
+    """Cases ``user`` may open: owned by their agency, or referred to it and accepted."""
+    from streha.cases.models import Case, Referral
+
+    if not role_field_groups(user):
+        return Case.objects.none()
+    shared = Referral.objects.filter(
+        to_agency_id=user.agency_id, status__in=REFERRAL_SHARING_STATUSES
+    ).values("case_id")
+    return Case.objects.filter(Q(owner_agency_id=user.agency_id) | Q(pk__in=shared))
+
+
+def case_access(user: User, case) -> CaseAccess:
+    from streha.cases.models import Referral
+
+    own_groups = _case_groups_of_role(user)
+    if not own_groups:
+        return NO_CASE_ACCESS
+    can_decide = bool(
+        user.has_role(*IDENTIFYING_ROLES)
+        and user.agency is not None
+        and user.agency.kind in IDENTIFYING_AGENCY_KINDS
+    )
+    if case.owner_agency_id == user.agency_id:
+        return CaseAccess(
+            field_groups=own_groups,
+            is_owner=True,
+            can_edit=user.has_role(*EDITING_ROLES),
+            can_decide=can_decide,
+            can_reopen=user.has_role(*CASE_REOPENING_ROLES),
+        )
+    shared_groups = list(
+        Referral.objects.filter(
+            case=case, to_agency_id=user.agency_id, status__in=REFERRAL_SHARING_STATUSES
+        ).values_list("field_groups", flat=True)
+    )
+    if not shared_groups:
+        return NO_CASE_ACCESS
+    shared = frozenset(group for groups in shared_groups for group in groups)
+    return CaseAccess(field_groups=own_groups & shared, referred=True, can_decide=can_decide)
+
+
+def can_open_cases(user: User) -> bool:
+    return bool(role_field_groups(user)) and user.has_role(*CASE_OPENING_ROLES)
+
+
+def referrals_visible_to(user: User):
+    """Referrals sent by or to ``user``'s agency (the inbox and the outbox)."""
+    from streha.cases.models import Referral
+
+    if not role_field_groups(user):
+        return Referral.objects.none()
+    return Referral.objects.filter(
+        Q(to_agency_id=user.agency_id) | Q(from_agency_id=user.agency_id)
+    )
+
+
+def can_answer_referral(user: User, referral) -> bool:
+    return (
+        bool(role_field_groups(user))
+        and referral.to_agency_id == user.agency_id
+        and user.has_role(*EDITING_ROLES)
+    )
+
+
+def sees_agency_work(user: User) -> bool:
+    """Supervisors see their whole agency's due and overdue tasks, not only their own."""
+    return bool(role_field_groups(user)) and user.has_role(Role.SUPERVISOR)

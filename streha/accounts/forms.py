@@ -59,4 +59,4 @@ class ApiTokenForm(forms.Form):
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = policy.users_visible_to(actor).filter(is_active=True)
+        self.fields["user"].queryset = policy.users_administrable_by(actor).filter(is_active=True)

@@ -9,6 +9,7 @@ import hashlib
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -78,6 +79,10 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+        constraints = [
+            # allauth signs in by username ignoring case; two spellings would lock each other out.
+            models.UniqueConstraint(Lower("username"), name="username_unique_ignoring_case")
+        ]
         verbose_name = _("user")
         verbose_name_plural = _("users")
 

@@ -25,11 +25,14 @@ from streha.places.models import Municipality
 USERNAME_MAX = 150
 
 
-def _clean_roles(actor: User, roles: Iterable[str]) -> set[str]:
+def _clean_roles(actor: User | None, roles: Iterable[str]) -> set[str]:
+    """Known roles only; and, for a person (not the system itself), only roles they may grant."""
     roles = set(roles)
     unknown = roles - set(Role.values)
     if unknown:
         raise ValidationError({"roles": _("Unknown role.")})
+    if actor is None:
+        return roles
     allowed = set(policy.grantable_roles(actor))
     if not roles <= allowed:
         raise ValidationError({"roles": _("You may not grant one of these roles.")})
@@ -73,9 +76,7 @@ def create_user(
     """
     if actor is not None:
         policy.require(policy.can_administer_agency(actor, agency))
-        clean_roles = _clean_roles(actor, roles)
-    else:
-        clean_roles = set(roles)
+    clean_roles = _clean_roles(actor, roles)
     user = User(
         agency=agency,
         username=username.strip(),
@@ -88,6 +89,9 @@ def create_user(
         user.set_password(password)
     else:
         user.set_unusable_password()
+    # allauth finds accounts by username ignoring case: "Ana" and "ana" would lock each other out.
+    if User.objects.filter(username__iexact=user.username).exists():
+        raise ValidationError({"username": _("A user with that username already exists.")})
     user.full_clean()
     if not user.email:
         raise ValidationError({"email": _("An e-mail address is needed for the invitation.")})
@@ -132,7 +136,7 @@ def update_user(
     roles: Iterable[str] | None = None,
     is_active: bool | None = None,
 ) -> User:
-    policy.require(user.agency is not None and policy.can_administer_agency(actor, user.agency))
+    policy.require(policy.can_administer_user(actor, user))
     if email is not None:
         user.email = email.strip()
     if first_name is not None:
@@ -166,7 +170,7 @@ def reset_two_factor(actor: User, user: User) -> None:
     """Remove a user's authenticators (lost phone): they must enrol again at next sign-in."""
     from allauth.mfa.models import Authenticator
 
-    policy.require(user.agency is not None and policy.can_administer_agency(actor, user.agency))
+    policy.require(policy.can_administer_user(actor, user))
     Authenticator.objects.filter(user=user).delete()
 
 
@@ -181,7 +185,7 @@ def issue_api_token(
     """Issue a token for ``user``'s agency. Returns the token and its secret, shown only once."""
     if user.agency is None:
         raise ValidationError({"user": _("The account must belong to an agency.")})
-    policy.require(policy.can_administer_agency(actor, user.agency))
+    policy.require(policy.can_administer_user(actor, user))
     if not user.is_active:
         raise ValidationError({"user": _("The account is deactivated.")})
     if expires_at is not None and expires_at <= timezone.now():

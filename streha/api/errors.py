@@ -8,18 +8,33 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# DRF messages with these codes quote what was sent ('"x" is not a valid choice.'): a submitted
+# value may be personal data, and error bodies end up in client logs.
+ECHOING_CODES = {
+    "invalid_choice": _lazy("This is not one of the allowed values."),
+    "does_not_exist": _lazy("No such object."),
+    "incorrect_type": _lazy("This value has the wrong type."),
+    "invalid_pk_value": _lazy("No such object."),
+}
+
+
+def _message(item) -> str:
+    code = getattr(item, "code", None)
+    if code in ECHOING_CODES:
+        return str(ECHOING_CODES[code])
+    return str(item)
 
 
 def _flatten(detail):
     if isinstance(detail, dict):
         return {key: _flatten(value) for key, value in detail.items()}
     if isinstance(detail, list):
-        return [
-            str(item) if not isinstance(item, dict | list) else _flatten(item) for item in detail
-        ]
-    return str(detail)
+        return [_flatten(i) if isinstance(i, dict | list) else _message(i) for i in detail]
+    return _message(detail)
 
 
 def exception_handler(exc, context):

@@ -1,6 +1,7 @@
 """Staff-administration API. Querysets come from the access policy; writes go to services."""
 
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -16,6 +17,7 @@ from streha.places.models import Municipality
 
 class AgencyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.AgencySerializer
+    filter_backends = [DjangoFilterBackend]
     filterset_fields = ["kind", "is_active"]
 
     def get_queryset(self):
