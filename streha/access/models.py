@@ -16,6 +16,8 @@ class FieldGroup(models.TextChoices):
     NARRATIVE = "narrative", _("Exploitation narrative")
     INVESTIGATION = "investigation", _("Investigation")
     PROTECTION = "protection", _("Protection measures")
+    # A special category of personal data (GDPR Art. 9): its own group, granted sparingly.
+    ETHNICITY = "ethnicity", _("Ethnicity")
 
 
 class ActiveQuerySet(models.QuerySet):

@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from streha.cases import views
 
 app_name = "cases"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("new/<uuid:person_id>/", views.case_create, name="create"),
+    path("referrals/", views.referral_inbox, name="inbox"),
+    path("referrals/<uuid:public_id>/", views.referral_detail, name="referral"),
+    path("tasks/", views.my_work, name="my_work"),
+    path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
+    path("<uuid:public_id>/", views.case_detail, name="detail"),
+    path("<uuid:public_id>/<slug:action>/", views.case_act, name="act"),
+]

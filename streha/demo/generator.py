@@ -272,10 +272,19 @@ def generate_persons(
 
 
 def run(seed: int, persons: int, progress=None) -> DemoResult:
+    from streha.cases.demo import generate_cases
     from streha.tips.demo import generate_tips
 
     agencies, staff = ensure_agencies_and_staff()
     created, total = generate_persons(seed, persons, agencies, staff, progress)
+    case_workers = {
+        user.agency_id: user
+        for user in staff.values()
+        if user.agency_id and user.has_role(Role.CASE_WORKER, Role.INVESTIGATOR, Role.SUPERVISOR)
+    }
+    generate_cases(
+        seed, Person.objects.filter(reference__startswith=f"D{seed}-"), creators=case_workers
+    )
     generate_tips(seed)
     return DemoResult(
         agencies=len(agencies), staff=len(staff), persons_created=created, persons_total=total

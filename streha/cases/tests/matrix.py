@@ -1,10 +1,98 @@
-"""This app's rows of the authorization matrix (see streha/testing/matrix.py)."""
+"""This app's rows of the authorization matrix (see streha/testing/matrix.py).
 
-from streha.testing.matrix import P  # noqa: F401
+The world's inside agency is a shelter (no competent authority for identification). Each
+scope has a case (on the scope's person), a referral sent TO the scope's agency by a third
+agency, and an open task.
+"""
 
-HTML: dict = {}
-API: dict = {}
+from streha.accounts.models import Role
+from streha.testing.matrix import CASE, EDIT, REGISTER, P
+
+NONE: set = set()
+HTML = {
+    "cases:list": P(CASE, path="/cases/"),
+    "cases:create": P(REGISTER, NONE, path="/cases/new/{person}/"),
+    "cases:detail": P(CASE, NONE, path="/cases/{case}/"),
+    "cases:act": P(EDIT, NONE, method="post", path="/cases/{case}/note/", data={"body": "Met."}),
+    "cases:inbox": P(CASE, path="/cases/referrals/"),
+    "cases:referral": P(CASE, NONE, path="/cases/referrals/{referral}/"),
+    "cases:my_work": P(CASE, path="/cases/tasks/"),
+    "cases:task_done": P(EDIT, NONE, method="post", path="/cases/tasks/{task}/done/"),
+}
+INSIDE_403 = {role: 403 for role in CASE - EDIT}
+API = {
+    ("/api/v1/cases/", "get"): P(set(Role.values)),
+    ("/api/v1/cases/", "post"): P(
+        REGISTER,
+        refused=403,
+        data={"person": "{person}", "source": "ngo", "first_contact_on": "2026-01-05"},
+    ),
+    ("/api/v1/cases/search/", "post"): P(set(Role.values), data={"query": "Outsiderina"}),
+    ("/api/v1/cases/{public_id}/", "get"): P(CASE, NONE, path="/api/v1/cases/{case}/"),
+    ("/api/v1/cases/{public_id}/timeline/", "get"): P(
+        CASE, NONE, path="/api/v1/cases/{case}/timeline/"
+    ),
+    ("/api/v1/cases/{public_id}/transition/", "post"): P(
+        EDIT,
+        NONE,
+        path="/api/v1/cases/{case}/transition/",
+        data={
+            "action": "close",
+            "expected_version": 1,
+            "reason": "-",
+        },  # 400 (too short) once past policy
+        refused_inside=INSIDE_403,
+    ),
+    ("/api/v1/cases/{public_id}/refer/", "post"): P(
+        EDIT,
+        NONE,
+        path="/api/v1/cases/{case}/refer/",
+        data={"to_agency": "{third_agency}", "field_groups": []},
+        refused_inside=INSIDE_403,
+    ),
+    ("/api/v1/referrals/", "get"): P(set(Role.values)),
+    ("/api/v1/referrals/{public_id}/", "get"): P(CASE, NONE, path="/api/v1/referrals/{referral}/"),
+    ("/api/v1/referrals/{public_id}/answer/", "post"): P(
+        EDIT,
+        NONE,
+        path="/api/v1/referrals/{referral}/answer/",
+        data={"status": "accepted"},
+        refused_inside=INSIDE_403,
+    ),
+    ("/api/v1/case-tasks/", "get"): P(set(Role.values)),
+}
 
 
 def extend_world(world: dict) -> None:
-    """Add this app's objects: world["in"][name] / world["out"][name] URL placeholders."""
+    from django.utils import timezone
+
+    from streha.accounts.models import Agency, AgencyKind
+    from streha.cases.models import Referral, Task, TaskKind
+    from streha.cases.tests.factories import CaseFactory
+    from streha.testing.factories import PersonFactory
+
+    third = Agency.objects.create(code="third", name="Third", kind=AgencyKind.SOCIAL_WORK)
+    for scope in ("in", "out"):
+        agency = world["agencies"][scope]
+        case = CaseFactory(owner_agency=agency, person=world["persons"][scope])
+        # A referral to this scope's agency, about a case of the third agency.
+        third_case = CaseFactory(owner_agency=third, person=PersonFactory(owner_agency=third))
+        referral = Referral(
+            case=third_case,
+            from_agency=third,
+            to_agency=agency,
+            field_groups=["identity"],
+            answer_due_on=timezone.localdate(),
+        )
+        referral.save()
+        task = Task.objects.create(
+            case=case, agency=agency, kind=TaskKind.PLAN_REVIEW, due_on=timezone.localdate()
+        )
+        world[scope].update(
+            {
+                "case": case.public_id,
+                "referral": referral.public_id,
+                "task": task.pk,
+                "third_agency": third.code,
+            }
+        )

@@ -1,5 +1,6 @@
 """The anonymous tip line: nothing about the reporter is kept; bad input stores nothing."""
 
+import hashlib
 import logging
 
 import pytest
@@ -161,8 +162,16 @@ class TestAnonymousReport:
 
     def test_abuse_checks(self, client, settings):
         assert submit(client, {**REPORT, abuse.HONEYPOT: "http://spam"}).status_code == 400
-        form = fresh_form(client)
-        bad_pow = client.post("/report/", {**form, "nonce": "definitely-wrong", **REPORT})
+        body = client.get("/report/").content.decode()
+        token = body.split('name="token" value="')[1].split('"')[0]
+        challenge = body.split('data-challenge="')[1].split('"')[0]
+        # A nonce that really fails the check (a fixed one would pass by luck 1 time in 16).
+        wrong = next(
+            str(n)
+            for n in range(1000)
+            if abuse.leading_zero_bits(hashlib.sha256(f"{challenge}:{n}".encode()).digest()) < 4
+        )
+        bad_pow = client.post("/report/", {"token": token, "nonce": wrong, **REPORT})
         assert bad_pow.status_code == 400
         form = fresh_form(client)
         assert client.post("/report/", {**form, **REPORT}).status_code == 200

@@ -1,0 +1,482 @@
+"""Victim cases following the National Referral Mechanism (NRM).
+
+A ``Case`` is one person's path through the NRM: first contact, screening against recognised
+indicators, presumed victim (with the recovery and reflection period), formal identification,
+assistance plan, referrals between agencies, return or reintegration, closure. Its ``status``
+is changed only by ``streha.cases.services`` (the state machine); every change is a
+``CaseEvent``. Free text that may identify someone (reasons, notes, places) is protected
+(encrypted at rest); enumerations and dates used for statistics and work lists are not.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from streha.protection.fields import ProtectedCharField, ProtectedTextField
+from streha.protection.models import ProtectedModel
+
+
+class Status(models.TextChoices):
+    FIRST_CONTACT = "first_contact", _("First contact")
+    SCREENED = "screened", _("Screened")
+    PRESUMED_VICTIM = "presumed_victim", _("Presumed victim")
+    IDENTIFIED = "identified", _("Identified victim")
+    NOT_IDENTIFIED = "not_identified", _("Not identified")
+    ASSISTANCE = "assistance", _("Assistance plan")
+    RETURN_REINTEGRATION = "return_reintegration", _("Return or reintegration")
+    CLOSED = "closed", _("Closed")
+
+
+class Source(models.TextChoices):
+    POLICE = "police", _("Police")
+    NGO = "ngo", _("NGO")
+    HOTLINE = "hotline", _("Hotline tip")
+    LABOUR_INSPECTORATE = "labour_inspectorate", _("Labour inspectorate")
+    SOCIAL_WORK = "social_work", _("Social work")
+    HEALTH = "health", _("Health")
+    SELF = "self", _("Self-referral")
+    CONSULATE = "consulate", _("Consulate")
+    FOREIGN_AUTHORITY = "foreign_authority", _("Foreign authority")
+    INTERNATIONAL_ORGANISATION = "international_organisation", _("International organisation")
+
+
+class ExploitationType(models.TextChoices):
+    """HTCDS v2.0 ``vic_TypeOfExploitation`` value names, plus forced criminality (not in
+    HTCDS; named in the same style) as the NRM asks for it."""
+
+    SEXUAL = "SexualExploitation", _("Sexual exploitation")
+    FORCED_LABOUR = "ForcedLabour", _("Forced labour")
+    FORCED_BEGGING = "ForcedBegging", _("Forced begging")
+    FORCED_CRIMINALITY = "ForcedCriminality", _("Forced criminality")
+    SERVITUDE = "Servitude", _("Domestic servitude")
+    FORCED_MARRIAGE = "ForcedMarriage", _("Forced marriage")
+    ORGAN_REMOVAL = "OrganRemoval", _("Organ removal")
+    OTHER = "Other", _("Other")
+
+
+class ExploitationPlace(models.TextChoices):
+    PRIVATE_HOME = "private_home", _("Private home")
+    NIGHTCLUB_BAR = "nightclub_bar", _("Nightclub or bar")
+    MASSAGE_PARLOUR = "massage_parlour", _("Massage parlour")
+    HOTEL = "hotel", _("Hotel")
+    STREET = "street", _("Street")
+    AGRICULTURE = "agriculture", _("Agriculture")
+    CONSTRUCTION = "construction", _("Construction")
+    ONLINE = "online", _("Online")
+    OTHER = "other", _("Other")
+
+
+class RecruitmentMethod(models.TextChoices):
+    """HTCDS v2.0 ``vic_MethodOfRecruitment``."""
+
+    PLACE_OF_BUSINESS = "AtAPlaceOfBusiness", _("At a place of business")
+    EDUCATIONAL_INSTITUTION = "AtAnEducationalInstitution", _("At an educational institution")
+    AT_WORK = "AtWork", _("At work")
+    ONLINE_SOCIAL = "ThroughOnlineSocialNetworks", _("Through online social networks")
+    ONLINE_ADVERT = "ThroughAnOnlineAdvertisement", _("Through an online advertisement")
+    TV_ADVERT = "ThroughATelevisionAdvert", _("Through a television advert")
+    NEWSPAPER_ADVERT = "ThroughANewspaperAdvert", _("Through a newspaper advert")
+    FAMILY = "ThroughFamilyOrFamilyEvents", _("Through family or family events")
+    FRIENDS = "ThroughFriendsOrSocialEvents", _("Through friends or social events")
+    OTHER = "Other", _("Other")
+
+
+class ControlMethod(models.TextChoices):
+    """HTCDS v2.0 ``vic_MethodsOfControl``."""
+
+    PHYSICAL_THREATS = "PhysicalThreats", _("Physical threats")
+    THREATS_LAW_ENFORCEMENT = "ThreatsLawEnforcement", _("Threats of law enforcement")
+    THREATENS_FAMILY = "ThreatensChildrenFamily", _("Threatens children/family")
+    DEBT_BONDAGE = "DebtBondage", _("Debt bondage")
+    FALSE_PROMISES = "FalsePromises", _("False promises")
+    PHYSICAL_ABUSE = "PhysicalAbuse", _("Physical abuse")
+    SEXUAL_ABUSE = "SexualAbuse", _("Sexual abuse")
+    TAKES_EARNINGS = "TakesEarnings", _("Takes earnings")
+    RESTRICTS_FINANCIAL = "RestrictsFinancialAccess", _("Restricts financial access")
+    RESTRICTS_MEDICAL = "RestrictsMedicalCare", _("Restricts medical care")
+    WITHHOLDS_NECESSITIES = "WithholdsNecessities", _("Withholds necessities")
+    PSYCHOLOGICAL_ABUSE = "PsychologicalAbuse", _("Psychological abuse")
+    PSYCHOACTIVE = "PsychoactiveSubstance", _("Psychoactive substance")
+    EXCESSIVE_HOURS = "ExcessiveWorkingHours", _("Excessive working hours")
+    WITHHOLDS_DOCUMENTS = "WithholdsDocuments", _("Withholds documents")
+    OTHER = "Other", _("Other")
+
+
+class ServiceKind(models.TextChoices):
+    SAFE_ACCOMMODATION = "safe_accommodation", _("Safe accommodation")
+    MEDICAL = "medical", _("Medical care")
+    PSYCHOLOGICAL = "psychological", _("Psychological support")
+    LEGAL_AID = "legal_aid", _("Legal aid")
+    INTERPRETATION = "interpretation", _("Interpretation")
+    EDUCATION = "education", _("Education")
+    VOCATIONAL_TRAINING = "vocational_training", _("Vocational training")
+    FINANCIAL_SUPPORT = "financial_support", _("Financial support")
+    FAMILY_TRACING = "family_tracing", _("Family tracing")
+
+
+class ServiceStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Disability(models.TextChoices):
+    NONE = "none", _("None")
+    PHYSICAL = "physical", _("Physical")
+    SENSORY = "sensory", _("Sensory")
+    INTELLECTUAL = "intellectual", _("Intellectual")
+    PSYCHOSOCIAL = "psychosocial", _("Psychosocial")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status=Status.CLOSED)
+
+
+class Case(ProtectedModel):
+    """One person's path through the NRM, owned by the agency that opened it."""
+
+    # Protected fields by field group (the access policy grants groups, never single fields).
+    FIELD_GROUPS = {
+        "narrative": ("first_contact_place", "decision_reasons"),
+        "protection": ("guardian",),
+        "ethnicity": ("ethnicity",),
+    }
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(_("reference"), max_length=32, unique=True)
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="cases", verbose_name=_("person")
+    )
+    owner_agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, related_name="cases", verbose_name=_("agency")
+    )
+    status = models.CharField(
+        _("stage"), max_length=30, choices=Status.choices, default=Status.FIRST_CONTACT
+    )
+    status_before_closure = models.CharField(max_length=30, blank=True, editable=False)
+    # Optimistic locking: every write bumps it; a write based on an older version is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    opened_at = models.DateTimeField(_("opened"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    # 1. First contact / referral in
+    source = models.CharField(_("source"), max_length=40, choices=Source.choices)
+    first_contact_on = models.DateField(_("date of first contact"))
+    first_contact_municipality = models.ForeignKey(
+        "places.Municipality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("municipality of first contact"),
+    )
+    first_contact_place = ProtectedCharField(
+        _("place of first contact"), max_length=200, blank=True
+    )
+    needs_urgent_shelter = models.BooleanField(_("needs urgent shelter"), default=False)
+    needs_urgent_medical = models.BooleanField(_("needs urgent medical care"), default=False)
+
+    # 3. Presumed victim: recovery and reflection period
+    presumed_on = models.DateField(_("presumed victim since"), null=True, blank=True)
+    reflection_ends_on = models.DateField(_("reflection period ends"), null=True, blank=True)
+
+    # 4. Identification decision
+    decided_on = models.DateField(_("identification decided on"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_reasons = ProtectedTextField(_("reasons for the decision"), blank=True)
+    person_informed_on = models.DateField(
+        _("person informed of the decision on"), null=True, blank=True
+    )
+
+    # 7. Return or reintegration
+    assisted_voluntary_return = models.BooleanField(_("assisted voluntary return"), default=False)
+    residence_permit_requested_on = models.DateField(
+        _("residence permit requested on"), null=True, blank=True
+    )
+    next_review_on = models.DateField(_("next review"), null=True, blank=True)
+
+    # 8. Closure
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+
+    # Children
+    is_child = models.BooleanField(_("child"), default=False)
+    age_disputed = models.BooleanField(_("age disputed"), default=False)
+    guardian = ProtectedCharField(_("guardian"), max_length=200, blank=True)
+    guardian_appointed_on = models.DateField(_("guardian appointed on"), null=True, blank=True)
+    best_interests_determined_on = models.DateField(
+        _("best-interests determination on"), null=True, blank=True
+    )
+
+    # Non-identifying attributes (statistics)
+    sex = models.CharField(_("sex"), max_length=30, blank=True)
+    age_at_identification = models.PositiveSmallIntegerField(
+        _("age at identification"), null=True, blank=True
+    )
+    citizenship = models.CharField(_("citizenship"), max_length=2, blank=True)
+    ethnicity = ProtectedCharField(_("ethnicity"), max_length=100, blank=True)
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    disability = models.CharField(
+        _("disability"), max_length=20, choices=Disability.choices, default=Disability.UNKNOWN
+    )
+
+    # Exploitation
+    exploitation_types = models.JSONField(_("forms of exploitation"), default=list, blank=True)
+    exploitation_places = models.JSONField(_("places of exploitation"), default=list, blank=True)
+    transnational = models.BooleanField(_("transnational"), null=True, blank=True)
+    recruitment_countries = models.JSONField(default=list, blank=True)
+    transit_countries = models.JSONField(default=list, blank=True)
+    exploitation_countries = models.JSONField(default=list, blank=True)
+    recruitment_municipalities = models.JSONField(default=list, blank=True)
+    exploitation_municipalities = models.JSONField(default=list, blank=True)
+    recruitment_methods = models.JSONField(_("methods of recruitment"), default=list, blank=True)
+    control_methods = models.JSONField(_("methods of control"), default=list, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        indexes = [
+            models.Index(fields=["owner_agency", "-opened_at"], name="case_agency_opened"),
+            models.Index(
+                fields=["owner_agency", "status", "-opened_at"], name="case_agency_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def needs_guardian(self) -> bool:
+        """A child without a guardian is flagged until one is appointed."""
+        return self.is_child and self.guardian_appointed_on is None
+
+
+class CaseEvent(ProtectedModel):
+    """One entry of a case's timeline: who did what, when, and why."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=30, blank=True)
+    to_status = models.CharField(max_length=30, blank=True)
+    reason = ProtectedTextField(_("reason"), blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}:{self.kind}"
+
+
+class Questionnaire(models.Model):
+    """A versioned screening questionnaire kept as data (ILO, UNODC/IOM indicator sets).
+
+    ``indicators`` is a list of {"code", "text", "strength": "strong"|"medium"}; a result
+    recommends "presumed victim" when at least ``strong_needed`` strong indicators are met or
+    at least ``total_needed`` indicators in all.
+    """
+
+    code = models.SlugField(max_length=60)
+    version = models.PositiveSmallIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    indicators = models.JSONField(default=list)
+    strong_needed = models.PositiveSmallIntegerField(default=1)
+    total_needed = models.PositiveSmallIntegerField(default=3)
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="questionnaire_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+
+class Screening(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="screenings")
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT, related_name="+")
+    indicators_met = models.JSONField(default=list)
+    strong_met = models.PositiveSmallIntegerField(default=0)
+    total_met = models.PositiveSmallIntegerField(default=0)
+    recommends_presumed = models.BooleanField(default=False)
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    screened_at = models.DateTimeField(auto_now_add=True)
+    confirmed = models.BooleanField(null=True)  # the person's decision on the recommendation
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-screened_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"screening {self.pk}"
+
+
+class AssistanceService(models.Model):
+    """One service of the individual assistance plan."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="services")
+    kind = models.CharField(_("service"), max_length=30, choices=ServiceKind.choices)
+    provider = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("provider")
+    )
+    starts_on = models.DateField(_("starts"))
+    ends_on = models.DateField(_("ends"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ServiceStatus.choices, default=ServiceStatus.PLANNED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.case_id}"
+
+
+class ReferralStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+
+
+class Referral(ProtectedModel):
+    """A case referred from one agency to another, with the field groups it shares."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="referrals")
+    from_agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, related_name="referrals_in"
+    )
+    field_groups = models.JSONField(_("shared information"), default=list)
+    purpose = ProtectedTextField(_("purpose of the referral"), blank=True)
+    status = models.CharField(
+        max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.SENT
+    )
+    answer_reason = ProtectedTextField(_("reason"), blank=True)
+    answer_due_on = models.DateField(_("answer due"))
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    grant = models.ForeignKey(
+        "access.AccessGrant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        indexes = [
+            models.Index(fields=["to_agency", "status", "-sent_at"], name="referral_inbox"),
+            models.Index(fields=["case", "to_agency"], name="referral_case_agency"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+
+class TaskKind(models.TextChoices):
+    REFLECTION_END = "reflection_end", _("Recovery and reflection period ends")
+    IDENTIFICATION = "identification", _("Identification decision due")
+    REFERRAL_ANSWER = "referral_answer", _("Answer the referral")
+    PLAN_REVIEW = "plan_review", _("Review the assistance plan")
+    FOLLOW_UP = "follow_up", _("Reintegration follow-up")
+    GUARDIAN = "guardian", _("Appoint a guardian")
+
+
+class Task(models.Model):
+    """A dated piece of work on a case for an agency (optionally one person in it)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.CASCADE, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=30, choices=TaskKind.choices)
+    due_on = models.DateField(_("due"))
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["agency", "done_at", "due_on"], name="task_agency_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.case_id}"
+
+
+class Notification(models.Model):
+    """An in-app notice; its text never holds personal data (it names a kind and a link)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="case_notifications"
+    )
+    message = models.CharField(max_length=200)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"notification {self.pk}"
+
+
+class Consent(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=100)
+    given = models.BooleanField(_("given"))
+    recorded_on = models.DateField(_("recorded on"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"consent {self.pk}"
+
+
+class CaseNote(ProtectedModel):
+    FIELD_GROUP = "narrative"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    body = ProtectedTextField(_("note"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk}"

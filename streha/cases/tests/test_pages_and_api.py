@@ -1,0 +1,178 @@
+"""Case pages and API: the same services behind both, scoped, with optimistic locking."""
+
+import pytest
+from django.utils import timezone
+
+from streha.accounts.models import AgencyKind, Role
+from streha.cases import services
+from streha.cases.models import Case, Questionnaire, Referral, Status
+from streha.testing.factories import AgencyFactory, PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ngo(db):
+    return AgencyFactory(kind=AgencyKind.SHELTER)
+
+
+@pytest.fixture
+def worker(make_user, ngo):
+    return make_user(Role.CASE_WORKER, agency=ngo)
+
+
+@pytest.fixture
+def case(worker, ngo):
+    person = PersonFactory(owner_agency=ngo, given_name="Drita")
+    return services.open_case(worker, person, source="ngo", first_contact_on=timezone.localdate())
+
+
+def test_open_case_page(client, worker, ngo):
+    person = PersonFactory(owner_agency=ngo)
+    client.force_login(worker)
+    assert client.get(f"/cases/new/{person.public_id}/").status_code == 200
+    response = client.post(
+        f"/cases/new/{person.public_id}/",
+        {
+            "source": "ngo",
+            "first_contact_on": timezone.localdate().isoformat(),
+            "exploitation_types": ["ForcedBegging"],
+            "needs_urgent_shelter": "on",
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get(person=person)
+    assert case.exploitation_types == ["ForcedBegging"] and case.needs_urgent_shelter
+    bad = client.post(f"/cases/new/{person.public_id}/", {"source": "nowhere"})
+    assert bad.status_code == 400
+
+
+def test_case_page_shows_timeline_and_stage_forms(client, worker, case):
+    client.force_login(worker)
+    body = client.get(f"/cases/{case.public_id}/").content.decode()
+    assert 'id="timeline"' in body and 'data-kind="open"' in body
+    assert 'id="form-screen-ilo-forced-labour"' in body and "Drita" in body
+
+
+def test_screening_through_the_page_with_htmx(client, worker, case):
+    client.force_login(worker)
+    q = Questionnaire.objects.get(code="ilo-forced-labour")
+    response = client.post(
+        f"/cases/{case.public_id}/screen/",
+        {
+            "expected_version": case.version,
+            "questionnaire": q.pk,
+            "indicators_met": ["debt_bondage", "deception"],
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert 'id="case-body"' in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == Status.SCREENED
+
+
+def test_stale_form_gets_a_conflict_with_reload_link(client, worker, case):
+    client.force_login(worker)
+    services.close_case(worker, case, expected_version=case.version, reason="Duplicate entry.")
+    response = client.post(
+        f"/cases/{case.public_id}/close/", {"expected_version": 1, "reason": "Other reason."}
+    )
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert 'id="conflict"' in body and f"/cases/{case.public_id}/" in body
+
+
+def test_case_list_filters_and_post_search(client, worker, case, ngo):
+    other = services.open_case(
+        worker,
+        PersonFactory(owner_agency=ngo),
+        source="police",
+        first_contact_on=timezone.localdate(),
+    )
+    client.force_login(worker)
+    body = client.get("/cases/?source=police").content.decode()
+    assert other.reference in body and case.reference not in body
+    body = client.post("/cases/", {"q": "Drita Synthetic"}).content.decode()
+    assert case.reference in body and other.reference not in body
+
+
+def test_api_transition_conflict_is_409_json(api_client, worker, case):
+    api_client.force_authenticate(worker)
+    url = f"/api/v1/cases/{case.public_id}/transition/"
+    ok = api_client.post(
+        url,
+        {
+            "action": "screen",
+            "expected_version": 1,
+            "questionnaire": "ilo-forced-labour",
+            "indicators_met": ["debt_bondage"],
+        },
+        format="json",
+    )
+    assert ok.status_code == 200 and ok.json()["status"] == "screened"
+    stale = api_client.post(
+        url,
+        {"action": "close", "expected_version": 1, "reason": "Duplicate entry."},
+        format="json",
+    )
+    assert stale.status_code == 409
+    assert stale.json()["error"]["code"] == "conflict"
+
+
+def test_api_referral_flow_and_inbox(api_client, worker, case, make_user):
+    shelter = AgencyFactory(kind=AgencyKind.SHELTER)
+    receiver = make_user(Role.CASE_WORKER, agency=shelter)
+    api_client.force_authenticate(worker)
+    sent = api_client.post(
+        f"/api/v1/cases/{case.public_id}/refer/",
+        {"to_agency": shelter.code, "field_groups": ["identity"]},
+        format="json",
+    )
+    assert sent.status_code == 201
+    api_client.force_authenticate(receiver)
+    inbox = api_client.get("/api/v1/referrals/").json()
+    assert inbox["count"] == 1 and inbox["results"][0]["case"] is None
+    assert api_client.get(f"/api/v1/cases/{case.public_id}/").status_code == 404
+    referral = Referral.objects.get()
+    answer = api_client.post(
+        f"/api/v1/referrals/{referral.public_id}/answer/", {"status": "accepted"}, format="json"
+    )
+    assert answer.status_code == 200
+    seen = api_client.get(f"/api/v1/cases/{case.public_id}/").json()
+    assert seen["person"] == str(case.person.public_id)
+    assert "first_contact_place" not in seen and "ethnicity" not in seen
+
+
+def test_referral_inbox_page(client, worker, case, make_user):
+    shelter = AgencyFactory(kind=AgencyKind.SHELTER)
+    receiver = make_user(Role.CASE_WORKER, agency=shelter)
+    referral = services.send_referral(worker, case, to_agency=shelter, field_groups=["identity"])
+    client.force_login(receiver)
+    body = client.get("/cases/referrals/").content.decode()
+    assert str(referral.public_id) in body and "Drita" not in body
+    response = client.post(f"/cases/referrals/{referral.public_id}/", {"status": "accepted"})
+    assert response.status_code == 302
+    assert "Drita" in client.get(f"/cases/{case.public_id}/").content.decode()
+
+
+def test_my_work_page_and_navigation(client, worker, case):
+    from streha.cases.selectors import my_work_panels, navigation_entries
+
+    client.force_login(worker)
+    assert client.get("/cases/tasks/").status_code == 200
+    assert navigation_entries(worker) and my_work_panels(worker)
+
+
+def test_filter_by_form_of_exploitation(api_client, worker, case, ngo):
+    begging = services.open_case(
+        worker,
+        PersonFactory(owner_agency=ngo),
+        source="ngo",
+        first_contact_on=timezone.localdate(),
+        exploitation_types=["ForcedBegging", "ForcedLabour"],
+    )
+    api_client.force_authenticate(worker)
+    found = api_client.get("/api/v1/cases/?exploitation_type=ForcedBegging").json()
+    assert [c["reference"] for c in found["results"]] == [begging.reference]
+    assert api_client.get("/api/v1/cases/?exploitation_type=Forced").json()["count"] == 2

@@ -1,0 +1,108 @@
+"""The NRM as people do it: an NGO worker registers a presumed victim, screens them and refers
+them to a shelter; the shelter accepts and sees only what was shared; a police user of a third
+agency cannot find the person."""
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from streha.testing.factories import TEST_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+NAME = ("Vjollca", "Krasniqi")
+PLACE = "Bar near the bus station"
+
+
+@pytest.fixture
+def staff(transactional_db):
+    from streha.accounts.models import AgencyKind, Role
+    from streha.cases.models import Questionnaire
+    from streha.cases.questionnaires import seed
+    from streha.testing.factories import AgencyFactory, UserFactory
+
+    seed(Questionnaire)  # data from a migration: transactional tests before may have flushed it
+
+    ngo = AgencyFactory(code="ngo", name="NGO Hope", kind=AgencyKind.SHELTER)
+    shelter = AgencyFactory(code="shelter", name="Safe House", kind=AgencyKind.SHELTER)
+    police = AgencyFactory(code="police", name="Police THB", kind=AgencyKind.POLICE)
+    return {
+        "ngo": UserFactory(username="ngo.worker", agency=ngo, roles=[Role.CASE_WORKER]),
+        "shelter": UserFactory(username="shelter.worker", agency=shelter, roles=[Role.CASE_WORKER]),
+        "police": UserFactory(username="police.user", agency=police, roles=[Role.INVESTIGATOR]),
+    }
+
+
+def sign_in(browser: Browser, base: str, username: str) -> Page:
+    page = browser.new_context(locale="sq-AL").new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.locator("#id_login").fill(username)
+    page.locator("#id_password").fill(TEST_PASSWORD)
+    page.locator("form[action='/accounts/login/'] button[type=submit]").click()
+    page.wait_for_load_state()
+    return page
+
+
+def test_ngo_refers_presumed_victim_to_shelter(live_server, browser: Browser, staff):
+    base = live_server.url
+    # The NGO worker registers the person and opens the case.
+    ngo = sign_in(browser, base, "ngo.worker")
+    ngo.goto(f"{base}/persons/new/")
+    ngo.locator("#id_given_name").fill(NAME[0])
+    ngo.locator("#id_family_name").fill(NAME[1])
+    ngo.locator("#main form button[type=submit]").first.click()
+    expect(ngo).to_have_url(re.compile(r"/persons/[0-9a-f-]{36}/$"))
+    person_id = ngo.url.rstrip("/").rsplit("/", 1)[1]
+    ngo.goto(f"{base}/cases/new/{person_id}/")
+    ngo.locator("#id_source").select_option("ngo")
+    ngo.locator("#id_first_contact_on").fill("2026-01-10")
+    ngo.locator("#id_first_contact_place").fill(PLACE)
+    ngo.locator("input[name=exploitation_types][value=SexualExploitation]").check()
+    ngo.locator("#open-case-submit").click()
+    expect(ngo).to_have_url(re.compile(r"/cases/[0-9a-f-]{36}/$"))
+    case_url = ngo.url
+
+    # Screening against the UNODC sexual-exploitation indicators (htmx swaps the page body).
+    form = ngo.locator("#form-screen-unodc-sexual-exploitation")
+    ngo.locator("details", has=form).locator("summary").click()
+    form.locator("input[value=no_control_of_earnings]").check()
+    form.locator("input[value=escorted]").check()
+    form.locator("button[type=submit]").click()
+    expect(ngo.locator("#recommendation")).to_be_visible()
+    ngo.locator("#form-confirm #id_presumed").select_option("yes")
+    ngo.locator("#submit-confirm").click()
+    expect(ngo.locator("#reflection-ends")).to_be_visible()
+
+    # Refer to the shelter, sharing identity only.
+    refer = ngo.locator("#form-refer")
+    refer.locator("#id_to_agency").select_option(label="Safe House")
+    refer.locator("input[name=field_groups][value=identity]").check()
+    refer.locator("#submit-refer").click()
+    expect(ngo.locator("#referral-list")).to_contain_text("Safe House")
+
+    # The shelter worker accepts and sees the name, not the narrative data.
+    shelter = sign_in(browser, base, "shelter.worker")
+    shelter.goto(f"{base}/cases/referrals/")
+    shelter.locator(".referral-link").first.click()
+    expect(shelter.locator("#shared-groups")).to_contain_text("identity")
+    shelter.locator("#id_status").select_option("accepted")
+    shelter.locator("#answer-submit").click()
+    shelter.locator("#open-case").click()
+    expect(shelter.locator("#person-name")).to_contain_text(" ".join(NAME))
+    expect(shelter.locator("body")).not_to_contain_text(PLACE)
+    expect(shelter.locator("#stage-forms")).to_have_count(0)
+
+    # The police user of a third agency finds nothing and cannot open the case.
+    police = sign_in(browser, base, "police.user")
+    police.goto(f"{base}/persons/")
+    police.locator("#person-search").fill(" ".join(NAME))
+    police.locator("#person-search").press("Enter")
+    expect(police.locator("#person-rows")).not_to_contain_text(NAME[0])
+    police.goto(f"{base}/cases/")
+    police.locator("#case-search").fill(" ".join(NAME))
+    police.locator("#case-search").press("Enter")
+    expect(police.locator("#case-rows")).not_to_contain_text("C-")
+    response = police.goto(case_url)
+    assert response.status == 404
+    assert NAME[0] not in police.content()
