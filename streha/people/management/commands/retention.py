@@ -19,7 +19,9 @@ class Command(BaseCommand):
         for label, due, apply, verb in record_types:
             days = settings.STREHA_RETENTION_DAYS.get(label, "default")
             if action == "status":
-                self.stdout.write(f"{label}: retention {days} days; {due().count()} past retention.")
+                self.stdout.write(
+                    f"{label}: retention {days} days; {due().count()} past retention."
+                )
             else:
                 done = apply()
                 self.stdout.write(f"{label}: {verb} {done} records past {days} days.")
