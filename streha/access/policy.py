@@ -197,10 +197,13 @@ def persons_visible_to(user: User):
 
     if not role_field_groups(user):
         return Person.objects.none()
+    from streha.cases.models import Case
+
     shared = AccessGrant.objects.active().filter(agency_id=user.agency_id).values("person_id")
     broken = BreakGlassGrant.objects.active().filter(user_id=user.pk).values("person_id")
+    assigned = Case.objects.filter(assigned_to_id=user.pk).values("person_id")
     return Person.objects.filter(
-        Q(owner_agency_id=user.agency_id) | Q(pk__in=shared) | Q(pk__in=broken)
+        Q(owner_agency_id=user.agency_id) | Q(pk__in=shared) | Q(pk__in=broken) | Q(pk__in=assigned)
     )
 
 
@@ -219,6 +222,8 @@ def person_access(user: User, person) -> PersonAccess:
         shared |= set(grant.field_groups)
     if shared:
         return PersonAccess(field_groups=own_groups & frozenset(shared))
+    if person.cases.filter(assigned_to_id=user.pk).exists():
+        return PersonAccess(field_groups=own_groups)
     if BreakGlassGrant.objects.active().filter(user_id=user.pk, person=person).exists():
         return PersonAccess(field_groups=own_groups, break_glass=True)
     return NO_ACCESS
@@ -327,13 +332,14 @@ class CaseAccess:
     field_groups: frozenset[str]
     is_owner: bool = False
     referred: bool = False  # an accepted referral lets the agency see the case
+    assigned: bool = False  # the user is assigned to the case (perhaps from another agency)
     can_edit: bool = False
     can_decide: bool = False
     can_reopen: bool = False
 
     @property
     def can_view(self) -> bool:
-        return self.is_owner or self.referred
+        return self.is_owner or self.referred or self.assigned
 
 
 NO_CASE_ACCESS = CaseAccess(field_groups=frozenset())
@@ -355,7 +361,29 @@ def cases_visible_to(user: User):
     shared = Referral.objects.filter(
         to_agency_id=user.agency_id, status__in=REFERRAL_SHARING_STATUSES
     ).values("case_id")
-    return Case.objects.filter(Q(owner_agency_id=user.agency_id) | Q(pk__in=shared))
+    return Case.objects.filter(
+        Q(owner_agency_id=user.agency_id) | Q(pk__in=shared) | Q(assigned_to_id=user.pk)
+    )
+
+
+def case_scope_parts(user: User) -> list:
+    """``cases_visible_to(user)`` as disjoint querysets (own, referred, assigned), each small
+    enough to page through an index; their union is exactly ``cases_visible_to``."""
+    from streha.cases.models import Case, Referral
+
+    if not role_field_groups(user):
+        return []
+    shared = Referral.objects.filter(
+        to_agency_id=user.agency_id, status__in=REFERRAL_SHARING_STATUSES
+    ).values("case_id")
+    own = Case.objects.filter(owner_agency_id=user.agency_id)
+    referred = Case.objects.filter(pk__in=shared).exclude(owner_agency_id=user.agency_id)
+    assigned = (
+        Case.objects.filter(assigned_to_id=user.pk)
+        .exclude(owner_agency_id=user.agency_id)
+        .exclude(pk__in=shared)
+    )
+    return [own, referred, assigned]
 
 
 def case_access(user: User, case) -> CaseAccess:
@@ -382,10 +410,24 @@ def case_access(user: User, case) -> CaseAccess:
             case=case, to_agency_id=user.agency_id, status__in=REFERRAL_SHARING_STATUSES
         ).values_list("field_groups", flat=True)
     )
-    if not shared_groups:
-        return NO_CASE_ACCESS
-    shared = frozenset(group for groups in shared_groups for group in groups)
-    return CaseAccess(field_groups=own_groups & shared, referred=True, can_decide=can_decide)
+    if shared_groups:
+        shared = frozenset(group for groups in shared_groups for group in groups)
+        return CaseAccess(field_groups=own_groups & shared, referred=True, can_decide=can_decide)
+    if case.assigned_to_id == user.pk:
+        return CaseAccess(
+            field_groups=own_groups, assigned=True, can_edit=user.has_role(*EDITING_ROLES)
+        )
+    return NO_CASE_ACCESS
+
+
+def can_assign_case(actor: User, case, assignee: User) -> bool:
+    """Supervisors of the owning agency assign a case to anyone who does case work."""
+    return (
+        case.owner_agency_id == actor.agency_id
+        and actor.has_role(Role.SUPERVISOR)
+        and assignee.is_active
+        and bool(role_field_groups(assignee))
+    )
 
 
 def can_open_cases(user: User) -> bool:

@@ -166,6 +166,16 @@ class Case(ProtectedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # Case assignment is a scope of its own: the assigned professional (a victim advocate, a
+    # guardian's social worker, possibly of another agency) sees the case and its person.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("assigned to"),
+    )
 
     # 1. First contact / referral in
     source = models.CharField(_("source"), max_length=40, choices=Source.choices)

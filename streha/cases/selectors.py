@@ -78,17 +78,9 @@ class MergedPage:
 
 
 def case_scopes(user: User) -> list:
-    """``policy.cases_visible_to(user)`` as disjoint parts: the agency's own cases, and cases
-    referred to it (accepted). Their union is exactly the policy's queryset (tested)."""
-    if not policy.role_field_groups(user):
-        return []
-    shared = Referral.objects.filter(
-        to_agency_id=user.agency_id, status__in=policy.REFERRAL_SHARING_STATUSES
-    ).values("case_id")
-    return [
-        Case.objects.filter(owner_agency_id=user.agency_id),
-        Case.objects.filter(pk__in=shared).exclude(owner_agency_id=user.agency_id),
-    ]
+    """``policy.cases_visible_to(user)`` as disjoint parts (own, referred, assigned), from the
+    access policy itself. Their union is exactly the policy's queryset (tested)."""
+    return policy.case_scope_parts(user)
 
 
 def _page_number(page) -> int:

@@ -734,6 +734,21 @@ def appoint_guardian(
 
 
 @transaction.atomic
+def assign_case(
+    actor: User, case: Case, assignee: User, *, expected_version: int, request=None
+) -> Case:
+    """Assign the case to a professional, who then sees it (and its person) wherever they work."""
+    _require_edit(actor, case)
+    policy.require(policy.can_assign_case(actor, case, assignee))
+    _bump(case, expected_version)
+    case.assigned_to = assignee
+    case.save()
+    _event(case, actor, "assigned", details={"user": assignee.pk})
+    _audit(actor, case, what="assigned", request=request, details={"user": assignee.pk})
+    return case
+
+
+@transaction.atomic
 def record_best_interests(
     actor: User, case: Case, *, expected_version: int, determined_on: date, request=None
 ) -> Case:
