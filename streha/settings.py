@@ -30,7 +30,8 @@ else:
     )
     ALLOWED_HOSTS = env_list("STREHA_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "testserver"]
 
-DEBUG = env_bool("STREHA_DEBUG", False) if PRODUCTION else env_bool("STREHA_DEBUG", True)
+# Never in production: debug pages would show personal data from the request and the database.
+DEBUG = False if PRODUCTION else env_bool("STREHA_DEBUG", True)
 
 # Demo mode: known demo passwords exist and two-factor enrolment is not forced. Never in production.
 DEMO_MODE = False if PRODUCTION else env_bool("STREHA_DEMO_MODE", True)
@@ -174,6 +175,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": False}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("STREHA_MFA_ISSUER", "Streha")
 MFA_RECOVERY_CODE_COUNT = 10
+MFA_FORMS = {"authenticate": "streha.accounts.forms.LockoutAwareAuthenticateForm"}
 
 AXES_FAILURE_LIMIT = env_int("STREHA_LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("STREHA_LOCKOUT_MINUTES", 30))

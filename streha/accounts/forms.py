@@ -1,4 +1,8 @@
+from allauth.core import context as allauth_context
+from allauth.mfa.base.forms import AuthenticateForm
+from axes.handlers.proxy import AxesProxyHandler
 from django import forms
+from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 
 from streha.access import policy
@@ -60,3 +64,25 @@ class ApiTokenForm(forms.Form):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = policy.users_administrable_by(actor).filter(is_active=True)
+
+
+class LockoutAwareAuthenticateForm(AuthenticateForm):
+    """The second-factor step shares the password's lock-out.
+
+    allauth would limit wrong codes with the same rate limit we hand to django-axes for
+    passwords; without this, whoever has a password could guess six-digit codes forever. Wrong
+    codes count as failed sign-ins of that username, and a locked username gets no more tries.
+    """
+
+    def clean_code(self):
+        request = allauth_context.request
+        credentials = {"username": self.user.username}
+        if AxesProxyHandler.is_locked(request, credentials=credentials):
+            raise forms.ValidationError(
+                _("Too many failed attempts. The account is locked for a while.")
+            )
+        try:
+            return super().clean_code()
+        except forms.ValidationError:
+            user_login_failed.send(sender=type(self), credentials=credentials, request=request)
+            raise

@@ -186,6 +186,21 @@ def test_five_failures_lock_the_username_even_for_the_correct_password(
     assert signed_in_user_id(client) == other_worker.pk
 
 
+def test_lock_ends_after_the_cool_off_time(client, demo_mode, settings, worker):
+    from axes.models import AccessAttempt
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "ana.worker", WRONG_PASSWORD)
+    assert sign_in(client, "ana.worker", TEST_PASSWORD).status_code == 429
+    assert timedelta(minutes=30) == settings.AXES_COOLOFF_TIME
+
+    # Half an hour (and a minute) later the account opens again.
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=31))
+    response = sign_in(client, "ana.worker", TEST_PASSWORD)
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == worker.pk
+
+
 # --- 3. Two-factor authentication ------------------------------------------------------------
 
 
@@ -276,6 +291,51 @@ def test_after_enrolment_sign_in_asks_for_the_totp_code(client, not_demo, worker
     assert fresh.get(HOME_URL).status_code == 200
 
 
+def test_guessing_the_second_factor_is_limited(client, not_demo, settings, worker):
+    """Without a limit, the six-digit code is the only thing between a stolen password and the
+    system: after as many wrong codes as the password lock-out allows, even the right code must
+    not complete the sign-in."""
+    sign_in(client, "ana.worker", TEST_PASSWORD)
+    response, secret = enrol_through_the_activation_form(client)
+    assert response.status_code == 302
+    cache.clear()  # start the second stage with no attempts counted
+
+    attacker = Client()
+    assert (
+        sign_in(attacker, "ana.worker", TEST_PASSWORD)["Location"] == "/accounts/2fa/authenticate/"
+    )
+    good = int(current_totp_code(secret))
+    for step in range(1, settings.AXES_FAILURE_LIMIT + 1):
+        guess = f"{(good + step) % 10**6:06d}"
+        attacker.post("/accounts/2fa/authenticate/", {"code": guess})
+        assert signed_in_user_id(attacker) is None
+
+    attacker.post("/accounts/2fa/authenticate/", {"code": current_totp_code(secret)})
+    assert signed_in_user_id(attacker) is None, (
+        f"signed in after {settings.AXES_FAILURE_LIMIT} wrong codes: second factor unlimited"
+    )
+
+
+def test_a_recovery_code_replaces_the_totp_code_once(client, not_demo, worker):
+    sign_in(client, "ana.worker", TEST_PASSWORD)
+    response, _secret = enrol_through_the_activation_form(client)
+    assert response.status_code == 302
+    recovery = Authenticator.objects.get(user=worker, type=Authenticator.Type.RECOVERY_CODES)
+    code = recovery.wrap().get_unused_codes()[0]
+
+    first = Client()
+    sign_in(first, "ana.worker", TEST_PASSWORD)
+    done = first.post("/accounts/2fa/authenticate/", {"code": code})
+    assert done.status_code == 302
+    assert signed_in_user_id(first) == worker.pk
+
+    second = Client()
+    sign_in(second, "ana.worker", TEST_PASSWORD)
+    again = second.post("/accounts/2fa/authenticate/", {"code": code})
+    assert again.status_code == 200
+    assert signed_in_user_id(second) is None
+
+
 def test_demo_mode_does_not_force_enrolment(client, demo_mode, worker):
     response = sign_in(client, "ana.worker", TEST_PASSWORD)
     assert response.status_code == 302
@@ -336,6 +396,10 @@ def reset_link_path(message):
 
 
 def test_password_reset_by_email_sets_a_new_password(client, demo_mode, worker):
+    old_session = Client()
+    sign_in(old_session, "ana.worker", TEST_PASSWORD)
+    assert old_session.get(HOME_URL).status_code == 200
+
     response = client.post("/accounts/password/reset/", {"email": worker.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
@@ -356,6 +420,12 @@ def test_password_reset_by_email_sets_a_new_password(client, demo_mode, worker):
     assert done.status_code == 302
     worker.refresh_from_db()
     assert worker.check_password(NEW_PASSWORD)
+    # The link alone does not sign anyone in (that would skip the second factor) ...
+    assert signed_in_user_id(client) is None
+    # ... and a session opened with the old password ends.
+    home = old_session.get(HOME_URL)
+    assert home.status_code == 302
+    assert urlsplit(home["Location"]).path == LOGIN_URL
 
     fresh = Client()
     assert sign_in(fresh, "ana.worker", TEST_PASSWORD).status_code == 200
