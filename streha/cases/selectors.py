@@ -235,12 +235,14 @@ def agency_task(user: User, task_id) -> Task | None:
 class WorkSummary:
     overdue: list
     due_soon: list
-    overdue_count: int
-    due_soon_count: int
+    overdue_count: int | str  # "1000+" past the cap
+    due_soon_count: int | str
     notifications: list
 
 
 def my_work(user: User, *, limit: int = 50) -> WorkSummary:
+    from streha.web.selectors import bounded_count
+
     today = timezone.localdate()
     tasks = tasks_for(user)
     overdue = tasks.filter(due_on__lt=today)
@@ -249,8 +251,8 @@ def my_work(user: User, *, limit: int = 50) -> WorkSummary:
     return WorkSummary(
         overdue=list(overdue[:limit]),
         due_soon=list(soon[:limit]),
-        overdue_count=overdue.count(),
-        due_soon_count=soon.count(),
+        overdue_count=bounded_count(overdue),
+        due_soon_count=bounded_count(soon),
         notifications=notices,
     )
 
@@ -271,7 +273,7 @@ def navigation_entries(user) -> list:
 
 def my_work_panels(user) -> list:
     """Panels this app adds to a user's "my work" page (streha.web.selectors.Panel)."""
-    from streha.web.selectors import Panel
+    from streha.web.selectors import Panel, bounded_count
 
     if not policy.role_field_groups(user):
         return []
@@ -282,15 +284,17 @@ def my_work_panels(user) -> list:
         Panel(
             title=_("Victim cases"),
             figures=[
-                (_("Overdue tasks"), tasks.filter(due_on__lt=today).count()),
+                (_("Overdue tasks"), bounded_count(tasks.filter(due_on__lt=today))),
                 (
                     _("Tasks due in the next 7 days"),
-                    tasks.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7)).count(),
+                    bounded_count(
+                        tasks.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7))
+                    ),
                 ),
-                (_("Referrals waiting for an answer"), pending.count()),
+                (_("Referrals waiting for an answer"), bounded_count(pending)),
                 (
                     _("Unread notifications"),
-                    Notification.objects.filter(user=user, read_at__isnull=True).count(),
+                    bounded_count(Notification.objects.filter(user=user, read_at__isnull=True)),
                 ),
             ],
             links=[

@@ -122,7 +122,7 @@ def navigation_entries(user) -> list[tuple[str, str]]:
 
 
 def my_work_panels(user) -> list:
-    from streha.web.selectors import Panel
+    from streha.web.selectors import Panel, bounded_count
 
     panels = []
     if policy.role_field_groups(user):
@@ -133,7 +133,7 @@ def my_work_panels(user) -> list:
         figures = [
             (
                 _("Persons held by your agency"),
-                Person.objects.filter(owner_agency_id=user.agency_id).count(),
+                bounded_count(Person.objects.filter(owner_agency_id=user.agency_id)),
             )
         ]
         if policy.can_break_glass(user):
@@ -144,7 +144,7 @@ def my_work_panels(user) -> list:
         panels.append(
             Panel(
                 title=_("Audit"),
-                figures=[(_("Break-glass accesses to review"), pending.count())],
+                figures=[(_("Break-glass accesses to review"), bounded_count(pending))],
                 links=[
                     (_("Audit log"), reverse("audit:index")),
                     (_("Break-glass review"), reverse("audit:break_glass")),

@@ -158,13 +158,13 @@ def navigation_entries(user) -> list:
 def my_work_panels(user) -> list:
     """The hotline sees its queue; an agency that tips were assigned to sees how many are
     open (only when there are some, so the page stays quiet for everyone else)."""
-    from streha.web.selectors import Panel
+    from streha.web.selectors import Panel, bounded_count
 
     if not policy.is_hotline_operator(user):
         if not (user.agency_id and user.has_role(*policy.TIP_ROLES_OF_ASSIGNED_AGENCY)):
             return []
         assigned = queue(user)
-        count = assigned.count()
+        count = bounded_count(assigned)
         if not count:
             return []
         return [
@@ -172,7 +172,7 @@ def my_work_panels(user) -> list:
                 title=_("Tips assigned to your agency"),
                 figures=[
                     (_("Open tips"), count),
-                    (_("Urgent open tips"), assigned.filter(priority__gt=0).count()),
+                    (_("Urgent open tips"), bounded_count(assigned.filter(priority__gt=0))),
                 ],
                 links=[(_("Tips"), reverse("tips:queue"))],
             )
@@ -182,8 +182,8 @@ def my_work_panels(user) -> list:
         Panel(
             title=_("Tip line"),
             figures=[
-                (_("Open tips"), open_tips.count()),
-                (_("Urgent open tips"), open_tips.filter(priority__gt=0).count()),
+                (_("Open tips"), bounded_count(open_tips)),
+                (_("Urgent open tips"), bounded_count(open_tips.filter(priority__gt=0))),
             ],
             links=[
                 (_("Triage queue"), reverse("tips:queue")),

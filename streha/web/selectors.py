@@ -11,11 +11,21 @@ from streha.access import policy
 from streha.accounts.models import Role
 from streha.web.navigation import APP_SELECTORS
 
+# A figure on "my work" needs to say "many", not the exact size of a million-row table: counting
+# stops here so that the page's cost is bounded whatever the data volume.
+COUNT_CAP = 1000
+
+
+def bounded_count(queryset) -> int | str:
+    """The number of rows, or "1000+" once past ``COUNT_CAP`` (one bounded query)."""
+    count = queryset[: COUNT_CAP + 1].count()
+    return f"{COUNT_CAP}+" if count > COUNT_CAP else count
+
 
 @dataclass
 class Panel:
     title: str
-    figures: list[tuple[str, int]] = field(default_factory=list)
+    figures: list[tuple[str, int | str]] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)
     note: str = ""
 
