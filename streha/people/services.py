@@ -21,6 +21,7 @@ from streha.access.models import BreakGlassGrant
 from streha.accounts.models import User
 from streha.audit import services as audit
 from streha.people.models import Person, PersonDocument
+from streha.protection.retention import apply_in_batches
 
 BULK_BATCH = 2000
 PROTECTED_FIELDS = tuple(name for names in Person.FIELD_GROUPS.values() for name in names)
@@ -218,14 +219,11 @@ def retention_due(now=None):
 
 def apply_retention(*, batch: int = 500, now=None) -> int:
     """Anonymise every person past retention, one transaction per person (resumable)."""
-    done = 0
-    while True:
-        chunk = list(retention_due(now).order_by("pk")[:batch])
-        if not chunk:
-            return done
-        for person in chunk:
-            anonymise_person(person, reason="retention period ended")
-            done += 1
+    return apply_in_batches(
+        lambda: retention_due(now),
+        lambda person: anonymise_person(person, reason="retention period ended"),
+        batch=batch,
+    )
 
 
 ALLOWED_DOCUMENT_TYPES = {

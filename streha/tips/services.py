@@ -22,6 +22,7 @@ from streha.accounts.models import Agency, AgencyKind, User
 from streha.audit import services as audit
 from streha.places.models import Municipality
 from streha.protection import crypto, keys
+from streha.protection.retention import apply_in_batches
 from streha.tips.models import (
     CampaignPage,
     Category,
@@ -335,14 +336,11 @@ def erase_tip(tip: Tip, *, reason: str, actor: User | None = None) -> Tip:
 
 def apply_retention(*, batch: int = 500, today=None) -> int:
     """Erase every tip past retention, one transaction per tip (resumable)."""
-    done = 0
-    while True:
-        chunk = list(retention_due(today).order_by("pk")[:batch])
-        if not chunk:
-            return done
-        for tip in chunk:
-            erase_tip(tip, reason="retention period ended")
-            done += 1
+    return apply_in_batches(
+        lambda: retention_due(today),
+        lambda tip: erase_tip(tip, reason="retention period ended"),
+        batch=batch,
+    )
 
 
 # --- Campaign pages ------------------------------------------------------------------------
