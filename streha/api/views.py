@@ -1,11 +1,12 @@
 """Staff-administration API. Querysets come from the access policy; writes go to services."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from streha.access import policy
@@ -35,9 +36,7 @@ class AgencyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if municipality_code:
             municipality = Municipality.objects.filter(code=municipality_code).first()
             if municipality is None:
-                from rest_framework.exceptions import ValidationError
-
-                raise ValidationError({"municipality": ["Unknown municipality code."]})
+                raise ValidationError({"municipality": [_("Unknown municipality code.")]})
         agency = services.create_agency(request.user, municipality=municipality, **values)
         return Response(serializers.AgencySerializer(agency).data, status=status.HTTP_201_CREATED)
 

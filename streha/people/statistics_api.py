@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -24,7 +25,14 @@ class PersonStatisticsView(APIView):
             raise NotFound()
         dimension = request.query_params.get("by", "gender")
         if dimension not in statistics.DIMENSIONS:
-            raise ValidationError({"by": [f"One of: {', '.join(sorted(statistics.DIMENSIONS))}."]})
+            raise ValidationError(
+                {
+                    "by": [
+                        _("One of: %(values)s.")
+                        % {"values": ", ".join(sorted(statistics.DIMENSIONS))}
+                    ]
+                }
+            )
         return Response(statistics.person_counts(request.user, dimension))
 
 
@@ -53,7 +61,7 @@ class PseudonymisedPersonsView(APIView):
             offset = max(0, int(request.query_params.get("offset", 0)))
             limit = min(500, max(1, int(request.query_params.get("limit", 100))))
         except ValueError:
-            raise ValidationError({"offset": ["Whole numbers only."]}) from None
+            raise ValidationError({"offset": [_("Whole numbers only.")]}) from None
         return Response(
             statistics.pseudonymised_persons(
                 request.user, limit=limit, offset=offset, request=request
