@@ -10,7 +10,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from streha.access import policy
-from streha.cases import selectors, services
+from streha.cases import document_api, selectors, services
 from streha.cases.models import Questionnaire
 from streha.cases.serializers import (
     AnswerSerializer,
@@ -254,6 +254,7 @@ def register(router) -> None:
     router.register("cases", CaseViewSet, basename="case")
     router.register("referrals", ReferralViewSet, basename="referral")
     router.register("case-tasks", TaskViewSet, basename="case-task")
+    document_api.register(router)
 
 
 __all__ = ["register", "Http404"]

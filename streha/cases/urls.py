@@ -1,6 +1,6 @@
 from django.urls import path
 
-from streha.cases import views
+from streha.cases import document_urls, views
 
 app_name = "cases"
 urlpatterns = [
@@ -11,5 +11,6 @@ urlpatterns = [
     path("tasks/", views.my_work, name="my_work"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
     path("<uuid:public_id>/", views.case_detail, name="detail"),
+    *document_urls.urlpatterns,
     path("<uuid:public_id>/<slug:action>/", views.case_act, name="act"),
 ]

@@ -6,6 +6,7 @@ agency, and an open task.
 """
 
 from streha.accounts.models import Role
+from streha.cases.tests import matrix_documents
 from streha.testing.matrix import CASE, EDIT, REGISTER, P
 
 NONE: set = set()
@@ -61,6 +62,8 @@ API = {
     ),
     ("/api/v1/case-tasks/", "get"): P(set(Role.values)),
 }
+HTML.update(matrix_documents.HTML)
+API.update(matrix_documents.API)
 
 
 def extend_world(world: dict) -> None:
@@ -96,3 +99,4 @@ def extend_world(world: dict) -> None:
                 "third_agency": third.code,
             }
         )
+    matrix_documents.extend_world(world)

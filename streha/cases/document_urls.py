@@ -1,0 +1,3 @@
+"""URLs of case documents, included by streha/cases/urls.py."""
+
+urlpatterns: list = []
