@@ -336,6 +336,7 @@ class CaseAccess:
     can_edit: bool = False
     can_decide: bool = False
     can_reopen: bool = False
+    can_assign: bool = False  # supervisors of the owning agency assign the case
 
     @property
     def can_view(self) -> bool:
@@ -404,6 +405,7 @@ def case_access(user: User, case) -> CaseAccess:
             can_edit=user.has_role(*EDITING_ROLES),
             can_decide=can_decide,
             can_reopen=user.has_role(*CASE_REOPENING_ROLES),
+            can_assign=user.has_role(Role.SUPERVISOR),
         )
     shared_groups = list(
         Referral.objects.filter(

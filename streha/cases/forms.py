@@ -1,14 +1,16 @@
 """Forms of the case pages; validation of the rules themselves lives in the services."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from streha.access.models import FieldGroup
-from streha.accounts.models import Agency
+from streha.accounts.models import Agency, User
 from streha.cases.models import (
     ControlMethod,
     ExploitationPlace,
     ExploitationType,
+    Questionnaire,
     RecruitmentMethod,
     ReferralStatus,
     ServiceKind,
@@ -16,11 +18,24 @@ from streha.cases.models import (
     Source,
     Status,
 )
+from streha.places import countries
+from streha.places.models import Municipality
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-class VersionedForm(forms.Form):
+class CaseForm(forms.Form):
+    """A form about one case, made with the case and the user it is for (stage forms use
+    them to offer only the choices that make sense). ``selector`` is the query or post data
+    that picks a sub-object, such as the questionnaire or the service; a form raises
+    ``LookupError`` when it names none of the case's."""
+
+    def __init__(self, *args, case=None, user=None, selector=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case, self.user = case, user
+
+
+class VersionedForm(CaseForm):
     """Carries the case version the user saw, for optimistic locking."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
@@ -62,18 +77,21 @@ class OpenCaseForm(forms.Form):
 
 
 class ScreeningForm(VersionedForm):
-    questionnaire = forms.IntegerField(widget=forms.HiddenInput)
+    questionnaire = forms.CharField(widget=forms.HiddenInput)
     indicators_met = forms.MultipleChoiceField(
         label=_("Indicators met"), required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, questionnaire=None, **kwargs):
+    def __init__(self, *args, selector=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if questionnaire is not None:
-            self.fields["questionnaire"].initial = questionnaire.pk
-            self.fields["indicators_met"].choices = [
-                (item["code"], _(item["text"])) for item in questionnaire.indicators
-            ]
+        code = (selector or {}).get("questionnaire", "")
+        self.questionnaire = Questionnaire.objects.filter(code=code, is_current=True).first()
+        if self.questionnaire is None:
+            raise LookupError(code)
+        self.fields["questionnaire"].initial = self.questionnaire.code
+        self.fields["indicators_met"].choices = [
+            (item["code"], _(item["text"])) for item in self.questionnaire.indicators
+        ]
 
 
 class ConfirmForm(VersionedForm):
@@ -124,11 +142,11 @@ class GuardianForm(VersionedForm):
     appointed_on = forms.DateField(label=_("Appointed on"), widget=DATE)
 
 
-class NoteForm(forms.Form):
+class NoteForm(CaseForm):
     body = forms.CharField(label=_("Note"), widget=forms.Textarea)
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(CaseForm):
     to_agency = forms.ModelChoiceField(
         label=_("Refer to"), queryset=Agency.objects.filter(is_active=True)
     )
@@ -140,6 +158,140 @@ class ReferralForm(forms.Form):
     )
     purpose = forms.CharField(label=_("Purpose"), widget=forms.Textarea, required=False)
     answer_due_on = forms.DateField(label=_("Answer due"), required=False, widget=DATE)
+
+
+class ServiceStatusForm(VersionedForm):
+    service = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(label=_("Status"), choices=ServiceStatus.choices)
+
+    def __init__(self, *args, selector=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        number = str((selector or {}).get("service", ""))
+        found = self.case.services.filter(pk=int(number)).first() if number.isdigit() else None
+        if found is None:
+            raise LookupError(number)
+        self.service = found
+        self.fields["service"].initial = found.pk
+        self.fields["status"].initial = found.status
+        self.fields["status"].label = _("Status of %(service)s") % {
+            "service": found.get_kind_display()
+        }
+
+    def clean_service(self):
+        return self.service
+
+
+class FollowUpForm(VersionedForm):
+    next_review_on = forms.DateField(
+        label=_("Next review"),
+        required=False,
+        widget=DATE,
+        help_text=_("Leave empty when no further review is planned."),
+    )
+
+
+class BestInterestsForm(VersionedForm):
+    determined_on = forms.DateField(label=_("Best-interests determination on"), widget=DATE)
+
+    def clean_determined_on(self):
+        value = self.cleaned_data["determined_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be in the future."))
+        return value
+
+
+class ConsentForm(CaseForm):
+    purpose = forms.CharField(
+        label=_("Consent to"),
+        max_length=100,
+        help_text=_("For example: sharing with a shelter, medical examination, interview."),
+    )
+    given = forms.TypedChoiceField(
+        label=_("Answer"),
+        coerce=lambda value: value == "yes",
+        choices=[("yes", _("Consent given")), ("no", _("Consent refused"))],
+    )
+
+
+def _municipality_choices():
+    return [(m.code, str(m)) for m in Municipality.objects.all()]
+
+
+class ProfileForm(VersionedForm):
+    """Exploitation and the non-identifying attributes, as known so far; opens with the
+    case's current values."""
+
+    exploitation_types = forms.MultipleChoiceField(
+        label=_("Forms of exploitation"),
+        choices=ExploitationType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    exploitation_places = forms.MultipleChoiceField(
+        label=_("Places of exploitation"),
+        choices=ExploitationPlace.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    transnational = forms.NullBooleanField(label=_("Transnational"), required=False)
+    recruitment_countries = forms.MultipleChoiceField(
+        label=_("Countries of recruitment"), required=False
+    )
+    transit_countries = forms.MultipleChoiceField(label=_("Countries of transit"), required=False)
+    exploitation_countries = forms.MultipleChoiceField(
+        label=_("Countries of exploitation"), required=False
+    )
+    recruitment_municipalities = forms.MultipleChoiceField(
+        label=_("Municipalities of recruitment"), required=False
+    )
+    exploitation_municipalities = forms.MultipleChoiceField(
+        label=_("Municipalities of exploitation"), required=False
+    )
+    recruitment_methods = forms.MultipleChoiceField(
+        label=_("Methods of recruitment"),
+        choices=RecruitmentMethod.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    control_methods = forms.MultipleChoiceField(
+        label=_("Methods of control"),
+        choices=ControlMethod.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    needs_urgent_shelter = forms.BooleanField(label=_("Needs urgent shelter"), required=False)
+    needs_urgent_medical = forms.BooleanField(label=_("Needs urgent medical care"), required=False)
+    is_child = forms.BooleanField(label=_("Child"), required=False)
+    age_disputed = forms.BooleanField(label=_("Age disputed"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("recruitment_countries", "transit_countries", "exploitation_countries"):
+            self.fields[name].choices = countries.choices()
+            self.fields[name].widget.attrs["size"] = 6
+        municipalities = _municipality_choices()
+        for name in ("recruitment_municipalities", "exploitation_municipalities"):
+            self.fields[name].choices = municipalities
+            self.fields[name].widget.attrs["size"] = 6
+        if self.case is not None and not self.is_bound:
+            for name in self.fields:
+                if name != "expected_version":
+                    self.initial.setdefault(name, getattr(self.case, name))
+
+
+class AssignForm(VersionedForm):
+    assignee = forms.CharField(
+        label=_("Assign to (user name)"),
+        max_length=150,
+        help_text=_("A professional who does case work, in this or another agency."),
+    )
+
+    def clean_assignee(self):
+        username = self.cleaned_data["assignee"].strip()
+        user = User.objects.filter(username__iexact=username, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(_("There is no active user with this name."))
+        return user
 
 
 class AnswerForm(forms.Form):

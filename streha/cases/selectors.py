@@ -10,18 +10,25 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from streha.access import policy
 from streha.accounts.models import User
 from streha.audit import services as audit
 from streha.cases.models import (
     Case,
+    ControlMethod,
+    ExploitationPlace,
     ExploitationType,
     Notification,
+    Questionnaire,
+    RecruitmentMethod,
     Referral,
     ReferralStatus,
+    Source,
     Status,
     Task,
 )
@@ -29,7 +36,7 @@ from streha.people.models import Person
 from streha.people.selectors import search_filter
 
 PAGE_SIZE = 25
-SEARCH_LIMIT = 1000  # persons (and their cases) one exact search may match
+COUNT_CAP = 1000  # counted cases, and so pages (40 of 25), of one list or search
 
 
 @dataclass(frozen=True)
@@ -42,15 +49,19 @@ class CaseView:
 
 
 class MergedPage:
-    """A page of cases merged from the user's two scopes, shaped like Django's ``Page``.
+    """A page of cases merged from the user's scopes, shaped like Django's ``Page``.
 
     Each scope is read through an index ordered by ``-opened_at`` and cut at the end of the
-    wanted page, so a page costs two bounded index range scans plus two indexed counts,
-    whatever the number of cases (an OR of both scopes would sort every visible case)."""
+    wanted page, so a page costs bounded index range scans plus bounded counts, whatever the
+    number of cases (an OR of the scopes would sort every visible case). Counts stop at
+    ``COUNT_CAP``: past it the page says "1000+" and asks for filters or a search, and paging
+    stops there too, because nobody reads the 41st page of a list."""
 
     def __init__(self, object_list, number: int, count: int, per_page: int = PAGE_SIZE):
         self.object_list = object_list
         self.number = number
+        self.count_capped = count > COUNT_CAP
+        count = min(count, COUNT_CAP)
         self.paginator = SimpleNamespace(
             count=count, num_pages=max(1, (count + per_page - 1) // per_page), per_page=per_page
         )
@@ -60,6 +71,10 @@ class MergedPage:
 
     def __len__(self) -> int:
         return len(self.object_list)
+
+    @property
+    def count_label(self) -> str:
+        return f"{COUNT_CAP}+" if self.count_capped else str(self.paginator.count)
 
     def has_next(self) -> bool:
         return self.number < self.paginator.num_pages
@@ -90,6 +105,21 @@ def _page_number(page) -> int:
         return 1
 
 
+# What the case list shows: reading only these skips decrypting and decoding the rest.
+LIST_COLUMNS = (
+    "public_id",
+    "reference",
+    "status",
+    "source",
+    "first_contact_on",
+    "opened_at",
+    "is_child",
+    "age_disputed",
+    "guardian_appointed_on",
+    "owner_agency__name",
+)
+
+
 def list_cases(
     user: User,
     *,
@@ -99,10 +129,12 @@ def list_cases(
     child: bool | None = None,
     query: str = "",
     page: int | str = 1,
+    columns: tuple[str, ...] | None = None,
     request=None,
 ) -> MergedPage:
     """A page of the cases ``user`` may see, filtered; ``query`` searches persons by blind
-    index (exact name or number) or a case reference."""
+    index (exact name or number) or a case reference. ``columns`` limits the fields read
+    (``LIST_COLUMNS`` for the list page); by default whole cases are read."""
     filters = Q()
     if status in Status.values:
         filters &= Q(status=status)
@@ -119,19 +151,21 @@ def list_cases(
         if query.upper().startswith("C-") or query.upper().startswith("DC"):
             filters &= Q(reference=query.upper())
         else:
-            # The blind-index lookup first (a bounded handful of persons), then their cases
-            # through the person index; the scopes then filter these by primary key.
-            persons = search_filter(Person.objects.all(), query).values_list("pk", flat=True)
-            candidates = Case.objects.filter(person_id__in=list(persons[:SEARCH_LIMIT]))
-            filters &= Q(pk__in=list(candidates.values_list("pk", flat=True)[:SEARCH_LIMIT]))
-    parts = [
-        part.annotate(exploitation_types_text=Cast("exploitation_types", TextField())).filter(
-            filters
-        )
-        for part in case_scopes(user)
-    ]
-    count = sum(part.count() for part in parts)
-    number = min(_page_number(page), max(1, (count + PAGE_SIZE - 1) // PAGE_SIZE))
+            # The blind index names a handful of persons and the person index their cases;
+            # the scopes then keep those by primary key. Materialising the candidates keeps
+            # the database from walking a whole agency's cases instead. No cap: a search
+            # never silently drops a match.
+            persons = search_filter(Person.objects.all(), query).values("pk")
+            candidates = Case.objects.filter(person_id__in=persons).order_by()
+            filters &= Q(pk__in=list(candidates.values_list("pk", flat=True)))
+    parts = []
+    for part in case_scopes(user):
+        if exploitation_type in ExploitationType.values:
+            part = part.annotate(exploitation_types_text=Cast("exploitation_types", TextField()))
+        parts.append(part.filter(filters))
+    count = sum(part.order_by().values("pk")[: COUNT_CAP + 1].count() for part in parts)
+    last_page = max(1, (min(count, COUNT_CAP) + PAGE_SIZE - 1) // PAGE_SIZE)
+    number = min(_page_number(page), last_page)
     end = number * PAGE_SIZE
     keys = sorted(
         (
@@ -142,7 +176,10 @@ def list_cases(
         reverse=True,
     )[end - PAGE_SIZE : end]
     ids = [pk for _opened, pk in keys]
-    by_id = Case.objects.select_related("owner_agency").in_bulk(ids)
+    rows = Case.objects.select_related("owner_agency")
+    if columns:
+        rows = rows.only(*columns)
+    by_id = rows.in_bulk(ids)
     result = MergedPage([by_id[pk] for pk in ids], number, count)
     if result.object_list:
         audit.record_many(
@@ -181,6 +218,127 @@ def read_case(user: User, public_id, *, request=None, purpose: str = "") -> Case
 
 def timeline(case: Case):
     return case.events.select_related("actor").order_by("at", "pk")
+
+
+RECENT = 10  # events, notes and consents on the case page; the rest on their own pages
+
+
+def recent_events(case: Case) -> list:
+    """The latest events, oldest first, for the case page (the timeline page has them all)."""
+    latest = case.events.select_related("actor").order_by("-at", "-pk")[:RECENT]
+    return list(reversed(latest))
+
+
+@dataclass(frozen=True)
+class Step:
+    """A next step offered on the case page: an action of ``cases:act`` and its query."""
+
+    action: str
+    label: str
+    query: str = ""
+
+
+_OPEN_STAGES = {Status.FIRST_CONTACT, Status.SCREENED}
+
+
+def allowed_actions(view: CaseView) -> set[str]:
+    """What ``view``'s user may do to the case at its stage. The services enforce the same
+    rules; this only keeps the page from offering what they would refuse."""
+    case, access = view.case, view.access
+    status, allowed = case.status, set()
+    if access.can_edit:
+        if status in _OPEN_STAGES:
+            allowed.add("screen")
+        if status == Status.SCREENED:
+            allowed.add("confirm")
+        if status in (Status.PRESUMED_VICTIM, Status.IDENTIFIED):
+            allowed.add("assist")
+        if status in (Status.ASSISTANCE, Status.RETURN_REINTEGRATION):
+            allowed |= {"service", "service_status"}
+        if status in (Status.ASSISTANCE, Status.IDENTIFIED):
+            allowed.add("return")
+        if status == Status.RETURN_REINTEGRATION:
+            allowed.add("follow_up")
+        if case.is_child and view.shows("protection"):
+            if case.needs_guardian:
+                allowed.add("guardian")
+            allowed.add("best_interests")
+        if status != Status.CLOSED:
+            allowed |= {"profile", "refer", "consent"}
+            if access.can_assign:
+                allowed.add("assign")
+            allowed.add("close")
+        if view.shows("narrative"):
+            allowed.add("note")
+    if access.can_decide and status == Status.PRESUMED_VICTIM:
+        allowed.add("decide")
+    if access.can_reopen and status == Status.CLOSED:
+        allowed.add("reopen")
+    return allowed
+
+
+def may_take(view: CaseView, action: str) -> bool:
+    return action in allowed_actions(view)
+
+
+ACTION_LABELS = {
+    "screen": gettext_lazy("Record screening"),
+    "confirm": gettext_lazy("Confirm the screening"),
+    "decide": gettext_lazy("Record the identification decision"),
+    "assist": gettext_lazy("Start the assistance plan"),
+    "service": gettext_lazy("Add a service"),
+    "service_status": gettext_lazy("Change a service's status"),
+    "return": gettext_lazy("Start return or reintegration"),
+    "follow_up": gettext_lazy("Record a reintegration follow-up"),
+    "guardian": gettext_lazy("Appoint a guardian"),
+    "best_interests": gettext_lazy("Record the best-interests determination"),
+    "profile": gettext_lazy("Edit exploitation and attributes"),
+    "assign": gettext_lazy("Assign the case"),
+    "refer": gettext_lazy("Refer to another agency"),
+    "consent": gettext_lazy("Record consent"),
+    "note": gettext_lazy("Add a note"),
+    "close": gettext_lazy("Close the case"),
+    "reopen": gettext_lazy("Reopen the case"),
+}
+
+# The order steps are offered in: the stage's own step first, housekeeping last.
+_STEP_ORDER = [
+    "confirm",
+    "decide",
+    "assist",
+    "service",
+    "return",
+    "follow_up",
+    "guardian",
+    "best_interests",
+    "refer",
+    "assign",
+    "consent",
+    "profile",
+    "reopen",
+    "close",
+]
+
+
+def next_steps(view: CaseView, allowed: set[str] | None = None) -> list[Step]:
+    """The buttons of the case page's "next step" card: the stage's own step first (after a
+    screening, confirming it comes before screening again), housekeeping last."""
+    allowed = allowed_actions(view) if allowed is None else allowed
+    steps = [
+        Step(action, str(ACTION_LABELS[action])) for action in _STEP_ORDER if action in allowed
+    ]
+    if "screen" in allowed:
+        screens = [
+            Step(
+                "screen",
+                _("Screen: %(title)s") % {"title": questionnaire.title},
+                f"?questionnaire={questionnaire.code}",
+            )
+            for questionnaire in Questionnaire.objects.filter(is_current=True).only("code", "title")
+        ]
+        position = 1 if "confirm" in allowed else 0
+        steps[position:position] = screens
+    return steps
 
 
 def inbox(user: User, *, status: str = "", page: int | str = 1) -> Page:
@@ -303,4 +461,77 @@ def my_work_panels(user) -> list:
                 (_("Cases"), reverse("cases:list")),
             ],
         )
+    ]
+
+
+def profile_summary(case: Case) -> list[tuple[str, str]]:
+    """The exploitation profile as (label, text) rows in the active language; empty parts
+    are left out."""
+    from streha.places import countries
+    from streha.places.models import Municipality
+
+    def labels(values, choices) -> str:
+        names = dict(choices.choices)
+        return ", ".join(str(names.get(value, value)) for value in values)
+
+    codes = set(case.recruitment_municipalities) | set(case.exploitation_municipalities)
+    places = {m.code: str(m) for m in Municipality.objects.filter(code__in=codes)} if codes else {}
+    rows = [
+        (_("Forms of exploitation"), labels(case.exploitation_types, ExploitationType)),
+        (_("Places of exploitation"), labels(case.exploitation_places, ExploitationPlace)),
+        (_("Countries of recruitment"), ", ".join(map(countries.name, case.recruitment_countries))),
+        (_("Countries of transit"), ", ".join(map(countries.name, case.transit_countries))),
+        (
+            _("Countries of exploitation"),
+            ", ".join(map(countries.name, case.exploitation_countries)),
+        ),
+        (
+            _("Municipalities of recruitment"),
+            ", ".join(places.get(c, c) for c in case.recruitment_municipalities),
+        ),
+        (
+            _("Municipalities of exploitation"),
+            ", ".join(places.get(c, c) for c in case.exploitation_municipalities),
+        ),
+        (_("Methods of recruitment"), labels(case.recruitment_methods, RecruitmentMethod)),
+        (_("Methods of control"), labels(case.control_methods, ControlMethod)),
+    ]
+    if case.transnational is not None:
+        rows.insert(2, (_("Transnational"), _("yes") if case.transnational else _("no")))
+    return [(label, text) for label, text in rows if text]
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    url: str
+    reference: str
+    stage: str
+    source: str
+    first_contact_on: str
+    agency: str
+    needs_guardian: bool
+    age_disputed: bool
+
+
+def case_rows(cases) -> list[CaseRow]:
+    """The case list's rows, ready to print. Labels are translated once per page, not once per
+    row: ``get_FOO_display()`` rebuilds and hashes every choice label on each call, which cost
+    more than the queries of the whole page."""
+    stages = {value: str(label) for value, label in Status.choices}
+    sources = {value: str(label) for value, label in Source.choices}
+    date_format = get_format("SHORT_DATE_FORMAT")
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    url = reverse("cases:detail", args=[placeholder])
+    return [
+        CaseRow(
+            url=url.replace(placeholder, str(case.public_id)),
+            reference=case.reference,
+            stage=stages.get(case.status, case.status),
+            source=sources.get(case.source, case.source),
+            first_contact_on=dateformat.format(case.first_contact_on, date_format),
+            agency=case.owner_agency.name,
+            needs_guardian=case.needs_guardian,
+            age_disputed=case.age_disputed,
+        )
+        for case in cases
     ]

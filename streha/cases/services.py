@@ -50,6 +50,8 @@ from streha.cases.models import (
     TaskKind,
 )
 from streha.people.models import Person
+from streha.places import countries
+from streha.places.models import Municipality
 
 MIN_REFLECTION_DAYS = 30
 REFERRAL_ANSWER_DAYS = 3
@@ -115,7 +117,8 @@ def _check_choices(values: Iterable[str], choices, field: str) -> list[str]:
     values = list(values or [])
     unknown = [value for value in values if value not in choices.values]
     if unknown:
-        raise ValidationError({field: _("Unknown value: %(values)s") % {"values": unknown}})
+        # Never repeat the submitted values: error messages reach logs and API clients.
+        raise ValidationError({field: _("Choose values from the list.")})
     return values
 
 
@@ -299,6 +302,18 @@ def _validate_profile(fields: dict) -> None:
     ):
         if name in fields:
             _check_choices(fields[name], choices, name)
+    for name in ("recruitment_countries", "transit_countries", "exploitation_countries"):
+        codes = fields.get(name, [])
+        if not isinstance(codes, list | tuple) or not all(
+            isinstance(code, str) and countries.is_country(code) for code in codes
+        ):
+            raise ValidationError({name: _("Choose countries from the list.")})
+    for name in ("recruitment_municipalities", "exploitation_municipalities"):
+        codes = fields.get(name, [])
+        if not isinstance(codes, list | tuple) or not all(isinstance(c, str) for c in codes):
+            raise ValidationError({name: _("Choose municipalities from the list.")})
+        if codes and Municipality.objects.filter(code__in=set(codes)).count() != len(set(codes)):
+            raise ValidationError({name: _("Choose municipalities from the list.")})
 
 
 @transaction.atomic
@@ -958,3 +973,17 @@ def send_due_reminders(today: date | None = None) -> int:
             agency_id, _("Tasks on victim cases are due today."), reverse("cases:my_work")
         )
     return sent
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+
+def mark_notifications_read(user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark ``user``'s unread notifications read: those numbered ``ids``, or all of them.
+
+    Returns how many changed. Only the user's own are touched: ids of anyone else's are
+    ignored (callers answer 404 for them). No audit event: notices hold no personal data."""
+    notices = Notification.objects.filter(user_id=user.pk, read_at__isnull=True)
+    if ids is not None:
+        notices = notices.filter(pk__in=list(ids))
+    return notices.update(read_at=timezone.now())

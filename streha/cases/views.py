@@ -4,6 +4,9 @@ Stage forms post to ``cases:act`` with the action name; with htmx the case page'
 is swapped in place, without it the browser is redirected back to the case page.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +18,7 @@ from streha.access import policy
 from streha.accounts.views import add_service_errors
 from streha.cases import forms as case_forms
 from streha.cases import selectors, services
-from streha.cases.models import AssistanceService, ExploitationType, Questionnaire, Source, Status
+from streha.cases.models import ExploitationType, Source, Status
 from streha.people.selectors import read_person
 
 
@@ -39,6 +42,7 @@ def case_list(request):
         exploitation_type=cleaned.get("exploitation_type", ""),
         query=query,
         page=source.get("page", 1),
+        columns=selectors.LIST_COLUMNS,
         request=request,
     )
     template = "cases/_case_rows.html" if request.htmx else "cases/case_list.html"
@@ -50,7 +54,13 @@ def case_list(request):
             ("exploitation_type", ExploitationType),
         )
     ]
-    return render(request, template, {"page": page, "query": query, "filter_fields": filter_fields})
+    context = {
+        "page": page,
+        "rows": selectors.case_rows(page),
+        "query": query,
+        "filter_fields": filter_fields,
+    }
+    return render(request, template, context)
 
 
 @login_required
@@ -78,45 +88,26 @@ def case_create(request, person_id):
     )
 
 
-def _stage_forms(view):
-    case = view.case
-    version = {"expected_version": case.version}
-    questionnaires = list(Questionnaire.objects.filter(is_current=True))
-    return {
-        "screening_forms": [
-            (
-                q,
-                case_forms.ScreeningForm(
-                    initial=version, questionnaire=q, auto_id=f"id_{q.code}_%s"
-                ),
-            )
-            for q in questionnaires
-        ],
-        "confirm_form": case_forms.ConfirmForm(initial=version),
-        "decision_form": case_forms.DecisionForm(initial=version),
-        "reason_form": case_forms.ReasonForm(initial=version),
-        "version_form": case_forms.VersionedForm(initial=version),
-        "service_form": case_forms.ServiceForm(initial=version),
-        "return_form": case_forms.ReturnForm(initial=version),
-        "guardian_form": case_forms.GuardianForm(initial=version),
-        "note_form": case_forms.NoteForm(),
-        "referral_form": case_forms.ReferralForm(),
-    }
-
-
 def _detail_context(request, view, **extra):
     case = view.case
+    shows_narrative = view.shows("narrative")
+    allowed = selectors.allowed_actions(view)
     context = {
         "view": view,
         "case": case,
         "person": case.person,
-        "events": selectors.timeline(case),
+        "events": selectors.recent_events(case),
         "services": case.services.select_related("provider"),
         "referrals": case.referrals.select_related("to_agency"),
         "screening": case.screenings.select_related("questionnaire").first(),
-        "notes": case.notes.all() if view.shows("narrative") else [],
+        "notes": case.notes.all()[: selectors.RECENT] if shows_narrative else [],
         "tasks": case.tasks.filter(done_at__isnull=True),
-        **_stage_forms(view),
+        "consents": case.consents.all()[: selectors.RECENT],
+        "steps": selectors.next_steps(view, allowed),
+        "allowed": allowed,
+        "profile": selectors.profile_summary(case),
+        "shows_narrative": shows_narrative,
+        "case_documents": [],
     }
     context.update(extra)
     return context
@@ -124,6 +115,8 @@ def _detail_context(request, view, **extra):
 
 @login_required
 def case_detail(request, public_id):
+    """The case at a glance. Stage forms are not rendered here: each next step opens its own
+    form (in place with htmx, as a page without), so the page costs the same at every stage."""
     view = selectors.read_case(request.user, public_id, request=request)
     return render(request, "cases/case_detail.html", _detail_context(request, view))
 
@@ -132,97 +125,190 @@ def _versioned(form):
     return form.cleaned_data.pop("expected_version")
 
 
-def _run(action, request, view, post):
-    """Validate the stage form for ``action`` and call its service; returns the bound form."""
-    user, case = request.user, view.case
-    if action == "screen":
-        questionnaire = Questionnaire.objects.filter(pk=post.get("questionnaire")).first()
-        if questionnaire is None:
-            raise Http404
-        form = case_forms.ScreeningForm(post, questionnaire=questionnaire)
-        if form.is_valid():
-            services.record_screening(
-                user,
-                case,
-                expected_version=_versioned(form),
-                questionnaire=questionnaire,
-                indicators_met=form.cleaned_data["indicators_met"],
-                request=request,
-            )
-        return form
-    simple = {
-        "confirm": (case_forms.ConfirmForm, services.confirm_screening),
-        "decide": (case_forms.DecisionForm, services.decide_identification),
-        "assist": (case_forms.VersionedForm, services.start_assistance),
-        "return": (case_forms.ReturnForm, services.start_return_or_reintegration),
-        "close": (case_forms.ReasonForm, services.close_case),
-        "reopen": (case_forms.ReasonForm, services.reopen_case),
-        "guardian": (case_forms.GuardianForm, services.appoint_guardian),
+@dataclass(frozen=True)
+class StageAction:
+    """One thing a user can do to a case: its form, and the service that does it (its
+    label, and when it is offered, are the selectors' ``ACTION_LABELS`` and ``may_take``)."""
+
+    form_class: type
+    run: Callable  # (request, view, form) -> None; called with a valid form
+    versioned: bool = True
+
+
+def _simple(service):
+    def run(request, view, form):
+        version = _versioned(form)
+        service(
+            request.user, view.case, expected_version=version, request=request, **form.cleaned_data
+        )
+
+    return run
+
+
+def _screen(request, view, form):
+    services.record_screening(
+        request.user,
+        view.case,
+        expected_version=_versioned(form),
+        questionnaire=form.questionnaire,
+        indicators_met=form.cleaned_data["indicators_met"],
+        request=request,
+    )
+
+
+def _add_service(request, view, form):
+    services.add_service(
+        request.user,
+        view.case,
+        expected_version=_versioned(form),
+        request=request,
+        **form.cleaned_data,
+    )
+
+
+def _service_status(request, view, form):
+    services.set_service_status(
+        request.user,
+        form.cleaned_data["service"],
+        expected_version=_versioned(form),
+        status=form.cleaned_data["status"],
+        request=request,
+    )
+
+
+def _note(request, view, form):
+    services.add_note(request.user, view.case, body=form.cleaned_data["body"], request=request)
+
+
+def _refer(request, view, form):
+    services.send_referral(request.user, view.case, request=request, **form.cleaned_data)
+
+
+def _consent(request, view, form):
+    services.record_consent(request.user, view.case, request=request, **form.cleaned_data)
+
+
+def _assign(request, view, form):
+    assignee = form.cleaned_data["assignee"]
+    if not policy.can_assign_case(request.user, view.case, assignee):
+        raise ValidationError({"assignee": _("This person cannot be assigned to the case.")})
+    services.assign_case(
+        request.user, view.case, assignee, expected_version=_versioned(form), request=request
+    )
+
+
+ACTIONS = {
+    "screen": StageAction(case_forms.ScreeningForm, _screen),
+    "confirm": StageAction(case_forms.ConfirmForm, _simple(services.confirm_screening)),
+    "decide": StageAction(case_forms.DecisionForm, _simple(services.decide_identification)),
+    "assist": StageAction(case_forms.VersionedForm, _simple(services.start_assistance)),
+    "service": StageAction(case_forms.ServiceForm, _add_service),
+    "service_status": StageAction(case_forms.ServiceStatusForm, _service_status),
+    "return": StageAction(case_forms.ReturnForm, _simple(services.start_return_or_reintegration)),
+    "follow_up": StageAction(case_forms.FollowUpForm, _simple(services.record_follow_up)),
+    "guardian": StageAction(case_forms.GuardianForm, _simple(services.appoint_guardian)),
+    "best_interests": StageAction(
+        case_forms.BestInterestsForm, _simple(services.record_best_interests)
+    ),
+    "profile": StageAction(case_forms.ProfileForm, _simple(services.update_profile)),
+    "assign": StageAction(case_forms.AssignForm, _assign),
+    "refer": StageAction(case_forms.ReferralForm, _refer, versioned=False),
+    "consent": StageAction(case_forms.ConsentForm, _consent, versioned=False),
+    "note": StageAction(case_forms.NoteForm, _note, versioned=False),
+    "close": StageAction(case_forms.ReasonForm, _simple(services.close_case)),
+    "reopen": StageAction(case_forms.ReasonForm, _simple(services.reopen_case)),
+}
+
+
+def _stage_form(action: str, view, request, data=None):
+    """The form of ``action`` for this case, bound to ``data`` when posted; None if the
+    case has no such form (an unknown questionnaire or service)."""
+    stage = ACTIONS[action]
+    kwargs = {"case": view.case, "user": request.user}
+    if data is None:
+        kwargs["selector"] = request.GET
+        kwargs["initial"] = {"expected_version": view.case.version} if stage.versioned else {}
+    else:
+        kwargs["selector"] = kwargs["data"] = data
+    try:
+        return stage.form_class(**kwargs)
+    except LookupError:
+        return None
+
+
+def _stale_version(request, view) -> int | None:
+    """The version a POST was based on, when it is older than the case's."""
+    posted = request.POST.get("expected_version", "") if request.method == "POST" else ""
+    if posted.isdigit() and int(posted) < view.case.version:
+        return int(posted)
+    return None
+
+
+def _action_response(request, view, action, form, *, status=200, conflict=""):
+    context = {
+        "view": view,
+        "case": view.case,
+        "action": action,
+        "label": selectors.ACTION_LABELS[action],
+        "form": form,
+        "conflict": conflict,
     }
-    if action in simple:
-        form_class, service = simple[action]
-        form = form_class(post)
-        if form.is_valid():
-            version = _versioned(form)
-            service(user, case, expected_version=version, request=request, **form.cleaned_data)
-        return form
-    if action == "service":
-        form = case_forms.ServiceForm(post)
-        if form.is_valid():
-            services.add_service(
-                user, case, expected_version=_versioned(form), request=request, **form.cleaned_data
-            )
-        return form
-    if action == "service_status":
-        service = AssistanceService.objects.filter(case=case, pk=post.get("service")).first()
-        if service is None:
-            raise Http404
-        form = case_forms.VersionedForm(post)
-        if form.is_valid():
-            services.set_service_status(
-                user,
-                service,
-                expected_version=_versioned(form),
-                status=post.get("status", ""),
-                request=request,
-            )
-        return form
-    if action == "note":
-        form = case_forms.NoteForm(post)
-        if form.is_valid():
-            services.add_note(user, case, body=form.cleaned_data["body"], request=request)
-        return form
-    if action == "refer":
-        form = case_forms.ReferralForm(post)
-        if form.is_valid():
-            services.send_referral(user, case, request=request, **form.cleaned_data)
-        return form
-    raise Http404
+    template = "cases/_action_form.html" if request.htmx else "cases/case_action.html"
+    return render(request, template, context, status=status)
 
 
 @login_required
 def case_act(request, public_id, action):
-    """One stage form posted: run its service; conflicts answer 409 with a reload link."""
-    if request.method != "POST":
+    """A next step of the case: GET shows its form, POST runs its service. Conflicts answer
+    409 with a reload link; with htmx a success swaps the refreshed case body in place."""
+    if action == "timeline":
+        if request.method != "GET":
+            raise Http404
+        view = selectors.read_case(request.user, public_id, request=request, purpose="timeline")
+        return render(
+            request,
+            "cases/case_timeline.html",
+            {
+                "view": view,
+                "case": view.case,
+                "events": selectors.timeline(view.case),
+                "shows_narrative": view.shows("narrative"),
+            },
+        )
+    if action not in ACTIONS or request.method not in ("GET", "POST"):
         raise Http404
     view = selectors.read_case(request.user, public_id, request=request)
+    if not selectors.may_take(view, action):
+        stale = _stale_version(request, view)
+        if stale is None:
+            raise Http404
+        # The step was offered on an older version of the case (someone moved it on since):
+        # say so, rather than answer as if the step had never existed.
+        conflict = services.CaseConflict(view.case, stale)
+        return _action_response(request, view, action, None, status=409, conflict=str(conflict))
+    form = _stage_form(action, view, request, request.POST if request.method == "POST" else None)
+    if form is None:
+        raise Http404
+    if request.method == "GET":
+        return _action_response(request, view, action, form)
+    if not form.is_valid():
+        return _action_response(request, view, action, form, status=400)
     try:
-        form = _run(action, request, view, request.POST)
+        ACTIONS[action].run(request, view, form)
     except PermissionDenied as error:
         raise Http404 from error
     except services.CaseConflict as conflict:
-        context = _detail_context(request, view, conflict=str(conflict))
-        return render(request, "cases/case_detail.html", context, status=409)
+        return _action_response(request, view, action, form, status=409, conflict=str(conflict))
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return render(request, "cases/case_detail.html", _detail_context(request, view), status=400)
-    if form.errors:
-        context = _detail_context(request, view, failed_action=action, failed_form=form)
-        return render(request, "cases/case_detail.html", context, status=400)
+        add_service_errors(form, error)
+        return _action_response(request, view, action, form, status=400)
     messages.success(request, _("Saved."))
     if request.htmx:
         fresh = selectors.read_case(request.user, public_id, request=request)
-        return render(request, "cases/_case_body.html", _detail_context(request, fresh))
+        response = render(request, "cases/_case_body.html", _detail_context(request, fresh))
+        response["HX-Retarget"] = "#case-body"
+        response["HX-Reswap"] = "outerHTML"
+        return response
     return redirect("cases:detail", public_id=public_id)
 
 

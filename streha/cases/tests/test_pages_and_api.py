@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from streha.accounts.models import AgencyKind, Role
 from streha.cases import services
-from streha.cases.models import Case, Questionnaire, Referral, Status
+from streha.cases.models import Case, Referral, Status
 from streha.testing.factories import AgencyFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,26 +47,30 @@ def test_open_case_page(client, worker, ngo):
     assert bad.status_code == 400
 
 
-def test_case_page_shows_timeline_and_stage_forms(client, worker, case):
+def test_case_page_shows_timeline_and_next_steps(client, worker, case):
     client.force_login(worker)
     body = client.get(f"/cases/{case.public_id}/").content.decode()
-    assert 'id="timeline"' in body and 'data-kind="open"' in body
-    assert 'id="form-screen-ilo-forced-labour"' in body and "Drita" in body
+    assert 'id="timeline"' in body and 'data-kind="open"' in body and "Drita" in body
+    step = f'href="/cases/{case.public_id}/screen/?questionnaire=ilo-forced-labour"'
+    assert step in body and "<form method=\"post\" action=\"/cases/" not in body
+    form = client.get(f"/cases/{case.public_id}/screen/?questionnaire=ilo-forced-labour")
+    assert form.status_code == 200
+    assert 'id="form-screen"' in form.content.decode() and "debt_bondage" in form.content.decode()
 
 
 def test_screening_through_the_page_with_htmx(client, worker, case):
     client.force_login(worker)
-    q = Questionnaire.objects.get(code="ilo-forced-labour")
     response = client.post(
         f"/cases/{case.public_id}/screen/",
         {
             "expected_version": case.version,
-            "questionnaire": q.pk,
+            "questionnaire": "ilo-forced-labour",
             "indicators_met": ["debt_bondage", "deception"],
         },
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
+    assert response["HX-Retarget"] == "#case-body"
     assert 'id="case-body"' in response.content.decode()
     case.refresh_from_db()
     assert case.status == Status.SCREENED
