@@ -63,18 +63,21 @@ def test_ngo_refers_presumed_victim_to_shelter(live_server, browser: Browser, st
     expect(ngo).to_have_url(re.compile(r"/cases/[0-9a-f-]{36}/$"))
     case_url = ngo.url
 
-    # Screening against the UNODC sexual-exploitation indicators (htmx swaps the page body).
-    form = ngo.locator("#form-screen-unodc-sexual-exploitation")
-    ngo.locator("details", has=form).locator("summary").click()
+    # Screening against the UNODC sexual-exploitation indicators: the step opens its form in
+    # place (htmx), and saving swaps the case body.
+    ngo.locator("#next-steps a[href$='questionnaire=unodc-sexual-exploitation']").click()
+    form = ngo.locator("#form-screen")
     form.locator("input[value=no_control_of_earnings]").check()
     form.locator("input[value=escorted]").check()
-    form.locator("button[type=submit]").click()
+    form.locator("#submit-screen").click()
     expect(ngo.locator("#recommendation")).to_be_visible()
+    ngo.locator("#step-confirm").click()
     ngo.locator("#form-confirm #id_presumed").select_option("yes")
     ngo.locator("#submit-confirm").click()
     expect(ngo.locator("#reflection-ends")).to_be_visible()
 
     # Refer to the shelter, sharing identity only.
+    ngo.locator("#step-refer").click()
     refer = ngo.locator("#form-refer")
     refer.locator("#id_to_agency").select_option(label="Safe House")
     refer.locator("input[name=field_groups][value=identity]").check()
