@@ -1,8 +1,10 @@
 """Cases API: the same selectors and services as the HTML pages."""
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -11,14 +13,22 @@ from rest_framework.response import Response
 
 from streha.access import policy
 from streha.cases import document_api, selectors, services
-from streha.cases.models import Questionnaire
+from streha.cases.models import Notification, Questionnaire
 from streha.cases.serializers import (
     AnswerSerializer,
+    AssignSerializer,
+    BestInterestsSerializer,
     CaseOpenSerializer,
     CasePageSerializer,
     CaseSearchSerializer,
     CaseSerializer,
+    ConsentRecordSerializer,
+    ConsentSerializer,
+    ErrorSerializer,
     EventSerializer,
+    MarkedSerializer,
+    NotificationSerializer,
+    ProfileSerializer,
     ReferralPageSerializer,
     ReferralSendSerializer,
     ReferralSerializer,
@@ -33,6 +43,26 @@ class Conflict(APIException):
 
     status_code = http.HTTP_409_CONFLICT
     default_code = "conflict"
+
+
+NOTIFICATION_LIMIT = 100
+
+
+def _errors(*codes: int) -> dict:
+    """Schema entries for the error answers of an operation (one JSON shape for all)."""
+    meaning = {
+        400: "invalid input (messages by field, never repeating the values sent)",
+        403: "your role may not do this on this case",
+        404: "no such case, or not visible to you",
+        409: "the case changed since you read it: reload it, then send the current version",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=meaning[code]) for code in codes}
+
+
+def _fresh_case(request, public_id) -> Response:
+    """The case as the user now sees it (after a write), read through the selector."""
+    view = selectors.read_case(request.user, public_id, request=request)
+    return Response(CaseSerializer(view.case, field_groups=view.access.field_groups).data)
 
 
 def _page(request, page, serializer):
@@ -129,7 +159,7 @@ class CaseViewSet(viewsets.ViewSet):
                         .first()
                     )
                     if questionnaire is None:
-                        raise ValidationError({"questionnaire": "Unknown questionnaire."})
+                        raise ValidationError({"questionnaire": _("Unknown questionnaire.")})
                     services.record_screening(
                         user,
                         case,
@@ -158,7 +188,7 @@ class CaseViewSet(viewsets.ViewSet):
                     services.start_assistance(user, case, **kw)
                 case "return":
                     if not d.get("next_review_on"):
-                        raise ValidationError({"next_review_on": "Required."})
+                        raise ValidationError({"next_review_on": _("This field is required.")})
                     services.start_return_or_reintegration(
                         user,
                         case,
@@ -177,7 +207,7 @@ class CaseViewSet(viewsets.ViewSet):
                     services.reopen_case(user, case, reason=d.get("reason", ""), **kw)
                 case "guardian":
                     if not d.get("appointed_on"):
-                        raise ValidationError({"appointed_on": "Required."})
+                        raise ValidationError({"appointed_on": _("This field is required.")})
                     services.appoint_guardian(
                         user,
                         case,
@@ -200,6 +230,120 @@ class CaseViewSet(viewsets.ViewSet):
             request.user, view.case, request=request, **data.validated_data
         )
         return Response(ReferralSerializer(referral).data, status=http.HTTP_201_CREATED)
+
+    # --- Consent, best interests, profile, assignment -----------------------------------
+    # Each write reads the case through the selector (404 outside the user's scope), refuses
+    # roles that may not edit it (403) before looking at the input, validates the input (400,
+    # nothing written) and calls the service, which checks the policy again and audits.
+
+    def _editable(self, request, public_id) -> selectors.CaseView:
+        view = selectors.read_case(request.user, public_id, request=request)
+        policy.require(view.access.can_edit)
+        return view
+
+    @extend_schema(
+        methods=["GET"],
+        summary="Consent records of the case",
+        responses={200: ConsentSerializer(many=True), **_errors(404)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Record that the person gave, refused or withdrew consent",
+        request=ConsentRecordSerializer,
+        responses={201: ConsentSerializer, **_errors(400, 403, 404)},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def consents(self, request, public_id=None):
+        """Consent records, newest first; POST records one (no version: consents are
+        appended, never edited)."""
+        if request.method == "GET":
+            view = selectors.read_case(request.user, public_id, request=request)
+            consents = view.case.consents.select_related("recorded_by").order_by(
+                "-recorded_on", "-pk"
+            )
+            return Response(ConsentSerializer(consents, many=True).data)
+        view = self._editable(request, public_id)
+        data = ConsentRecordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        consent = services.record_consent(
+            request.user, view.case, request=request, **data.validated_data
+        )
+        return Response(ConsentSerializer(consent).data, status=http.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Record the best-interests determination (children)",
+        request=BestInterestsSerializer,
+        responses={200: CaseSerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="best-interests")
+    def best_interests(self, request, public_id=None):
+        """The date the child's best interests were determined. A stale
+        ``expected_version`` answers 409."""
+        view = self._editable(request, public_id)
+        data = BestInterestsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.record_best_interests(
+                request.user, view.case, request=request, **data.validated_data
+            )
+        except services.CaseConflict as conflict:
+            raise Conflict(str(conflict)) from conflict
+        return _fresh_case(request, public_id)
+
+    @extend_schema(
+        summary="Correct the exploitation profile of the case",
+        request=ProfileSerializer,
+        responses={200: CaseSerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["patch"])
+    def profile(self, request, public_id=None):
+        """Forms, places and means of exploitation, and where it happened. Only the fields
+        sent change. A stale ``expected_version`` answers 409."""
+        view = self._editable(request, public_id)
+        data = ProfileSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = fields.pop("expected_version")
+        try:
+            services.update_profile(
+                request.user, view.case, expected_version=version, request=request, **fields
+            )
+        except services.CaseConflict as conflict:
+            raise Conflict(str(conflict)) from conflict
+        return _fresh_case(request, public_id)
+
+    @extend_schema(
+        summary="Assign the case to a colleague of your agency (supervisors)",
+        request=AssignSerializer,
+        responses={200: CaseSerializer, **_errors(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, public_id=None):
+        """The assignee, named by ``username`` or ``user_id``, is an active professional who
+        does case work, in your agency or another. A stale ``expected_version`` answers 409."""
+        view = self._editable(request, public_id)
+        data = AssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        try:
+            assignee = services.find_assignee(
+                username=d.get("username", ""), user_id=d.get("user_id")
+            )
+        except ValidationError:
+            # Someone who may not assign at all is refused as such, whatever name was sent.
+            policy.require(view.access.can_assign)
+            raise
+        try:
+            services.assign_case(
+                request.user,
+                view.case,
+                assignee,
+                expected_version=d["expected_version"],
+                request=request,
+            )
+        except services.CaseConflict as conflict:
+            raise Conflict(str(conflict)) from conflict
+        return _fresh_case(request, public_id)
 
 
 class ReferralViewSet(viewsets.ViewSet):
@@ -249,11 +393,47 @@ class TaskViewSet(viewsets.ViewSet):
         return Response(TaskSerializer(tasks, many=True).data)
 
 
+class NotificationViewSet(viewsets.ViewSet):
+    """The signed-in user's own notifications; nobody sees or marks anyone else's."""
+
+    lookup_value_regex = "[0-9]+"
+
+    @extend_schema(responses=NotificationSerializer(many=True))
+    def list(self, request):
+        """Unread first (newest first), then those read (last read first); at most 100."""
+        notices = Notification.objects.filter(user_id=request.user.pk).order_by(
+            F("read_at").desc(nulls_first=True), "-created_at", "-pk"
+        )[:NOTIFICATION_LIMIT]
+        return Response(NotificationSerializer(notices, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+        request=None,
+        responses={200: NotificationSerializer, **_errors(404)},
+    )
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        """Mark one of your notifications read (again: no change)."""
+        mine = Notification.objects.filter(user_id=request.user.pk, pk=pk)
+        if not mine.exists():
+            raise Http404
+        services.mark_notifications_read(request.user, ids=[int(pk)])
+        return Response(NotificationSerializer(mine.get()).data)
+
+    @extend_schema(request=None, responses=MarkedSerializer)
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        """Mark all your unread notifications read."""
+        marked = services.mark_notifications_read(request.user)
+        return Response(MarkedSerializer({"marked": marked}).data)
+
+
 def register(router) -> None:
     """Add this app's viewsets to ``router``."""
     router.register("cases", CaseViewSet, basename="case")
     router.register("referrals", ReferralViewSet, basename="referral")
     router.register("case-tasks", TaskViewSet, basename="case-task")
+    router.register("case-notifications", NotificationViewSet, basename="case-notification")
     document_api.register(router)
 
 

@@ -1,11 +1,10 @@
 """Forms of the case pages; validation of the rules themselves lives in the services."""
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from streha.access.models import FieldGroup
-from streha.accounts.models import Agency, User
+from streha.accounts.models import Agency
 from streha.cases.models import (
     ControlMethod,
     ExploitationPlace,
@@ -193,12 +192,6 @@ class FollowUpForm(VersionedForm):
 class BestInterestsForm(VersionedForm):
     determined_on = forms.DateField(label=_("Best-interests determination on"), widget=DATE)
 
-    def clean_determined_on(self):
-        value = self.cleaned_data["determined_on"]
-        if value > timezone.localdate():
-            raise forms.ValidationError(_("The date cannot be in the future."))
-        return value
-
 
 class ConsentForm(CaseForm):
     purpose = forms.CharField(
@@ -285,13 +278,6 @@ class AssignForm(VersionedForm):
         max_length=150,
         help_text=_("A professional who does case work, in this or another agency."),
     )
-
-    def clean_assignee(self):
-        username = self.cleaned_data["assignee"].strip()
-        user = User.objects.filter(username__iexact=username, is_active=True).first()
-        if user is None:
-            raise forms.ValidationError(_("There is no active user with this name."))
-        return user
 
 
 class AnswerForm(forms.Form):

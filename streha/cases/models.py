@@ -14,7 +14,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from streha.protection.fields import ProtectedCharField, ProtectedTextField
+from streha.protection.fields import (
+    ProtectedBinaryField,
+    ProtectedCharField,
+    ProtectedTextField,
+)
 from streha.protection.models import ProtectedModel
 
 
@@ -490,3 +494,70 @@ class CaseNote(ProtectedModel):
 
     def __str__(self) -> str:
         return f"note {self.pk}"
+
+
+class CaseDocumentKind(models.TextChoices):
+    """What a case document is; the kind decides which field group may see it."""
+
+    IDENTITY_PAPERS = "identity_papers", _("Identity papers")
+    MEDICAL = "medical", _("Medical record")
+    STATEMENT = "statement", _("Statement or interview record")
+    INVESTIGATION = "investigation", _("Police or investigation report")
+    LEGAL = "legal", _("Legal or court document")
+    PROTECTION = "protection", _("Protection measure or safety plan")
+
+
+class CaseDocument(ProtectedModel):
+    """A file on a victim case (identity papers, medical record, statement...), encrypted in
+    the database with the document's own data key: title, file name and content are protected;
+    the plaintext columns hold only the kind, type, size and dates. A user sees a document only
+    with the field group of its kind for that case (``KIND_GROUPS``). A withdrawn document keeps
+    its row (for the audit trail) but loses its title, name and content."""
+
+    KIND_GROUPS = {
+        CaseDocumentKind.IDENTITY_PAPERS: "identity",
+        CaseDocumentKind.MEDICAL: "health",
+        CaseDocumentKind.STATEMENT: "narrative",
+        CaseDocumentKind.INVESTIGATION: "investigation",
+        CaseDocumentKind.LEGAL: "protection",
+        CaseDocumentKind.PROTECTION: "protection",
+    }
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind of document"), max_length=30, choices=CaseDocumentKind.choices)
+    title = ProtectedCharField(_("title"), max_length=200, blank=True)
+    file_name = ProtectedCharField(_("file name"), max_length=255, blank=True)
+    content = ProtectedBinaryField(_("content"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = ProtectedTextField(_("reason for withdrawal"), blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = _("case document")
+        verbose_name_plural = _("case documents")
+        indexes = [
+            models.Index(fields=["case", "withdrawn_at", "-uploaded_at"], name="case_document_list")
+        ]
+
+    def __str__(self) -> str:
+        # Never the title or file name: this string ends up in logs and error reports.
+        return str(self.public_id)
+
+    @property
+    def field_group(self) -> str:
+        return self.KIND_GROUPS[self.kind]
+
+    @classmethod
+    def kinds_in(cls, field_groups) -> list[str]:
+        """The kinds of document a holder of ``field_groups`` may see."""
+        return [kind.value for kind, group in cls.KIND_GROUPS.items() if group in field_groups]

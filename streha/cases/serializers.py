@@ -1,10 +1,26 @@
 """API shapes of cases, referrals and tasks. Protected case fields appear only for the field
 groups the reader holds."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import serializers
 
 from streha.accounts.models import Agency
-from streha.cases.models import Case, CaseEvent, Referral, Source, Task
+from streha.cases.models import (
+    Case,
+    CaseEvent,
+    Consent,
+    ControlMethod,
+    ExploitationPlace,
+    ExploitationType,
+    Notification,
+    RecruitmentMethod,
+    Referral,
+    Source,
+    Task,
+)
+from streha.places import countries
+from streha.places.models import Municipality
 
 CASE_PUBLIC = [
     "public_id",
@@ -40,8 +56,11 @@ CASE_PUBLIC = [
     "recruitment_countries",
     "transit_countries",
     "exploitation_countries",
+    "recruitment_municipalities",
+    "exploitation_municipalities",
     "recruitment_methods",
     "control_methods",
+    "assigned_to",
     "opened_at",
 ]
 
@@ -50,6 +69,8 @@ class CaseSerializer(serializers.ModelSerializer):
     owner_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     person = serializers.SerializerMethodField()
     needs_guardian = serializers.BooleanField(read_only=True)
+    # The assigned professional's user id (read without a query per case).
+    assigned_to = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = Case
@@ -191,3 +212,175 @@ class ReferralPageSerializer(serializers.Serializer):
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
     results = ReferralSerializer(many=True)
+
+
+# --- Consent, best interests, profile, assignment, notifications ------------------------------
+
+MAX_LIST = 50  # countries or municipalities one case may name
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text="messages by field (400 only)")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every API error (see streha/api/errors.py); messages never repeat what was sent."""
+
+    error = ErrorBodySerializer()
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Consent
+        fields = ["id", "purpose", "given", "recorded_on", "recorded_by"]
+        read_only_fields = fields
+
+
+class ExplicitBooleanField(serializers.BooleanField):
+    """A boolean that is absent when not sent, also in form-encoded input (where DRF would
+    otherwise read a missing box as false: a consent never sent must not become "refused")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.default_empty_html = serializers.empty  # also over allow_null's None
+
+
+class ConsentRecordSerializer(serializers.Serializer):
+    purpose = serializers.CharField(
+        max_length=100,
+        help_text="what the person consents (or not) to, e.g. sharing with a shelter",
+    )
+    given = ExplicitBooleanField(help_text="true: consent given; false: refused or withdrawn")
+
+
+class BestInterestsSerializer(serializers.Serializer):
+    expected_version = serializers.IntegerField(min_value=1)
+    determined_on = serializers.DateField()
+
+
+class _UniqueListField(serializers.ListField):
+    """A list whose repeated items are dropped (the first occurrence keeps its place)."""
+
+    def to_internal_value(self, data):
+        return list(dict.fromkeys(super().to_internal_value(data)))
+
+
+class CountryCodeField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 code (XK for Kosovo), case-insensitive on input."""
+
+    default_error_messages = {
+        "country": _lazy("Use two-letter ISO 3166 country codes, such as XK or DE."),
+    }
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data).upper()
+        if not countries.is_country(code):
+            self.fail("country")
+        return code
+
+
+def _choices_list(choices, help_text: str):
+    return _UniqueListField(
+        child=serializers.ChoiceField(choices=choices.choices),
+        required=False,
+        max_length=len(choices.values),
+        help_text=help_text,
+    )
+
+
+def _countries(help_text: str):
+    return _UniqueListField(
+        child=CountryCodeField(), required=False, max_length=MAX_LIST, help_text=help_text
+    )
+
+
+def _municipalities(help_text: str):
+    return _UniqueListField(
+        child=serializers.SlugField(max_length=40),
+        required=False,
+        max_length=MAX_LIST,
+        help_text=help_text,
+    )
+
+
+PROFILE_FIELDS = (
+    "exploitation_types",
+    "exploitation_places",
+    "transnational",
+    "recruitment_countries",
+    "transit_countries",
+    "exploitation_countries",
+    "recruitment_municipalities",
+    "exploitation_municipalities",
+    "recruitment_methods",
+    "control_methods",
+)
+
+
+class ProfileSerializer(serializers.Serializer):
+    """The exploitation profile of a case. Only the fields sent are changed; an empty list
+    clears one."""
+
+    expected_version = serializers.IntegerField(min_value=1)
+    exploitation_types = _choices_list(ExploitationType, "HTCDS vic_TypeOfExploitation")
+    exploitation_places = _choices_list(ExploitationPlace, "kinds of place")
+    transnational = ExplicitBooleanField(
+        required=False, allow_null=True, help_text="false: internal trafficking; null: unknown"
+    )
+    recruitment_countries = _countries("ISO 3166 alpha-2 codes (XK for Kosovo)")
+    transit_countries = _countries("ISO 3166 alpha-2 codes (XK for Kosovo)")
+    exploitation_countries = _countries("ISO 3166 alpha-2 codes (XK for Kosovo)")
+    recruitment_municipalities = _municipalities("municipality codes, see streha loadplaces")
+    exploitation_municipalities = _municipalities("municipality codes, see streha loadplaces")
+    recruitment_methods = _choices_list(RecruitmentMethod, "HTCDS vic_MethodOfRecruitment")
+    control_methods = _choices_list(ControlMethod, "HTCDS vic_MethodsOfControl")
+
+    def _known_municipalities(self, codes: list[str]) -> list[str]:
+        known = set(Municipality.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = {
+            i: [_("Unknown municipality code.")] for i, c in enumerate(codes) if c not in known
+        }
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return codes
+
+    def validate_recruitment_municipalities(self, value):
+        return self._known_municipalities(value)
+
+    def validate_exploitation_municipalities(self, value):
+        return self._known_municipalities(value)
+
+    def validate(self, attrs):
+        if not any(name in attrs for name in PROFILE_FIELDS):
+            raise serializers.ValidationError(_("Give at least one field to change."))
+        return attrs
+
+
+class AssignSerializer(serializers.Serializer):
+    """Name the colleague (of your agency) by user name or by user id."""
+
+    expected_version = serializers.IntegerField(min_value=1)
+    username = serializers.CharField(required=False, max_length=150)
+    user_id = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs):
+        if ("username" in attrs) == ("user_id" in attrs):
+            raise serializers.ValidationError(
+                _("Name the colleague to assign, either by user name or by user id.")
+            )
+        return attrs
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "message", "url", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="how many notifications were unread and now read")

@@ -748,13 +748,30 @@ def appoint_guardian(
     return case
 
 
+def find_assignee(*, username: str = "", user_id: int | None = None) -> User:
+    """The active user named by user name (case ignored) or id, whatever their agency: a case
+    may be assigned to a professional of another agency (``policy.can_assign_case``)."""
+    users = User.objects.filter(is_active=True)
+    found = (
+        users.filter(username__iexact=username.strip()).first()
+        if username
+        else users.filter(pk=user_id).first()
+        if user_id
+        else None
+    )
+    if found is None:
+        raise ValidationError({"assignee": _("There is no active user with this name.")})
+    return found
+
+
 @transaction.atomic
 def assign_case(
     actor: User, case: Case, assignee: User, *, expected_version: int, request=None
 ) -> Case:
     """Assign the case to a professional, who then sees it (and its person) wherever they work."""
-    _require_edit(actor, case)
-    policy.require(policy.can_assign_case(actor, case, assignee))
+    policy.require(_require_edit(actor, case).can_assign)
+    if not policy.can_assign_case(actor, case, assignee):
+        raise ValidationError({"assignee": _("This person cannot be assigned to the case.")})
     _bump(case, expected_version)
     case.assigned_to = assignee
     case.save()
@@ -768,6 +785,8 @@ def record_best_interests(
     actor: User, case: Case, *, expected_version: int, determined_on: date, request=None
 ) -> Case:
     _require_edit(actor, case)
+    if determined_on > timezone.localdate():
+        raise ValidationError({"determined_on": _("The date cannot be in the future.")})
     _bump(case, expected_version)
     case.best_interests_determined_on = determined_on
     case.save()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from streha.cases import document_urls, views
+from streha.cases import document_urls, notification_views, views
 
 app_name = "cases"
 urlpatterns = [
@@ -10,6 +10,12 @@ urlpatterns = [
     path("referrals/<uuid:public_id>/", views.referral_detail, name="referral"),
     path("tasks/", views.my_work, name="my_work"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        notification_views.notification_read,
+        name="notification_read",
+    ),
+    path("notifications/read/", notification_views.notifications_read, name="notifications_read"),
     path("<uuid:public_id>/", views.case_detail, name="detail"),
     *document_urls.urlpatterns,
     path("<uuid:public_id>/<slug:action>/", views.case_act, name="act"),

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from streha.access import policy
 from streha.accounts.views import add_service_errors
+from streha.cases import document_selectors, selectors, services
 from streha.cases import forms as case_forms
-from streha.cases import selectors, services
 from streha.cases.models import ExploitationType, Source, Status
 from streha.people.selectors import read_person
 
@@ -107,7 +107,9 @@ def _detail_context(request, view, **extra):
         "allowed": allowed,
         "profile": selectors.profile_summary(case),
         "shows_narrative": shows_narrative,
-        "case_documents": [],
+        "case_documents": document_selectors.documents_for(
+            request.user, case, access=view.access, request=request
+        ),
     }
     context.update(extra)
     return context
@@ -189,9 +191,7 @@ def _consent(request, view, form):
 
 
 def _assign(request, view, form):
-    assignee = form.cleaned_data["assignee"]
-    if not policy.can_assign_case(request.user, view.case, assignee):
-        raise ValidationError({"assignee": _("This person cannot be assigned to the case.")})
+    assignee = services.find_assignee(username=form.cleaned_data["assignee"])
     services.assign_case(
         request.user, view.case, assignee, expected_version=_versioned(form), request=request
     )

@@ -1,6 +1,7 @@
 """Tip-line API for the hotline: the same selectors and services as the pages."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -9,6 +10,7 @@ from rest_framework.response import Response
 
 from streha.access import policy
 from streha.accounts.models import Agency
+from streha.people.models import Gender
 from streha.places.models import Municipality
 from streha.tips import selectors, services
 from streha.tips.models import Category, ConversionKind, Tip, TipStatus
@@ -18,6 +20,11 @@ class TipSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     municipality = serializers.SlugRelatedField(slug_field="code", read_only=True)
     assigned_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    case = serializers.SlugRelatedField(
+        slug_field="public_id",
+        read_only=True,
+        help_text=_("The victim case opened from this tip (its public id), if any."),
+    )
 
     class Meta:
         model = Tip
@@ -35,6 +42,7 @@ class TipSerializer(serializers.ModelSerializer):
             "assigned_agency",
             "converted_kind",
             "converted_to",
+            "case",
             "what_seen",
             "where",
             "when",
@@ -78,12 +86,58 @@ class PhoneCallSerializer(serializers.Serializer):
 
 
 class ConvertSerializer(serializers.Serializer):
+    """A police report: give its ``reference``. A victim case: it is opened in your agency for
+    a presumed victim registered with whatever identity is known (every identity field may be
+    left out); the tip's ``case`` and ``converted_to`` then name it."""
+
     converted_kind = serializers.ChoiceField(
         choices=ConversionKind.choices, default=ConversionKind.POLICE_REPORT
     )
     reference = serializers.CharField(
-        max_length=100, help_text="Reference of the police report or victim case."
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text=_("Police reports only: the reference of the report."),
     )
+    given_name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text=_("Victim cases only.")
+    )
+    family_name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text=_("Victim cases only.")
+    )
+    gender = serializers.ChoiceField(
+        choices=Gender.choices, required=False, help_text=_("Victim cases only.")
+    )
+    birth_year = serializers.IntegerField(
+        min_value=1900,
+        max_value=9999,
+        required=False,
+        allow_null=True,
+        help_text=_("Victim cases only."),
+    )
+    citizenship = serializers.CharField(
+        max_length=2,
+        required=False,
+        allow_blank=True,
+        help_text=_("The country's two-letter code (ISO 3166), e.g. XK."),
+    )
+    is_child = serializers.BooleanField(default=False, help_text=_("Victim cases only."))
+    needs_urgent_shelter = serializers.BooleanField(
+        default=False, help_text=_("Victim cases only.")
+    )
+    needs_urgent_medical = serializers.BooleanField(
+        default=False, help_text=_("Victim cases only.")
+    )
+
+    def service_arguments(self) -> dict:
+        data = dict(self.validated_data)
+        person = {name: data.pop(name) for name in services.PERSON_FIELDS if name in data}
+        return {
+            "kind": data.pop("converted_kind"),
+            "reference": data.pop("reference", ""),
+            "person": person,
+            **data,
+        }
 
 
 class TipViewSet(viewsets.ViewSet):
@@ -149,17 +203,12 @@ class TipViewSet(viewsets.ViewSet):
     @extend_schema(request=ConvertSerializer, responses=TipSerializer)
     @action(detail=True, methods=["post"])
     def convert(self, request, public_id=None):
-        """Record the police report or victim case the tip became, keeping the link."""
+        """Record the police report the tip became, or open a victim case from it (a presumed
+        person and a case in your agency, in one transaction); the tip keeps the link."""
         tip = selectors.read_tip(request.user, public_id, request=request)
         data = ConvertSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.convert(
-            request.user,
-            tip,
-            reference=data.validated_data["reference"],
-            kind=data.validated_data["converted_kind"],
-            request=request,
-        )
+        services.convert(request.user, tip, request=request, **data.service_arguments())
         return Response(TipSerializer(tip).data)
 
 

@@ -2,8 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from streha.accounts.models import Agency
+from streha.people.models import Gender, Person
 from streha.places.models import Municipality
-from streha.tips.models import CampaignPage, Category, ConversionKind, TipStatus
+from streha.tips.models import CampaignPage, Category, TipStatus
 
 TEXTAREA = {"rows": 5}
 
@@ -74,9 +75,57 @@ class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Reply to the reporter"), widget=forms.Textarea(attrs=TEXTAREA))
 
 
-class ConvertForm(forms.Form):
-    kind = forms.ChoiceField(label=_("The tip became a"), choices=ConversionKind.choices)
-    reference = forms.CharField(label=_("Police report or case reference"), max_length=100)
+class PoliceReportForm(forms.Form):
+    """The tip became a police report, kept outside this system: its reference is typed in."""
+
+    reference = forms.CharField(label=_("Police report reference"), max_length=100)
+
+
+class VictimCaseForm(forms.Form):
+    """The tip becomes a victim case, opened here: the presumed person as far as known, and
+    the first needs. Every identity field may stay empty."""
+
+    given_name = forms.CharField(
+        label=_("Given name"),
+        max_length=100,
+        required=False,
+        help_text=_("Leave empty if not known."),
+    )
+    family_name = forms.CharField(label=_("Family name"), max_length=100, required=False)
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN)
+    birth_year = forms.IntegerField(
+        label=_("Year of birth"), required=False, min_value=1900, max_value=9999
+    )
+    citizenship = forms.CharField(
+        label=_("Citizenship"),
+        max_length=2,
+        required=False,
+        help_text=_("The country's two-letter code (ISO 3166), e.g. XK."),
+    )
+    is_child = forms.BooleanField(label=_("The person is a child"), required=False)
+    needs_urgent_shelter = forms.BooleanField(label=_("Needs urgent shelter"), required=False)
+    needs_urgent_medical = forms.BooleanField(label=_("Needs urgent medical care"), required=False)
+
+    def __init__(self, *args, field_groups=frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the identity fields the user may write (the service refuses the others).
+        for group, names in Person.FIELD_GROUPS.items():
+            if group not in field_groups:
+                for name in names:
+                    self.fields.pop(name, None)
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "person": {
+                name: data[name]
+                for name in ("given_name", "family_name", "gender", "birth_year", "citizenship")
+                if name in data
+            },
+            "needs_urgent_shelter": data["needs_urgent_shelter"],
+            "needs_urgent_medical": data["needs_urgent_medical"],
+            "is_child": data["is_child"],
+        }
 
 
 class CampaignPageForm(forms.ModelForm):

@@ -125,10 +125,19 @@ class Tip(ProtectedModel):
         help_text=_("Reference of the police report or victim case made from this tip."),
     )
     # What the tip became. ``converted_to`` is the reference as text so that the link holds
-    # for police reports kept outside this system; when victim cases (streha.cases) can be
-    # created from a tip, a foreign key to the case belongs next to it.
+    # for police reports kept outside this system; a victim case opened from the tip is also
+    # linked by ``case`` (its reference is copied into ``converted_to``).
     converted_kind = models.CharField(
         _("converted into a"), max_length=20, choices=ConversionKind.choices, blank=True
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="tips",
+        verbose_name=_("victim case"),
     )
     # Set when the retention period ended and the content was erased; figures fields remain.
     erased_on = models.DateField(_("content erased"), null=True, blank=True, editable=False)

@@ -21,7 +21,7 @@ DIMENSIONS = ("channel", "category", "municipality")
 
 def queue(user, *, status: str = "open") -> QuerySet[Tip]:
     """Urgent first (immediate danger, then a child involved), then oldest first."""
-    tips = policy.tips_visible_to(user).select_related("municipality", "assigned_agency")
+    tips = policy.tips_visible_to(user).select_related("municipality", "assigned_agency", "case")
     if status == "open":
         tips = tips.filter(status__in=OPEN_STATUSES)
     elif status in TipStatus.values:
@@ -42,6 +42,13 @@ def read_tip(user, public_id, *, request=None) -> Tip:
         request=request,
     )
     return tip
+
+
+def case_url(user, tip: Tip) -> str:
+    """The address of the victim case opened from ``tip``, if ``user`` may see that case."""
+    if tip.case_id is None or not policy.case_access(user, tip.case).can_view:
+        return ""
+    return reverse("cases:detail", kwargs={"public_id": tip.case.public_id})
 
 
 @dataclass

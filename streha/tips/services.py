@@ -20,6 +20,10 @@ from django.utils.translation import gettext as _
 from streha.access import policy
 from streha.accounts.models import Agency, AgencyKind, User
 from streha.audit import services as audit
+from streha.cases import services as cases
+from streha.cases.models import ExploitationType, Source
+from streha.people import services as people
+from streha.people.models import Gender
 from streha.places.models import Municipality
 from streha.protection import crypto, keys
 from streha.protection.retention import apply_in_batches
@@ -260,27 +264,121 @@ def reply(actor: User, tip: Tip, body: str, *, request=None) -> TipMessage:
     return message
 
 
+# Tip categories that name a form of exploitation, and the case's value for it
+# (``streha.cases.models.ExploitationType``). Child trafficking is not a form of exploitation
+# (the conversion form proposes "child" for it instead); "unknown" and "other" give none.
+CATEGORY_EXPLOITATION = {
+    Category.SEXUAL_EXPLOITATION: ExploitationType.SEXUAL,
+    Category.FORCED_LABOUR: ExploitationType.FORCED_LABOUR,
+    Category.FORCED_BEGGING: ExploitationType.FORCED_BEGGING,
+}
+# A person's given name is required; when the caller did not give one the person is
+# registered as "N.N." (nomen nescio), as police records in the region do.
+UNKNOWN_GIVEN_NAME = "N.N."
+PERSON_FIELDS = ("given_name", "family_name", "gender", "birth_year", "citizenship")
+NAME_LIMIT = 100
+EARLIEST_BIRTH_YEAR = 1900
+
+
+def can_open_case_from_tip(user: User) -> bool:
+    """Opening a victim case from a tip registers a person and opens a case: both rights."""
+    return policy.can_open_cases(user) and policy.can_register_persons(user)
+
+
+def _clean_person(values: dict) -> dict:
+    """The presumed victim's identity as the operator gave it (any part may be missing), checked
+    completely here so that nothing is written when a part is wrong. Errors never quote it."""
+    unknown = set(values) - set(PERSON_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    cleaned, errors = {}, {}
+    for name in ("given_name", "family_name"):
+        text = values.get(name) or ""
+        text = (text if isinstance(text, str) else "").strip()
+        if any(ord(char) < 32 for char in text):
+            errors[name] = _("The text contains characters that are not allowed.")
+        elif len(text) > NAME_LIMIT:
+            errors[name] = _("Please keep this under %(limit)d characters.") % {"limit": NAME_LIMIT}
+        elif text:
+            cleaned[name] = text
+    gender = values.get("gender") or Gender.UNKNOWN
+    if gender not in Gender.values:
+        errors["gender"] = _("Choose one of the listed values.")
+    elif gender != Gender.UNKNOWN:
+        cleaned["gender"] = gender
+    birth_year = values.get("birth_year")
+    if birth_year not in (None, ""):
+        if (
+            not isinstance(birth_year, int)
+            or isinstance(birth_year, bool)
+            or not EARLIEST_BIRTH_YEAR <= birth_year <= timezone.localdate().year
+        ):
+            errors["birth_year"] = _("Give a year between %(first)d and this year.") % {
+                "first": EARLIEST_BIRTH_YEAR
+            }
+        else:
+            cleaned["birth_year"] = birth_year
+    citizenship = values.get("citizenship") or ""
+    citizenship = (citizenship if isinstance(citizenship, str) else "?").strip().upper()
+    if citizenship and not (
+        len(citizenship) == 2 and citizenship.isascii() and citizenship.isalpha()
+    ):
+        errors["citizenship"] = _("Give the country's two-letter code (ISO 3166), e.g. XK.")
+    elif citizenship:
+        cleaned["citizenship"] = citizenship
+    if errors:
+        raise ValidationError(errors)
+    cleaned.setdefault("given_name", UNKNOWN_GIVEN_NAME)
+    return cleaned
+
+
 @transaction.atomic
 def convert(
     actor: User,
     tip: Tip,
     *,
-    reference: str,
     kind: str = ConversionKind.POLICE_REPORT,
+    reference: str = "",
+    person: dict | None = None,
+    needs_urgent_shelter: bool = False,
+    needs_urgent_medical: bool = False,
+    is_child: bool = False,
     request=None,
 ) -> Tip:
-    """Record that the tip became a police report or a victim case, keeping the link."""
+    """Record what the tip became, keeping the link.
+
+    A police report is kept outside this system: the operator types its reference. A victim
+    case is opened here and now, in the actor's agency: a presumed person is registered with
+    whatever identity the operator has (``person``, possibly nothing), a case is opened for
+    them (source "hotline tip", first contact on the day the tip came in) and the tip keeps
+    the case. All of it or nothing: if the case cannot be opened, no person is left behind.
+    """
     policy.require(policy.can_triage_tips(actor))
-    reference = (reference or "").strip()
-    errors = {}
-    if not reference or len(reference) > 100:
-        errors["reference"] = _(
-            "Give the reference of the police report or case (up to 100 characters)."
-        )
     if kind not in ConversionKind.values:
-        errors["kind"] = _("Choose what the tip became.")
-    if errors:
-        raise ValidationError(errors)
+        raise ValidationError({"kind": _("Choose what the tip became.")})
+    # Lock the tip: two operators converting it at once must not open two cases.
+    tip.refresh_from_db(from_queryset=Tip.objects.select_for_update())
+    if tip.case_id is not None:
+        raise ValidationError(_("A victim case was already opened from this tip."))
+    if kind == ConversionKind.VICTIM_CASE:
+        return _open_victim_case(
+            actor,
+            tip,
+            reference=reference,
+            person=person or {},
+            needs_urgent_shelter=bool(needs_urgent_shelter),
+            needs_urgent_medical=bool(needs_urgent_medical),
+            is_child=bool(is_child),
+            request=request,
+        )
+    given = [value for value in (person or {}).values() if value not in ("", None, Gender.UNKNOWN)]
+    if given or needs_urgent_shelter or needs_urgent_medical or is_child:
+        raise ValidationError(_("Only a victim case takes a person and first needs."))
+    reference = (reference or "").strip()
+    if not reference or len(reference) > 100:
+        raise ValidationError(
+            {"reference": _("Give the reference of the police report (up to 100 characters).")}
+        )
     tip.converted_to = reference
     tip.converted_kind = kind
     tip.status = TipStatus.CONVERTED
@@ -292,6 +390,82 @@ def convert(
         purpose="converted",
         request=request,
         details={"converted_to": reference, "kind": kind},
+    )
+    return tip
+
+
+def _open_victim_case(
+    actor: User,
+    tip: Tip,
+    *,
+    reference: str,
+    person: dict,
+    needs_urgent_shelter: bool,
+    needs_urgent_medical: bool,
+    is_child: bool,
+    request=None,
+) -> Tip:
+    policy.require(
+        can_open_case_from_tip(actor),
+        _(
+            "Your role may not open victim cases, so this tip cannot become one here. "
+            "Ask a colleague who opens cases, or record a police report."
+        ),
+    )
+    if tip.immediate_danger and (
+        tip.assigned_agency is None or tip.assigned_agency.kind != AgencyKind.POLICE
+    ):
+        # The triage rule holds here too: the police must have the tip, whatever else follows.
+        raise ValidationError(
+            _(
+                "Someone is in immediate danger: assign the tip to the police before opening "
+                "a victim case."
+            )
+        )
+    errors = {}
+    if (reference or "").strip():
+        errors["reference"] = _(
+            "A victim case gets its reference when it opens; leave the reference empty."
+        )
+    try:
+        identity = _clean_person(person)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    exploitation = CATEGORY_EXPLOITATION.get(tip.category)
+    registered = people.register_person(
+        actor, purpose="tip converted to a victim case", request=request, **identity
+    )
+    case = cases.open_case(
+        actor,
+        registered,
+        source=Source.HOTLINE,
+        first_contact_on=tip.received_on,
+        request=request,
+        first_contact_municipality=tip.municipality,
+        needs_urgent_shelter=needs_urgent_shelter,
+        needs_urgent_medical=needs_urgent_medical,
+        is_child=is_child,
+        exploitation_types=[exploitation] if exploitation else [],
+    )
+    tip.case = case
+    tip.converted_to = case.reference
+    tip.converted_kind = ConversionKind.VICTIM_CASE
+    tip.status = TipStatus.CONVERTED
+    tip.save()
+    audit.record(
+        actor,
+        audit.Action.UPDATE,
+        obj=tip,
+        purpose="converted",
+        request=request,
+        details={
+            "kind": ConversionKind.VICTIM_CASE,
+            "converted_to": case.reference,
+            "case": str(case.public_id),
+            "person": str(registered.public_id),
+        },
     )
     return tip
 

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,8 +11,15 @@ from django.utils.translation import gettext as _
 from streha.access import policy
 from streha.accounts.views import add_service_errors
 from streha.tips import selectors, services
-from streha.tips.forms import CampaignPageForm, ConvertForm, PhoneCallForm, ReplyForm, TriageForm
-from streha.tips.models import CampaignPage, TipStatus
+from streha.tips.forms import (
+    CampaignPageForm,
+    PhoneCallForm,
+    PoliceReportForm,
+    ReplyForm,
+    TriageForm,
+    VictimCaseForm,
+)
+from streha.tips.models import CampaignPage, Category, ConversionKind, TipStatus
 
 
 @login_required
@@ -35,6 +42,7 @@ def tip_queue(request):
 def tip_detail(request, public_id):
     tip = selectors.read_tip(request.user, public_id, request=request)
     can_triage = policy.can_triage_tips(request.user)
+    field_groups = policy.role_field_groups(request.user)
     forms = {
         "triage": TriageForm(
             initial={
@@ -44,33 +52,80 @@ def tip_detail(request, public_id):
             }
         ),
         "reply": ReplyForm(),
-        "convert": ConvertForm(),
+        ConversionKind.POLICE_REPORT: PoliceReportForm(),
+        ConversionKind.VICTIM_CASE: VictimCaseForm(
+            field_groups=field_groups,
+            initial={"is_child": tip.child_involved or tip.category == Category.CHILD_TRAFFICKING},
+        ),
     }
+    status = 200
     if request.method == "POST":
         if not can_triage:
             raise Http404
         action = request.POST.get("action")
-        form_class = {"triage": TriageForm, "reply": ReplyForm, "convert": ConvertForm}.get(action)
+        if action == "convert":
+            action = request.POST.get("kind", ConversionKind.POLICE_REPORT)
+        form_class = {
+            "triage": TriageForm,
+            "reply": ReplyForm,
+            ConversionKind.POLICE_REPORT: PoliceReportForm,
+            ConversionKind.VICTIM_CASE: VictimCaseForm,
+        }.get(action)
         if form_class is None:
             raise Http404
-        form = forms[action] = form_class(request.POST)
+        extra = {"field_groups": field_groups} if form_class is VictimCaseForm else {}
+        form = forms[action] = form_class(request.POST, **extra)
+        status = 400
         if form.is_valid():
             try:
                 if action == "triage":
                     services.triage(request.user, tip, request=request, **form.cleaned_data)
                 elif action == "reply":
                     services.reply(request.user, tip, form.cleaned_data["body"], request=request)
+                elif action == ConversionKind.POLICE_REPORT:
+                    services.convert(
+                        request.user,
+                        tip,
+                        kind=ConversionKind.POLICE_REPORT,
+                        reference=form.cleaned_data["reference"],
+                        request=request,
+                    )
                 else:
-                    services.convert(request.user, tip, request=request, **form.cleaned_data)
+                    services.convert(
+                        request.user,
+                        tip,
+                        kind=ConversionKind.VICTIM_CASE,
+                        request=request,
+                        **form.service_arguments(),
+                    )
             except ValidationError as error:
                 add_service_errors(form, error)
+            except PermissionDenied as error:
+                # Said on the form, not on a bare error page: e.g. a role that may triage tips
+                # but not open victim cases.
+                form.add_error(None, str(error) or _("You are not allowed to do this."))
+                status = 403
             else:
-                messages.success(request, _("Saved."))
+                if action == ConversionKind.VICTIM_CASE:
+                    messages.success(
+                        request,
+                        _("Victim case %(reference)s was opened from this tip.")
+                        % {"reference": tip.converted_to},
+                    )
+                else:
+                    messages.success(request, _("Saved."))
                 return redirect("tips:detail", public_id=tip.public_id)
-    context = {"tip": tip, "forms": forms, "can_triage": can_triage, "thread": tip.messages.all()}
-    return render(
-        request, "tips/detail.html", context, status=400 if request.method == "POST" else 200
-    )
+        # The page shows the tip as stored, not as the refused attempt left it in memory.
+        tip.refresh_from_db()
+    context = {
+        "tip": tip,
+        "forms": forms,
+        "can_triage": can_triage,
+        "can_open_cases": services.can_open_case_from_tip(request.user),
+        "case_url": selectors.case_url(request.user, tip),
+        "thread": tip.messages.all(),
+    }
+    return render(request, "tips/detail.html", context, status=status)
 
 
 @login_required

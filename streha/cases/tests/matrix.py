@@ -19,6 +19,12 @@ HTML = {
     "cases:referral": P(CASE, NONE, path="/cases/referrals/{referral}/"),
     "cases:my_work": P(CASE, path="/cases/tasks/"),
     "cases:task_done": P(EDIT, NONE, method="post", path="/cases/tasks/{task}/done/"),
+    # Only the owner marks a notification: the inside one is the supervisor's, so every other
+    # role answers 404 for it, as everyone does for the outside one.
+    "cases:notification_read": P(
+        {Role.SUPERVISOR}, NONE, method="post", path="/cases/notifications/{notification}/read/"
+    ),
+    "cases:notifications_read": P(CASE, method="post", path="/cases/notifications/read/"),
 }
 INSIDE_403 = {role: 403 for role in CASE - EDIT}
 API = {
@@ -61,6 +67,46 @@ API = {
         refused_inside=INSIDE_403,
     ),
     ("/api/v1/case-tasks/", "get"): P(set(Role.values)),
+    ("/api/v1/cases/{public_id}/consents/", "get"): P(
+        CASE, NONE, path="/api/v1/cases/{case}/consents/"
+    ),
+    ("/api/v1/cases/{public_id}/consents/", "post"): P(
+        EDIT,
+        NONE,
+        path="/api/v1/cases/{case}/consents/",
+        data={"purpose": "Sharing with a shelter", "given": True},
+        refused_inside=INSIDE_403,
+    ),
+    # Versioned writes: data invalid once past the policy (400), so that one role's success
+    # does not turn the next role's try into a 409.
+    ("/api/v1/cases/{public_id}/best-interests/", "post"): P(
+        EDIT,
+        NONE,
+        path="/api/v1/cases/{case}/best-interests/",
+        data={"expected_version": 1, "determined_on": "not a date"},
+        refused_inside=INSIDE_403,
+    ),
+    ("/api/v1/cases/{public_id}/profile/", "patch"): P(
+        EDIT,
+        NONE,
+        path="/api/v1/cases/{case}/profile/",
+        data={"expected_version": 1, "recruitment_countries": ["ZZ"]},
+        refused_inside=INSIDE_403,
+    ),
+    # Supervisors assign (one success: the inside colleague); other editors are refused by
+    # the policy, roles without edit rights before it.
+    ("/api/v1/cases/{public_id}/assign/", "post"): P(
+        {Role.SUPERVISOR},
+        NONE,
+        path="/api/v1/cases/{case}/assign/",
+        data={"expected_version": 1, "user_id": "{user}"},
+        refused_inside={role: 403 for role in CASE - {Role.SUPERVISOR}},
+    ),
+    ("/api/v1/case-notifications/", "get"): P(set(Role.values)),
+    ("/api/v1/case-notifications/{id}/read/", "post"): P(
+        {Role.SUPERVISOR}, NONE, path="/api/v1/case-notifications/{notification}/read/"
+    ),
+    ("/api/v1/case-notifications/read-all/", "post"): P(set(Role.values)),
 }
 HTML.update(matrix_documents.HTML)
 API.update(matrix_documents.API)
@@ -70,11 +116,16 @@ def extend_world(world: dict) -> None:
     from django.utils import timezone
 
     from streha.accounts.models import Agency, AgencyKind
-    from streha.cases.models import Referral, Task, TaskKind
+    from streha.cases.models import Notification, Referral, Task, TaskKind
     from streha.cases.tests.factories import CaseFactory
     from streha.testing.factories import PersonFactory
 
     third = Agency.objects.create(code="third", name="Third", kind=AgencyKind.SOCIAL_WORK)
+    # A notification of the inside supervisor, and one of an outside case worker.
+    owners = {
+        "in": world["users"][Role.SUPERVISOR],
+        "out": world["outside_users"]["case_worker"],
+    }
     for scope in ("in", "out"):
         agency = world["agencies"][scope]
         case = CaseFactory(owner_agency=agency, person=world["persons"][scope])
@@ -91,8 +142,12 @@ def extend_world(world: dict) -> None:
         task = Task.objects.create(
             case=case, agency=agency, kind=TaskKind.PLAN_REVIEW, due_on=timezone.localdate()
         )
+        notice = Notification.objects.create(
+            user=owners[scope], message="Your agency has received a new referral."
+        )
         world[scope].update(
             {
+                "notification": notice.pk,
                 "case": case.public_id,
                 "referral": referral.public_id,
                 "task": task.pk,

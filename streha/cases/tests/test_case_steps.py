@@ -11,6 +11,7 @@ from streha.cases import selectors, services
 from streha.cases.models import Case, Consent, ServiceKind, ServiceStatus, Status
 from streha.cases.tests.factories import CaseFactory
 from streha.places.models import Municipality
+from streha.testing.admin_fixtures import _english  # noqa: F401 - messages read in English
 from streha.testing.factories import AgencyFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db

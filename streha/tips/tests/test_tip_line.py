@@ -308,8 +308,10 @@ class TestHotline:
                 services.log_phone_call(operator, what_seen="call", category=category)
         services.log_phone_call(operator, what_seen="rare", category="forced_begging")
         for index, tip in enumerate(Tip.objects.filter(category="sexual_exploitation")[:6]):
-            kind = "victim_case" if index < 5 else "police_report"
-            services.convert(operator, tip, reference=f"R-{index}", kind=kind)
+            if index < 5:
+                services.convert(operator, tip, kind="victim_case")
+            else:
+                services.convert(operator, tip, reference=f"R-{index}", kind="police_report")
         (week,) = selectors.campaign_figures()
         assert week.total == 14 and week.converted == 6
         assert week.cases is None  # 5 shown would give away the single police report
@@ -380,12 +382,13 @@ class TestApi:
         assert triaged.status_code == 200 and triaged.json()["assigned_agency"] == police.code
         converted = api_client.post(
             f"/api/v1/tips/{tip_id}/convert/",
-            {"reference": "CASE-2026-7", "converted_kind": "victim_case"},
+            {"reference": "KP-2026-7", "converted_kind": "police_report"},
             format="json",
         )
         assert converted.json()["status"] == "converted"
-        assert converted.json()["converted_to"] == "CASE-2026-7"
-        assert converted.json()["converted_kind"] == "victim_case"
+        assert converted.json()["converted_to"] == "KP-2026-7"
+        assert converted.json()["converted_kind"] == "police_report"
+        assert converted.json()["case"] is None
         purposes = set(AuditEvent.objects.values_list("purpose", flat=True))
         assert {"hotline call", "tip triage", "triage", "converted"} <= purposes
         # A phone tip has no receipt to reply to.
