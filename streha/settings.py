@@ -119,10 +119,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
+            # A larger page cache and memory-mapped reads: with a kept connection, hot index
+            # pages stay in the process instead of being read again on every request.
+            f" PRAGMA cache_size=-{env_int('STREHA_SQLITE_CACHE_MB', 64) * 1024};"
+            f" PRAGMA mmap_size={env_int('STREHA_SQLITE_MMAP_MB', 256) * 1024 * 1024};"
         ),
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Tests use a real file (not memory) so they can prove what reaches the disk.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True

@@ -198,7 +198,7 @@ def _real_actor(actor) -> User | None:
     return actor
 
 
-def _agency_codes(actors: Iterable[User | None]) -> dict[int, str]:
+def _agency_codes(actors: list[User | None]) -> dict[int, str]:
     """The codes of the actors' agencies, from already-loaded relations or one query."""
     codes: dict[int, str] = {}
     missing: set[int] = set()
@@ -210,7 +210,12 @@ def _agency_codes(actors: Iterable[User | None]) -> dict[int, str]:
         else:
             missing.add(actor.agency_id)
     missing -= codes.keys()
-    if missing:
+    if len(missing) == 1 and actors and len(actors) == 1:
+        # One actor (every request): load the relation itself, which the page then reuses
+        # (the header names the user's agency), rather than a query of its own.
+        actor = _real_actor(actors[0])
+        codes[actor.agency_id] = actor.agency.code
+    elif missing:
         codes.update(Agency.objects.filter(pk__in=missing).values_list("pk", "code"))
     return codes
 

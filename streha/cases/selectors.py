@@ -28,14 +28,15 @@ from streha.cases.models import (
     RecruitmentMethod,
     Referral,
     ReferralStatus,
-    Source,
     Status,
     Task,
 )
 from streha.people.models import Person
 from streha.people.selectors import search_filter
+from streha.web.labels import choice_label
 
 PAGE_SIZE = 25
+_TYPES_TEXT = Cast("exploitation_types", TextField())
 COUNT_CAP = 1000  # counted cases, and so pages (40 of 25), of one list or search
 
 
@@ -147,34 +148,52 @@ def list_cases(
     if child is not None:
         filters &= Q(is_child=child)
     query = query.strip()
+    candidates = None
     if query:
         if query.upper().startswith("C-") or query.upper().startswith("DC"):
             filters &= Q(reference=query.upper())
         else:
             # The blind index names a handful of persons and the person index their cases;
-            # the scopes then keep those by primary key. Materialising the candidates keeps
-            # the database from walking a whole agency's cases instead. No cap: a search
-            # never silently drops a match.
+            # the scopes then keep those by primary key. No cap: a search never silently
+            # drops a match.
             persons = search_filter(Person.objects.all(), query).values("pk")
             candidates = Case.objects.filter(person_id__in=persons).order_by()
-            filters &= Q(pk__in=list(candidates.values_list("pk", flat=True)))
-    parts = []
-    for part in case_scopes(user):
-        if exploitation_type in ExploitationType.values:
-            part = part.annotate(exploitation_types_text=Cast("exploitation_types", TextField()))
-        parts.append(part.filter(filters))
-    count = sum(part.order_by().values("pk")[: COUNT_CAP + 1].count() for part in parts)
+            candidates = list(candidates.values_list("pk", flat=True))
+            filters &= Q(pk__in=candidates)
+    annotate = exploitation_type in ExploitationType.values
+    if candidates is not None:
+        # A search's cases are few: read all their keys in one query over the policy's whole
+        # scope and sort them here. Split by scope (or ordered), the query would make SQLite
+        # walk the agency's whole date index to find a handful of cases.
+        visible = policy.cases_visible_to(user)
+        if annotate:
+            visible = visible.annotate(exploitation_types_text=_TYPES_TEXT)
+        keys = sorted(visible.filter(filters).order_by().values_list("opened_at", "pk"))
+        keys.reverse()
+        count = len(keys)
+    else:
+        parts = []
+        for part in case_scopes(user):
+            if annotate:
+                part = part.annotate(exploitation_types_text=_TYPES_TEXT)
+            parts.append(part.filter(filters))
+        counts = [part.order_by().values("pk")[: COUNT_CAP + 1].count() for part in parts]
+        count = sum(counts)
     last_page = max(1, (min(count, COUNT_CAP) + PAGE_SIZE - 1) // PAGE_SIZE)
     number = min(_page_number(page), last_page)
     end = number * PAGE_SIZE
-    keys = sorted(
-        (
-            key
-            for part in parts
-            for key in part.order_by("-opened_at", "-pk").values_list("opened_at", "pk")[:end]
-        ),
-        reverse=True,
-    )[end - PAGE_SIZE : end]
+    if candidates is None:
+        # Each scope with cases through its date index, cut at the end of the wanted page.
+        keys = sorted(
+            (
+                key
+                for part, part_count in zip(parts, counts, strict=True)
+                if part_count
+                for key in part.order_by("-opened_at", "-pk").values_list("opened_at", "pk")[:end]
+            ),
+            reverse=True,
+        )
+    keys = keys[end - PAGE_SIZE : end]
     ids = [pk for _opened, pk in keys]
     rows = Case.objects.select_related("owner_agency")
     if columns:
@@ -514,11 +533,8 @@ class CaseRow:
 
 
 def case_rows(cases) -> list[CaseRow]:
-    """The case list's rows, ready to print. Labels are translated once per page, not once per
-    row: ``get_FOO_display()`` rebuilds and hashes every choice label on each call, which cost
-    more than the queries of the whole page."""
-    stages = {value: str(label) for value, label in Status.choices}
-    sources = {value: str(label) for value, label in Source.choices}
+    """The case list's rows, ready to print (labels through ``choice_label``, dates in one
+    format looked up once)."""
     date_format = get_format("SHORT_DATE_FORMAT")
     placeholder = "00000000-0000-0000-0000-000000000000"
     url = reverse("cases:detail", args=[placeholder])
@@ -526,8 +542,8 @@ def case_rows(cases) -> list[CaseRow]:
         CaseRow(
             url=url.replace(placeholder, str(case.public_id)),
             reference=case.reference,
-            stage=stages.get(case.status, case.status),
-            source=sources.get(case.source, case.source),
+            stage=choice_label(case, "status"),
+            source=choice_label(case, "source"),
             first_contact_on=dateformat.format(case.first_contact_on, date_format),
             agency=case.owner_agency.name,
             needs_guardian=case.needs_guardian,
