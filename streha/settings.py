@@ -350,6 +350,8 @@ STREHA_RETENTION_DAYS = {
 STREHA_REFLECTION_PERIOD_DAYS = max(30, env_int("STREHA_REFLECTION_PERIOD_DAYS", 30))
 # Largest document a user may upload (bytes); documents are encrypted in the database.
 STREHA_MAX_DOCUMENT_BYTES = env_int("STREHA_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024)
+# Uploads stay in memory, bounded, never in a plaintext temporary file (protection/uploads.py).
+FILE_UPLOAD_HANDLERS = ["streha.protection.uploads.BoundedMemoryUploadHandler"]
 
 # Tip line: anti-abuse without tracking (see streha/tips/abuse.py) and the numbers people call.
 STREHA_TIP_POW_BITS = env_int("STREHA_TIP_POW_BITS", 14)

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import InMemoryUploadedFile, UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,8 +27,8 @@ from streha.access import policy
 from streha.accounts.models import User
 from streha.audit import services as audit
 from streha.cases.models import Case, CaseDocument, CaseDocumentKind, CaseEvent
+from streha.protection.uploads import UPLOAD_FIELD, BoundedMemoryUploadHandler
 
-UPLOAD_FIELD = "upload"
 MAX_TITLE = 200
 MIN_REASON = 5
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -106,53 +105,6 @@ def max_document_bytes() -> int:
 
 
 # --- Receiving uploads ---------------------------------------------------------------------------
-
-
-class BoundedMemoryUploadHandler(FileUploadHandler):
-    """Receives the one ``upload`` file of a request in memory, never in a temporary file (a
-    victim's document must not lie in plaintext on a disk), and never more than the size limit.
-
-    A larger file keeps its true ``size`` but not its content, so ``attach_case_document``
-    refuses it by size with a clear message; other file fields are skipped.
-    """
-
-    def __init__(self, request=None, limit: int | None = None):
-        super().__init__(request)
-        self.limit = max_document_bytes() if limit is None else limit
-        self.received_upload = False
-        self.buffer: io.BytesIO | None = None
-        self.received = 0
-
-    def new_file(self, field_name, *args, **kwargs):
-        super().new_file(field_name, *args, **kwargs)
-        if field_name != UPLOAD_FIELD or self.received_upload:
-            raise SkipFile
-        self.received_upload = True
-        self.buffer = io.BytesIO()
-        self.received = 0
-
-    def receive_data_chunk(self, raw_data, start):
-        self.received += len(raw_data)
-        if self.buffer is not None:
-            if self.received > self.limit:
-                self.buffer = None  # too large: keep counting, drop what was kept
-            else:
-                self.buffer.write(raw_data)
-        return None
-
-    def file_complete(self, file_size):
-        buffer = self.buffer if self.buffer is not None else io.BytesIO()
-        buffer.seek(0)
-        self.buffer = None
-        return InMemoryUploadedFile(
-            file=buffer,
-            field_name=self.field_name,
-            name=self.file_name,
-            content_type=self.content_type,
-            size=file_size,
-            charset=self.charset,
-            content_type_extra=self.content_type_extra,
-        )
 
 
 def keep_uploads_in_memory(request) -> None:

@@ -327,6 +327,29 @@ class TestDocuments:
         assert events("create").filter(object_type="people.persondocument").count() == 1
         assert events("read").filter(object_type="people.persondocument").count() == 1
 
+    def test_person_documents_never_reach_a_temporary_file(
+        self, client, worker, own_person, settings, monkeypatch
+    ):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+        from streha.people.models import PersonDocument
+
+        settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # Django's own handlers would spill to disk
+
+        def no_disk(*args, **kwargs):
+            raise AssertionError("an upload was written to a temporary file")
+
+        monkeypatch.setattr(TemporaryFileUploadHandler, "new_file", no_disk)
+        client.force_login(worker)
+        secret = b"Passport scan of a synthetic person, longer than ten bytes."
+        upload = SimpleUploadedFile("scan.txt", secret, content_type="text/plain")
+        response = client.post(
+            f"/persons/{own_person.public_id}/documents/", {"title": "Scan", "upload": upload}
+        )
+        assert response.status_code == 302
+        assert bytes(PersonDocument.objects.get().content) == secret
+
     def test_wrong_type_or_size_is_refused_and_stores_nothing(
         self, client, worker, own_person, settings
     ):
