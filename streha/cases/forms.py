@@ -40,10 +40,9 @@ class VersionedForm(CaseForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class OpenCaseForm(forms.Form):
-    source = forms.ChoiceField(label=_("Source"), choices=Source.choices)
-    first_contact_on = forms.DateField(label=_("Date of first contact"), widget=DATE)
-    first_contact_place = forms.CharField(label=_("Place"), max_length=200, required=False)
+class ExploitationFields(forms.Form):
+    """The exploitation profile and first needs, as the opening and the profile forms ask."""
+
     needs_urgent_shelter = forms.BooleanField(label=_("Needs urgent shelter"), required=False)
     needs_urgent_medical = forms.BooleanField(label=_("Needs urgent medical care"), required=False)
     is_child = forms.BooleanField(label=_("Child"), required=False)
@@ -73,6 +72,14 @@ class OpenCaseForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+class OpenCaseForm(ExploitationFields):
+    source = forms.ChoiceField(label=_("Source"), choices=Source.choices)
+    first_contact_on = forms.DateField(label=_("Date of first contact"), widget=DATE)
+    first_contact_place = forms.CharField(label=_("Place"), max_length=200, required=False)
+
+    field_order = ["source", "first_contact_on", "first_contact_place"]
 
 
 class ScreeningForm(VersionedForm):
@@ -210,23 +217,10 @@ def _municipality_choices():
     return [(m.code, str(m)) for m in Municipality.objects.all()]
 
 
-class ProfileForm(VersionedForm):
+class ProfileForm(VersionedForm, ExploitationFields):
     """Exploitation and the non-identifying attributes, as known so far; opens with the
     case's current values."""
 
-    exploitation_types = forms.MultipleChoiceField(
-        label=_("Forms of exploitation"),
-        choices=ExploitationType.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    exploitation_places = forms.MultipleChoiceField(
-        label=_("Places of exploitation"),
-        choices=ExploitationPlace.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    transnational = forms.NullBooleanField(label=_("Transnational"), required=False)
     recruitment_countries = forms.MultipleChoiceField(
         label=_("Countries of recruitment"), required=False
     )
@@ -240,22 +234,17 @@ class ProfileForm(VersionedForm):
     exploitation_municipalities = forms.MultipleChoiceField(
         label=_("Municipalities of exploitation"), required=False
     )
-    recruitment_methods = forms.MultipleChoiceField(
-        label=_("Methods of recruitment"),
-        choices=RecruitmentMethod.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    control_methods = forms.MultipleChoiceField(
-        label=_("Methods of control"),
-        choices=ControlMethod.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    needs_urgent_shelter = forms.BooleanField(label=_("Needs urgent shelter"), required=False)
-    needs_urgent_medical = forms.BooleanField(label=_("Needs urgent medical care"), required=False)
-    is_child = forms.BooleanField(label=_("Child"), required=False)
-    age_disputed = forms.BooleanField(label=_("Age disputed"), required=False)
+
+    field_order = [
+        "exploitation_types",
+        "exploitation_places",
+        "transnational",
+        "recruitment_countries",
+        "transit_countries",
+        "exploitation_countries",
+        "recruitment_municipalities",
+        "exploitation_municipalities",
+    ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

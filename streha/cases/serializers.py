@@ -19,6 +19,7 @@ from streha.cases.models import (
     Source,
     Task,
 )
+from streha.cases.services import PROFILE_FIELDS
 from streha.places import countries
 from streha.places.models import Municipality
 
@@ -305,20 +306,6 @@ def _municipalities(help_text: str):
         max_length=MAX_LIST,
         help_text=help_text,
     )
-
-
-PROFILE_FIELDS = (
-    "exploitation_types",
-    "exploitation_places",
-    "transnational",
-    "recruitment_countries",
-    "transit_countries",
-    "exploitation_countries",
-    "recruitment_municipalities",
-    "exploitation_municipalities",
-    "recruitment_methods",
-    "control_methods",
-)
 
 
 class ProfileSerializer(serializers.Serializer):

@@ -267,16 +267,8 @@ def notify_agency(agency_id: int, message: str, url: str = "") -> int:
 
 # --- 1. First contact ------------------------------------------------------------------------
 
-OPEN_FIELDS = {
-    "first_contact_municipality",
-    "first_contact_place",
-    "needs_urgent_shelter",
-    "needs_urgent_medical",
-    "is_child",
-    "age_disputed",
-    "ethnicity",
-    "languages",
-    "disability",
+# The exploitation profile: what ``update_profile`` is mostly for (the API's profile operation).
+PROFILE_FIELDS = (
     "exploitation_types",
     "exploitation_places",
     "transnational",
@@ -287,6 +279,18 @@ OPEN_FIELDS = {
     "exploitation_municipalities",
     "recruitment_methods",
     "control_methods",
+)
+OPEN_FIELDS = {
+    "first_contact_municipality",
+    "first_contact_place",
+    "needs_urgent_shelter",
+    "needs_urgent_medical",
+    "is_child",
+    "age_disputed",
+    "ethnicity",
+    "languages",
+    "disability",
+    *PROFILE_FIELDS,
 }
 
 
