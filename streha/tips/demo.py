@@ -58,11 +58,9 @@ def generate_tips(seed: int, count: int = 60, weeks: int = 12) -> int:
                 priority=2 if danger else 1 if child else 0,
                 received_on=today - timedelta(days=age),
                 status=status,
-                converted_kind=(
-                    rng.choice(["police_report", "victim_case"])
-                    if status == TipStatus.CONVERTED
-                    else ""
-                ),
+                # Demo tips become police reports only: a victim case is opened through the
+                # conversion service, which registers a person and opens a real case.
+                converted_kind="police_report" if status == TipStatus.CONVERTED else "",
                 converted_to=(
                     f"KP-DEMO-{rng.randrange(10000):04d}" if status == TipStatus.CONVERTED else ""
                 ),
