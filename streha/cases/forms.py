@@ -45,7 +45,6 @@ class ExploitationFields(forms.Form):
 
     needs_urgent_shelter = forms.BooleanField(label=_("Needs urgent shelter"), required=False)
     needs_urgent_medical = forms.BooleanField(label=_("Needs urgent medical care"), required=False)
-    is_child = forms.BooleanField(label=_("Child"), required=False)
     age_disputed = forms.BooleanField(label=_("Age disputed"), required=False)
     exploitation_types = forms.MultipleChoiceField(
         label=_("Forms of exploitation"),
@@ -78,8 +77,19 @@ class OpenCaseForm(ExploitationFields):
     source = forms.ChoiceField(label=_("Source"), choices=Source.choices)
     first_contact_on = forms.DateField(label=_("Date of first contact"), widget=DATE)
     first_contact_place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    # Set when the case opens (a child's case gets its guardian task then); not in the
+    # profile step, where the flag would change without that follow-up.
+    is_child = forms.BooleanField(label=_("Child"), required=False)
 
-    field_order = ["source", "first_contact_on", "first_contact_place"]
+    field_order = [
+        "source",
+        "first_contact_on",
+        "first_contact_place",
+        "needs_urgent_shelter",
+        "needs_urgent_medical",
+        "is_child",
+        "age_disputed",
+    ]
 
 
 class ScreeningForm(VersionedForm):
@@ -173,7 +183,8 @@ class ServiceStatusForm(VersionedForm):
     def __init__(self, *args, selector=None, **kwargs):
         super().__init__(*args, **kwargs)
         number = str((selector or {}).get("service", ""))
-        found = self.case.services.filter(pk=int(number)).first() if number.isdigit() else None
+        valid = number.isascii() and number.isdecimal()
+        found = self.case.services.filter(pk=int(number)).first() if valid else None
         if found is None:
             raise LookupError(number)
         self.service = found

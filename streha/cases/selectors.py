@@ -278,17 +278,17 @@ def allowed_actions(view: CaseView) -> set[str]:
             allowed.add("return")
         if status == Status.RETURN_REINTEGRATION:
             allowed.add("follow_up")
-        if case.is_child and view.shows("protection"):
-            if case.needs_guardian:
-                allowed.add("guardian")
-            allowed.add("best_interests")
         if status != Status.CLOSED:
+            if case.is_child and view.shows("protection"):
+                if case.needs_guardian:
+                    allowed.add("guardian")
+                allowed.add("best_interests")
             allowed |= {"profile", "refer", "consent"}
             if access.can_assign:
                 allowed.add("assign")
             allowed.add("close")
-        if view.shows("narrative"):
-            allowed.add("note")
+            if view.shows("narrative"):
+                allowed.add("note")
     if access.can_decide and status == Status.PRESUMED_VICTIM:
         allowed.add("decide")
     if access.can_reopen and status == Status.CLOSED:

@@ -226,6 +226,19 @@ def _require_edit(actor: User, case: Case) -> policy.CaseAccess:
     return access
 
 
+def _require_open(case: Case) -> None:
+    """A closed case takes no new facts until it is reopened (with a reason)."""
+    if case.status == Status.CLOSED:
+        raise ValidationError(_("The case is closed: reopen it first."))
+
+
+def _require_child_protection(access: policy.CaseAccess, case: Case) -> None:
+    """Guardians and best interests concern children, and the protection field group."""
+    policy.require(FieldGroup.PROTECTION in access.field_groups)
+    if not case.is_child:
+        raise ValidationError(_("This concerns children only."))
+
+
 def _task(case: Case, agency_id: int, kind: str, due_on: date, assignee=None) -> Task:
     return Task.objects.create(
         case=case, agency_id=agency_id, kind=kind, due_on=due_on, assignee=assignee
@@ -384,6 +397,7 @@ def update_profile(
 ) -> Case:
     """Correct the non-stage data of a case (exploitation, attributes, first needs)."""
     access = _require_edit(actor, case)
+    _require_open(case)
     _validate_profile(fields)
     if "ethnicity" in fields and policy.ETHNICITY_GROUP not in access.field_groups:
         raise ValidationError({"ethnicity": _("You may not write this field.")})
@@ -671,6 +685,8 @@ def record_follow_up(
     _require_edit(actor, case)
     if case.status != Status.RETURN_REINTEGRATION:
         raise ValidationError(_("Follow-ups belong to the return or reintegration stage."))
+    if next_review_on and next_review_on < timezone.localdate():
+        raise ValidationError({"next_review_on": _("The next review cannot be in the past.")})
     _bump(case, expected_version)
     _finish_tasks(case, TaskKind.FOLLOW_UP)
     case.next_review_on = next_review_on
@@ -737,9 +753,8 @@ def appoint_guardian(
     appointed_on: date,
     request=None,
 ) -> Case:
-    access = _require_edit(actor, case)
-    if "protection" not in access.field_groups:
-        policy.require(False)
+    _require_child_protection(_require_edit(actor, case), case)
+    _require_open(case)
     if not guardian.strip():
         raise ValidationError({"guardian": _("Name the guardian.")})
     _bump(case, expected_version)
@@ -764,7 +779,7 @@ def find_assignee(*, username: str = "", user_id: int | None = None) -> User:
         else None
     )
     if found is None:
-        raise ValidationError({"assignee": _("There is no active user with this name.")})
+        raise ValidationError({"assignee": _("This person cannot be assigned to the case.")})
     return found
 
 
@@ -774,6 +789,7 @@ def assign_case(
 ) -> Case:
     """Assign the case to a professional, who then sees it (and its person) wherever they work."""
     policy.require(_require_edit(actor, case).can_assign)
+    _require_open(case)
     if not policy.can_assign_case(actor, case, assignee):
         raise ValidationError({"assignee": _("This person cannot be assigned to the case.")})
     _bump(case, expected_version)
@@ -788,7 +804,8 @@ def assign_case(
 def record_best_interests(
     actor: User, case: Case, *, expected_version: int, determined_on: date, request=None
 ) -> Case:
-    _require_edit(actor, case)
+    _require_child_protection(_require_edit(actor, case), case)
+    _require_open(case)
     if determined_on > timezone.localdate():
         raise ValidationError({"determined_on": _("The date cannot be in the future.")})
     _bump(case, expected_version)
@@ -819,6 +836,7 @@ def add_note(actor: User, case: Case, *, body: str, request=None) -> CaseNote:
 @transaction.atomic
 def record_consent(actor: User, case: Case, *, purpose: str, given: bool, request=None) -> Consent:
     _require_edit(actor, case)
+    _require_open(case)
     if not purpose.strip():
         raise ValidationError({"purpose": _("Say what the consent is for.")})
     consent = Consent.objects.create(

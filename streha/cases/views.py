@@ -238,8 +238,11 @@ def _stage_form(action: str, view, request, data=None):
 
 def _stale_version(request, view) -> int | None:
     """The version a POST was based on, when it is older than the case's."""
+    access = view.access
+    if not (access.can_edit or access.can_decide or access.can_reopen):
+        return None  # who could never take a step learns nothing about versions
     posted = request.POST.get("expected_version", "") if request.method == "POST" else ""
-    if posted.isdigit() and int(posted) < view.case.version:
+    if posted.isdecimal() and posted.isascii() and int(posted) < view.case.version:
         return int(posted)
     return None
 

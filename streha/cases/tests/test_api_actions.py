@@ -51,6 +51,12 @@ def case(worker, ngo):
     return services.open_case(worker, person, source="ngo", first_contact_on=timezone.localdate())
 
 
+@pytest.fixture
+def child_case(worker, ngo):
+    person = PersonFactory(owner_agency=ngo, birth_year=timezone.localdate().year - 14)
+    return services.open_case(worker, person, source="ngo", first_contact_on=timezone.localdate())
+
+
 def _url(case, action):
     return f"/api/v1/cases/{case.public_id}/{action}/"
 
@@ -124,49 +130,64 @@ def test_consent_refusals_and_bad_input(api_client, worker, prosecutor, outsider
 # --- Best interests --------------------------------------------------------------------------
 
 
-def test_best_interests_recorded_with_optimistic_locking(api_client, worker, case):
+def test_best_interests_recorded_with_optimistic_locking(api_client, worker, child_case, case):
     api_client.force_authenticate(worker)
     day = timezone.localdate() - datetime.timedelta(days=2)
     response = api_client.post(
-        _url(case, "best-interests"),
-        {"expected_version": case.version, "determined_on": day.isoformat()},
+        _url(child_case, "best-interests"),
+        {"expected_version": child_case.version, "determined_on": day.isoformat()},
         format="json",
     )
     assert response.status_code == 200
     assert response.json()["best_interests_determined_on"] == day.isoformat()
-    assert response.json()["version"] == case.version + 1
-    assert _audited(case, "best_interests", worker)
+    assert response.json()["version"] == child_case.version + 1
+    assert _audited(child_case, "best_interests", worker)
     stale = api_client.post(
-        _url(case, "best-interests"),
-        {"expected_version": case.version, "determined_on": timezone.localdate().isoformat()},
+        _url(child_case, "best-interests"),
+        {"expected_version": child_case.version, "determined_on": timezone.localdate().isoformat()},
         format="json",
     )
     assert stale.status_code == 409 and _error(stale)["code"] == "conflict"
-    case.refresh_from_db()
-    assert case.best_interests_determined_on == day
+    adult = api_client.post(
+        _url(case, "best-interests"),
+        {"expected_version": case.version, "determined_on": day.isoformat()},
+        format="json",
+    )
+    assert adult.status_code == 400  # best interests concern children only
+    child_case.refresh_from_db()
+    assert child_case.best_interests_determined_on == day
 
 
-def test_best_interests_refusals_and_bad_input(api_client, worker, prosecutor, outsider, case):
-    data = {"expected_version": case.version, "determined_on": timezone.localdate().isoformat()}
+def test_best_interests_refusals_and_bad_input(
+    api_client, worker, prosecutor, outsider, child_case, case
+):
+    data = {
+        "expected_version": child_case.version,
+        "determined_on": timezone.localdate().isoformat(),
+    }
     api_client.force_authenticate(prosecutor)
-    assert api_client.post(_url(case, "best-interests"), data, format="json").status_code == 403
+    assert (
+        api_client.post(_url(child_case, "best-interests"), data, format="json").status_code == 403
+    )
     api_client.force_authenticate(outsider)
-    assert api_client.post(_url(case, "best-interests"), data, format="json").status_code == 404
+    assert (
+        api_client.post(_url(child_case, "best-interests"), data, format="json").status_code == 404
+    )
     api_client.force_authenticate(worker)
     future = timezone.localdate() + datetime.timedelta(days=3)
     response = api_client.post(
-        _url(case, "best-interests"),
-        {"expected_version": case.version, "determined_on": future.isoformat()},
+        _url(child_case, "best-interests"),
+        {"expected_version": child_case.version, "determined_on": future.isoformat()},
         format="json",
     )
     assert response.status_code == 400
     assert _error(response)["fields"]["determined_on"] == ["The date cannot be in the future."]
     no_date = api_client.post(
-        _url(case, "best-interests"), {"expected_version": case.version}, format="json"
+        _url(child_case, "best-interests"), {"expected_version": child_case.version}, format="json"
     )
     assert no_date.status_code == 400
-    fresh = Case.objects.get(pk=case.pk)
-    assert fresh.version == case.version and fresh.best_interests_determined_on is None
+    fresh = Case.objects.get(pk=child_case.pk)
+    assert fresh.version == child_case.version and fresh.best_interests_determined_on is None
 
 
 # --- Exploitation profile -------------------------------------------------------------------
@@ -353,7 +374,8 @@ def test_assignment_refusals_and_bad_input(
         format="json",
     )
     assert unknown.status_code == 400
-    assert _error(unknown)["fields"]["assignee"] == ["There is no active user with this name."]
+    # The same answer as for a user who may not be assigned: names are not probed this way.
+    assert _error(unknown)["fields"]["assignee"] == ["This person cannot be assigned to the case."]
     assert "nobody.here" not in unknown.content.decode()
     analyst = make_user(Role.ANALYST, agency=supervisor.agency)
     no_case_work = api_client.post(

@@ -178,7 +178,7 @@ def test_supervisor_assigns_the_case_to_a_professional_of_another_agency(
     advocate = make_user(Role.CASE_WORKER, agency=AgencyFactory(kind=AgencyKind.VICTIM_ADVOCACY))
     analyst = make_user(Role.ANALYST, agency=ngo)
     client.force_login(supervisor)
-    for name, message in (("nobody-here", "no active user"), (analyst.username, "cannot be")):
+    for name, message in (("nobody-here", "cannot be"), (analyst.username, "cannot be")):
         bad = client.post(url(case, "assign"), {"expected_version": case.version, "assignee": name})
         assert bad.status_code == 400 and message in bad.content.decode()
     response = client.post(
@@ -289,3 +289,30 @@ def test_search_is_not_capped(worker, ngo, monkeypatch):
     CaseFactory(owner_agency=ngo)
     found = selectors.list_cases(worker, query="Shpresa Synthetic")
     assert len(found) == 3 and found.paginator.count == 3
+
+
+def test_a_closed_case_takes_no_new_facts_until_reopened(worker, case):
+    from django.core.exceptions import ValidationError
+
+    services.close_case(worker, case, expected_version=case.version, reason="Duplicate entry.")
+    with pytest.raises(ValidationError):
+        services.record_consent(worker, case, purpose="Interview", given=True)
+    with pytest.raises(ValidationError):
+        services.update_profile(
+            worker, case, expected_version=case.version, exploitation_types=["ForcedLabour"]
+        )
+    assert not Consent.objects.exists()
+
+
+def test_who_cannot_take_steps_learns_nothing_about_versions(client, case, make_user, ngo):
+    prosecutor = make_user(Role.PROSECUTOR, agency=ngo)
+    client.force_login(prosecutor)
+    for version in ("0", "1"):
+        response = client.post(url(case, "close"), {"expected_version": version, "reason": "x"})
+        assert response.status_code == 404
+
+
+def test_odd_digits_in_numbers_are_bad_input_not_errors(client, worker, case):
+    client.force_login(worker)
+    assert client.post(url(case, "close"), {"expected_version": "²"}).status_code == 400
+    assert client.get(url(case, "service_status", "?service=²")).status_code == 404
