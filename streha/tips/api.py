@@ -2,7 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -20,10 +20,10 @@ class TipSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     municipality = serializers.SlugRelatedField(slug_field="code", read_only=True)
     assigned_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    case = serializers.SlugRelatedField(
-        slug_field="public_id",
-        read_only=True,
-        help_text=_("The victim case opened from this tip (its public id), if any."),
+    case = serializers.SerializerMethodField(
+        help_text=_(
+            "The victim case opened from this tip (its public id), if any and if you may see it."
+        )
     )
 
     class Meta:
@@ -49,6 +49,16 @@ class TipSerializer(serializers.ModelSerializer):
             "contact",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_case(self, tip):
+        """Only for users the access policy lets see the case: the link is itself a fact."""
+        request = self.context.get("request")
+        if tip.case_id is None or request is None:
+            return None
+        if not policy.case_access(request.user, tip.case).can_view:
+            return None
+        return str(tip.case.public_id)
 
 
 class TipSummarySerializer(TipSerializer):
@@ -156,12 +166,17 @@ class TipViewSet(viewsets.ViewSet):
         """The queue, urgent first; the tips' content is only in the detail (audited)."""
         self._require_queue(request)
         tips = selectors.queue(request.user, status=request.query_params.get("status", "open"))
-        return Response(TipSummarySerializer(tips[:200], many=True).data)
+        return Response(
+            TipSummarySerializer(tips[:200], many=True, context={"request": request}).data
+        )
 
     @extend_schema(responses=TipSerializer)
     def retrieve(self, request, public_id=None):
         return Response(
-            TipSerializer(selectors.read_tip(request.user, public_id, request=request)).data
+            TipSerializer(
+                selectors.read_tip(request.user, public_id, request=request),
+                context={"request": request},
+            ).data
         )
 
     @extend_schema(request=PhoneCallSerializer, responses={201: TipSerializer})
@@ -171,7 +186,9 @@ class TipViewSet(viewsets.ViewSet):
         data = PhoneCallSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tip = services.log_phone_call(request.user, request=request, **data.validated_data)
-        return Response(TipSerializer(tip).data, status=status.HTTP_201_CREATED)
+        return Response(
+            TipSerializer(tip, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=TriageSerializer, responses=TipSerializer)
     @action(detail=True, methods=["post"])
@@ -189,7 +206,7 @@ class TipViewSet(viewsets.ViewSet):
             assigned_agency=agency,
             request=request,
         )
-        return Response(TipSerializer(tip).data)
+        return Response(TipSerializer(tip, context={"request": request}).data)
 
     @extend_schema(request=ReplySerializer, responses={201: ReplySerializer})
     @action(detail=True, methods=["post"])
@@ -209,7 +226,7 @@ class TipViewSet(viewsets.ViewSet):
         data = ConvertSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.convert(request.user, tip, request=request, **data.service_arguments())
-        return Response(TipSerializer(tip).data)
+        return Response(TipSerializer(tip, context={"request": request}).data)
 
 
 def register(router) -> None:

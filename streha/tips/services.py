@@ -360,6 +360,9 @@ def convert(
     tip.refresh_from_db(from_queryset=Tip.objects.select_for_update())
     if tip.case_id is not None:
         raise ValidationError(_("A victim case was already opened from this tip."))
+    if tip.status == TipStatus.CONVERTED:
+        # The first conversion stays the tip's record; a second would overwrite its reference.
+        raise ValidationError(_("This tip was already converted; its record keeps that link."))
     if kind == ConversionKind.VICTIM_CASE:
         return _open_victim_case(
             actor,

@@ -172,6 +172,14 @@ class TestService:
                 services.convert(operator, tip, kind=kind, reference=reference)
         assert Case.objects.count() == 1 and Person.objects.count() == 1
 
+    def test_a_police_report_is_not_overwritten_by_a_second_conversion(self, operator, tip):
+        services.convert(operator, tip, reference="KP-123")
+        for kind, reference in (("victim_case", ""), ("police_report", "KP-999")):
+            with pytest.raises(ValidationError):
+                services.convert(operator, tip, kind=kind, reference=reference)
+        tip.refresh_from_db()
+        assert tip.converted_to == "KP-123" and not Case.objects.exists()
+
     def test_police_report_takes_no_case_fields(self, operator, tip):
         with pytest.raises(ValidationError):
             services.convert(operator, tip, reference="KP-1", needs_urgent_shelter=True)
@@ -276,6 +284,17 @@ class TestApi:
         assert case.person.birth_year == 2001
         detail = api_client.get(f"/api/v1/tips/{tip.public_id}/").json()
         assert detail["case"] == str(case.public_id)
+
+    def test_api_names_the_case_only_to_who_may_see_it(self, api_client, operator, tip, make_user):
+        police = AgencyFactory(kind=AgencyKind.POLICE)
+        services.triage(
+            operator, tip, category="forced_labour", status="assigned", assigned_agency=police
+        )
+        services.convert(operator, tip, kind=ConversionKind.VICTIM_CASE)
+        api_client.force_authenticate(make_user(Role.INVESTIGATOR, agency=police))
+        assert api_client.get(f"/api/v1/tips/{tip.public_id}/").json()["case"] is None
+        listed = api_client.get("/api/v1/tips/").json()
+        assert all(row["case"] is None for row in listed)
 
     def test_api_errors_do_not_echo_and_write_nothing(self, api_client, operator, tip):
         api_client.force_authenticate(operator)
