@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from streha.access.models import FieldGroup
 from streha.accounts.models import Agency
 from streha.cases.models import (
+    ConsentPurpose,
     ControlMethod,
     ExploitationPlace,
     ExploitationType,
@@ -212,11 +213,7 @@ class BestInterestsForm(VersionedForm):
 
 
 class ConsentForm(CaseForm):
-    purpose = forms.CharField(
-        label=_("Consent to"),
-        max_length=100,
-        help_text=_("For example: sharing with a shelter, medical examination, interview."),
-    )
+    purpose = forms.ChoiceField(label=_("Consent to"), choices=ConsentPurpose.choices)
     given = forms.TypedChoiceField(
         label=_("Answer"),
         coerce=lambda value: value == "yes",

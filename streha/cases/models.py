@@ -466,9 +466,23 @@ class Notification(models.Model):
         return f"notification {self.pk}"
 
 
+class ConsentPurpose(models.TextChoices):
+    """What a person consents to. A list, not free text: a typed purpose ("HIV test") would be
+    health data in a plaintext column, shown to every agency that sees the case."""
+
+    INFORMATION_SHARING = "information_sharing", _("Sharing information with another agency")
+    MEDICAL = "medical", _("Medical examination or treatment")
+    INTERVIEW = "interview", _("Interview or statement")
+    LEGAL_PROCEEDINGS = "legal_proceedings", _("Taking part in legal proceedings")
+    ASSISTED_RETURN = "assisted_return", _("Assisted return")
+    FAMILY_CONTACT = "family_contact", _("Contact with the family")
+    DATA_PROCESSING = "data_processing", _("Processing of personal data")
+    OTHER = "other", _("Other")
+
+
 class Consent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
-    purpose = models.CharField(_("purpose"), max_length=100)
+    purpose = models.CharField(_("purpose"), max_length=100, choices=ConsentPurpose.choices)
     given = models.BooleanField(_("given"))
     recorded_on = models.DateField(_("recorded on"))
     recorded_by = models.ForeignKey(

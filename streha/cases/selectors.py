@@ -242,6 +242,15 @@ def timeline(case: Case):
 RECENT = 10  # events, notes and consents on the case page; the rest on their own pages
 
 
+def notes(case: Case):
+    return case.notes.select_related("author").order_by("-created_at", "-pk")
+
+
+def consents(case: Case):
+    """Newest first: the latest answer for a purpose is the one that holds."""
+    return case.consents.order_by("-recorded_on", "-pk")
+
+
 def recent_events(case: Case) -> list:
     """The latest events, oldest first, for the case page (the timeline page has them all)."""
     latest = case.events.select_related("actor").order_by("-at", "-pk")[:RECENT]

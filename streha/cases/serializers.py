@@ -10,6 +10,7 @@ from streha.cases.models import (
     Case,
     CaseEvent,
     Consent,
+    ConsentPurpose,
     ControlMethod,
     ExploitationPlace,
     ExploitationType,
@@ -251,9 +252,9 @@ class ExplicitBooleanField(serializers.BooleanField):
 
 
 class ConsentRecordSerializer(serializers.Serializer):
-    purpose = serializers.CharField(
-        max_length=100,
-        help_text="what the person consents (or not) to, e.g. sharing with a shelter",
+    purpose = serializers.ChoiceField(
+        choices=ConsentPurpose.choices,
+        help_text="what the person consents (or not) to",
     )
     given = ExplicitBooleanField(help_text="true: consent given; false: refused or withdrawn")
 

@@ -33,6 +33,7 @@ from streha.cases.models import (
     CaseEvent,
     CaseNote,
     Consent,
+    ConsentPurpose,
     ControlMethod,
     ExploitationPlace,
     ExploitationType,
@@ -837,11 +838,11 @@ def add_note(actor: User, case: Case, *, body: str, request=None) -> CaseNote:
 def record_consent(actor: User, case: Case, *, purpose: str, given: bool, request=None) -> Consent:
     _require_edit(actor, case)
     _require_open(case)
-    if not purpose.strip():
+    if purpose not in ConsentPurpose.values:
         raise ValidationError({"purpose": _("Say what the consent is for.")})
     consent = Consent.objects.create(
         case=case,
-        purpose=purpose.strip()[:100],
+        purpose=purpose,
         given=given,
         recorded_on=timezone.localdate(),
         recorded_by=actor,

@@ -100,9 +100,9 @@ def _detail_context(request, view, **extra):
         "services": case.services.select_related("provider"),
         "referrals": case.referrals.select_related("to_agency"),
         "screening": case.screenings.select_related("questionnaire").first(),
-        "notes": case.notes.all()[: selectors.RECENT] if shows_narrative else [],
+        "notes": selectors.notes(case)[: selectors.RECENT] if shows_narrative else [],
         "tasks": case.tasks.filter(done_at__isnull=True),
-        "consents": case.consents.all()[: selectors.RECENT],
+        "consents": selectors.consents(case)[: selectors.RECENT],
         "steps": selectors.next_steps(view, allowed),
         "allowed": allowed,
         "profile": selectors.profile_summary(case),
@@ -260,24 +260,39 @@ def _action_response(request, view, action, form, *, status=200, conflict=""):
     return render(request, template, context, status=status)
 
 
+# Read-only pages with all of what the case page shows the latest of.
+RECORD_PAGES = {"timeline", "notes", "consents"}
+
+
+def _record_page(request, public_id, page):
+    if request.method != "GET":
+        raise Http404
+    view = selectors.read_case(request.user, public_id, request=request, purpose=page)
+    case, shows_narrative = view.case, view.shows("narrative")
+    if page == "notes" and not shows_narrative:
+        raise Http404
+    records = {
+        "timeline": lambda: selectors.timeline(case),
+        "notes": lambda: selectors.notes(case),
+        "consents": lambda: selectors.consents(case),
+    }[page]()
+    context = {
+        "view": view,
+        "case": case,
+        "page": page,
+        "events": records,
+        "records": records,
+        "shows_narrative": shows_narrative,
+    }
+    return render(request, "cases/case_records.html", context)
+
+
 @login_required
 def case_act(request, public_id, action):
     """A next step of the case: GET shows its form, POST runs its service. Conflicts answer
     409 with a reload link; with htmx a success swaps the refreshed case body in place."""
-    if action == "timeline":
-        if request.method != "GET":
-            raise Http404
-        view = selectors.read_case(request.user, public_id, request=request, purpose="timeline")
-        return render(
-            request,
-            "cases/case_timeline.html",
-            {
-                "view": view,
-                "case": view.case,
-                "events": selectors.timeline(view.case),
-                "shows_narrative": view.shows("narrative"),
-            },
-        )
+    if action in RECORD_PAGES:
+        return _record_page(request, public_id, action)
     if action not in ACTIONS or request.method not in ("GET", "POST"):
         raise Http404
     view = selectors.read_case(request.user, public_id, request=request)

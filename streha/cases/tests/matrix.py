@@ -74,7 +74,7 @@ API = {
         EDIT,
         NONE,
         path="/api/v1/cases/{case}/consents/",
-        data={"purpose": "Sharing with a shelter", "given": True},
+        data={"purpose": "information_sharing", "given": True},
         refused_inside=INSIDE_403,
     ),
     # Versioned writes: data invalid once past the policy (400), so that one role's success

@@ -84,16 +84,14 @@ def _error(response):
 def test_consent_recorded_and_listed(api_client, worker, prosecutor, case):
     api_client.force_authenticate(worker)
     response = api_client.post(
-        _url(case, "consents"), {"purpose": "Sharing with a shelter", "given": True}, format="json"
+        _url(case, "consents"), {"purpose": "information_sharing", "given": True}, format="json"
     )
     assert response.status_code == 201
     created = response.json()
-    assert created["purpose"] == "Sharing with a shelter" and created["given"] is True
+    assert created["purpose"] == "information_sharing" and created["given"] is True
     assert created["recorded_by"] == "worker"
     assert created["recorded_on"] == timezone.localdate().isoformat()
-    api_client.post(
-        _url(case, "consents"), {"purpose": "Medical examination", "given": False}, format="json"
-    )
+    api_client.post(_url(case, "consents"), {"purpose": "medical", "given": False}, format="json")
     assert CaseEvent.objects.filter(case=case, kind="consent").count() == 2
     assert _audited(case, "consent", worker)
     # Anyone who sees the case reads the consents, newest first.
@@ -101,13 +99,13 @@ def test_consent_recorded_and_listed(api_client, worker, prosecutor, case):
     listed = api_client.get(_url(case, "consents"))
     assert listed.status_code == 200
     assert [c["purpose"] for c in listed.json()] == [
-        "Medical examination",
-        "Sharing with a shelter",
+        "medical",
+        "information_sharing",
     ]
 
 
 def test_consent_refusals_and_bad_input(api_client, worker, prosecutor, outsider, case, make_user):
-    data = {"purpose": "Sharing with a shelter", "given": True}
+    data = {"purpose": "information_sharing", "given": True}
     api_client.force_authenticate(prosecutor)
     assert api_client.post(_url(case, "consents"), data, format="json").status_code == 403
     api_client.force_authenticate(outsider)
@@ -118,10 +116,12 @@ def test_consent_refusals_and_bad_input(api_client, worker, prosecutor, outsider
     api_client.force_authenticate(worker)
     blank = api_client.post(_url(case, "consents"), {"purpose": "  ", "given": True}, format="json")
     assert blank.status_code == 400 and _error(blank)["fields"]["purpose"]
-    missing = api_client.post(_url(case, "consents"), {"purpose": "Sharing"}, format="json")
+    missing = api_client.post(
+        _url(case, "consents"), {"purpose": "information_sharing"}, format="json"
+    )
     assert missing.status_code == 400 and "given" in _error(missing)["fields"]
     # A form without the answer is not a refusal: it is incomplete.
-    form = api_client.post(_url(case, "consents"), {"purpose": "Sharing"})
+    form = api_client.post(_url(case, "consents"), {"purpose": "information_sharing"})
     assert form.status_code == 400 and "given" in _error(form)["fields"]
     assert not Consent.objects.exists()
     assert not CaseEvent.objects.filter(kind="consent").exists()

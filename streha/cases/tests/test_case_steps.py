@@ -76,7 +76,7 @@ def test_another_agency_cannot_open_any_step(client, case, make_user):
     client.force_login(outsider)
     for action in ("profile", "consent", "timeline", "note"):
         assert client.get(url(case, action)).status_code == 404
-    response = client.post(url(case, "consent"), {"purpose": "Interview", "given": "yes"})
+    response = client.post(url(case, "consent"), {"purpose": "interview", "given": "yes"})
     assert response.status_code == 404 and not Consent.objects.exists()
 
 
@@ -90,17 +90,15 @@ def test_step_form_as_a_page_and_as_an_htmx_panel(client, worker, case):
 
 def test_consent_is_recorded_and_bad_input_writes_nothing(client, worker, case):
     client.force_login(worker)
-    bad = client.post(url(case, "consent"), {"purpose": " ", "given": "yes"})
+    bad = client.post(url(case, "consent"), {"purpose": "Narnia", "given": "yes"})
     assert bad.status_code == 400 and not Consent.objects.exists()
     assert 'class="field-error"' in bad.content.decode()
-    response = client.post(
-        url(case, "consent"), {"purpose": "Sharing with a shelter", "given": "no"}
-    )
+    response = client.post(url(case, "consent"), {"purpose": "medical", "given": "no"})
     assert response.status_code == 302
     consent = Consent.objects.get(case=case)
-    assert consent.purpose == "Sharing with a shelter" and consent.given is False
+    assert consent.purpose == "medical" and consent.given is False
     body = client.get(url(case)).content.decode()
-    assert "Sharing with a shelter" in body
+    assert "Medical examination or treatment" in body
     assert 'data-kind="consent"' in body
 
 
@@ -244,8 +242,8 @@ def test_services_and_follow_up_through_their_steps(client, worker, case, ngo):
 
 
 def test_the_case_page_shows_the_latest_events_and_the_timeline_page_all(client, worker, case):
-    for number in range(selectors.RECENT + 5):
-        services.record_consent(worker, case, purpose=f"Purpose {number}", given=True)
+    for _ in range(selectors.RECENT + 5):
+        services.record_consent(worker, case, purpose="interview", given=True)
     client.force_login(worker)
     page = client.get(url(case)).content.decode()
     assert page.count("<li data-kind=") == selectors.RECENT
@@ -296,7 +294,7 @@ def test_a_closed_case_takes_no_new_facts_until_reopened(worker, case):
 
     services.close_case(worker, case, expected_version=case.version, reason="Duplicate entry.")
     with pytest.raises(ValidationError):
-        services.record_consent(worker, case, purpose="Interview", given=True)
+        services.record_consent(worker, case, purpose="interview", given=True)
     with pytest.raises(ValidationError):
         services.update_profile(
             worker, case, expected_version=case.version, exploitation_types=["ForcedLabour"]
@@ -316,3 +314,21 @@ def test_odd_digits_in_numbers_are_bad_input_not_errors(client, worker, case):
     client.force_login(worker)
     assert client.post(url(case, "close"), {"expected_version": "²"}).status_code == 400
     assert client.get(url(case, "service_status", "?service=²")).status_code == 404
+
+
+def test_every_note_and_consent_is_reachable_newest_consent_first(client, worker, case):
+    for number in range(selectors.RECENT + 2):
+        services.add_note(worker, case, body=f"Note number {number}.")
+        services.record_consent(worker, case, purpose="interview", given=True)
+    services.record_consent(worker, case, purpose="medical", given=False)
+    client.force_login(worker)
+    page = client.get(url(case)).content.decode()
+    assert "Note number 0." not in page  # the case page shows the latest only
+    consents = page.split('id="consent-list"')[1].split("</ul>")[0]
+    assert consents.index("Medical examination") < consents.index("Interview")
+    notes = client.get(url(case, "notes")).content.decode()
+    assert "Note number 0." in notes and f"Note number {selectors.RECENT + 1}." in notes
+    everything = client.get(url(case, "consents")).content.decode()
+    listed = everything.split('id="consent-list"')[1].split("</ul>")[0]
+    assert listed.count("<li>") == selectors.RECENT + 3
+    assert client.post(url(case, "consents")).status_code == 404
