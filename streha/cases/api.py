@@ -81,8 +81,11 @@ class CaseViewSet(viewsets.ViewSet):
     lookup_value_regex = "[0-9a-f-]{36}"
 
     def _case_page(self, request, **filters):
-        page = selectors.list_cases(request.user, request=request, **filters)
-        return _page(request, page, lambda case: CaseSerializer(case).data)
+        page = selectors.list_cases(request.user, request=request, clamp=False, **filters)
+        response = _page(request, page, lambda case: CaseSerializer(case).data)
+        response.data["count_capped"] = page.count_capped
+        response.data["too_broad"] = page.too_broad
+        return response
 
     @extend_schema(
         parameters=[

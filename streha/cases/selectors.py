@@ -38,6 +38,7 @@ from streha.web.labels import choice_label
 PAGE_SIZE = 25
 _TYPES_TEXT = Cast("exploitation_types", TextField())
 COUNT_CAP = 1000  # counted cases, and so pages (40 of 25), of one list or search
+SEARCH_CANDIDATES = 5000  # cases of the persons one search names, across the country
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,12 @@ class MergedPage:
     ``COUNT_CAP``: past it the page says "1000+" and asks for filters or a search, and paging
     stops there too, because nobody reads the 41st page of a list."""
 
-    def __init__(self, object_list, number: int, count: int, per_page: int = PAGE_SIZE):
+    def __init__(
+        self, object_list, number: int, count: int, per_page: int = PAGE_SIZE, too_broad=False
+    ):
         self.object_list = object_list
         self.number = number
+        self.too_broad = too_broad
         self.count_capped = count > COUNT_CAP
         count = min(count, COUNT_CAP)
         self.paginator = SimpleNamespace(
@@ -131,11 +135,13 @@ def list_cases(
     query: str = "",
     page: int | str = 1,
     columns: tuple[str, ...] | None = None,
+    clamp: bool = True,
     request=None,
 ) -> MergedPage:
     """A page of the cases ``user`` may see, filtered; ``query`` searches persons by blind
     index (exact name or number) or a case reference. ``columns`` limits the fields read
-    (``LIST_COLUMNS`` for the list page); by default whole cases are read."""
+    (``LIST_COLUMNS`` for the list page); by default whole cases are read. A page past the
+    last is the last page for people (``clamp``), and empty for API clients."""
     filters = Q()
     if status in Status.values:
         filters &= Q(status=status)
@@ -158,7 +164,10 @@ def list_cases(
             # drops a match.
             persons = search_filter(Person.objects.all(), query).values("pk")
             candidates = Case.objects.filter(person_id__in=persons).order_by()
-            candidates = list(candidates.values_list("pk", flat=True))
+            candidates = list(candidates.values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
+            if len(candidates) > SEARCH_CANDIDATES:
+                # Say so rather than show an arbitrary part: the user adds a number.
+                return MergedPage([], 1, 0, too_broad=True)
             filters &= Q(pk__in=candidates)
     annotate = exploitation_type in ExploitationType.values
     if candidates is not None:
@@ -180,7 +189,11 @@ def list_cases(
         counts = [part.order_by().values("pk")[: COUNT_CAP + 1].count() for part in parts]
         count = sum(counts)
     last_page = max(1, (min(count, COUNT_CAP) + PAGE_SIZE - 1) // PAGE_SIZE)
-    number = min(_page_number(page), last_page)
+    number = _page_number(page)
+    if number > last_page:
+        if not clamp:  # API clients page until a page comes back empty
+            return MergedPage([], number, count)
+        number = last_page
     end = number * PAGE_SIZE
     if candidates is None:
         # Each scope with cases through its date index, cut at the end of the wanted page.

@@ -203,9 +203,15 @@ class TaskSerializer(serializers.ModelSerializer):
 
 
 class CasePageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="matching cases, counted up to 1000")
     page = serializers.IntegerField()
-    pages = serializers.IntegerField()
+    pages = serializers.IntegerField(help_text="a page past the last one has no results")
+    count_capped = serializers.BooleanField(
+        help_text="more than 1000 cases match: only the first 1000 can be paged; filter more"
+    )
+    too_broad = serializers.BooleanField(
+        help_text="the search names too many persons: search by a number or the full name"
+    )
     results = CaseSerializer(many=True)
 
 

@@ -55,8 +55,14 @@ def normalise_text(value: str) -> str:
 
 
 def normalise_name(value: str) -> str:
-    """Name order does not matter either: "Krasniqi Arta" ~ "Arta Krasniqi"."""
-    return " ".join(sorted(normalise_text(value).split()))
+    """Name order does not matter either: "Krasniqi Arta" ~ "Arta Krasniqi".
+
+    "N.N." (nomen nescio: the name is not known) is a placeholder, not a name: it is left out,
+    so that searching for it does not list every unnamed person in the country."""
+    words = normalise_text(value).split()
+    if words[:2] == ["n", "n"]:
+        words = words[2:]
+    return " ".join(sorted(words))
 
 
 def normalise_identifier(value: str) -> str:

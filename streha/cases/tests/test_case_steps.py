@@ -332,3 +332,40 @@ def test_every_note_and_consent_is_reachable_newest_consent_first(client, worker
     listed = everything.split('id="consent-list"')[1].split("</ul>")[0]
     assert listed.count("<li>") == selectors.RECENT + 3
     assert client.post(url(case, "consents")).status_code == 404
+
+
+def test_a_search_naming_too_many_persons_says_so(client, worker, ngo, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 2)
+    for _ in range(3):
+        services.open_case(
+            worker,
+            PersonFactory(owner_agency=ngo, given_name="Besa", family_name="Synthetic"),
+            source="ngo",
+            first_contact_on=timezone.localdate(),
+        )
+    found = selectors.list_cases(worker, query="Besa Synthetic")
+    assert found.too_broad and len(found) == 0
+    client.force_login(worker)
+    assert 'id="too-broad"' in client.post("/cases/", {"q": "Besa Synthetic"}).content.decode()
+
+
+def test_unknown_names_are_not_a_searchable_name(worker, ngo):
+    from streha.people.models import Person
+
+    unnamed = PersonFactory(owner_agency=ngo, given_name="N.N.", family_name="")
+    known_family = PersonFactory(owner_agency=ngo, given_name="N.N.", family_name="Berisha")
+    unnamed.refresh_from_db()
+    assert unnamed.name_index == ""
+    field = Person._meta.get_field("name_index")
+    assert known_family.name_index == field.digest_of("Berisha")
+
+
+def test_the_api_says_when_counts_stop_and_pages_end(api_client, worker, ngo, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 50)
+    for _ in range(52):
+        CaseFactory(owner_agency=ngo)
+    api_client.force_authenticate(worker)
+    first = api_client.get("/api/v1/cases/").json()
+    assert first["count"] == 50 and first["count_capped"] is True and first["pages"] == 2
+    beyond = api_client.get("/api/v1/cases/?page=3").json()
+    assert beyond["results"] == [] and beyond["page"] == 3
