@@ -27,6 +27,7 @@ from streha.access import policy
 from streha.accounts.models import User
 from streha.audit import services as audit
 from streha.cases.models import Case, CaseDocument, CaseDocumentKind, CaseEvent
+from streha.people.models import Person
 from streha.protection.uploads import UPLOAD_FIELD, BoundedMemoryUploadHandler
 
 MAX_TITLE = 200
@@ -192,7 +193,15 @@ def attach_case_document(
     field: ``kind``, ``title``, ``upload``) and then writes nothing."""
     access = require_upload_access(actor, case)
     errors: dict[str, str] = {}
-    if case.person.anonymised_at is not None:
+    # Read under a lock that anonymisation takes too: an upload racing an anonymisation of the
+    # person either lands first (and is erased with the rest) or sees the person anonymised.
+    anonymised_at = (
+        Person.objects.select_for_update()
+        .filter(pk=case.person_id)
+        .values_list("anonymised_at", flat=True)
+        .first()
+    )
+    if anonymised_at is not None:
         errors[UPLOAD_FIELD] = _("The person's record was anonymised; no documents can be added.")
     kind = (kind or "").strip()
     if kind not in CaseDocumentKind.values:
@@ -246,7 +255,9 @@ def withdraw_case_document(
     content are erased for good; the row stays, with who withdrew it, when and why (encrypted),
     so the audit trail still resolves. Only editors who may see the document's kind."""
     require_withdraw_access(actor, document)
-    if document.withdrawn_at is not None:
+    # Locked: of two withdrawals at once, the second sees the first.
+    locked = CaseDocument.objects.select_for_update().filter(pk=document.pk)
+    if locked.values_list("withdrawn_at", flat=True).first() is not None:
         raise ValidationError({"reason": _("This document was already withdrawn.")})
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:

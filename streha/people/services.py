@@ -189,8 +189,13 @@ def open_break_glass(
 
 
 @transaction.atomic
+@transaction.atomic
 def anonymise_person(person: Person, *, actor: User | None = None, reason: str) -> Person:
-    """Erase identifying data for good; statistics fields stay. Audited."""
+    """Erase identifying data for good; statistics fields stay. Audited.
+
+    The person's row is locked first, as document uploads lock it: no upload can slip in
+    between erasing the documents and committing."""
+    Person.objects.select_for_update().filter(pk=person.pk).values_list("pk").first()
     for name in PROTECTED_FIELDS:
         field = Person._meta.get_field(name)
         setattr(person, name, None if field.null else "")
