@@ -6,6 +6,7 @@ is swapped in place, without it the browser is redirected back to the case page.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -57,6 +58,8 @@ def case_list(request):
     context = {
         "page": page,
         "rows": selectors.case_rows(page),
+        # Page links keep the filters (never the search: that is POSTed, never in a URL).
+        "filter_query": urlencode({name: value for name, value in cleaned.items() if value}),
         "query": query,
         "filter_fields": filter_fields,
     }

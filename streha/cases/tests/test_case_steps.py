@@ -369,3 +369,12 @@ def test_the_api_says_when_counts_stop_and_pages_end(api_client, worker, ngo, mo
     assert first["count"] == 50 and first["count_capped"] is True and first["pages"] == 2
     beyond = api_client.get("/api/v1/cases/?page=3").json()
     assert beyond["results"] == [] and beyond["page"] == 3
+
+
+def test_page_links_keep_the_filters(client, worker, ngo):
+    for _ in range(30):
+        CaseFactory(owner_agency=ngo, source="police")
+    client.force_login(worker)
+    body = client.get("/cases/?source=police&status=first_contact").content.decode()
+    assert "source=police" in body.split('aria-label="Pages"')[1]
+    assert "status=first_contact" in body.split('aria-label="Pages"')[1]
