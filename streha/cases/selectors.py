@@ -342,6 +342,38 @@ ACTION_LABELS = {
     "reopen": gettext_lazy("Reopen the case"),
 }
 
+# The timeline in words. Kinds are the state machine's transitions and the other recorded facts.
+EVENT_LABELS = {
+    "open": gettext_lazy("Case opened"),
+    "screen": gettext_lazy("Screening recorded"),
+    "presume": gettext_lazy("Confirmed as a presumed victim"),
+    "identify": gettext_lazy("Identified as a victim"),
+    "not_identify": gettext_lazy("Not identified as a victim"),
+    "assist": gettext_lazy("Assistance plan started"),
+    "return_reintegrate": gettext_lazy("Return or reintegration started"),
+    "close": gettext_lazy("Case closed"),
+    "reopen": gettext_lazy("Case reopened"),
+    "reflection_started": gettext_lazy("Recovery and reflection period started"),
+    "service_added": gettext_lazy("Service added"),
+    "service_status": gettext_lazy("Service status changed"),
+    "referral_sent": gettext_lazy("Referral sent"),
+    "referral_accepted": gettext_lazy("Referral accepted"),
+    "referral_declined": gettext_lazy("Referral declined"),
+    "referral_in_progress": gettext_lazy("Referral in progress"),
+    "referral_completed": gettext_lazy("Referral completed"),
+    "task_done": gettext_lazy("Task done"),
+    "assigned": gettext_lazy("Case assigned"),
+    "best_interests": gettext_lazy("Best-interests determination recorded"),
+    "consent": gettext_lazy("Consent recorded"),
+    "follow_up": gettext_lazy("Reintegration follow-up"),
+    "guardian_appointed": gettext_lazy("Guardian appointed"),
+    "note": gettext_lazy("Note added"),
+    "update": gettext_lazy("Exploitation and attributes edited"),
+    "document_added": gettext_lazy("Document added"),
+    "document_withdrawn": gettext_lazy("Document withdrawn"),
+    "demo": gettext_lazy("Demonstration data"),
+}
+
 # The order steps are offered in: the stage's own step first, housekeeping last.
 _STEP_ORDER = [
     "confirm",

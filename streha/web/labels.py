@@ -21,3 +21,13 @@ def choice_label(obj: models.Model, field_name: str) -> str:
     """What ``obj.get_<field_name>_display()`` shows, in the active language."""
     value = getattr(obj, field_name)
     return _labels(type(obj), field_name, get_language()).get(value, value)
+
+
+@cache
+def _enum_labels(choices: type[models.Choices], language: str | None) -> dict:
+    return {value: str(label) for value, label in choices.choices}
+
+
+def enum_label(choices: type[models.Choices], value: str) -> str:
+    """The label of ``value`` in a choices enumeration, in the active language."""
+    return _enum_labels(choices, get_language()).get(value, value)

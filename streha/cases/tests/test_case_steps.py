@@ -378,3 +378,22 @@ def test_page_links_keep_the_filters(client, worker, ngo):
     body = client.get("/cases/?source=police&status=first_contact").content.decode()
     assert "source=police" in body.split('aria-label="Pages"')[1]
     assert "status=first_contact" in body.split('aria-label="Pages"')[1]
+
+
+def test_every_kind_of_event_has_words_on_the_timeline():
+    import re
+    from pathlib import Path
+
+    from streha.cases import services as case_services
+
+    sources = "".join(
+        (Path(case_services.__file__).parent / name).read_text()
+        for name in ("services.py", "document_services.py", "demo.py")
+    )
+    kinds = set(case_services.TRANSITIONS)
+    kinds |= set(re.findall(r'_event\(\s*\w+(?:\.case)?,\s*\w+,\s*"([a-z_]+)"', sources))
+    kinds |= set(re.findall(r'kind="([a-z_]+)"', sources))
+    kinds |= {
+        f"referral_{status}" for status in ("accepted", "declined", "in_progress", "completed")
+    }
+    assert kinds - set(selectors.EVENT_LABELS) == set()
