@@ -76,9 +76,13 @@ def test_ngo_refers_presumed_victim_to_shelter(live_server, browser: Browser, st
     ngo.locator("#submit-confirm").click()
     expect(ngo.locator("#reflection-ends")).to_be_visible()
 
-    # Refer to the shelter, sharing identity only.
+    # Refer to the shelter, sharing identity only. Sent without a receiving agency first: the
+    # refusal (400) is shown in place, in the open form, and nothing is sent.
     ngo.locator("#step-refer").click()
     refer = ngo.locator("#form-refer")
+    refer.locator("#submit-refer").click()
+    expect(ngo.locator("#form-refer .field-error")).to_be_visible()
+    expect(ngo.locator("#referral-list")).not_to_contain_text("Safe House")
     refer.locator("#id_to_agency").select_option(label="Safe House")
     refer.locator("input[name=field_groups][value=identity]").check()
     refer.locator("#submit-refer").click()
