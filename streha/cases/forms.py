@@ -18,6 +18,7 @@ from streha.cases.models import (
     Source,
     Status,
 )
+from streha.cases.services import PROFILE_FIELDS
 from streha.places import countries
 from streha.places.models import Municipality
 
@@ -243,16 +244,7 @@ class ProfileForm(VersionedForm, ExploitationFields):
         label=_("Municipalities of exploitation"), required=False
     )
 
-    field_order = [
-        "exploitation_types",
-        "exploitation_places",
-        "transnational",
-        "recruitment_countries",
-        "transit_countries",
-        "exploitation_countries",
-        "recruitment_municipalities",
-        "exploitation_municipalities",
-    ]
+    field_order = list(PROFILE_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
