@@ -3,11 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from streha.access import policy
 from streha.access.models import FieldGroup
 from streha.accounts.models import Agency
 from streha.cases.models import (
     ConsentPurpose,
     ControlMethod,
+    Disability,
     ExploitationPlace,
     ExploitationType,
     Questionnaire,
@@ -19,7 +21,7 @@ from streha.cases.models import (
     Status,
 )
 from streha.cases.services import PROFILE_FIELDS
-from streha.places import countries
+from streha.places.catalogues import countries, languages
 from streha.places.models import Municipality
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -244,6 +246,11 @@ class ProfileForm(VersionedForm, ExploitationFields):
         label=_("Municipalities of exploitation"), required=False
     )
 
+    languages = forms.MultipleChoiceField(label=_("Languages spoken"), required=False)
+    disability = forms.ChoiceField(label=_("Disability"), choices=Disability.choices)
+    # Shown only to who may see ethnicity (a special category with its own field group).
+    ethnicity = forms.CharField(label=_("Ethnicity"), max_length=100, required=False)
+
     field_order = list(PROFILE_FIELDS)
 
     def __init__(self, *args, **kwargs):
@@ -251,6 +258,12 @@ class ProfileForm(VersionedForm, ExploitationFields):
         for name in ("recruitment_countries", "transit_countries", "exploitation_countries"):
             self.fields[name].choices = countries.choices()
             self.fields[name].widget.attrs["size"] = 6
+        self.fields["languages"].choices = languages.choices()
+        self.fields["languages"].widget.attrs["size"] = 6
+        if self.case is not None and self.user is not None:
+            access = policy.case_access(self.user, self.case)
+            if policy.ETHNICITY_GROUP not in access.field_groups:
+                del self.fields["ethnicity"]
         municipalities = _municipality_choices()
         for name in ("recruitment_municipalities", "exploitation_municipalities"):
             self.fields[name].choices = municipalities

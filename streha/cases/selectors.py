@@ -540,7 +540,7 @@ def my_work_panels(user) -> list:
 def profile_summary(case: Case) -> list[tuple[str, str]]:
     """The exploitation profile as (label, text) rows in the active language; empty parts
     are left out."""
-    from streha.places import countries
+    from streha.places.catalogues import countries, languages
     from streha.places.models import Municipality
 
     def labels(values, choices) -> str:
@@ -568,6 +568,7 @@ def profile_summary(case: Case) -> list[tuple[str, str]]:
         ),
         (_("Methods of recruitment"), labels(case.recruitment_methods, RecruitmentMethod)),
         (_("Methods of control"), labels(case.control_methods, ControlMethod)),
+        (_("Languages spoken"), ", ".join(map(languages.name, case.languages))),
     ]
     if case.transnational is not None:
         rows.insert(2, (_("Transnational"), _("yes") if case.transnational else _("no")))

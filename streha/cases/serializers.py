@@ -21,7 +21,7 @@ from streha.cases.models import (
     Task,
 )
 from streha.cases.services import PROFILE_FIELDS
-from streha.places import countries
+from streha.places.catalogues import countries
 from streha.places.models import Municipality
 
 CASE_PUBLIC = [
@@ -286,7 +286,7 @@ class CountryCodeField(serializers.CharField):
 
     def to_internal_value(self, data):
         code = super().to_internal_value(data).upper()
-        if not countries.is_country(code):
+        if code not in countries:
             self.fail("country")
         return code
 

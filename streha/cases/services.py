@@ -35,6 +35,7 @@ from streha.cases.models import (
     Consent,
     ConsentPurpose,
     ControlMethod,
+    Disability,
     ExploitationPlace,
     ExploitationType,
     Notification,
@@ -51,7 +52,7 @@ from streha.cases.models import (
     TaskKind,
 )
 from streha.people.models import Person
-from streha.places import countries
+from streha.places.catalogues import countries, languages
 from streha.places.models import Municipality
 
 MIN_REFLECTION_DAYS = 30
@@ -322,10 +323,14 @@ def _validate_profile(fields: dict) -> None:
             _check_choices(fields[name], choices, name)
     for name in ("recruitment_countries", "transit_countries", "exploitation_countries"):
         codes = fields.get(name, [])
-        if not isinstance(codes, list | tuple) or not all(
-            isinstance(code, str) and countries.is_country(code) for code in codes
-        ):
+        if not isinstance(codes, list | tuple) or not all(code in countries for code in codes):
             raise ValidationError({name: _("Choose countries from the list.")})
+    if not isinstance(fields.get("languages", []), list | tuple) or not all(
+        code in languages for code in fields.get("languages", [])
+    ):
+        raise ValidationError({"languages": _("Choose languages from the list.")})
+    if "disability" in fields:
+        _check_choices([fields["disability"]], Disability, "disability")
     for name in ("recruitment_municipalities", "exploitation_municipalities"):
         codes = fields.get(name, [])
         if not isinstance(codes, list | tuple) or not all(isinstance(c, str) for c in codes):

@@ -24,6 +24,7 @@ from streha.cases import services as cases
 from streha.cases.models import ExploitationType, Source
 from streha.people import services as people
 from streha.people.models import Gender
+from streha.places.catalogues import countries
 from streha.places.models import Municipality
 from streha.protection import crypto, keys
 from streha.protection.retention import apply_in_batches
@@ -320,9 +321,7 @@ def _clean_person(values: dict) -> dict:
             cleaned["birth_year"] = birth_year
     citizenship = values.get("citizenship") or ""
     citizenship = (citizenship if isinstance(citizenship, str) else "?").strip().upper()
-    if citizenship and not (
-        len(citizenship) == 2 and citizenship.isascii() and citizenship.isalpha()
-    ):
+    if citizenship and citizenship not in countries:
         errors["citizenship"] = _("Give the country's two-letter code (ISO 3166), e.g. XK.")
     elif citizenship:
         cleaned["citizenship"] = citizenship

@@ -117,6 +117,8 @@ def test_profile_edits_countries_and_municipalities(client, worker, case):
             "exploitation_countries": ["DE"],
             "exploitation_municipalities": [municipality.code],
             "transnational": "true",
+            "languages": ["sq", "rom"],
+            "disability": "sensory",
         },
         HTTP_ACCEPT_LANGUAGE="en",
     )
@@ -124,8 +126,10 @@ def test_profile_edits_countries_and_municipalities(client, worker, case):
     case.refresh_from_db()
     assert case.recruitment_countries == ["AL", "XK"] and case.exploitation_countries == ["DE"]
     assert case.exploitation_municipalities == [municipality.code] and case.transnational
+    assert case.languages == ["sq", "rom"] and case.disability == "sensory"
     body = client.get(url(case), HTTP_ACCEPT_LANGUAGE="sq").content.decode()
     assert "Shqipëri" in body and "Gjermani" in body and municipality.name_sq in body
+    assert "Romisht" in body  # languages named in the page's language too
 
 
 def test_profile_refuses_unknown_countries_and_keeps_the_case(client, worker, case):
@@ -397,3 +401,17 @@ def test_every_kind_of_event_has_words_on_the_timeline():
         f"referral_{status}" for status in ("accepted", "declined", "in_progress", "completed")
     }
     assert kinds - set(selectors.EVENT_LABELS) == set()
+
+
+def test_ethnicity_is_offered_only_with_its_field_group(client, worker, case, make_user, ngo):
+    from streha.access import policy
+
+    client.force_login(worker)
+    assert policy.ETHNICITY_GROUP in policy.case_access(worker, case).field_groups
+    assert 'name="ethnicity"' in client.get(url(case, "profile")).content.decode()
+    investigator = make_user(Role.INVESTIGATOR, agency=ngo)
+    assert policy.ETHNICITY_GROUP not in policy.case_access(investigator, case).field_groups
+    client.force_login(investigator)
+    assert 'name="ethnicity"' not in client.get(url(case, "profile")).content.decode()
+    with pytest.raises(Exception, match="languages"):
+        services.update_profile(worker, case, expected_version=case.version, languages=["xx"])
