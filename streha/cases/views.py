@@ -1,7 +1,11 @@
 """Case pages. Thin: selectors read (and audit), services write (and audit).
 
-Stage forms post to ``cases:act`` with the action name; with htmx the case page's stage panel
-is swapped in place, without it the browser is redirected back to the case page.
+The case page offers the next steps the stage and the user's rights allow
+(``selectors.allowed_actions``). Each step lives at ``cases:act`` with its name: GET shows its
+form (with htmx in the case page's action panel, without it as a page of its own), POST runs its
+service; a success swaps the refreshed case body in place (htmx) or redirects to the case page.
+``timeline``, ``notes`` and ``consents`` at the same address are read-only pages with everything
+the case page shows the latest of.
 """
 
 from collections.abc import Callable
