@@ -21,6 +21,8 @@ def setup(name: str = "bench") -> None:
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{OUT / (name + '.sqlite3')}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "streha.settings")
     os.environ.setdefault("STREHA_LOG_LEVEL", "WARNING")
+    # Measure what production runs: no debug (no query log, no template debugging).
+    os.environ.setdefault("STREHA_DEBUG", "0")
     import django
 
     django.setup()
