@@ -204,15 +204,21 @@ def anonymise_person(person: Person, *, actor: User | None = None, reason: str) 
     documents, _deleted = person.documents.all().delete()
     # Imported here: cases build on people, not the other way round.
     from streha.cases.document_services import erase_documents_of_person
+    from streha.cases.services import erase_cases_of_person
 
     case_documents = erase_documents_of_person(person)
+    cases = erase_cases_of_person(person)
     audit.record(
         actor,
         audit.Action.ANONYMISE,
         obj=person,
         field_groups=sorted(Person.FIELD_GROUPS),
         purpose=reason,
-        details={"documents_deleted": documents, "case_documents_deleted": case_documents},
+        details={
+            "documents_deleted": documents,
+            "case_documents_deleted": case_documents,
+            "cases_erased": cases,
+        },
     )
     return person
 

@@ -415,3 +415,25 @@ def test_ethnicity_is_offered_only_with_its_field_group(client, worker, case, ma
     assert 'name="ethnicity"' not in client.get(url(case, "profile")).content.decode()
     with pytest.raises(Exception, match="languages"):
         services.update_profile(worker, case, expected_version=case.version, languages=["xx"])
+
+
+def test_anonymising_the_person_erases_the_words_on_their_cases(worker, case, ngo):
+    from streha.audit.models import AuditEvent
+    from streha.cases.models import CaseNote
+    from streha.people.services import anonymise_person
+
+    shelter = AgencyFactory(kind=AgencyKind.SHELTER)
+    services.update_profile(
+        worker, case, expected_version=case.version, first_contact_place="Bus station, north"
+    )
+    services.add_note(worker, case, body="Said her employer took her passport.")
+    services.send_referral(worker, case, to_agency=shelter, field_groups=[], purpose="Bed needed")
+    services.close_case(worker, case, expected_version=case.version, reason="Moved abroad, safe.")
+    anonymise_person(case.person, reason="Retention period over.")
+    case.refresh_from_db()
+    assert case.first_contact_place == "" and case.status == Status.CLOSED
+    assert not CaseNote.objects.filter(case=case).exists()
+    assert all(event.reason == "" for event in case.events.all())
+    assert case.referrals.get().purpose == ""
+    event = AuditEvent.objects.filter(action="anonymise").latest("seq")
+    assert event.details["cases_erased"] == 1
