@@ -33,7 +33,9 @@ from streha.cases.models import (
 )
 from streha.people.models import Person
 from streha.people.selectors import search_filter
-from streha.web.labels import choice_label
+from streha.places.catalogues import countries, languages
+from streha.places.models import Municipality
+from streha.web.labels import choice_label, enum_label
 
 PAGE_SIZE = 25
 _TYPES_TEXT = Cast("exploitation_types", TextField())
@@ -540,12 +542,9 @@ def my_work_panels(user) -> list:
 def profile_summary(case: Case) -> list[tuple[str, str]]:
     """The exploitation profile as (label, text) rows in the active language; empty parts
     are left out."""
-    from streha.places.catalogues import countries, languages
-    from streha.places.models import Municipality
 
     def labels(values, choices) -> str:
-        names = dict(choices.choices)
-        return ", ".join(str(names.get(value, value)) for value in values)
+        return ", ".join(enum_label(choices, value) for value in values)
 
     codes = set(case.recruitment_municipalities) | set(case.exploitation_municipalities)
     places = {m.code: str(m) for m in Municipality.objects.filter(code__in=codes)} if codes else {}

@@ -95,7 +95,7 @@ def case_create(request, person_id):
     )
 
 
-def _detail_context(request, view, **extra):
+def _detail_context(request, view):
     case = view.case
     shows_narrative = view.shows("narrative")
     allowed = selectors.allowed_actions(view)
@@ -118,7 +118,6 @@ def _detail_context(request, view, **extra):
             request.user, case, access=view.access, request=request
         ),
     }
-    context.update(extra)
     return context
 
 
@@ -141,15 +140,18 @@ class StageAction:
 
     form_class: type
     run: Callable  # (request, view, form) -> None; called with a valid form
-    versioned: bool = True
+
+    @property
+    def versioned(self) -> bool:
+        return issubclass(self.form_class, case_forms.VersionedForm)
 
 
 def _simple(service):
+    """Run ``service`` with the form's fields as its keywords (``expected_version`` among
+    them when the form carries the case's version)."""
+
     def run(request, view, form):
-        version = _versioned(form)
-        service(
-            request.user, view.case, expected_version=version, request=request, **form.cleaned_data
-        )
+        service(request.user, view.case, request=request, **form.cleaned_data)
 
     return run
 
@@ -165,16 +167,6 @@ def _screen(request, view, form):
     )
 
 
-def _add_service(request, view, form):
-    services.add_service(
-        request.user,
-        view.case,
-        expected_version=_versioned(form),
-        request=request,
-        **form.cleaned_data,
-    )
-
-
 def _service_status(request, view, form):
     services.set_service_status(
         request.user,
@@ -183,18 +175,6 @@ def _service_status(request, view, form):
         status=form.cleaned_data["status"],
         request=request,
     )
-
-
-def _note(request, view, form):
-    services.add_note(request.user, view.case, body=form.cleaned_data["body"], request=request)
-
-
-def _refer(request, view, form):
-    services.send_referral(request.user, view.case, request=request, **form.cleaned_data)
-
-
-def _consent(request, view, form):
-    services.record_consent(request.user, view.case, request=request, **form.cleaned_data)
 
 
 def _assign(request, view, form):
@@ -209,7 +189,7 @@ ACTIONS = {
     "confirm": StageAction(case_forms.ConfirmForm, _simple(services.confirm_screening)),
     "decide": StageAction(case_forms.DecisionForm, _simple(services.decide_identification)),
     "assist": StageAction(case_forms.VersionedForm, _simple(services.start_assistance)),
-    "service": StageAction(case_forms.ServiceForm, _add_service),
+    "service": StageAction(case_forms.ServiceForm, _simple(services.add_service)),
     "service_status": StageAction(case_forms.ServiceStatusForm, _service_status),
     "return": StageAction(case_forms.ReturnForm, _simple(services.start_return_or_reintegration)),
     "follow_up": StageAction(case_forms.FollowUpForm, _simple(services.record_follow_up)),
@@ -219,9 +199,9 @@ ACTIONS = {
     ),
     "profile": StageAction(case_forms.ProfileForm, _simple(services.update_profile)),
     "assign": StageAction(case_forms.AssignForm, _assign),
-    "refer": StageAction(case_forms.ReferralForm, _refer, versioned=False),
-    "consent": StageAction(case_forms.ConsentForm, _consent, versioned=False),
-    "note": StageAction(case_forms.NoteForm, _note, versioned=False),
+    "refer": StageAction(case_forms.ReferralForm, _simple(services.send_referral)),
+    "consent": StageAction(case_forms.ConsentForm, _simple(services.record_consent)),
+    "note": StageAction(case_forms.NoteForm, _simple(services.add_note)),
     "close": StageAction(case_forms.ReasonForm, _simple(services.close_case)),
     "reopen": StageAction(case_forms.ReasonForm, _simple(services.reopen_case)),
 }
