@@ -80,6 +80,12 @@ class CaseViewSet(viewsets.ViewSet):
     lookup_field = "public_id"
     lookup_value_regex = "[0-9a-f-]{36}"
 
+    def handle_exception(self, exc):
+        # Every versioned write of a case may meet a newer version: one answer, 409.
+        if isinstance(exc, services.CaseConflict):
+            exc = Conflict(str(exc))
+        return super().handle_exception(exc)
+
     def _case_page(self, request, **filters):
         page = selectors.list_cases(request.user, request=request, clamp=False, **filters)
         response = _page(request, page, lambda case: CaseSerializer(case).data)
@@ -151,75 +157,68 @@ class CaseViewSet(viewsets.ViewSet):
         d = data.validated_data
         user, case, v = request.user, view.case, d["expected_version"]
         kw = {"expected_version": v, "request": request}
-        try:
-            match d["action"]:
-                case "screen":
-                    questionnaire = (
-                        Questionnaire.objects.filter(
-                            code=d.get("questionnaire", ""), is_current=True
-                        )
-                        .order_by("-version")
-                        .first()
-                    )
-                    if questionnaire is None:
-                        raise ValidationError({"questionnaire": _("Unknown questionnaire.")})
-                    services.record_screening(
-                        user,
-                        case,
-                        questionnaire=questionnaire,
-                        indicators_met=d.get("indicators_met", []),
-                        **kw,
-                    )
-                case "confirm":
-                    services.confirm_screening(
-                        user,
-                        case,
-                        presumed=d.get("presumed", False),
-                        reason=d.get("reason", ""),
-                        **kw,
-                    )
-                case "decide":
-                    services.decide_identification(
-                        user,
-                        case,
-                        identified=d.get("identified", False),
-                        reasons=d.get("reason", ""),
-                        person_informed_on=d.get("person_informed_on"),
-                        **kw,
-                    )
-                case "assist":
-                    services.start_assistance(user, case, **kw)
-                case "return":
-                    if not d.get("next_review_on"):
-                        raise ValidationError({"next_review_on": _("This field is required.")})
-                    services.start_return_or_reintegration(
-                        user,
-                        case,
-                        assisted_voluntary_return=d.get("assisted_voluntary_return", False),
-                        residence_permit_requested_on=d.get("residence_permit_requested_on"),
-                        next_review_on=d["next_review_on"],
-                        **kw,
-                    )
-                case "follow_up":
-                    services.record_follow_up(
-                        user, case, next_review_on=d.get("next_review_on"), **kw
-                    )
-                case "close":
-                    services.close_case(user, case, reason=d.get("reason", ""), **kw)
-                case "reopen":
-                    services.reopen_case(user, case, reason=d.get("reason", ""), **kw)
-                case "guardian":
-                    if not d.get("appointed_on"):
-                        raise ValidationError({"appointed_on": _("This field is required.")})
-                    services.appoint_guardian(
-                        user,
-                        case,
-                        guardian=d.get("guardian", ""),
-                        appointed_on=d["appointed_on"],
-                        **kw,
-                    )
-        except services.CaseConflict as conflict:
-            raise Conflict(str(conflict)) from conflict
+        match d["action"]:
+            case "screen":
+                questionnaire = (
+                    Questionnaire.objects.filter(code=d.get("questionnaire", ""), is_current=True)
+                    .order_by("-version")
+                    .first()
+                )
+                if questionnaire is None:
+                    raise ValidationError({"questionnaire": _("Unknown questionnaire.")})
+                services.record_screening(
+                    user,
+                    case,
+                    questionnaire=questionnaire,
+                    indicators_met=d.get("indicators_met", []),
+                    **kw,
+                )
+            case "confirm":
+                services.confirm_screening(
+                    user,
+                    case,
+                    presumed=d.get("presumed", False),
+                    reason=d.get("reason", ""),
+                    **kw,
+                )
+            case "decide":
+                services.decide_identification(
+                    user,
+                    case,
+                    identified=d.get("identified", False),
+                    reasons=d.get("reason", ""),
+                    person_informed_on=d.get("person_informed_on"),
+                    **kw,
+                )
+            case "assist":
+                services.start_assistance(user, case, **kw)
+            case "return":
+                if not d.get("next_review_on"):
+                    raise ValidationError({"next_review_on": _("This field is required.")})
+                services.start_return_or_reintegration(
+                    user,
+                    case,
+                    assisted_voluntary_return=d.get("assisted_voluntary_return", False),
+                    residence_permit_requested_on=d.get("residence_permit_requested_on"),
+                    next_review_on=d["next_review_on"],
+                    **kw,
+                )
+            case "follow_up":
+                services.record_follow_up(user, case, next_review_on=d.get("next_review_on"), **kw)
+            case "close":
+                services.close_case(user, case, reason=d.get("reason", ""), **kw)
+            case "reopen":
+                services.reopen_case(user, case, reason=d.get("reason", ""), **kw)
+            case "guardian":
+                if not d.get("appointed_on"):
+                    raise ValidationError({"appointed_on": _("This field is required.")})
+                services.appoint_guardian(
+                    user,
+                    case,
+                    guardian=d.get("guardian", ""),
+                    appointed_on=d["appointed_on"],
+                    **kw,
+                )
         fresh = selectors.read_case(user, public_id, request=request)
         return Response(CaseSerializer(fresh.case, field_groups=fresh.access.field_groups).data)
 
@@ -261,9 +260,7 @@ class CaseViewSet(viewsets.ViewSet):
         appended, never edited)."""
         if request.method == "GET":
             view = selectors.read_case(request.user, public_id, request=request)
-            consents = view.case.consents.select_related("recorded_by").order_by(
-                "-recorded_on", "-pk"
-            )
+            consents = selectors.consents(view.case).select_related("recorded_by")
             return Response(ConsentSerializer(consents, many=True).data)
         view = self._editable(request, public_id)
         data = ConsentRecordSerializer(data=request.data)
@@ -285,12 +282,9 @@ class CaseViewSet(viewsets.ViewSet):
         view = self._editable(request, public_id)
         data = BestInterestsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.record_best_interests(
-                request.user, view.case, request=request, **data.validated_data
-            )
-        except services.CaseConflict as conflict:
-            raise Conflict(str(conflict)) from conflict
+        services.record_best_interests(
+            request.user, view.case, request=request, **data.validated_data
+        )
         return _fresh_case(request, public_id)
 
     @extend_schema(
@@ -307,16 +301,13 @@ class CaseViewSet(viewsets.ViewSet):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         version = fields.pop("expected_version")
-        try:
-            services.update_profile(
-                request.user, view.case, expected_version=version, request=request, **fields
-            )
-        except services.CaseConflict as conflict:
-            raise Conflict(str(conflict)) from conflict
+        services.update_profile(
+            request.user, view.case, expected_version=version, request=request, **fields
+        )
         return _fresh_case(request, public_id)
 
     @extend_schema(
-        summary="Assign the case to a colleague of your agency (supervisors)",
+        summary="Assign the case to a professional of any agency (supervisors of the owner)",
         request=AssignSerializer,
         responses={200: CaseSerializer, **_errors(400, 403, 404, 409)},
     )
@@ -336,16 +327,13 @@ class CaseViewSet(viewsets.ViewSet):
             # Someone who may not assign at all is refused as such, whatever name was sent.
             policy.require(view.access.can_assign)
             raise
-        try:
-            services.assign_case(
-                request.user,
-                view.case,
-                assignee,
-                expected_version=d["expected_version"],
-                request=request,
-            )
-        except services.CaseConflict as conflict:
-            raise Conflict(str(conflict)) from conflict
+        services.assign_case(
+            request.user,
+            view.case,
+            assignee,
+            expected_version=d["expected_version"],
+            request=request,
+        )
         return _fresh_case(request, public_id)
 
 
