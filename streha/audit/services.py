@@ -210,7 +210,7 @@ def _agency_codes(actors: list[User | None]) -> dict[int, str]:
         else:
             missing.add(actor.agency_id)
     missing -= codes.keys()
-    if len(missing) == 1 and actors and len(actors) == 1:
+    if missing and len(actors) == 1:
         # One actor (every request): load the relation itself, which the page then reuses
         # (the header names the user's agency), rather than a query of its own.
         actor = _real_actor(actors[0])

@@ -1042,10 +1042,9 @@ def mark_notifications_read(user: User, ids: Iterable[int] | None = None) -> int
 def erase_cases_of_person(person: Person) -> int:
     """Erase the protected words on the cases of an anonymised person: first-contact place,
     decision reasons, guardian, ethnicity, the reasons of their events and referrals, their
-    notes and documents. Stages, dates and categories stay for the statistics. Call inside the
-    anonymising transaction (``people.services.anonymise_person``); returns the cases erased."""
-    from streha.cases.document_services import erase_documents_of_person
-
+    notes (their documents: ``document_services.erase_documents_of_person``). Stages, dates and
+    categories stay for the statistics. Call inside the anonymising transaction
+    (``people.services.anonymise_person``); returns the cases erased."""
     cases = list(Case.objects.filter(person=person))
     for case in cases:
         for name in ("first_contact_place", "decision_reasons", "guardian", "ethnicity"):
@@ -1059,5 +1058,4 @@ def erase_cases_of_person(person: Person) -> int:
             referral.purpose = referral.answer_reason = ""
             referral.save()
         case.notes.all().delete()
-    erase_documents_of_person(person)
     return len(cases)
