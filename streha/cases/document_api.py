@@ -125,11 +125,6 @@ class CaseDocumentViewSet(viewsets.ViewSet):
     # schema documents multipart/form-data, the one way to send a file.
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    def initialize_request(self, request, *args, **kwargs):
-        if request.method == "POST":
-            document_services.keep_uploads_in_memory(request)
-        return super().initialize_request(request, *args, **kwargs)
-
     def get_renderers(self):
         if getattr(self, "action", None) == "retrieve":
             return [JSONRenderer(), DocumentRenderer()]

@@ -28,7 +28,7 @@ from streha.accounts.models import User
 from streha.audit import services as audit
 from streha.cases.models import Case, CaseDocument, CaseDocumentKind, CaseEvent
 from streha.people.models import Person
-from streha.protection.uploads import UPLOAD_FIELD, BoundedMemoryUploadHandler
+from streha.protection.uploads import UPLOAD_FIELD
 
 MAX_TITLE = 200
 MIN_REASON = 5
@@ -106,13 +106,6 @@ def max_document_bytes() -> int:
 
 
 # --- Receiving uploads ---------------------------------------------------------------------------
-
-
-def keep_uploads_in_memory(request) -> None:
-    """Make ``request`` receive its upload through ``BoundedMemoryUploadHandler``. Call before
-    anything reads ``request.POST`` or ``request.FILES`` (views: under ``csrf_exempt`` with the
-    CSRF check done afterwards by ``csrf_protect``)."""
-    request.upload_handlers = [BoundedMemoryUploadHandler(request)]
 
 
 # --- Rules ----------------------------------------------------------------------------------------

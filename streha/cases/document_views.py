@@ -9,7 +9,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from streha.accounts.views import add_service_errors
@@ -77,15 +76,10 @@ def documents(request, public_id):
 
 
 @login_required
-@csrf_exempt  # checked by csrf_protect below, once the upload handler is in place
 @require_POST
 def document_upload(request, public_id):
-    document_services.keep_uploads_in_memory(request)
-    return _document_upload(request, public_id)
-
-
-@csrf_protect
-def _document_upload(request, public_id):
+    # The file arrives through the one upload handler (protection/uploads.py): in memory,
+    # bounded, never in a temporary file.
     view = case_selectors.read_case(
         request.user, public_id, request=request, purpose="case document upload"
     )

@@ -19,6 +19,7 @@ from streha.audit.models import AuditEvent
 from streha.cases import document_selectors, document_services
 from streha.cases.models import CaseDocument, CaseDocumentKind, CaseEvent, Referral
 from streha.cases.tests.factories import CaseFactory
+from streha.protection.uploads import BoundedMemoryUploadHandler
 from streha.testing.admin_fixtures import _english  # noqa: F401 - messages read in English
 from streha.testing.factories import AgencyFactory, PersonFactory
 
@@ -440,7 +441,7 @@ def test_uploads_stay_in_memory_never_in_a_temporary_file(
 
 
 def test_the_upload_handler_keeps_no_more_than_the_limit():
-    handler = document_services.BoundedMemoryUploadHandler(limit=4)
+    handler = BoundedMemoryUploadHandler(limit=4)
     handler.new_file("upload", "a.txt", "text/plain", None)
     handler.receive_data_chunk(b"abc", 0)
     handler.receive_data_chunk(b"def", 3)
@@ -451,7 +452,7 @@ def test_the_upload_handler_keeps_no_more_than_the_limit():
     with pytest.raises(SkipFile):
         handler.new_file("upload", "b.txt", "text/plain", None)  # one file per request
     with pytest.raises(SkipFile):
-        document_services.BoundedMemoryUploadHandler(limit=4).new_file("other", "c.txt", "", None)
+        BoundedMemoryUploadHandler(limit=4).new_file("other", "c.txt", "", None)
 
 
 # --- API -----------------------------------------------------------------------------------------
