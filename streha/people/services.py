@@ -189,7 +189,6 @@ def open_break_glass(
 
 
 @transaction.atomic
-@transaction.atomic
 def anonymise_person(person: Person, *, actor: User | None = None, reason: str) -> Person:
     """Erase identifying data for good; statistics fields stay. Audited.
 
