@@ -28,14 +28,14 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class CaseForm(forms.Form):
-    """A form about one case, made with the case and the user it is for (stage forms use
+    """A form about one case, made with the case and the user's access to it (stage forms use
     them to offer only the choices that make sense). ``selector`` is the query or post data
     that picks a sub-object, such as the questionnaire or the service; a form raises
     ``LookupError`` when it names none of the case's."""
 
-    def __init__(self, *args, case=None, user=None, selector=None, **kwargs):
+    def __init__(self, *args, case=None, access=None, selector=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.case, self.user = case, user
+        self.case, self.access = case, access
 
 
 class VersionedForm(CaseForm):
@@ -260,10 +260,8 @@ class ProfileForm(VersionedForm, ExploitationFields):
             self.fields[name].widget.attrs["size"] = 6
         self.fields["languages"].choices = languages.choices()
         self.fields["languages"].widget.attrs["size"] = 6
-        if self.case is not None and self.user is not None:
-            access = policy.case_access(self.user, self.case)
-            if policy.ETHNICITY_GROUP not in access.field_groups:
-                del self.fields["ethnicity"]
+        if self.access is not None and policy.ETHNICITY_GROUP not in self.access.field_groups:
+            del self.fields["ethnicity"]
         municipalities = _municipality_choices()
         for name in ("recruitment_municipalities", "exploitation_municipalities"):
             self.fields[name].choices = municipalities

@@ -395,10 +395,10 @@ _STEP_ORDER = [
 ]
 
 
-def next_steps(view: CaseView, allowed: set[str] | None = None) -> list[Step]:
-    """The buttons of the case page's "next step" card: the stage's own step first (after a
-    screening, confirming it comes before screening again), housekeeping last."""
-    allowed = allowed_actions(view) if allowed is None else allowed
+def next_steps(allowed: set[str]) -> list[Step]:
+    """The buttons of the case page's "next step" card for the ``allowed_actions``: the
+    stage's own step first (after a screening, confirming it comes before screening again),
+    housekeeping last."""
     steps = [
         Step(action, str(ACTION_LABELS[action])) for action in _STEP_ORDER if action in allowed
     ]

@@ -110,7 +110,7 @@ def _detail_context(request, view):
         "notes": selectors.notes(case)[: selectors.RECENT] if shows_narrative else [],
         "tasks": case.tasks.filter(done_at__isnull=True),
         "consents": selectors.consents(case)[: selectors.RECENT],
-        "steps": selectors.next_steps(view, allowed),
+        "steps": selectors.next_steps(allowed),
         "allowed": allowed,
         "profile": selectors.profile_summary(case),
         "shows_narrative": shows_narrative,
@@ -211,7 +211,7 @@ def _stage_form(action: str, view, request, data=None):
     """The form of ``action`` for this case, bound to ``data`` when posted; None if the
     case has no such form (an unknown questionnaire or service)."""
     stage = ACTIONS[action]
-    kwargs = {"case": view.case, "user": request.user}
+    kwargs = {"case": view.case, "access": view.access}
     if data is None:
         kwargs["selector"] = request.GET
         kwargs["initial"] = {"expected_version": view.case.version} if stage.versioned else {}
