@@ -307,7 +307,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"TipStatusEnum": "streha.tips.models.TipStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "TipStatusEnum": "streha.tips.models.TipStatus",
+        "KindEnum": "streha.accounts.models.AgencyKind",
+        "ServiceKindEnum": "streha.cases.models.ServiceKind",
+        "ServiceStatusEnum": "streha.cases.models.ServiceStatus",
+    },
 }
 
 # --- Logging: no personal data; messages name objects by opaque id only ------------------------

@@ -337,6 +337,10 @@ class CaseAccess:
     can_decide: bool = False
     can_reopen: bool = False
     can_assign: bool = False  # supervisors of the owning agency assign the case
+    # Adds what the user's own agency does for the person (the services it provides, notes)
+    # and changes the status of those services: every editor of the case, and the editing
+    # roles of an agency that accepted a referral of it.
+    can_contribute: bool = False
 
     @property
     def can_view(self) -> bool:
@@ -406,6 +410,7 @@ def case_access(user: User, case) -> CaseAccess:
             can_decide=can_decide,
             can_reopen=user.has_role(*CASE_REOPENING_ROLES),
             can_assign=user.has_role(Role.SUPERVISOR),
+            can_contribute=user.has_role(*EDITING_ROLES),
         )
     shared_groups = list(
         Referral.objects.filter(
@@ -414,10 +419,16 @@ def case_access(user: User, case) -> CaseAccess:
     )
     if shared_groups:
         shared = frozenset(group for groups in shared_groups for group in groups)
-        return CaseAccess(field_groups=own_groups & shared, referred=True, can_decide=can_decide)
-    if case.assigned_to_id == user.pk:
         return CaseAccess(
-            field_groups=own_groups, assigned=True, can_edit=user.has_role(*EDITING_ROLES)
+            field_groups=own_groups & shared,
+            referred=True,
+            can_decide=can_decide,
+            can_contribute=user.has_role(*EDITING_ROLES),
+        )
+    if case.assigned_to_id == user.pk:
+        editor = user.has_role(*EDITING_ROLES)
+        return CaseAccess(
+            field_groups=own_groups, assigned=True, can_edit=editor, can_contribute=editor
         )
     return NO_CASE_ACCESS
 
@@ -458,3 +469,22 @@ def can_answer_referral(user: User, referral) -> bool:
 def sees_agency_work(user: User) -> bool:
     """Supervisors see their whole agency's due and overdue tasks, not only their own."""
     return bool(role_field_groups(user)) and user.has_role(Role.SUPERVISOR)
+
+
+def can_provide_service(user: User, access: CaseAccess, provider_id: int | None) -> bool:
+    """May ``user`` add (or change the status of) a service given by agency ``provider_id``?
+
+    Editors of the case plan any agency's services; an agency that only contributes (it
+    accepted a referral) records the services it provides itself, never another's."""
+    if access.can_edit:
+        return True
+    return access.can_contribute and provider_id is not None and provider_id == user.agency_id
+
+
+def can_complete_task(user: User, task) -> bool:
+    """Tasks are their agency's work: its editing roles mark them done."""
+    return (
+        bool(role_field_groups(user))
+        and task.agency_id == user.agency_id
+        and user.has_role(*EDITING_ROLES)
+    )

@@ -1,9 +1,10 @@
 """Cases API: the same selectors and services as the HTML pages."""
 
-from django.core.exceptions import ValidationError
+import inspect
+
 from django.db.models import F
 from django.http import Http404
-from django.utils.translation import gettext as _
+from django.utils import translation
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status as http
 from rest_framework import viewsets
@@ -12,25 +13,20 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from streha.access import policy
-from streha.cases import document_api, selectors, services
-from streha.cases.models import Notification, Questionnaire
+from streha.cases import actions, document_api, selectors, services
+from streha.cases.models import Notification
 from streha.cases.serializers import (
     AnswerSerializer,
-    AssignSerializer,
-    BestInterestsSerializer,
     CaseOpenSerializer,
     CasePageSerializer,
     CaseSearchSerializer,
     CaseSerializer,
-    ConsentRecordSerializer,
     ConsentSerializer,
     ErrorSerializer,
     EventSerializer,
     MarkedSerializer,
     NotificationSerializer,
-    ProfileSerializer,
     ReferralPageSerializer,
-    ReferralSendSerializer,
     ReferralSerializer,
     TaskSerializer,
     TransitionSerializer,
@@ -147,194 +143,98 @@ class CaseViewSet(viewsets.ViewSet):
         view = selectors.read_case(request.user, public_id, request=request)
         return Response(EventSerializer(selectors.timeline(view.case), many=True).data)
 
-    @extend_schema(request=TransitionSerializer, responses={200: CaseSerializer, 409: dict})
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: CaseSerializer, **_errors(400, 403, 404, 409)},
+    )
     @action(detail=True, methods=["post"])
     def transition(self, request, public_id=None):
-        """Move the case one NRM step. A stale ``expected_version`` answers 409."""
+        """Move the case one NRM step: ``action`` names a step of the registry of case
+        actions taken here, the other fields are those the step needs. A stale
+        ``expected_version`` answers 409."""
         view = selectors.read_case(request.user, public_id, request=request)
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        d = data.validated_data
-        user, case, v = request.user, view.case, d["expected_version"]
-        kw = {"expected_version": v, "request": request}
-        match d["action"]:
-            case "screen":
-                questionnaire = (
-                    Questionnaire.objects.filter(code=d.get("questionnaire", ""), is_current=True)
-                    .order_by("-version")
-                    .first()
-                )
-                if questionnaire is None:
-                    raise ValidationError({"questionnaire": _("Unknown questionnaire.")})
-                services.record_screening(
-                    user,
-                    case,
-                    questionnaire=questionnaire,
-                    indicators_met=d.get("indicators_met", []),
-                    **kw,
-                )
-            case "confirm":
-                services.confirm_screening(
-                    user,
-                    case,
-                    presumed=d.get("presumed", False),
-                    reason=d.get("reason", ""),
-                    **kw,
-                )
-            case "decide":
-                services.decide_identification(
-                    user,
-                    case,
-                    identified=d.get("identified", False),
-                    reasons=d.get("reason", ""),
-                    person_informed_on=d.get("person_informed_on"),
-                    **kw,
-                )
-            case "assist":
-                services.start_assistance(user, case, **kw)
-            case "return":
-                if not d.get("next_review_on"):
-                    raise ValidationError({"next_review_on": _("This field is required.")})
-                services.start_return_or_reintegration(
-                    user,
-                    case,
-                    assisted_voluntary_return=d.get("assisted_voluntary_return", False),
-                    residence_permit_requested_on=d.get("residence_permit_requested_on"),
-                    next_review_on=d["next_review_on"],
-                    **kw,
-                )
-            case "follow_up":
-                services.record_follow_up(user, case, next_review_on=d.get("next_review_on"), **kw)
-            case "close":
-                services.close_case(user, case, reason=d.get("reason", ""), **kw)
-            case "reopen":
-                services.reopen_case(user, case, reason=d.get("reason", ""), **kw)
-            case "guardian":
-                if not d.get("appointed_on"):
-                    raise ValidationError({"appointed_on": _("This field is required.")})
-                services.appoint_guardian(
-                    user,
-                    case,
-                    guardian=d.get("guardian", ""),
-                    appointed_on=d["appointed_on"],
-                    **kw,
-                )
-        fresh = selectors.read_case(user, public_id, request=request)
-        return Response(CaseSerializer(fresh.case, field_groups=fresh.access.field_groups).data)
+        step = actions.TRANSITION_ACTIONS[data.validated_data["action"]]
+        return self.take_step(request, view, step)
 
-    @extend_schema(request=ReferralSendSerializer, responses={201: ReferralSerializer})
-    @action(detail=True, methods=["post"])
-    def refer(self, request, public_id=None):
-        view = selectors.read_case(request.user, public_id, request=request)
-        data = ReferralSendSerializer(data=request.data)
+    def take_step(self, request, view: selectors.CaseView, step: actions.CaseAction) -> Response:
+        """Every step of the registry, in the same order: the case through the selector (404
+        outside the user's scope), the right the step needs (403, before looking at the
+        input), the input (400, nothing written), then the service, which checks the policy
+        and the stage again and audits. The answer is the step's object, or the case as the
+        user now sees it."""
+        policy.require(step.permitted(view.access))
+        context = {"case": view.case, "request": request}
+        data = step.serializer(data=request.data, context=context)
         data.is_valid(raise_exception=True)
-        referral = services.send_referral(
-            request.user, view.case, request=request, **data.validated_data
-        )
-        return Response(ReferralSerializer(referral).data, status=http.HTTP_201_CREATED)
-
-    # --- Consent, best interests, profile, assignment -----------------------------------
-    # Each write reads the case through the selector (404 outside the user's scope), refuses
-    # roles that may not edit it (403) before looking at the input, validates the input (400,
-    # nothing written) and calls the service, which checks the policy again and audits.
-
-    def _editable(self, request, public_id) -> selectors.CaseView:
-        view = selectors.read_case(request.user, public_id, request=request)
-        policy.require(view.access.can_edit)
-        return view
+        result = step.take(request.user, view.case, data.validated_data, request=request)
+        operation = step.api
+        if operation.returns is None:
+            return _fresh_case(request, view.case.public_id)
+        body = operation.returns(result, context={"agency_id": request.user.agency_id}).data
+        status = http.HTTP_201_CREATED if operation.created else http.HTTP_200_OK
+        return Response(body, status=status)
 
     @extend_schema(
         methods=["GET"],
         summary="Consent records of the case",
         responses={200: ConsentSerializer(many=True), **_errors(404)},
     )
-    @extend_schema(
-        methods=["POST"],
-        summary="Record that the person gave, refused or withdrew consent",
-        request=ConsentRecordSerializer,
-        responses={201: ConsentSerializer, **_errors(400, 403, 404)},
-    )
     @action(detail=True, methods=["get", "post"])
     def consents(self, request, public_id=None):
-        """Consent records, newest first; POST records one (no version: consents are
-        appended, never edited)."""
-        if request.method == "GET":
+        """Consent records, newest first; POST records one (the registry's ``consent`` step;
+        no version: consents are appended, never edited)."""
+        view = selectors.read_case(request.user, public_id, request=request)
+        if request.method == "POST":
+            return self.take_step(request, view, actions.ACTIONS["consent"])
+        consents = selectors.consents(view.case).select_related("recorded_by")
+        return Response(ConsentSerializer(consents, many=True).data)
+
+
+def _step_schema(step: actions.CaseAction, *, methods=None):
+    """The OpenAPI description of a step's operation, from its registry entry."""
+    operation = step.api
+    codes = (400, 403, 404, 409) if step.versioned else (400, 403, 404)
+    with translation.override("en"):
+        summary = operation.summary or str(step.label)
+    return extend_schema(
+        methods=methods,
+        summary=summary,
+        description=inspect.cleandoc(step.service.__doc__ or "").split("\n\n")[0],
+        request=step.serializer,
+        responses={
+            201 if operation.created else 200: operation.returns or CaseSerializer,
+            **_errors(*codes),
+        },
+    )
+
+
+def _add_step_operations(viewset) -> None:
+    """Give ``viewset`` one operation per registered step with an address of its own (the
+    others are taken through ``transition``; ``consents`` is written out, as it also reads)."""
+    for step in actions.ACTIONS.values():
+        operation = step.api
+        if operation.path in (actions.TRANSITION, "consents"):
+            continue
+
+        def take(self, request, public_id=None, step=step):
             view = selectors.read_case(request.user, public_id, request=request)
-            consents = selectors.consents(view.case).select_related("recorded_by")
-            return Response(ConsentSerializer(consents, many=True).data)
-        view = self._editable(request, public_id)
-        data = ConsentRecordSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        consent = services.record_consent(
-            request.user, view.case, request=request, **data.validated_data
-        )
-        return Response(ConsentSerializer(consent).data, status=http.HTTP_201_CREATED)
+            return self.take_step(request, view, step)
 
-    @extend_schema(
-        summary="Record the best-interests determination (children)",
-        request=BestInterestsSerializer,
-        responses={200: CaseSerializer, **_errors(400, 403, 404, 409)},
-    )
-    @action(detail=True, methods=["post"], url_path="best-interests")
-    def best_interests(self, request, public_id=None):
-        """The date the child's best interests were determined. A stale
-        ``expected_version`` answers 409."""
-        view = self._editable(request, public_id)
-        data = BestInterestsSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.record_best_interests(
-            request.user, view.case, request=request, **data.validated_data
-        )
-        return _fresh_case(request, public_id)
+        take.__name__ = f"step_{step.name}"
+        routed = action(
+            detail=True,
+            methods=[operation.method],
+            url_path=operation.path,
+            url_name=operation.path,
+        )(take)
+        setattr(viewset, take.__name__, _step_schema(step)(routed))
 
-    @extend_schema(
-        summary="Correct the exploitation profile of the case",
-        request=ProfileSerializer,
-        responses={200: CaseSerializer, **_errors(400, 403, 404, 409)},
-    )
-    @action(detail=True, methods=["patch"])
-    def profile(self, request, public_id=None):
-        """Forms, places and means of exploitation, and where it happened. Only the fields
-        sent change. A stale ``expected_version`` answers 409."""
-        view = self._editable(request, public_id)
-        data = ProfileSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        version = fields.pop("expected_version")
-        services.update_profile(
-            request.user, view.case, expected_version=version, request=request, **fields
-        )
-        return _fresh_case(request, public_id)
 
-    @extend_schema(
-        summary="Assign the case to a professional of any agency (supervisors of the owner)",
-        request=AssignSerializer,
-        responses={200: CaseSerializer, **_errors(400, 403, 404, 409)},
-    )
-    @action(detail=True, methods=["post"])
-    def assign(self, request, public_id=None):
-        """The assignee, named by ``username`` or ``user_id``, is an active professional who
-        does case work, in your agency or another. A stale ``expected_version`` answers 409."""
-        view = self._editable(request, public_id)
-        data = AssignSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        d = data.validated_data
-        try:
-            assignee = services.find_assignee(
-                username=d.get("username", ""), user_id=d.get("user_id")
-            )
-        except ValidationError:
-            # Someone who may not assign at all is refused as such, whatever name was sent.
-            policy.require(view.access.can_assign)
-            raise
-        services.assign_case(
-            request.user,
-            view.case,
-            assignee,
-            expected_version=d["expected_version"],
-            request=request,
-        )
-        return _fresh_case(request, public_id)
+_add_step_operations(CaseViewSet)
+# The consent step shares its address with the consent records (see ``consents``).
+_step_schema(actions.ACTIONS["consent"], methods=["POST"])(CaseViewSet.consents)
 
 
 class ReferralViewSet(viewsets.ViewSet):
@@ -377,11 +277,27 @@ class ReferralViewSet(viewsets.ViewSet):
 
 
 class TaskViewSet(viewsets.ViewSet):
+    lookup_value_regex = "[0-9]+"
+
     @extend_schema(responses=TaskSerializer(many=True))
     def list(self, request):
         """Open tasks: the user's, or the whole agency's for a supervisor; due first."""
         tasks = selectors.tasks_for(request.user)[:200]
         return Response(TaskSerializer(tasks, many=True).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+        request=None,
+        responses={200: TaskSerializer, **_errors(403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def done(self, request, pk=None):
+        """Mark a task of your agency done (again: no change)."""
+        task = selectors.agency_task(request.user, pk)
+        if task is None:
+            raise Http404
+        task = services.complete_task(request.user, task, request=request)
+        return Response(TaskSerializer(task).data)
 
 
 class NotificationViewSet(viewsets.ViewSet):

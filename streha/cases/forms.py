@@ -1,6 +1,7 @@
 """Forms of the case pages; validation of the rules themselves lives in the services."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from streha.access import policy
@@ -33,9 +34,9 @@ class CaseForm(forms.Form):
     that picks a sub-object, such as the questionnaire or the service; a form raises
     ``LookupError`` when it names none of the case's."""
 
-    def __init__(self, *args, case=None, access=None, selector=None, **kwargs):
+    def __init__(self, *args, case=None, access=None, user=None, selector=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.case, self.access = case, access
+        self.case, self.access, self.user = case, access, user
 
 
 class VersionedForm(CaseForm):
@@ -113,6 +114,9 @@ class ScreeningForm(VersionedForm):
             (item["code"], _(item["text"])) for item in self.questionnaire.indicators
         ]
 
+    def clean_questionnaire(self):
+        return self.questionnaire
+
 
 class ConfirmForm(VersionedForm):
     presumed = forms.TypedChoiceField(
@@ -145,6 +149,13 @@ class ServiceForm(VersionedForm):
     starts_on = forms.DateField(label=_("Starts"), widget=DATE)
     ends_on = forms.DateField(label=_("Ends"), required=False, widget=DATE)
     status = forms.ChoiceField(label=_("Status"), choices=ServiceStatus.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.access is not None and not self.access.can_edit and self.user is not None:
+            # An agency that contributes through a referral records its own services.
+            providers = self.fields["provider"].queryset
+            self.fields["provider"].queryset = providers.filter(pk=self.user.agency_id)
 
 
 class ReturnForm(VersionedForm):
@@ -189,7 +200,11 @@ class ServiceStatusForm(VersionedForm):
         number = str((selector or {}).get("service", ""))
         valid = number.isascii() and number.isdecimal()
         found = self.case.services.filter(pk=int(number)).first() if valid else None
-        if found is None:
+        if found is None or not (
+            self.access is None
+            or self.user is None
+            or policy.can_provide_service(self.user, self.access, found.provider_id)
+        ):
             raise LookupError(number)
         self.service = found
         self.fields["service"].initial = found.pk
@@ -278,6 +293,14 @@ class AssignForm(VersionedForm):
         max_length=150,
         help_text=_("A professional who does case work, in this or another agency."),
     )
+
+    def clean_assignee(self):
+        from streha.cases.services import find_assignee
+
+        try:
+            return find_assignee(username=self.cleaned_data["assignee"])
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["assignee"]) from None
 
 
 class AnswerForm(forms.Form):

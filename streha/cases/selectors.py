@@ -10,22 +10,16 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.urls import reverse
-from django.utils import dateformat, timezone
-from django.utils.formats import get_format
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from streha.access import policy
 from streha.accounts.models import User
 from streha.audit import services as audit
 from streha.cases.models import (
     Case,
-    ControlMethod,
-    ExploitationPlace,
     ExploitationType,
     Notification,
-    Questionnaire,
-    RecruitmentMethod,
     Referral,
     ReferralStatus,
     Status,
@@ -33,9 +27,6 @@ from streha.cases.models import (
 )
 from streha.people.models import Person
 from streha.people.selectors import search_filter
-from streha.places.catalogues import countries, languages
-from streha.places.models import Municipality
-from streha.web.labels import choice_label, enum_label
 
 PAGE_SIZE = 25
 _TYPES_TEXT = Cast("exploitation_types", TextField())
@@ -272,150 +263,6 @@ def recent_events(case: Case) -> list:
     return list(reversed(latest))
 
 
-@dataclass(frozen=True)
-class Step:
-    """A next step offered on the case page: an action of ``cases:act`` and its query."""
-
-    action: str
-    label: str
-    query: str = ""
-
-
-_OPEN_STAGES = {Status.FIRST_CONTACT, Status.SCREENED}
-
-
-def allowed_actions(view: CaseView) -> set[str]:
-    """What ``view``'s user may do to the case at its stage. The services enforce the same
-    rules; this only keeps the page from offering what they would refuse."""
-    case, access = view.case, view.access
-    status, allowed = case.status, set()
-    if access.can_edit:
-        if status in _OPEN_STAGES:
-            allowed.add("screen")
-        if status == Status.SCREENED:
-            allowed.add("confirm")
-        if status in (Status.PRESUMED_VICTIM, Status.IDENTIFIED):
-            allowed.add("assist")
-        if status in (Status.ASSISTANCE, Status.RETURN_REINTEGRATION):
-            allowed |= {"service", "service_status"}
-        if status in (Status.ASSISTANCE, Status.IDENTIFIED):
-            allowed.add("return")
-        if status == Status.RETURN_REINTEGRATION:
-            allowed.add("follow_up")
-        if status != Status.CLOSED:
-            if case.is_child and view.shows("protection"):
-                if case.needs_guardian:
-                    allowed.add("guardian")
-                allowed.add("best_interests")
-            allowed |= {"profile", "refer", "consent"}
-            if access.can_assign:
-                allowed.add("assign")
-            allowed.add("close")
-            if view.shows("narrative"):
-                allowed.add("note")
-    if access.can_decide and status == Status.PRESUMED_VICTIM:
-        allowed.add("decide")
-    if access.can_reopen and status == Status.CLOSED:
-        allowed.add("reopen")
-    return allowed
-
-
-def may_take(view: CaseView, action: str) -> bool:
-    return action in allowed_actions(view)
-
-
-ACTION_LABELS = {
-    "screen": gettext_lazy("Record screening"),
-    "confirm": gettext_lazy("Confirm the screening"),
-    "decide": gettext_lazy("Record the identification decision"),
-    "assist": gettext_lazy("Start the assistance plan"),
-    "service": gettext_lazy("Add a service"),
-    "service_status": gettext_lazy("Change a service's status"),
-    "return": gettext_lazy("Start return or reintegration"),
-    "follow_up": gettext_lazy("Record a reintegration follow-up"),
-    "guardian": gettext_lazy("Appoint a guardian"),
-    "best_interests": gettext_lazy("Record the best-interests determination"),
-    "profile": gettext_lazy("Edit exploitation and attributes"),
-    "assign": gettext_lazy("Assign the case"),
-    "refer": gettext_lazy("Refer to another agency"),
-    "consent": gettext_lazy("Record consent"),
-    "note": gettext_lazy("Add a note"),
-    "close": gettext_lazy("Close the case"),
-    "reopen": gettext_lazy("Reopen the case"),
-}
-
-# The timeline in words. Kinds are the state machine's transitions and the other recorded facts.
-EVENT_LABELS = {
-    "open": gettext_lazy("Case opened"),
-    "screen": gettext_lazy("Screening recorded"),
-    "presume": gettext_lazy("Confirmed as a presumed victim"),
-    "identify": gettext_lazy("Identified as a victim"),
-    "not_identify": gettext_lazy("Not identified as a victim"),
-    "assist": gettext_lazy("Assistance plan started"),
-    "return_reintegrate": gettext_lazy("Return or reintegration started"),
-    "close": gettext_lazy("Case closed"),
-    "reopen": gettext_lazy("Case reopened"),
-    "reflection_started": gettext_lazy("Recovery and reflection period started"),
-    "service_added": gettext_lazy("Service added"),
-    "service_status": gettext_lazy("Service status changed"),
-    "referral_sent": gettext_lazy("Referral sent"),
-    "referral_accepted": gettext_lazy("Referral accepted"),
-    "referral_declined": gettext_lazy("Referral declined"),
-    "referral_in_progress": gettext_lazy("Referral in progress"),
-    "referral_completed": gettext_lazy("Referral completed"),
-    "task_done": gettext_lazy("Task done"),
-    "assigned": gettext_lazy("Case assigned"),
-    "best_interests": gettext_lazy("Best-interests determination recorded"),
-    "consent": gettext_lazy("Consent recorded"),
-    "follow_up": gettext_lazy("Reintegration follow-up"),
-    "guardian_appointed": gettext_lazy("Guardian appointed"),
-    "note": gettext_lazy("Note added"),
-    "update": gettext_lazy("Exploitation and attributes edited"),
-    "document_added": gettext_lazy("Document added"),
-    "document_withdrawn": gettext_lazy("Document withdrawn"),
-    "demo": gettext_lazy("Demonstration data"),
-}
-
-# The order steps are offered in: the stage's own step first, housekeeping last.
-_STEP_ORDER = [
-    "confirm",
-    "decide",
-    "assist",
-    "service",
-    "return",
-    "follow_up",
-    "guardian",
-    "best_interests",
-    "refer",
-    "assign",
-    "consent",
-    "profile",
-    "reopen",
-    "close",
-]
-
-
-def next_steps(allowed: set[str]) -> list[Step]:
-    """The buttons of the case page's "next step" card for the ``allowed_actions``: the
-    stage's own step first (after a screening, confirming it comes before screening again),
-    housekeeping last."""
-    steps = [
-        Step(action, str(ACTION_LABELS[action])) for action in _STEP_ORDER if action in allowed
-    ]
-    if "screen" in allowed:
-        screens = [
-            Step(
-                "screen",
-                _("Screen: %(title)s") % {"title": questionnaire.title},
-                f"?questionnaire={questionnaire.code}",
-            )
-            for questionnaire in Questionnaire.objects.filter(is_current=True).only("code", "title")
-        ]
-        position = 1 if "confirm" in allowed else 0
-        steps[position:position] = screens
-    return steps
-
-
 def inbox(user: User, *, status: str = "", page: int | str = 1) -> Page:
     """Referrals sent to the user's agency (no person data until accepted)."""
     referrals = policy.referrals_visible_to(user).filter(to_agency_id=user.agency_id)
@@ -536,72 +383,4 @@ def my_work_panels(user) -> list:
                 (_("Cases"), reverse("cases:list")),
             ],
         )
-    ]
-
-
-def profile_summary(case: Case) -> list[tuple[str, str]]:
-    """The exploitation profile as (label, text) rows in the active language; empty parts
-    are left out."""
-
-    def labels(values, choices) -> str:
-        return ", ".join(enum_label(choices, value) for value in values)
-
-    codes = set(case.recruitment_municipalities) | set(case.exploitation_municipalities)
-    places = {m.code: str(m) for m in Municipality.objects.filter(code__in=codes)} if codes else {}
-    rows = [
-        (_("Forms of exploitation"), labels(case.exploitation_types, ExploitationType)),
-        (_("Places of exploitation"), labels(case.exploitation_places, ExploitationPlace)),
-        (_("Countries of recruitment"), ", ".join(map(countries.name, case.recruitment_countries))),
-        (_("Countries of transit"), ", ".join(map(countries.name, case.transit_countries))),
-        (
-            _("Countries of exploitation"),
-            ", ".join(map(countries.name, case.exploitation_countries)),
-        ),
-        (
-            _("Municipalities of recruitment"),
-            ", ".join(places.get(c, c) for c in case.recruitment_municipalities),
-        ),
-        (
-            _("Municipalities of exploitation"),
-            ", ".join(places.get(c, c) for c in case.exploitation_municipalities),
-        ),
-        (_("Methods of recruitment"), labels(case.recruitment_methods, RecruitmentMethod)),
-        (_("Methods of control"), labels(case.control_methods, ControlMethod)),
-        (_("Languages spoken"), ", ".join(map(languages.name, case.languages))),
-    ]
-    if case.transnational is not None:
-        rows.insert(2, (_("Transnational"), _("yes") if case.transnational else _("no")))
-    return [(label, text) for label, text in rows if text]
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    url: str
-    reference: str
-    stage: str
-    source: str
-    first_contact_on: str
-    agency: str
-    needs_guardian: bool
-    age_disputed: bool
-
-
-def case_rows(cases) -> list[CaseRow]:
-    """The case list's rows, ready to print (labels through ``choice_label``, dates in one
-    format looked up once)."""
-    date_format = get_format("SHORT_DATE_FORMAT")
-    placeholder = "00000000-0000-0000-0000-000000000000"
-    url = reverse("cases:detail", args=[placeholder])
-    return [
-        CaseRow(
-            url=url.replace(placeholder, str(case.public_id)),
-            reference=case.reference,
-            stage=choice_label(case, "status"),
-            source=choice_label(case, "source"),
-            first_contact_on=dateformat.format(case.first_contact_on, date_format),
-            agency=case.owner_agency.name,
-            needs_guardian=case.needs_guardian,
-            age_disputed=case.age_disputed,
-        )
-        for case in cases
     ]

@@ -7,8 +7,10 @@ from rest_framework import serializers
 
 from streha.accounts.models import Agency
 from streha.cases.models import (
+    AssistanceService,
     Case,
     CaseEvent,
+    CaseNote,
     Consent,
     ConsentPurpose,
     ControlMethod,
@@ -17,6 +19,8 @@ from streha.cases.models import (
     Notification,
     RecruitmentMethod,
     Referral,
+    ServiceKind,
+    ServiceStatus,
     Source,
     Task,
 )
@@ -366,7 +370,12 @@ class AssignSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 _("Name the colleague to assign, either by user name or by user id.")
             )
-        return attrs
+        from streha.cases.services import find_assignee
+
+        assignee = find_assignee(
+            username=attrs.pop("username", ""), user_id=attrs.pop("user_id", None)
+        )
+        return {**attrs, "assignee": assignee}
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -378,3 +387,111 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class MarkedSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text="how many notifications were unread and now read")
+
+
+# --- Inputs of the case actions (streha/cases/actions.py) -------------------------------------
+# Each serializer's validated data are the keyword arguments of its action's service, as the
+# cleaned data of the action's form are (tests/test_actions.py checks that they agree).
+
+
+class VersionedSerializer(serializers.Serializer):
+    """Carries the case version the client read, for optimistic locking (stale: 409)."""
+
+    expected_version = serializers.IntegerField(min_value=1)
+
+
+class ScreeningSerializer(VersionedSerializer):
+    questionnaire = serializers.CharField(
+        required=False, default="", help_text="code, e.g. ilo-forced-labour"
+    )
+    indicators_met = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, default=list
+    )
+
+    def validate_questionnaire(self, code):
+        from streha.cases.models import Questionnaire
+
+        questionnaire = (
+            Questionnaire.objects.filter(code=code, is_current=True).order_by("-version").first()
+        )
+        if questionnaire is None:
+            raise serializers.ValidationError(_("Unknown questionnaire."))
+        return questionnaire
+
+
+class ConfirmSerializer(VersionedSerializer):
+    presumed = serializers.BooleanField(required=False, default=False)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DecisionSerializer(VersionedSerializer):
+    identified = serializers.BooleanField(required=False, default=False)
+    # "reason" on the wire (as every other step), the service's "reasons".
+    reason = serializers.CharField(source="reasons", required=False, allow_blank=True, default="")
+    person_informed_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ReturnSerializer(VersionedSerializer):
+    assisted_voluntary_return = serializers.BooleanField(required=False, default=False)
+    residence_permit_requested_on = serializers.DateField(
+        required=False, allow_null=True, default=None
+    )
+    next_review_on = serializers.DateField()
+
+
+class FollowUpSerializer(VersionedSerializer):
+    next_review_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="null: no further review"
+    )
+
+
+class ReasonSerializer(VersionedSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class GuardianSerializer(VersionedSerializer):
+    guardian = serializers.CharField(required=False, default="", max_length=200)
+    appointed_on = serializers.DateField()
+
+
+class ServiceAddSerializer(VersionedSerializer):
+    kind = serializers.ChoiceField(choices=ServiceKind.choices)
+    provider = serializers.SlugRelatedField(
+        slug_field="code", queryset=Agency.objects.filter(is_active=True)
+    )
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(required=False, allow_null=True, default=None)
+    status = serializers.ChoiceField(choices=ServiceStatus.choices, default=ServiceStatus.PLANNED)
+
+
+class ServiceStatusSerializer(VersionedSerializer):
+    service = serializers.IntegerField(min_value=1, help_text="id of one of the case's services")
+    status = serializers.ChoiceField(choices=ServiceStatus.choices)
+
+    def validate_service(self, number):
+        found = self.context["case"].services.filter(pk=number).first()
+        if found is None:
+            raise serializers.ValidationError(_("No such service on this case."))
+        return found
+
+
+class NoteAddSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
+
+
+class AssistanceServiceSerializer(serializers.ModelSerializer):
+    provider = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = AssistanceService
+        fields = ["id", "kind", "provider", "starts_on", "ends_on", "status"]
+        read_only_fields = fields
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CaseNote
+        fields = ["id", "body", "author", "created_at"]
+        read_only_fields = fields

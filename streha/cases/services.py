@@ -77,6 +77,10 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "close": (frozenset(set(Status.values) - {Status.CLOSED}), Status.CLOSED),
     "reopen": (frozenset({Status.CLOSED}), None),
 }
+# Stages that take new facts (everything but closed), services, and follow-ups.
+OPEN_STAGES = frozenset(set(Status.values) - {Status.CLOSED})
+SERVICE_STAGES = frozenset({Status.ASSISTANCE, Status.RETURN_REINTEGRATION})
+FOLLOW_UP_STAGES = frozenset({Status.RETURN_REINTEGRATION})
 
 
 class CaseConflict(Exception):
@@ -225,6 +229,12 @@ def _access(actor: User, case: Case) -> policy.CaseAccess:
 def _require_edit(actor: User, case: Case) -> policy.CaseAccess:
     access = _access(actor, case)
     policy.require(access.can_edit)
+    return access
+
+
+def _require_contribute(actor: User, case: Case) -> policy.CaseAccess:
+    access = _access(actor, case)
+    policy.require(access.can_contribute)
     return access
 
 
@@ -607,10 +617,14 @@ def add_service(
     status: str = ServiceStatus.PLANNED,
     request=None,
 ) -> AssistanceService:
-    _require_edit(actor, case)
-    if case.status not in (Status.ASSISTANCE, Status.RETURN_REINTEGRATION):
+    """Add a service to the assistance plan. An agency that accepted a referral of the case
+    adds the services it provides itself (``policy.can_provide_service``)."""
+    access = _require_contribute(actor, case)
+    if case.status not in SERVICE_STAGES:
         raise ValidationError(_("Start the assistance plan first."))
     errors = {}
+    if not policy.can_provide_service(actor, access, provider.pk):
+        errors["provider"] = _("Your agency records only the services it provides itself.")
     if kind not in ServiceKind.values:
         errors["kind"] = _("Choose a service.")
     if status not in ServiceStatus.values:
@@ -633,7 +647,8 @@ def set_service_status(
     actor: User, service: AssistanceService, *, expected_version: int, status: str, request=None
 ) -> AssistanceService:
     case = service.case
-    _require_edit(actor, case)
+    access = _require_contribute(actor, case)
+    policy.require(policy.can_provide_service(actor, access, service.provider_id))
     if status not in ServiceStatus.values:
         raise ValidationError({"status": _("Choose a status.")})
     _bump(case, expected_version)
@@ -689,7 +704,7 @@ def record_follow_up(
 ) -> Case:
     """A reintegration follow-up took place; the next one is scheduled (or none)."""
     _require_edit(actor, case)
-    if case.status != Status.RETURN_REINTEGRATION:
+    if case.status not in FOLLOW_UP_STAGES:
         raise ValidationError(_("Follow-ups belong to the return or reintegration stage."))
     if next_review_on and next_review_on < timezone.localdate():
         raise ValidationError({"next_review_on": _("The next review cannot be in the past.")})
@@ -827,7 +842,9 @@ def record_best_interests(
 
 @transaction.atomic
 def add_note(actor: User, case: Case, *, body: str, request=None) -> CaseNote:
-    access = _require_edit(actor, case)
+    """A note on the case, by its editors or by an agency that accepted a referral of it
+    sharing the narrative."""
+    access = _require_contribute(actor, case)
     if CaseNote.FIELD_GROUP not in access.field_groups:
         policy.require(False)
     if not body.strip():
@@ -997,8 +1014,8 @@ def answer_referral(
 
 @transaction.atomic
 def complete_task(actor: User, task: Task, *, request=None) -> Task:
-    if task.agency_id != actor.agency_id or not actor.has_role(*policy.EDITING_ROLES):
-        raise PermissionDenied(_("You are not allowed to do this."))
+    """Mark a task done (once: done again changes nothing)."""
+    policy.require(policy.can_complete_task(actor, task))
     if task.done_at is None:
         task.done_at = timezone.now()
         task.save(update_fields=["done_at"])

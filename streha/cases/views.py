@@ -1,15 +1,13 @@
 """Case pages. Thin: selectors read (and audit), services write (and audit).
 
-The case page offers the next steps the stage and the user's rights allow
-(``selectors.allowed_actions``). Each step lives at ``cases:act`` with its name: GET shows its
+The case page offers the next steps the stage and the user's rights allow (the registry of
+case actions, ``actions.ACTIONS``). Each step lives at ``cases:act`` with its name: GET shows its
 form (with htmx in the case page's action panel, without it as a page of its own), POST runs its
 service; a success swaps the refreshed case body in place (htmx) or redirects to the case page.
 ``timeline``, ``notes`` and ``consents`` at the same address are read-only pages with everything
 the case page shows the latest of.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from streha.access import policy
 from streha.accounts.views import add_service_errors
-from streha.cases import document_selectors, selectors, services
+from streha.cases import actions, document_selectors, presentation, selectors, services
 from streha.cases import forms as case_forms
 from streha.cases.models import ExploitationType, Source, Status
 from streha.people.selectors import read_person
@@ -61,7 +59,7 @@ def case_list(request):
     ]
     context = {
         "page": page,
-        "rows": selectors.case_rows(page),
+        "rows": presentation.case_rows(page),
         # Page links keep the filters (never the search: that is POSTed, never in a URL).
         "filter_query": urlencode({name: value for name, value in cleaned.items() if value}),
         "query": query,
@@ -98,7 +96,7 @@ def case_create(request, person_id):
 def _detail_context(request, view):
     case = view.case
     shows_narrative = view.shows("narrative")
-    allowed = selectors.allowed_actions(view)
+    allowed = actions.allowed(case, view.access)
     context = {
         "view": view,
         "case": case,
@@ -110,9 +108,9 @@ def _detail_context(request, view):
         "notes": selectors.notes(case)[: selectors.RECENT] if shows_narrative else [],
         "tasks": case.tasks.filter(done_at__isnull=True),
         "consents": selectors.consents(case)[: selectors.RECENT],
-        "steps": selectors.next_steps(allowed),
+        "steps": presentation.next_steps(allowed),
         "allowed": allowed,
-        "profile": selectors.profile_summary(case),
+        "profile": presentation.profile_summary(case),
         "shows_narrative": shows_narrative,
         "case_documents": document_selectors.documents_for(
             request.user, case, access=view.access, request=request
@@ -129,96 +127,17 @@ def case_detail(request, public_id):
     return render(request, "cases/case_detail.html", _detail_context(request, view))
 
 
-def _versioned(form):
-    return form.cleaned_data.pop("expected_version")
-
-
-@dataclass(frozen=True)
-class StageAction:
-    """One thing a user can do to a case: its form, and the service that does it (its
-    label, and when it is offered, are the selectors' ``ACTION_LABELS`` and ``may_take``)."""
-
-    form_class: type
-    run: Callable  # (request, view, form) -> None; called with a valid form
-
-    @property
-    def versioned(self) -> bool:
-        return issubclass(self.form_class, case_forms.VersionedForm)
-
-
-def _simple(service):
-    """Run ``service`` with the form's fields as its keywords (``expected_version`` among
-    them when the form carries the case's version)."""
-
-    def run(request, view, form):
-        service(request.user, view.case, request=request, **form.cleaned_data)
-
-    return run
-
-
-def _screen(request, view, form):
-    services.record_screening(
-        request.user,
-        view.case,
-        expected_version=_versioned(form),
-        questionnaire=form.questionnaire,
-        indicators_met=form.cleaned_data["indicators_met"],
-        request=request,
-    )
-
-
-def _service_status(request, view, form):
-    services.set_service_status(
-        request.user,
-        form.cleaned_data["service"],
-        expected_version=_versioned(form),
-        status=form.cleaned_data["status"],
-        request=request,
-    )
-
-
-def _assign(request, view, form):
-    assignee = services.find_assignee(username=form.cleaned_data["assignee"])
-    services.assign_case(
-        request.user, view.case, assignee, expected_version=_versioned(form), request=request
-    )
-
-
-ACTIONS = {
-    "screen": StageAction(case_forms.ScreeningForm, _screen),
-    "confirm": StageAction(case_forms.ConfirmForm, _simple(services.confirm_screening)),
-    "decide": StageAction(case_forms.DecisionForm, _simple(services.decide_identification)),
-    "assist": StageAction(case_forms.VersionedForm, _simple(services.start_assistance)),
-    "service": StageAction(case_forms.ServiceForm, _simple(services.add_service)),
-    "service_status": StageAction(case_forms.ServiceStatusForm, _service_status),
-    "return": StageAction(case_forms.ReturnForm, _simple(services.start_return_or_reintegration)),
-    "follow_up": StageAction(case_forms.FollowUpForm, _simple(services.record_follow_up)),
-    "guardian": StageAction(case_forms.GuardianForm, _simple(services.appoint_guardian)),
-    "best_interests": StageAction(
-        case_forms.BestInterestsForm, _simple(services.record_best_interests)
-    ),
-    "profile": StageAction(case_forms.ProfileForm, _simple(services.update_profile)),
-    "assign": StageAction(case_forms.AssignForm, _assign),
-    "refer": StageAction(case_forms.ReferralForm, _simple(services.send_referral)),
-    "consent": StageAction(case_forms.ConsentForm, _simple(services.record_consent)),
-    "note": StageAction(case_forms.NoteForm, _simple(services.add_note)),
-    "close": StageAction(case_forms.ReasonForm, _simple(services.close_case)),
-    "reopen": StageAction(case_forms.ReasonForm, _simple(services.reopen_case)),
-}
-
-
-def _stage_form(action: str, view, request, data=None):
+def _stage_form(action: actions.CaseAction, view, request, data=None):
     """The form of ``action`` for this case, bound to ``data`` when posted; None if the
     case has no such form (an unknown questionnaire or service)."""
-    stage = ACTIONS[action]
-    kwargs = {"case": view.case, "access": view.access}
+    kwargs = {"case": view.case, "access": view.access, "user": request.user}
     if data is None:
         kwargs["selector"] = request.GET
-        kwargs["initial"] = {"expected_version": view.case.version} if stage.versioned else {}
+        kwargs["initial"] = {"expected_version": view.case.version} if action.versioned else {}
     else:
         kwargs["selector"] = kwargs["data"] = data
     try:
-        return stage.form_class(**kwargs)
+        return action.form(**kwargs)
     except LookupError:
         return None
 
@@ -226,7 +145,7 @@ def _stage_form(action: str, view, request, data=None):
 def _stale_version(request, view) -> int | None:
     """The version a POST was based on, when it is older than the case's."""
     access = view.access
-    if not (access.can_edit or access.can_decide or access.can_reopen):
+    if not (access.can_edit or access.can_decide or access.can_reopen or access.can_contribute):
         return None  # who could never take a step learns nothing about versions
     posted = request.POST.get("expected_version", "") if request.method == "POST" else ""
     if posted.isdecimal() and posted.isascii() and int(posted) < view.case.version:
@@ -239,7 +158,7 @@ def _action_response(request, view, action, form, *, status=200, conflict=""):
         "view": view,
         "case": view.case,
         "action": action,
-        "label": selectors.ACTION_LABELS[action],
+        "label": actions.LABELS[action],
         "form": form,
         "conflict": conflict,
     }
@@ -280,10 +199,11 @@ def case_act(request, public_id, action):
     409 with a reload link; with htmx a success swaps the refreshed case body in place."""
     if action in RECORD_PAGES:
         return _record_page(request, public_id, action)
-    if action not in ACTIONS or request.method not in ("GET", "POST"):
+    step = actions.ACTIONS.get(action)
+    if step is None or request.method not in ("GET", "POST"):
         raise Http404
     view = selectors.read_case(request.user, public_id, request=request)
-    if not selectors.may_take(view, action):
+    if not step.offered(view.case, view.access):
         stale = _stale_version(request, view)
         if stale is None:
             raise Http404
@@ -291,7 +211,7 @@ def case_act(request, public_id, action):
         # say so, rather than answer as if the step had never existed.
         conflict = services.CaseConflict(view.case, stale)
         return _action_response(request, view, action, None, status=409, conflict=str(conflict))
-    form = _stage_form(action, view, request, request.POST if request.method == "POST" else None)
+    form = _stage_form(step, view, request, request.POST if request.method == "POST" else None)
     if form is None:
         raise Http404
     if request.method == "GET":
@@ -299,7 +219,7 @@ def case_act(request, public_id, action):
     if not form.is_valid():
         return _action_response(request, view, action, form, status=400)
     try:
-        ACTIONS[action].run(request, view, form)
+        step.take(request.user, view.case, form.cleaned_data, request=request)
     except PermissionDenied as error:
         raise Http404 from error
     except services.CaseConflict as conflict:

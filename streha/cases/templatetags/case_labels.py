@@ -1,7 +1,7 @@
 from django import template
 
 from streha.cases.models import Status
-from streha.cases.selectors import EVENT_LABELS
+from streha.cases.presentation import EVENT_LABELS
 from streha.web.labels import enum_label
 
 register = template.Library()

@@ -102,6 +102,34 @@ API = {
         data={"expected_version": 1, "user_id": "{user}"},
         refused_inside={role: 403 for role in CASE - {Role.SUPERVISOR}},
     ),
+    # Steps of the registry with addresses of their own (input invalid once past the policy).
+    ("/api/v1/cases/{public_id}/services/", "post"): P(
+        EDIT,
+        NONE,
+        path="/api/v1/cases/{case}/services/",
+        data={"expected_version": 1, "kind": "no such service"},
+        refused_inside=INSIDE_403,
+    ),
+    ("/api/v1/cases/{public_id}/service-status/", "post"): P(
+        EDIT,
+        NONE,
+        path="/api/v1/cases/{case}/service-status/",
+        data={"expected_version": 1, "service": 0, "status": "done"},
+        refused_inside=INSIDE_403,
+    ),
+    ("/api/v1/cases/{public_id}/notes/", "post"): P(
+        EDIT,
+        NONE,
+        path="/api/v1/cases/{case}/notes/",
+        data={"body": ""},
+        refused_inside=INSIDE_403,
+    ),
+    ("/api/v1/case-tasks/{id}/done/", "post"): P(
+        EDIT,
+        NONE,
+        path="/api/v1/case-tasks/{task}/done/",
+        refused_inside=INSIDE_403,
+    ),
     ("/api/v1/case-notifications/", "get"): P(set(Role.values)),
     ("/api/v1/case-notifications/{id}/read/", "post"): P(
         {Role.SUPERVISOR}, NONE, path="/api/v1/case-notifications/{notification}/read/"

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from streha.accounts.models import AgencyKind, Role
-from streha.cases import selectors, services
+from streha.cases import presentation, selectors, services
 from streha.cases.models import Case, Consent, ServiceKind, ServiceStatus, Status
 from streha.cases.tests.factories import CaseFactory
 from streha.places.models import Municipality
@@ -39,7 +39,7 @@ def url(case, action="", query=""):
 
 def steps_of(client, case) -> set[str]:
     body = client.get(url(case)).content.decode()
-    return {action for action in selectors.ACTION_LABELS if f'href="{url(case, action)}' in body}
+    return {action for action in presentation.ACTION_LABELS if f'href="{url(case, action)}' in body}
 
 
 def presumed(worker, case) -> Case:
@@ -400,7 +400,7 @@ def test_every_kind_of_event_has_words_on_the_timeline():
     kinds |= {
         f"referral_{status}" for status in ("accepted", "declined", "in_progress", "completed")
     }
-    assert kinds - set(selectors.EVENT_LABELS) == set()
+    assert kinds - set(presentation.EVENT_LABELS) == set()
 
 
 def test_ethnicity_is_offered_only_with_its_field_group(client, worker, case, make_user, ngo):
