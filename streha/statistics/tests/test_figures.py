@@ -155,7 +155,7 @@ def test_report_command_writes_every_table_as_the_page_shows_it(tables, tmp_path
     assert lines[0].startswith("Category,Female · Child,Female · Adult")
     assert lines[1] == "Identified victims,c,c,0,0,0,0,0,0,0,12"
     event = AuditEvent.objects.filter(object_type="statistics.report").latest("pk")
-    assert event.details["exact"] is False
+    assert event.details == {"year": YEAR, "files": 7, "exact": False}
 
 
 def test_report_command_exact_is_unsuppressed_and_audited(tables, tmp_path):
