@@ -17,7 +17,8 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Value, When
+from django.db.models import Case as Case_
 from django.utils import timezone
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
@@ -125,6 +126,7 @@ class Victim:
     citizenship: str  # ISO code or ""
     forms: set[str]
     transnational: bool | None
+    n: int = 1  # how many persons share exactly this description (counted together in SQL)
 
 
 def _sex(gender: str) -> str:
@@ -146,34 +148,73 @@ def _citizenship_group(code: str) -> str:
 
 
 def registered_victims(cases, year: int) -> list[Victim]:
-    """One ``Victim`` per person registered in ``year`` among ``cases`` (a statistics scope)."""
+    """The persons registered in ``year`` among ``cases`` (a statistics scope), described.
+
+    Most persons have one victim case in a year: those are grouped and counted by the database
+    (one row per distinct description, with its count). The few with several cases are read case
+    by case and merged here, so that each person still counts once.
+    """
     identified = Exists(CaseEvent.objects.filter(case=OuterRef("pk"), to_status=Status.IDENTIFIED))
-    rows = (
-        cases.annotate(was_identified=identified)
-        .filter(Q(presumed_on__year=year) | Q(decided_on__year=year, was_identified=True))
-        .order_by("person_id", "pk")
-        .values_list(
-            "person_id",
-            "person__gender",
-            "person__birth_year",
-            "person__citizenship",
-            "is_child",
-            "age_at_identification",
-            "exploitation_types",
-            "transnational",
-            "presumed_on",
-            "decided_on",
-            "was_identified",
-        )
+    qualifying = cases.annotate(was_identified=identified).filter(
+        Q(presumed_on__year=year) | Q(decided_on__year=year, was_identified=True)
     )
+    several = (
+        qualifying.order_by()
+        .values("person_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values("person_id")
+    )
+    grouped = (
+        qualifying.exclude(person_id__in=several)
+        .annotate(identified_in_year=_identified_in(year))
+        .order_by()
+        .values_list(*DESCRIPTION[1:-3], "identified_in_year")
+        .annotate(n=Count("pk"))
+    )
+    victims = [_victim([(None, *row[:-2], row[-2])], year, n=row[-1]) for row in grouped]
     by_person: dict[int, list[tuple]] = defaultdict(list)
-    for row in rows.iterator(chunk_size=5000):
-        by_person[row[0]].append(row)
-    return [_victim(cases, year) for cases in by_person.values()]
+    rows = qualifying.filter(person_id__in=several).order_by("person_id", "pk")
+    for row in rows.values_list(*DESCRIPTION).iterator(chunk_size=5000):
+        by_person[row[0]].append((*row[:-3], _identified_on(row, year)))
+    victims.extend(_victim(person_cases, year) for person_cases in by_person.values())
+    return victims
 
 
-def _victim(cases: list[tuple], year: int) -> Victim:
-    identified = [c for c in cases if c[10] and c[9] is not None and c[9].year == year]
+# What describes a victim case for the tables (the last three decide "identified in the year").
+DESCRIPTION = (
+    "person_id",
+    "person__gender",
+    "person__birth_year",
+    "person__citizenship",
+    "is_child",
+    "age_at_identification",
+    "exploitation_types",
+    "transnational",
+    "presumed_on",
+    "decided_on",
+    "was_identified",
+)
+
+
+def _identified_in(year: int):
+    """True when the case's identification decision fell in ``year``, as a database expression."""
+    return Case_(
+        When(decided_on__year=year, was_identified=True, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def _identified_on(row: tuple, year: int) -> bool:
+    decided_on, was_identified = row[-2], row[-1]
+    return bool(was_identified and decided_on is not None and decided_on.year == year)
+
+
+def _victim(cases: list[tuple], year: int, n: int = 1) -> Victim:
+    """One person from their cases in the year: (person, gender, birth year, citizenship,
+    is child, age at identification, forms, transnational, identified in the year)."""
+    identified = [c for c in cases if c[8]]
     status = "identified" if identified else "presumed"
     counted = identified or cases
     _, gender, birth_year, citizenship = cases[0][:4]
@@ -186,7 +227,7 @@ def _victim(cases: list[tuple], year: int) -> Victim:
     forms = {form for c in cases for form in (c[6] or [])}
     scopes = {c[7] for c in cases}
     transnational = True if True in scopes else (False if False in scopes else None)
-    return Victim(status, _sex(gender), age_group, citizenship or "", forms, transnational)
+    return Victim(status, _sex(gender), age_group, citizenship or "", forms, transnational, n)
 
 
 def _grid(rows: list[str], columns: list[str], counts: dict[tuple[str, str], int]) -> Grid:
@@ -211,7 +252,7 @@ def _sex_age_labels() -> list[str]:
 def table_status_sex_age(year: int, victims: list[Victim]) -> Table:
     counts: dict = defaultdict(int)
     for v in victims:
-        counts[(v.status, f"{v.sex}/{v.age}")] += 1
+        counts[(v.status, f"{v.sex}/{v.age}")] += v.n
     columns = [f"{s}/{a}" for s, a in SEX_AGE]
     return Table(
         DEFINITIONS["T01"],
@@ -226,7 +267,7 @@ def table_status_sex_age(year: int, victims: list[Victim]) -> Table:
 def table_citizenship_sex(year: int, victims: list[Victim]) -> Table:
     counts: dict = defaultdict(int)
     for v in victims:
-        counts[(_citizenship_group(v.citizenship), v.sex)] += 1
+        counts[(_citizenship_group(v.citizenship), v.sex)] += v.n
     return Table(
         DEFINITIONS["T02"],
         year,
@@ -247,9 +288,9 @@ def table_forms_sex_age(year: int, victims: list[Victim]) -> Table:
     persons: dict = defaultdict(int)
     for v in victims:
         column = f"{v.sex}/{v.age}"
-        persons[column] += 1
+        persons[column] += v.n
         for group in _form_groups(v.forms):
-            counts[(group, column)] += 1
+            counts[(group, column)] += v.n
     columns = [f"{s}/{a}" for s, a in SEX_AGE]
     grid = Grid.from_cells(
         [[counts.get((g, c), 0) for c in columns] for g in _keys(FORM_GROUPS)],
@@ -284,7 +325,7 @@ _country_name = lazy(countries.name, str)
 def table_country_glotip(year: int, victims: list[Victim]) -> Table:
     counts: dict = defaultdict(int)
     for v in victims:
-        counts[(v.citizenship or "??", _glotip_group(v))] += 1
+        counts[(v.citizenship or "??", _glotip_group(v))] += v.n
     codes = sorted({country for country, _group in counts}, key=lambda c: (c == "??", c))
     labels = [_country_name(c) if c != "??" else _("Citizenship unknown") for c in codes]
     return Table(
@@ -301,12 +342,12 @@ def table_scope_form_sex(year: int, victims: list[Victim]) -> Table:
     for v in victims:
         scope = {True: "transnational", False: "internal", None: "unknown"}[v.transnational]
         for group in _form_groups(v.forms):
-            counts[(f"{scope}/{group}", v.sex)] += 1
+            counts[(f"{scope}/{group}", v.sex)] += v.n
     rows = [f"{s}/{g}" for s in _keys(SCOPES) for g in _keys(FORM_GROUPS)]
     labels = [f"{sl} · {gl}" for _s, sl in SCOPES for _g, gl in FORM_GROUPS]
     persons: dict = defaultdict(int)
     for v in victims:
-        persons[v.sex] += 1
+        persons[v.sex] += v.n
     grid = Grid.from_cells(
         [[counts.get((r, s), 0) for s in _keys(SEXES)] for r in rows],
         column_totals=[persons.get(s, 0) for s in _keys(SEXES)],
@@ -370,7 +411,7 @@ def population_of(year: int) -> tuple[int | None, str]:
 
 
 def table_rate(year: int, victims: list[Victim]) -> Table:
-    count = len(victims)
+    count = sum(v.n for v in victims)
     grid = Grid.from_cells([[count]])
     inhabitants, source = population_of(year)
     notes = [_("Population: %(source)s") % {"source": source}] if source else []

@@ -20,10 +20,10 @@ def key_figures(user, year: int) -> list[tuple[str, int | str]]:
 
     victims = figures.registered_victims(policy.cases_for_statistics(user), year)
     counts = [
-        (_("Registered victims"), len(victims)),
-        (_("Identified victims"), sum(v.status == "identified" for v in victims)),
-        (_("Presumed victims"), sum(v.status == "presumed" for v in victims)),
-        (_("Children"), sum(v.age == "child" for v in victims)),
+        (_("Registered victims"), sum(v.n for v in victims)),
+        (_("Identified victims"), sum(v.n for v in victims if v.status == "identified")),
+        (_("Presumed victims"), sum(v.n for v in victims if v.status == "presumed")),
+        (_("Children"), sum(v.n for v in victims if v.age == "child")),
     ]
     if policy.can_see_exact_statistics(user):
         return counts
