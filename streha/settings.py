@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "streha.people",
     "streha.cases",
     "streha.tips",
+    "streha.statistics",
     "streha.web",
     "streha.api",
     "streha.demo",
@@ -340,6 +341,8 @@ LOGGING = {
 
 # --- Domain settings ---------------------------------------------------------------------------
 STREHA_COUNTRY = env("STREHA_COUNTRY", "XK")
+# Published statistics hide counts below this (and whatever would reveal them); see statistics.
+STREHA_STATS_MIN_CELL = int(env("STREHA_STATS_MIN_CELL", "5"))
 STREHA_BASE_URL = env("STREHA_BASE_URL", "http://127.0.0.1:8000")
 STREHA_ADMIN_PATH = env("STREHA_ADMIN_PATH", "django-admin").strip("/")
 

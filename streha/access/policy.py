@@ -258,6 +258,32 @@ def persons_for_statistics(user: User):
     return Person.objects.filter(owner_agency_id=user.agency_id)
 
 
+def cases_for_statistics(user: User):
+    """Victim cases an analyst may count: those of ``persons_for_statistics``. Only
+    non-identifying fields (statuses, dates, the exploitation profile) may be read from it."""
+    from streha.cases.models import Case
+
+    if not can_see_statistics(user):
+        return Case.objects.none()
+    if _at_national_coordinator(user):
+        return Case.objects.all()
+    return Case.objects.filter(person__in=persons_for_statistics(user))
+
+
+def cases_for_national_report():
+    """Every victim case, for ``streha report national`` run by the operator of the server (the
+    command audits itself). Non-identifying fields only, as above."""
+    from streha.cases.models import Case
+
+    return Case.objects.all()
+
+
+def can_see_exact_statistics(user: User) -> bool:
+    """Unsuppressed counts stay inside the national coordinator's office: elsewhere a small
+    cell could name a person an agency knows."""
+    return can_see_statistics(user) and _at_national_coordinator(user)
+
+
 # --- Tip line and public campaign ----------------------------------------------------------
 
 TIP_ROLES_OF_ASSIGNED_AGENCY = frozenset({Role.INVESTIGATOR, Role.CASE_WORKER, Role.SUPERVISOR})

@@ -10,6 +10,7 @@ from streha.api import views
 from streha.cases import api as cases_api
 from streha.people.api import PersonViewSet
 from streha.people.statistics_api import PersonStatisticsView, PseudonymisedPersonsView
+from streha.statistics.api import StatisticsTableView
 from streha.tips import api as tips_api
 
 router = DefaultRouter()
@@ -28,6 +29,11 @@ urlpatterns = [
         "v1/pseudonymised-persons/",
         PseudonymisedPersonsView.as_view(),
         name="pseudonymised-persons",
+    ),
+    path(
+        "v1/statistics/tables/<str:code>/",
+        StatisticsTableView.as_view(),
+        name="statistics-table",
     ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

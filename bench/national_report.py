@@ -1,0 +1,132 @@
+"""The national annual report at scale, beside hand-written SQL for the same kind of table.
+
+Measures, on the pages benchmark's data (``BENCH_PERSONS`` persons, default 1,000,000, and their
+demo victim cases): the whole set of national tables for one year as ``streha report national``
+computes them; one hand-written SQL GROUP BY of table 1 (registered victims by status, sex and
+age, one person counted once) as the reference; and the analyst's statistics page beside the
+audited shell. Goal (issue 13): the whole report within 2× the time of computing its tables with
+hand-written SQL (estimated as the table-1 query times the number of tables), the page's p95
+within 2× the audited shell's. Writes var/bench/statistics.json.
+"""
+
+import os
+from datetime import date
+
+import _common
+
+REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100"))
+SEED = int(os.environ.get("BENCH_SEED", "7"))
+
+TABLE_1_SQL = """
+WITH per_case AS (
+  SELECT c.person_id,
+         CASE WHEN c.decided_on >= %(start)s AND c.decided_on < %(end)s AND EXISTS (
+                SELECT 1 FROM cases_caseevent e
+                WHERE e.case_id = c.id AND e.to_status = 'identified')
+              THEN 1 ELSE 0 END AS identified,
+         c.age_at_identification AS age, CASE WHEN c.is_child THEN 1 ELSE 0 END AS is_child
+  FROM cases_case c
+  WHERE (c.presumed_on >= %(start)s AND c.presumed_on < %(end)s)
+     OR (c.decided_on >= %(start)s AND c.decided_on < %(end)s)
+), per_person AS (
+  SELECT person_id, MAX(identified) AS identified, MIN(age) AS age, MAX(is_child) AS is_child
+  FROM per_case GROUP BY person_id
+)
+SELECT pp.identified,
+       CASE p.gender WHEN 'feminine' THEN 'female' WHEN 'masculine' THEN 'male' ELSE 'unknown' END,
+       CASE WHEN COALESCE(pp.age, %(year)s - p.birth_year) IS NULL
+                 THEN CASE WHEN pp.is_child = 1 THEN 'child' ELSE 'unknown' END
+            WHEN COALESCE(pp.age, %(year)s - p.birth_year) < 18 THEN 'child' ELSE 'adult' END,
+       COUNT(*)
+FROM per_person pp JOIN people_person p ON p.id = pp.person_id
+GROUP BY 1, 2, 3
+"""
+
+
+def main() -> None:
+    _common.setup("pages")  # the same data as bench/pages.py
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from streha.access import policy
+    from streha.accounts.models import Agency, AgencyKind, Role, RoleGrant, User
+    from streha.cases.demo import generate_cases
+    from streha.cases.models import Case
+    from streha.people.models import Person
+    from streha.statistics import figures
+
+    _common.ensure_demo(_common.persons_wanted(), seed=SEED)
+    staff = {
+        u.agency_id: u for u in User.objects.filter(username__contains=".").exclude(agency=None)
+    }
+    generate_cases(SEED, Person.objects.filter(reference__startswith=f"D{SEED}-"), creators=staff)
+    year = timezone.localdate().year
+    cases = policy.cases_for_national_report()
+
+    def report():
+        figures.national_tables(cases, year)
+
+    params = {"start": date(year, 1, 1), "end": date(year + 1, 1, 1), "year": year}
+
+    def table_1_sql():
+        with connection.cursor() as cursor:
+            cursor.execute(TABLE_1_SQL, params)
+            cursor.fetchall()
+
+    report_ms = _common.summary(_common.timed(report, REPEAT))
+    sql_ms = _common.summary(_common.timed(table_1_sql, REPEAT))
+    tables = len(figures.national_tables(cases, year))
+
+    coordinator = Agency.objects.filter(kind=AgencyKind.NATIONAL_COORDINATOR).first()
+    analyst, _created = User.objects.get_or_create(
+        username="bench.analyst", defaults={"agency": coordinator, "email": "bench@invalid"}
+    )
+    RoleGrant.objects.get_or_create(user=analyst, role=Role.ANALYST)
+    client = Client()
+    client.force_login(analyst)
+
+    def page():
+        assert client.get(f"/statistics/T01/?year={year}").status_code == 200
+
+    def audited_shell():
+        assert client.get("/_audited_shell/").status_code == 200
+
+    settings.ROOT_URLCONF = "_urls"
+    for function in (page, audited_shell):
+        _common.timed(function, 5)
+    samples = {"page": [], "audited_shell": []}
+    for _ in range(REQUESTS):
+        samples["page"] += _common.timed(page, 1)
+        samples["audited_shell"] += _common.timed(audited_shell, 1)
+    page_ms, shell_ms = _common.summary(samples["page"]), _common.summary(samples["audited_shell"])
+    figures_out = {
+        "database": connection.vendor,
+        "persons": Person.objects.count(),
+        "cases": Case.objects.count(),
+        "year": year,
+        "tables": tables,
+        "report_median_ms": report_ms["median_ms"],
+        "table_1_sql_median_ms": sql_ms["median_ms"],
+        "report_vs_hand_written_sql": round(
+            report_ms["median_ms"] / (sql_ms["median_ms"] * tables), 2
+        ),
+        "table_page_p95_ms": page_ms["p95_ms"],
+        "audited_shell_p95_ms": shell_ms["p95_ms"],
+        "table_page_p95_vs_audited_shell": round(page_ms["p95_ms"] / shell_ms["p95_ms"], 2),
+    }
+    rows = [
+        ("whole report", report_ms["median_ms"], ""),
+        ("table 1, hand-written SQL", sql_ms["median_ms"], ""),
+        ("report / (SQL × tables) (goal <= 2)", figures_out["report_vs_hand_written_sql"], ""),
+        ("table page p95", page_ms["p95_ms"], figures_out["table_page_p95_vs_audited_shell"]),
+        ("audited shell p95", shell_ms["p95_ms"], 1.0),
+    ]
+    print(_common.table(rows, ("what", "ms or ratio", "vs audited shell (goal <= 2)")))
+    print("written:", _common.write("statistics", figures_out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,450 @@
+"""The national tables, computed from non-identifying fields only.
+
+Everything here reads a queryset of victim cases handed over by the access policy
+(``policy.cases_for_statistics``, the analyst's pseudonymised scope) and never touches a protected
+column: sex, year of birth, citizenship, statuses, dates and the
+exploitation profile are stored in clear precisely so that they can be counted without
+decrypting anyone. Each table is first built exactly (``Table.grid``); what may be published is
+decided by ``streha.statistics.disclosure`` when the table is shown or written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import BooleanField, Count, Exists, OuterRef, Q, Value, When
+from django.db.models import Case as Case_
+from django.utils import timezone
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy as _
+
+from streha.cases.models import CaseEvent, ExploitationType, Status
+from streha.places.catalogues import countries
+from streha.statistics.definitions import DEFINITIONS, Definition
+from streha.statistics.disclosure import Grid
+
+DATA = Path(__file__).resolve().parent / "data"
+
+# EU-27 member states since 1 February 2020 (ISO 3166-1 alpha-2; Greece as GR).
+EU27 = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
+)
+
+SEXES = (("female", _("Female")), ("male", _("Male")), ("unknown", _("Other or unknown")))
+AGES = (("child", _("Child")), ("adult", _("Adult")), ("unknown", _("Unknown age")))
+STATUSES = (("identified", _("Identified victims")), ("presumed", _("Presumed victims")))
+CITIZENSHIP_GROUPS = (
+    ("national", _("Nationals")),
+    ("eu", _("Other EU-27 citizens")),
+    ("non_eu", _("Non-EU citizens")),
+    ("unknown", _("Citizenship unknown")),
+)
+FORM_GROUPS = (
+    ("sexual", _("Sexual exploitation")),
+    ("labour", _("Labour exploitation")),
+    ("other", _("Other forms")),
+    ("unknown", _("Form unknown")),
+)
+GLOTIP_GROUPS = (
+    ("women", _("Women")),
+    ("men", _("Men")),
+    ("girls", _("Girls")),
+    ("boys", _("Boys")),
+    ("unknown", _("Sex or age unknown")),
+)
+SCOPES = (
+    ("internal", _("Internal")),
+    ("transnational", _("Transnational")),
+    ("unknown", _("Unknown")),
+)
+FORM_GROUP_OF = {
+    ExploitationType.SEXUAL: "sexual",
+    ExploitationType.FORCED_LABOUR: "labour",
+    ExploitationType.SERVITUDE: "labour",
+}
+
+
+@dataclass
+class Table:
+    """One table: labels, the exact counts and their margins, and what defines them."""
+
+    definition: Definition
+    year: int
+    row_labels: list[Promise | str]
+    column_labels: list[Promise | str]
+    grid: Grid
+    total_label: Promise | str = _("Total")
+    notes: list[Promise | str] = field(default_factory=list)
+    rate: float | None = None  # table 16 only: victims per 100,000 inhabitants
+    population: int | None = None
+
+    @property
+    def code(self) -> str:
+        return self.definition.code
+
+
+@dataclass
+class Victim:
+    """What the tables need to know of one registered victim in one year, nothing identifying."""
+
+    status: str  # identified | presumed
+    sex: str
+    age: str  # child | adult | unknown
+    citizenship: str  # ISO code or ""
+    forms: set[str]
+    transnational: bool | None
+    n: int = 1  # how many persons share exactly this description (counted together in SQL)
+
+
+def _sex(gender: str) -> str:
+    return {"feminine": "female", "masculine": "male"}.get(gender, "unknown")
+
+
+def _age_group(age: int | None) -> str:
+    if age is None:
+        return "unknown"
+    return "child" if age < 18 else "adult"
+
+
+def _citizenship_group(code: str) -> str:
+    if not code:
+        return "unknown"
+    if code == settings.STREHA_COUNTRY:
+        return "national"
+    return "eu" if code in EU27 else "non_eu"
+
+
+def registered_victims(cases, year: int) -> list[Victim]:
+    """The persons registered in ``year`` among ``cases`` (a statistics scope), described.
+
+    Most persons have one victim case in a year: those are grouped and counted by the database
+    (one row per distinct description, with its count). The few with several cases are read case
+    by case and merged here, so that each person still counts once.
+    """
+    identified = Exists(CaseEvent.objects.filter(case=OuterRef("pk"), to_status=Status.IDENTIFIED))
+    qualifying = cases.annotate(was_identified=identified).filter(
+        Q(presumed_on__year=year) | Q(decided_on__year=year, was_identified=True)
+    )
+    several = (
+        qualifying.order_by()
+        .values("person_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values("person_id")
+    )
+    grouped = (
+        qualifying.exclude(person_id__in=several)
+        .annotate(identified_in_year=_identified_in(year))
+        .order_by()
+        .values_list(*DESCRIPTION[1:-3], "identified_in_year")
+        .annotate(n=Count("pk"))
+    )
+    victims = [_victim([(None, *row[:-2], row[-2])], year, n=row[-1]) for row in grouped]
+    by_person: dict[int, list[tuple]] = defaultdict(list)
+    rows = qualifying.filter(person_id__in=several).order_by("person_id", "pk")
+    for row in rows.values_list(*DESCRIPTION).iterator(chunk_size=5000):
+        by_person[row[0]].append((*row[:-3], _identified_on(row, year)))
+    victims.extend(_victim(person_cases, year) for person_cases in by_person.values())
+    return victims
+
+
+# What describes a victim case for the tables (the last three decide "identified in the year").
+DESCRIPTION = (
+    "person_id",
+    "person__gender",
+    "person__birth_year",
+    "person__citizenship",
+    "is_child",
+    "age_at_identification",
+    "exploitation_types",
+    "transnational",
+    "presumed_on",
+    "decided_on",
+    "was_identified",
+)
+
+
+def _identified_in(year: int):
+    """True when the case's identification decision fell in ``year``, as a database expression."""
+    return Case_(
+        When(decided_on__year=year, was_identified=True, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def _identified_on(row: tuple, year: int) -> bool:
+    decided_on, was_identified = row[-2], row[-1]
+    return bool(was_identified and decided_on is not None and decided_on.year == year)
+
+
+def _victim(cases: list[tuple], year: int, n: int = 1) -> Victim:
+    """One person from their cases in the year: (person, gender, birth year, citizenship,
+    is child, age at identification, forms, transnational, identified in the year)."""
+    identified = [c for c in cases if c[8]]
+    status = "identified" if identified else "presumed"
+    counted = identified or cases
+    _, gender, birth_year, citizenship = cases[0][:4]
+    age: int | None = next((c[5] for c in counted if c[5] is not None), None)
+    if age is None and birth_year:
+        age = year - birth_year
+    age_group = _age_group(age)
+    if age_group == "unknown" and any(c[4] for c in counted):
+        age_group = "child"
+    forms = {form for c in cases for form in (c[6] or [])}
+    scopes = {c[7] for c in cases}
+    transnational = True if True in scopes else (False if False in scopes else None)
+    return Victim(status, _sex(gender), age_group, citizenship or "", forms, transnational, n)
+
+
+def _grid(rows: list[str], columns: list[str], counts: dict[tuple[str, str], int]) -> Grid:
+    return Grid.from_cells([[counts.get((r, c), 0) for c in columns] for r in rows])
+
+
+def _keys(pairs) -> list[str]:
+    return [key for key, _label in pairs]
+
+
+def _labels(pairs) -> list:
+    return [label for _key, label in pairs]
+
+
+SEX_AGE = [(s, a) for s, _sl in SEXES for a, _al in AGES]
+
+
+def _sex_age_labels() -> list[str]:
+    return [f"{sl} · {al}" for _s, sl in SEXES for _a, al in AGES]
+
+
+def table_status_sex_age(year: int, victims: list[Victim]) -> Table:
+    counts: dict = defaultdict(int)
+    for v in victims:
+        counts[(v.status, f"{v.sex}/{v.age}")] += v.n
+    columns = [f"{s}/{a}" for s, a in SEX_AGE]
+    return Table(
+        DEFINITIONS["T01"],
+        year,
+        _labels(STATUSES),
+        _sex_age_labels(),
+        _grid(_keys(STATUSES), columns, counts),
+        total_label=_("Registered victims"),
+    )
+
+
+def table_citizenship_sex(year: int, victims: list[Victim]) -> Table:
+    counts: dict = defaultdict(int)
+    for v in victims:
+        counts[(_citizenship_group(v.citizenship), v.sex)] += v.n
+    return Table(
+        DEFINITIONS["T02"],
+        year,
+        _labels(CITIZENSHIP_GROUPS),
+        _labels(SEXES),
+        _grid(_keys(CITIZENSHIP_GROUPS), _keys(SEXES), counts),
+    )
+
+
+def _form_groups(forms: set[str]) -> set[str]:
+    if not forms:
+        return {"unknown"}
+    return {FORM_GROUP_OF.get(form, "other") for form in forms}
+
+
+def table_forms_sex_age(year: int, victims: list[Victim]) -> Table:
+    counts: dict = defaultdict(int)
+    persons: dict = defaultdict(int)
+    for v in victims:
+        column = f"{v.sex}/{v.age}"
+        persons[column] += v.n
+        for group in _form_groups(v.forms):
+            counts[(group, column)] += v.n
+    columns = [f"{s}/{a}" for s, a in SEX_AGE]
+    grid = Grid.from_cells(
+        [[counts.get((g, c), 0) for c in columns] for g in _keys(FORM_GROUPS)],
+        column_totals=[persons.get(c, 0) for c in columns],
+    )
+    return Table(
+        DEFINITIONS["T03"],
+        year,
+        _labels(FORM_GROUPS),
+        _sex_age_labels(),
+        grid,
+        total_label=_("Registered victims (persons)"),
+        notes=[_("A victim exploited in several forms is in several rows.")],
+    )
+
+
+def _glotip_group(v: Victim) -> str:
+    if v.sex == "unknown" or v.age == "unknown":
+        return "unknown"
+    return {
+        ("female", "adult"): "women",
+        ("male", "adult"): "men",
+        ("female", "child"): "girls",
+        ("male", "child"): "boys",
+    }[(v.sex, v.age)]
+
+
+# Resolved when shown, in the reader's language, like the other labels.
+_country_name = lazy(countries.name, str)
+
+
+def table_country_glotip(year: int, victims: list[Victim]) -> Table:
+    counts: dict = defaultdict(int)
+    for v in victims:
+        counts[(v.citizenship or "??", _glotip_group(v))] += v.n
+    codes = sorted({country for country, _group in counts}, key=lambda c: (c == "??", c))
+    labels = [_country_name(c) if c != "??" else _("Citizenship unknown") for c in codes]
+    return Table(
+        DEFINITIONS["T04"],
+        year,
+        labels,
+        _labels(GLOTIP_GROUPS),
+        _grid(codes, _keys(GLOTIP_GROUPS), counts),
+    )
+
+
+def table_scope_form_sex(year: int, victims: list[Victim]) -> Table:
+    counts: dict = defaultdict(int)
+    for v in victims:
+        scope = {True: "transnational", False: "internal", None: "unknown"}[v.transnational]
+        for group in _form_groups(v.forms):
+            counts[(f"{scope}/{group}", v.sex)] += v.n
+    rows = [f"{s}/{g}" for s in _keys(SCOPES) for g in _keys(FORM_GROUPS)]
+    labels = [f"{sl} · {gl}" for _s, sl in SCOPES for _g, gl in FORM_GROUPS]
+    persons: dict = defaultdict(int)
+    for v in victims:
+        persons[v.sex] += v.n
+    grid = Grid.from_cells(
+        [[counts.get((r, s), 0) for s in _keys(SEXES)] for r in rows],
+        column_totals=[persons.get(s, 0) for s in _keys(SEXES)],
+    )
+    return Table(
+        DEFINITIONS["T05"],
+        year,
+        labels,
+        _labels(SEXES),
+        grid,
+        total_label=_("Registered victims (persons)"),
+        notes=[_("A victim exploited in several forms is in several rows.")],
+    )
+
+
+def table_reflection_periods(cases, year: int) -> Table:
+    counts: dict = defaultdict(int)
+    for key, lookup in (("granted", "presumed_on__year"), ("ended", "reflection_ends_on__year")):
+        seen = set()
+        rows = (
+            cases.filter(**{lookup: year}, reflection_ends_on__isnull=False)
+            .order_by("person_id")
+            .values_list("person_id", "person__gender")
+        )
+        for person_id, gender in rows.iterator(chunk_size=5000):
+            if person_id not in seen:
+                seen.add(person_id)
+                counts[(key, _sex(gender))] += 1
+    grid = Grid.from_cells(
+        [[counts.get((r, s), 0) for s in _keys(SEXES)] for r in ("granted", "ended")],
+        column_totals=[
+            sum(counts.get((r, s), 0) for r in ("granted", "ended")) for s in _keys(SEXES)
+        ],
+    )
+    # "Granted" and "ended" may hold the same person: the column totals are given, not summed.
+    grid.column_totals_add_up = False
+    return Table(
+        DEFINITIONS["T15"],
+        year,
+        [_("Reflection periods granted"), _("Reflection periods ended")],
+        _labels(SEXES),
+        grid,
+        total_label=_("Both rows"),
+    )
+
+
+@cache
+def population() -> dict[str, dict]:
+    """Resident population by country and year, with the source of each figure."""
+    return json.loads((DATA / "population.json").read_text(encoding="utf-8"))
+
+
+def population_of(year: int) -> tuple[int | None, str]:
+    country = population().get(settings.STREHA_COUNTRY, {})
+    figures = country.get("figures", {})
+    known = sorted(int(y) for y in figures if int(y) <= year)
+    if not known:
+        return None, ""
+    entry = figures[str(known[-1])]
+    return entry["population"], entry["source"]
+
+
+def table_rate(year: int, victims: list[Victim]) -> Table:
+    count = sum(v.n for v in victims)
+    grid = Grid.from_cells([[count]])
+    inhabitants, source = population_of(year)
+    notes = [_("Population: %(source)s") % {"source": source}] if source else []
+    return Table(
+        DEFINITIONS["T16"],
+        year,
+        [_("Registered victims")],
+        [_("Persons")],
+        grid,
+        notes=notes,
+        rate=None if not inhabitants else round(count * 100_000 / inhabitants, 1),
+        population=inhabitants,
+    )
+
+
+def national_tables(cases, year: int) -> list[Table]:
+    """Every table available for ``year`` from ``cases`` (``policy.cases_for_statistics`` or
+    ``policy.cases_for_national_report``), in the order of their codes."""
+    victims = registered_victims(cases, year)
+    return [
+        table_status_sex_age(year, victims),
+        table_citizenship_sex(year, victims),
+        table_forms_sex_age(year, victims),
+        table_country_glotip(year, victims),
+        table_scope_form_sex(year, victims),
+        table_reflection_periods(cases, year),
+        table_rate(year, victims),
+    ]
+
+
+def table(cases, code: str, year: int) -> Table | None:
+    return next((t for t in national_tables(cases, year) if t.code == code), None)
+
+
+def default_year() -> int:
+    return timezone.localdate().year

@@ -1,0 +1,72 @@
+"""``streha report national|ctdc --year YYYY --out DIR``: the year's tables in official formats.
+
+``national`` writes every table, one file each (``T01.csv`` …), cells exactly as the pages show
+them after suppression, headers in English; ``--format sdmx`` adds ``eurostat.sdmx.csv`` (tables
+1–3 in Eurostat's SDMX-CSV shape). ``ctdc`` writes ``ctdc.csv``, one row per victim in the CTDC
+global dataset's 27 columns. ``--exact`` (national tables only) is for the national coordinator's
+own use; every run is audited.
+"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
+
+from streha.access import policy
+from streha.audit import services as audit
+from streha.statistics import exports, figures
+from streha.statistics.publication import as_csv, min_cell, publish
+
+
+class Command(BaseCommand):
+    help = "Write the national statistics of a year (small cells suppressed) in official formats."
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=["national", "ctdc"])
+        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--out", required=True, help="Directory to write the files into.")
+        parser.add_argument("--format", choices=["csv", "sdmx"], default="csv")
+        parser.add_argument(
+            "--exact",
+            action="store_true",
+            help="Unsuppressed counts, for the national coordinator's own use (audited).",
+        )
+
+    def handle(self, *args, **options):
+        year = options["year"]
+        if not 1990 <= year <= 2100:
+            raise CommandError("--year must be between 1990 and 2100.")
+        if options["exact"] and options["kind"] != "national":
+            raise CommandError("--exact applies to the national tables only.")
+        out = Path(options["out"])
+        out.mkdir(parents=True, exist_ok=True)
+        cases = policy.cases_for_national_report()
+        # Files are for international exchange: headers and labels in English.
+        with translation.override("en"):
+            if options["kind"] == "ctdc":
+                rows = exports.ctdc_rows(cases, year, min_cell())
+                (out / "ctdc.csv").write_text(exports.ctdc_csv(rows), encoding="utf-8")
+                written = ["ctdc.csv"]
+            else:
+                published = [
+                    publish(table, exact=options["exact"])
+                    for table in figures.national_tables(cases, year)
+                ]
+                written = []
+                for table in published:
+                    (out / f"{table.code}.csv").write_text(as_csv(table), encoding="utf-8")
+                    written.append(f"{table.code}.csv")
+                if options["format"] == "sdmx":
+                    (out / "eurostat.sdmx.csv").write_text(
+                        exports.sdmx_csv(published), encoding="utf-8"
+                    )
+                    written.append("eurostat.sdmx.csv")
+        audit.record(
+            None,
+            audit.Action.EXPORT,
+            object_type="statistics.report",
+            object_id=f"{options['kind']}-{year}",
+            purpose="national report (exact)" if options["exact"] else "national report",
+            details={"year": year, "files": len(written), "exact": bool(options["exact"])},
+        )
+        self.stdout.write(f"Wrote {', '.join(written)} for {year} to {out}.")

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from streha.statistics import views
+
+app_name = "statistics"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<str:code>/", views.table, name="table"),
+]

@@ -1,0 +1,93 @@
+"""Statistics pages for analysts: the year's key figures, every table, and its downloads."""
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from streha.access import policy
+from streha.audit import services as audit
+from streha.statistics import figures, selectors
+from streha.statistics.definitions import DEFINITIONS
+from streha.statistics.publication import as_csv, publish, rate_shown
+
+
+def _require_analyst(request):
+    if not policy.can_see_statistics(request.user):
+        raise Http404()
+
+
+def _year(request) -> int:
+    """The year asked for, or the current one; a year outside 1990–2100 is not a table."""
+    raw = request.GET.get("year", "")
+    if not raw:
+        return figures.default_year()
+    if not raw.isdigit() or not 1990 <= int(raw) <= 2100:
+        raise Http404()
+    return int(raw)
+
+
+@require_GET
+def index(request):
+    _require_analyst(request)
+    year = _year(request)
+    return render(
+        request,
+        "statistics/index.html",
+        {
+            "year": year,
+            "years": range(figures.default_year(), figures.default_year() - 10, -1),
+            "key_figures": selectors.key_figures(request.user, year),
+            "definitions": DEFINITIONS.values(),
+        },
+    )
+
+
+@require_GET
+def table(request, code: str):
+    _require_analyst(request)
+    if code not in DEFINITIONS:
+        raise Http404()
+    year = _year(request)
+    found = figures.table(policy.cases_for_statistics(request.user), code, year)
+    published = publish(found)
+    if request.GET.get("format") == "csv":
+        audit.record(
+            request.user,
+            audit.Action.EXPORT,
+            object_type="statistics.table",
+            object_id=code,
+            purpose="statistics download",
+            request=request,
+            details={"year": year, "rows": len(published.rows), "format": "csv"},
+        )
+        response = HttpResponse(as_csv(published), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{code}-{year}.csv"'
+        return response
+    bars = _bars(published)
+    return render(
+        request,
+        "statistics/table.html",
+        {
+            "year": year,
+            "published": published,
+            "definition": found.definition,
+            "rate": rate_shown(published) if code == "T16" else None,
+            "bars": bars,
+            "chart_height": len(bars) * 28 + 8,
+            "page_title": _("%(code)s: %(title)s")
+            % {"code": code, "title": found.definition.title},
+        },
+    )
+
+
+def _bars(published) -> list[dict]:
+    """Row totals as horizontal bars (SVG attributes, no inline style: the CSP forbids it).
+    Hidden totals get no bar, so the chart never shows what the table withholds."""
+    totals = [(row[0], row[-1]) for row in published.rows[:-1]]
+    largest = max((value for _label, value in totals if isinstance(value, int)), default=0)
+    bars = []
+    for i, (label, value) in enumerate(totals):
+        width = 0 if not isinstance(value, int) or not largest else round(300 * value / largest)
+        bars.append({"label": label, "value": value, "width": width, "y": i * 28})
+    return bars
