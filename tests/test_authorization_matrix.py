@@ -8,6 +8,7 @@ response may contain the out-of-scope person's reference or name.
 """
 
 from importlib import import_module
+from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -33,7 +34,13 @@ from streha.testing.matrix import (  # noqa: F401 - the vocabulary of the rows b
     Spec,
 )
 
-APP_MATRICES = [import_module(f"streha.{app}.tests.matrix") for app in ("cases", "tips")]
+# Every domain app with a tests/matrix.py contributes its rows (and what its rows need).
+APP_MATRICES = [
+    import_module(f"streha.{path.parent.parent.name}.tests.matrix")
+    for path in sorted(
+        (Path(__file__).resolve().parent.parent / "streha").glob("*/tests/matrix.py")
+    )
+]
 
 PERSON_EDIT = {"given_name": "Changed", "gender": "feminine"}
 

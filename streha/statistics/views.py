@@ -1,5 +1,6 @@
 """Statistics pages for analysts: the year's key figures, every table, and its downloads."""
 
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ def _year(request) -> int:
     return int(raw)
 
 
+@login_required
 @require_GET
 def index(request):
     _require_analyst(request)
@@ -43,6 +45,7 @@ def index(request):
     )
 
 
+@login_required
 @require_GET
 def table(request, code: str):
     _require_analyst(request)
