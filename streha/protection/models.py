@@ -115,10 +115,12 @@ class ProtectedModel(models.Model):
         return pending
 
     def _load_deferred_protected(self) -> None:
+        """Load deferred envelope, sealed and index columns: a write always writes them all."""
+        written = self.protection_write_fields()
         fields = [
             f
             for f in self._meta.concrete_fields
-            if isinstance(f, ProtectedFieldMixin) and f.attname not in self.__dict__
+            if f.name in written and f.attname not in self.__dict__
         ]
         if fields and self.pk is not None and not self._state.adding:
             values = (
