@@ -28,7 +28,7 @@ from django.db.models.query_utils import DeferredAttribute
 
 from streha.protection import crypto, keys
 
-DEFAULT_INDEX_BITS = 16
+DEFAULT_INDEX_BITS = 12
 
 
 class ProtectedFieldMisuse(Exception):
@@ -220,7 +220,7 @@ class BlindIndexField(models.CharField):
     candidates for exact search (``protection.search.exact`` keeps only the true matches).
 
     Each field has its own key, derived from the index root (``keys.Keyring.index_key``), which
-    is kept apart from the master keys. ``bits`` (default ``STREHA_BLIND_INDEX_BITS``, 16) sets
+    is kept apart from the master keys. ``bits`` (default ``STREHA_BLIND_INDEX_BITS``, 12) sets
     how many values share an index: about ``records / 2**bits`` others per value."""
 
     def __init__(
