@@ -358,6 +358,9 @@ STREHA_RETENTION_DAYS = {
 STREHA_REFLECTION_PERIOD_DAYS = max(30, env_int("STREHA_REFLECTION_PERIOD_DAYS", 30))
 # Largest document a user may upload (bytes); documents are encrypted in the database.
 STREHA_MAX_DOCUMENT_BYTES = env_int("STREHA_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024)
+# Bits kept of each blind index: about (records / 2**bits) other values share each index value,
+# filtered out after decryption (protection/search.py). Change it, then `streha keys reindex`.
+STREHA_BLIND_INDEX_BITS = env_int("STREHA_BLIND_INDEX_BITS", 12)
 # Uploads stay in memory, bounded, never in a plaintext temporary file (protection/uploads.py).
 FILE_UPLOAD_HANDLERS = ["streha.protection.uploads.BoundedMemoryUploadHandler"]
 

@@ -34,6 +34,7 @@ from streha.cases.models import (
     TaskKind,
 )
 from streha.people.models import Person
+from streha.protection.models import assign_ids
 
 BLOCK = 5_000
 CASE_POSITIONS = (0, 3, 7)  # of every ten persons
@@ -230,6 +231,7 @@ def generate_cases(
 def _insert(built) -> int:
     cases = [case for case, _extras in built]
     with transaction.atomic():
+        assign_ids(cases)
         Case.objects.bulk_create(cases, batch_size=1000)
         # bulk_create sets primary keys on SQLite and PostgreSQL.
         events, referrals, services, tasks, grants = [], [], [], [], []
@@ -292,6 +294,8 @@ def _insert(built) -> int:
                         due_on=case.first_contact_on + timedelta(days=1),
                     )
                 )
+        assign_ids(events)
+        assign_ids(referrals)
         CaseEvent.objects.bulk_create(events, batch_size=2000)
         Referral.objects.bulk_create(referrals, batch_size=2000)
         AssistanceService.objects.bulk_create(services, batch_size=2000)

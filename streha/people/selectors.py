@@ -15,6 +15,7 @@ from streha.access.models import BreakGlassGrant
 from streha.accounts.models import User
 from streha.audit import services as audit
 from streha.people.models import Person, PersonDocument
+from streha.protection.search import exact
 
 PAGE_SIZE = 25
 _IDENTIFIER = re.compile(r"^[A-Za-z]{0,3}[\d\s-]{5,}$")
@@ -37,14 +38,11 @@ def search_filter(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
         return persons
     if _REFERENCE.match(query.upper()):
         return persons.filter(reference=query.upper())
-    field = Person._meta.get_field
     if _IDENTIFIER.match(query):
-        number = field("personal_number_index").digest_of(query)
-        passport = field("passport_number_index").digest_of(query)
-        return persons.filter(personal_number_index=number) | persons.filter(
-            passport_number_index=passport
+        return exact(persons, "personal_number_index", query) | exact(
+            persons, "passport_number_index", query
         )
-    return persons.filter(name_index=field("name_index").digest_of(query))
+    return exact(persons, "name_index", query)
 
 
 def list_persons(

@@ -21,7 +21,9 @@ from streha.access.models import BreakGlassGrant
 from streha.accounts.models import User
 from streha.audit import services as audit
 from streha.people.models import Person, PersonDocument
+from streha.protection.models import assign_ids
 from streha.protection.retention import apply_in_batches
+from streha.protection.services import shred_data_key
 
 BULK_BATCH = 2000
 PROTECTED_FIELDS = tuple(name for names in Person.FIELD_GROUPS.values() for name in names)
@@ -110,6 +112,7 @@ def register_persons_bulk(
 ) -> int:
     """Insert many already-built persons (the demo generator) with one audit event per person."""
     with transaction.atomic():
+        assign_ids(persons)
         Person.objects.bulk_create(persons, batch_size=BULK_BATCH)
         audit.record_each(
             audit.Action.CREATE,
@@ -200,6 +203,7 @@ def anonymise_person(person: Person, *, actor: User | None = None, reason: str) 
         setattr(person, name, None if field.null else "")
     person.anonymised_at = timezone.now()
     person.save()
+    shred_data_key(person, actor=actor)
     documents, _deleted = person.documents.all().delete()
     # Imported here: cases build on people, not the other way round.
     from streha.cases.document_services import erase_documents_of_person

@@ -1,7 +1,11 @@
 """Authenticated encryption of field values with a record's data key (AES-256-GCM).
 
-A sealed value is ``v1.`` + base64(nonce ‖ ciphertext ‖ tag). The associated data names the
-model and field, so a ciphertext moved to another field or another model does not decrypt.
+A sealed value is ``v2.`` + base64(nonce ‖ ciphertext ‖ tag). Its associated data (built by
+``associated_data``) names the model, the field, the record's primary key and the record's
+version, so a ciphertext moved to another field, another model or another record, or an older
+ciphertext of the same field put back in place, does not decrypt. Values sealed by the first
+format (``v1.``, associated data = model and field only) stay readable until ``streha keys
+rewrap`` has upgraded every record; see ``keys.Keyring.legacy_v1``.
 Tampering raises ``ProtectedDataIntegrityError``: garbage is never returned.
 """
 
@@ -12,14 +16,36 @@ import os
 import unicodedata
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-PREFIX = "v1."
+PREFIX_V1 = "v1."
+PREFIX = "v2."
 NONCE_BYTES = 12
 
 
 class ProtectedDataIntegrityError(Exception):
-    """Ciphertext was altered, truncated, moved, or sealed under another key."""
+    """Ciphertext was altered, truncated, moved, rolled back, or sealed under another key."""
+
+
+def token_format(sealed: str) -> int:
+    """1 or 2 for a sealed value of that format; 0 for anything else."""
+    if sealed.startswith(PREFIX):
+        return 2
+    if sealed.startswith(PREFIX_V1):
+        return 1
+    return 0
+
+
+def associated_data(label: str, field: str, record_id, version: int) -> str:
+    """What a v2 ciphertext is bound to: format, model, field, record id and record version."""
+    return f"streha/2|{label}|{field}|{record_id}|{version}"
+
+
+def legacy_associated_data(label: str, field: str) -> str:
+    """What a v1 ciphertext was bound to: model and field only."""
+    return f"{label}.{field}"
 
 
 def seal(data_key: bytes, plaintext: bytes, associated: str) -> str:
@@ -29,15 +55,33 @@ def seal(data_key: bytes, plaintext: bytes, associated: str) -> str:
 
 
 def open_sealed(data_key: bytes, sealed: str, associated: str) -> bytes:
-    if not sealed.startswith(PREFIX):
-        raise ProtectedDataIntegrityError(f"{associated}: not a sealed value.")
+    """Decrypt a sealed value of either format; ``associated`` must be the matching one."""
+    fmt = token_format(sealed)
+    if not fmt:
+        raise ProtectedDataIntegrityError(f"{_where(associated)}: not a sealed value.")
     try:
         raw = base64.b64decode(sealed[len(PREFIX) :], validate=True)
         return AESGCM(data_key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated.encode())
     except (InvalidTag, ValueError):
         raise ProtectedDataIntegrityError(
-            f"{associated}: the stored value failed its integrity check."
+            f"{_where(associated)}: the stored value failed its integrity check "
+            "(altered, moved from another record or field, or an older value put back)."
         ) from None
+
+
+def reseal(
+    old_key: bytes, sealed: str, old_associated: str, new_key: bytes, new_associated: str
+) -> str:
+    """Seal a stored value again for a new record version, without the plaintext leaving here."""
+    return seal(new_key, open_sealed(old_key, sealed, old_associated), new_associated)
+
+
+def _where(associated: str) -> str:
+    """The model and field of an associated-data string, for error messages (never values)."""
+    if associated.startswith("streha/2|"):
+        parts = associated.split("|")
+        return f"{parts[1]}.{parts[2]}"
+    return associated
 
 
 # --- Blind indexes ------------------------------------------------------------------------------
@@ -70,8 +114,30 @@ def normalise_identifier(value: str) -> str:
 
 
 def blind_index(index_key: bytes, purpose: str, normalised: str) -> str:
-    """Keyed HMAC, so equal values are findable but the index cannot be reversed by guessing."""
+    """Keyed HMAC, so equal values are findable but the index cannot be reversed by guessing.
+
+    The full-length form: tip receipt codes and pseudonyms, and the first format of the
+    person indexes (read while old rows are upgraded). Field indexes use ``truncated_index``."""
     return hmac.new(index_key, f"{purpose}\x1f{normalised}".encode(), hashlib.sha256).hexdigest()
+
+
+def field_index_key(index_root: bytes, purpose: str) -> bytes:
+    """Each indexed field has its own key, derived from the index root (never a master key):
+    knowing one field's key tells nothing about another's."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=f"streha/index|{purpose}".encode()
+    ).derive(index_root)
+
+
+def truncated_index(field_key: bytes, normalised: str, bits: int) -> str:
+    """The first ``bits`` bits of an HMAC, as ``t<bits>:<hex>``.
+
+    Short on purpose: with enough records every index value is shared by several different
+    values, so the index alone cannot confirm a guessed name or number for a given row;
+    search decrypts the few candidates and keeps only exact matches."""
+    digest = int.from_bytes(hmac.new(field_key, normalised.encode(), hashlib.sha256).digest())
+    value = digest >> (256 - bits)
+    return f"t{bits}:{value:0{(bits + 3) // 4}x}"
 
 
 def pseudonym(index_key: bytes, purpose: str, value: str) -> str:

@@ -1,6 +1,7 @@
 """Model fields for identifying data: encrypted at rest, plaintext on the instance.
 
-Use them on a model that inherits ``ProtectedModel`` (which holds the record's wrapped data key)::
+Use them on a model that inherits ``ProtectedModel`` (which holds the record's envelope: its
+wrapped data key and version)::
 
     class Person(ProtectedModel):
         given_name = ProtectedCharField(max_length=100)
@@ -8,20 +9,26 @@ Use them on a model that inherits ``ProtectedModel`` (which holds the record's w
                                      normaliser=normalise_name)
 
 Reading ``person.given_name`` decrypts transparently (forms, serializers and the shell work
-unchanged). Only ``save()`` and ``bulk_create()`` can write these columns, because only they
-pass through ``pre_save`` where the value is sealed; ``QuerySet.update()``, ``bulk_update()`` or
-a filter with a plaintext value raise ``ProtectedFieldMisuse`` instead of writing or sending
-plaintext to the database. Exact search goes through the blind index field.
+unchanged) through ``ProtectedFieldMixin.open``, the one read path. Only ``save()`` and
+``bulk_create()`` (after ``protection.models.assign_ids``) can write these columns, because only
+they pass through ``pre_save`` where the record is sealed as a whole; ``QuerySet.update()``,
+``bulk_update()`` or a filter with a plaintext value raise ``ProtectedFieldMisuse`` instead of
+writing or sending plaintext to the database. Exact search goes through the blind index field
+and ``protection.search.exact``.
 """
 
 import base64
 import datetime
 from collections.abc import Callable
+from functools import lru_cache
 
+from django.conf import settings
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
 from streha.protection import crypto, keys
+
+DEFAULT_INDEX_BITS = 12
 
 
 class ProtectedFieldMisuse(Exception):
@@ -80,6 +87,7 @@ class ProtectedFieldMixin:
         return models.TextField().db_type(connection)
 
     def associated_data(self) -> str:
+        """Model and field, for messages (the record's binding is added by the model)."""
         return f"{self.model._meta.label_lower}.{self.name}"
 
     # Text form of a Python value before encryption, and back.
@@ -89,21 +97,30 @@ class ProtectedFieldMixin:
     def deserialise(self, text: str):
         return text
 
+    def empty_value(self):
+        """What a field of a shredded record reads as."""
+        return None if self.null else ""
+
     def open(self, instance, sealed: Sealed):
+        """The one read path: a stored value becomes plaintext for whoever reads the attribute."""
+        return self.plaintext(instance, sealed)
+
+    def plaintext(self, instance, sealed: Sealed):
+        """Decrypt with the record's data key, checking the value belongs to this record, this
+        field and the record's current version. For ``open`` and, inside ``streha.protection``
+        only, for re-indexing and filtering search candidates (the plaintext stays inside)."""
+        if not sealed.token and instance.protection_envelope() == keys.SHREDDED_ENVELOPE:
+            return self.empty_value()
         data_key = instance.protection_data_key()
-        plaintext = crypto.open_sealed(data_key, sealed.token, self.associated_data())
-        return self.deserialise(plaintext.decode())
+        associated = instance.protection_associated_data(self, sealed.token)
+        return self.deserialise(crypto.open_sealed(data_key, sealed.token, associated).decode())
 
     def from_db_value(self, value, expression, connection):
         return None if value is None else Sealed(value)
 
     def pre_save(self, model_instance, add):
-        value = getattr(model_instance, self.attname)
-        if value is None:
-            return None
-        data_key = model_instance.protection_data_key()
-        token = crypto.seal(data_key, self.serialise(value).encode(), self.associated_data())
-        return Sealed(token)
+        # The record is sealed as a whole (every field at the new record version) by the model.
+        return model_instance.protection_pending()[self.attname]
 
     def get_prep_value(self, value):
         if value is None or isinstance(value, Sealed):
@@ -122,8 +139,7 @@ class ProtectedFieldMixin:
         value = obj.__dict__.get(self.attname)
         if isinstance(value, Sealed):
             return value.token
-        sealed = self.pre_save(obj, add=False)
-        return None if sealed is None else sealed.token
+        raise ProtectedFieldMisuse(f"{self.associated_data()}: save the record before dumping it.")
 
 
 class ProtectedCharField(ProtectedFieldMixin, models.CharField):
@@ -171,6 +187,9 @@ class ProtectedBinaryField(ProtectedFieldMixin, models.BinaryField):
     def deserialise(self, text: str):
         return base64.b64decode(text)
 
+    def empty_value(self):
+        return None if self.null else b""
+
     def to_python(self, value):
         if isinstance(value, Sealed):
             return value
@@ -178,7 +197,7 @@ class ProtectedBinaryField(ProtectedFieldMixin, models.BinaryField):
 
 
 class DataKeyField(models.CharField):
-    """The record's data key, wrapped by a master key (``<master key id>:<base64>``)."""
+    """The record's envelope: its data key wrapped by a master key, and the record version."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 120)
@@ -187,12 +206,22 @@ class DataKeyField(models.CharField):
         super().__init__(*args, **kwargs)
 
     def pre_save(self, model_instance, add):
-        model_instance.protection_data_key()
+        model_instance.protection_pending()
         return getattr(model_instance, self.attname)
 
 
+@lru_cache(maxsize=64)
+def _field_key(index_root: bytes, purpose: str) -> bytes:
+    return crypto.field_index_key(index_root, purpose)
+
+
 class BlindIndexField(models.CharField):
-    """Keyed HMAC of normalised plaintext, kept up to date on every save, for exact search."""
+    """A short keyed hash of normalised plaintext, kept up to date on every save, that finds
+    candidates for exact search (``protection.search.exact`` keeps only the true matches).
+
+    Each field has its own key, derived from the index root (``keys.Keyring.index_key``), which
+    is kept apart from the master keys. ``bits`` (default ``STREHA_BLIND_INDEX_BITS``, 12) sets
+    how many values share an index: about ``records / 2**bits`` others per value."""
 
     def __init__(
         self,
@@ -200,11 +229,13 @@ class BlindIndexField(models.CharField):
         purpose: str = "",
         source: tuple[str, ...] = (),
         normaliser: Callable[[str], str] = crypto.normalise_text,
+        bits: int | None = None,
         **kwargs,
     ):
         self.purpose = purpose
         self.source = tuple(source)
         self.normaliser = normaliser
+        self.bits = bits
         kwargs.setdefault("max_length", 64)
         kwargs.setdefault("editable", False)
         kwargs.setdefault("db_index", True)
@@ -218,14 +249,50 @@ class BlindIndexField(models.CharField):
         kwargs["source"] = self.source
         return name, path, args, kwargs
 
+    def index_bits(self) -> int:
+        bits = self.bits or getattr(settings, "STREHA_BLIND_INDEX_BITS", DEFAULT_INDEX_BITS)
+        return max(1, min(int(bits), 64))
+
     def digest_of(self, text: str) -> str:
+        """The index value of ``text`` (empty for an empty value)."""
         normalised = self.normaliser(text)
         if not normalised:
             return ""
-        return crypto.blind_index(keys.keyring().index_key, self.purpose, normalised)
+        key = _field_key(keys.keyring().index_key, self.purpose)
+        return crypto.truncated_index(key, normalised, self.index_bits())
+
+    def lookups_of(self, text: str) -> list[str]:
+        """Every stored index value a record equal to ``text`` may carry: the current one and,
+        while first-format records may remain, the full-length HMAC they were indexed with."""
+        current = self.digest_of(text)
+        if not current:
+            return []
+        ring = keys.keyring()
+        if not ring.legacy_v1:
+            return [current]
+        legacy = crypto.blind_index(ring.index_key, self.purpose, self.normaliser(text))
+        return [current, legacy]
+
+    def source_text(self, instance) -> str:
+        """The indexed plaintext; stays inside ``streha.protection`` (indexing and matching)."""
+        parts = []
+        for name in self.source:
+            value = instance.__dict__.get(instance._meta.get_field(name).attname)
+            if isinstance(value, Sealed):
+                value = instance._meta.get_field(name).plaintext(instance, value)
+            parts.append(str(value or ""))
+        return " ".join(parts)
+
+    def matches(self, instance, text: str) -> bool:
+        wanted = self.normaliser(text)
+        return bool(wanted) and self.normaliser(self.source_text(instance)) == wanted
 
     def pre_save(self, model_instance, add):
-        parts = [getattr(model_instance, name) or "" for name in self.source]
-        value = self.digest_of(" ".join(str(part) for part in parts))
+        current = getattr(model_instance, self.attname) or ""
+        attnames = [model_instance._meta.get_field(name).attname for name in self.source]
+        unchanged = all(isinstance(model_instance.__dict__.get(a), Sealed) for a in attnames)
+        if unchanged and current.startswith(f"t{self.index_bits()}:"):
+            return current  # nothing indexed changed and the index has the current form
+        value = self.digest_of(self.source_text(model_instance))
         setattr(model_instance, self.attname, value)
         return value

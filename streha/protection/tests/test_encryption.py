@@ -11,8 +11,11 @@ from django.db import connection, transaction
 
 from streha.accounts.models import Role
 from streha.people.models import Person
+from streha.people.selectors import search_filter
+from streha.protection import crypto, keys
 from streha.protection.crypto import ProtectedDataIntegrityError
 from streha.protection.fields import ProtectedFieldMisuse, Sealed
+from streha.protection.models import assign_ids
 from streha.testing.factories import PersonFactory
 
 SECRETS = {
@@ -142,6 +145,122 @@ def test_ciphertext_cannot_be_moved_between_records_or_fields():
     _set_raw_column(first, "given_name", _raw_column(first, "family_name"))
     with pytest.raises(ProtectedDataIntegrityError):
         Person.objects.get(pk=first.pk).given_name  # noqa: B018
+
+
+def _raw_row(person) -> dict:
+    """Every column a protected record's content lives in: envelope, sealed fields, indexes."""
+    columns = ["data_key", *Person.protected_field_names()]
+    columns += ["name_index", "personal_number_index", "passport_number_index"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM people_person WHERE id = %s",  # noqa: S608
+            [person.pk],
+        )
+        return dict(zip(columns, cursor.fetchone(), strict=True))
+
+
+def _write_raw_row(person, row: dict) -> None:
+    assignments = ", ".join(f"{column} = %s" for column in row)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE people_person SET {assignments} WHERE id = %s",  # noqa: S608
+            [*row.values(), person.pk],
+        )
+
+
+@pytest.mark.django_db
+def test_a_whole_row_transplanted_onto_another_record_does_not_decrypt():
+    """A database writer copies a person's envelope, sealed columns and indexes onto another
+    row (of another agency) to read the first person through the second."""
+    victim = PersonFactory(given_name="Besa", family_name="Kryeziu", address="Rruga e Shpresës 4")
+    decoy = PersonFactory(given_name="Drita")
+    _write_raw_row(decoy, _raw_row(victim))
+    transplanted = Person.objects.get(pk=decoy.pk)
+    with pytest.raises(keys.DataKeyIntegrityError):
+        transplanted.given_name  # noqa: B018
+    with pytest.raises(keys.DataKeyIntegrityError):
+        transplanted.address  # noqa: B018
+    assert Person.objects.get(pk=victim.pk).given_name == "Besa"  # the original still reads
+
+
+def test_sealed_values_name_their_record_and_version():
+    """Even under the same data key, a value sealed for one record or version opens for no other."""
+    data_key = keys.new_key()
+    token = crypto.seal(data_key, b"Ana", crypto.associated_data("people.person", "x", 7, 3))
+    assert (
+        crypto.open_sealed(data_key, token, crypto.associated_data("people.person", "x", 7, 3))
+        == b"Ana"
+    )
+    for other in [(8, 3), (7, 2), (7, 4)]:
+        with pytest.raises(ProtectedDataIntegrityError):
+            crypto.open_sealed(
+                data_key, token, crypto.associated_data("people.person", "x", *other)
+            )
+
+
+@pytest.mark.django_db
+def test_an_older_ciphertext_of_the_same_field_is_refused():
+    """The old address put back in place of the new safe house is refused, not shown."""
+    person = PersonFactory(given_name="Arbana", address="Rruga e Vjetër 1")
+    old_row = _raw_row(person)
+    person.address = "Strehimore e sigurt 7"
+    person.save()
+    assert keys.parse_envelope(Person.objects.get(pk=person.pk).data_key).version == 2
+
+    _set_raw_column(person, "address", old_row["address"])
+    with pytest.raises(ProtectedDataIntegrityError):
+        Person.objects.get(pk=person.pk).address  # noqa: B018
+    # Rolling the envelope back with it exposes the rollback in every other field.
+    _set_raw_column(person, "data_key", old_row["data_key"])
+    rolled_back = Person.objects.get(pk=person.pk)
+    assert rolled_back.address == "Rruga e Vjetër 1"
+    with pytest.raises(ProtectedDataIntegrityError):
+        rolled_back.given_name  # noqa: B018
+
+
+@pytest.mark.django_db
+def test_every_protected_write_takes_a_new_version_and_reseals_the_whole_record():
+    person = PersonFactory(given_name="Lirije", phone="044 111 222")
+    version = keys.parse_envelope(Person.objects.get(pk=person.pk).data_key).version
+
+    loaded = Person.objects.get(pk=person.pk)
+    loaded.gender = "masculine"
+    loaded.save(update_fields=["gender"])  # nothing protected: no new version
+    assert Person.objects.get(pk=person.pk).data_key == loaded.data_key
+    assert keys.parse_envelope(loaded.data_key).version == version
+
+    loaded.phone = "045 333 444"
+    loaded.save(update_fields=["phone"])  # one protected field: the whole record is resealed
+    fresh = Person.objects.get(pk=person.pk)
+    assert keys.parse_envelope(fresh.data_key).version == version + 1
+    assert (fresh.given_name, fresh.phone) == ("Lirije", "045 333 444")
+
+    partial = Person.objects.only("pk", "gender", "given_name").get(pk=person.pk)
+    partial.given_name = "Lirie"
+    partial.save()  # deferred protected fields are loaded and resealed, never lost
+    fresh = Person.objects.get(pk=person.pk)
+    assert keys.parse_envelope(fresh.data_key).version == version + 2
+    assert (fresh.given_name, fresh.phone) == ("Lirie", "045 333 444")
+    assert list(search_filter(Person.objects.all(), "Lirie Synthetic")) == [person]
+
+
+@pytest.mark.django_db
+def test_bulk_create_needs_ids_first():
+    agency = PersonFactory().owner_agency
+    built = [
+        Person(owner_agency=agency, reference=f"B-{i}", given_name=f"Bulk{i}") for i in range(3)
+    ]
+    with pytest.raises(ProtectedFieldMisuse, match="assign_ids"), transaction.atomic():
+        Person.objects.bulk_create(built)
+    built = [
+        Person(owner_agency=agency, reference=f"B-{i}", given_name=f"Bulk{i}") for i in range(3)
+    ]
+    assign_ids(built)
+    Person.objects.bulk_create(built)
+    assert [Person.objects.get(pk=p.pk).given_name for p in built] == ["Bulk0", "Bulk1", "Bulk2"]
+    assert len({p.pk for p in built}) == 3
+    after = PersonFactory()
+    assert after.pk > max(p.pk for p in built)
 
 
 @pytest.mark.django_db
