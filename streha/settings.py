@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "streha.jobs",
+    "streha.imports",
 ]
 
 MIDDLEWARE = [

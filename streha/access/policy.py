@@ -458,3 +458,16 @@ def can_answer_referral(user: User, referral) -> bool:
 def sees_agency_work(user: User) -> bool:
     """Supervisors see their whole agency's due and overdue tasks, not only their own."""
     return bool(role_field_groups(user)) and user.has_role(Role.SUPERVISOR)
+
+
+# --- Imports (streha/imports/) ----------------------------------------------------------------
+
+
+def can_import_records(user: User, agency: Agency) -> bool:
+    """An agency's administrator imports its records; the national coordinator's
+    administrators and supervisors import for any agency."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if _at_national_coordinator(user) and user.has_role(Role.AGENCY_ADMIN, Role.SUPERVISOR):
+        return True
+    return is_agency_admin(user) and user.agency_id == agency.pk
