@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from streha.accounts.models import Role
@@ -171,7 +171,10 @@ def test_only_the_starter_may_cancel(starter, make_user):
 def test_a_killed_worker_leaves_whole_batches_and_the_rerun_finishes_without_duplicates(
     starter, run_worker
 ):
-    job = services.start_job(WRITTEN_IN_BATCHES, starter, {"count": 7, "batch": 3, "kill_at": 4})
+    with translation.override("en"):  # a job writes its messages in its starter's language
+        job = services.start_job(
+            WRITTEN_IN_BATCHES, starter, {"count": 7, "batch": 3, "kill_at": 4}
+        )
     with pytest.raises(SimulatedKill):
         services.execute_job(str(job.public_id))
     job.refresh_from_db()
