@@ -113,3 +113,19 @@ def test_a_wrong_mapping_line_is_explained(client, importer, owner):
     )
     assert response.status_code == 400
     assert not ImportMapping.objects.exists()
+
+
+def test_the_navigation_shows_import_to_importers_only(client, importer, owner, make_user):
+    client.force_login(importer)
+    assert b'href="/imports/"' in client.get("/").content
+    client.force_login(make_user(Role.CASE_WORKER, agency=owner))
+    assert b'href="/imports/"' not in client.get("/").content
+
+
+def test_my_work_shows_jobs_still_running(client, importer, owner):
+    from streha.imports import services
+
+    client.force_login(importer)
+    assert b'href="/jobs/"' not in client.get("/").content
+    services.start_import(importer, owner, csv_bytes([row("W1")]))
+    assert b'href="/jobs/"' in client.get("/").content
