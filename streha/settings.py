@@ -378,3 +378,6 @@ TASKS = {
 STREHA_JOB_LEASE_SECONDS = env_int("STREHA_JOB_LEASE_SECONDS", 120)
 # A failed job keeps what it needs for a rerun (an uploaded file, encrypted) this long.
 STREHA_JOB_KEEP_FAILED_HOURS = env_int("STREHA_JOB_KEEP_FAILED_HOURS", 72)
+# Work-list exports longer than this are made by a background job; its file is kept this long.
+STREHA_EXPORT_INLINE_ROWS = env_int("STREHA_EXPORT_INLINE_ROWS", 5000)
+STREHA_EXPORT_KEEP_HOURS = env_int("STREHA_EXPORT_KEEP_HOURS", 24)

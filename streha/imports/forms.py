@@ -96,3 +96,21 @@ class MappingForm(forms.Form):
                 )
             result.setdefault(column, {})[code[:100]] = target[:100]
         return result
+
+
+class ExportForm(forms.Form):
+    """Which list, which format, and the list's filters (codes, as the list pages use)."""
+
+    work_list = forms.ChoiceField(label=_("List"))
+    format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("xlsx", "XLSX")])
+    status = forms.CharField(label=_("Stage or status (code)"), required=False, max_length=40)
+    source = forms.CharField(label=_("Source (code)"), required=False, max_length=40)
+    exploitation_type = forms.CharField(
+        label=_("Form of exploitation (code)"), required=False, max_length=40
+    )
+    action = forms.CharField(label=_("Audited action (code)"), required=False, max_length=20)
+    username = forms.CharField(label=_("Username"), required=False, max_length=150)
+
+    def __init__(self, *args, lists=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["work_list"].choices = [(item.name, item.label) for item in lists]

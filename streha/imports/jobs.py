@@ -1,3 +1,3 @@
-"""Declares the import job kind (found by streha.jobs when Django starts)."""
+"""Declares the import and export job kinds (found by streha.jobs when Django starts)."""
 
-from streha.imports import services  # noqa: F401
+from streha.imports import exports, services  # noqa: F401

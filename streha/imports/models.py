@@ -76,3 +76,18 @@ class ImportMapping(models.Model):
 
     def __str__(self) -> str:
         return f"mapping:{self.agency_id}"
+
+
+class ExportFile(ProtectedModel):
+    """A large export made by a background job, encrypted until its starter downloads it
+    (then deleted) or ``STREHA_EXPORT_KEEP_HOURS`` pass."""
+
+    job = models.OneToOneField("jobs.Job", on_delete=models.CASCADE, related_name="export_file")
+    file_name = models.CharField(max_length=100)
+    content_type = models.CharField(max_length=100)
+    content = ProtectedBinaryField()
+    rows = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"export:{self.job_id}"

@@ -13,6 +13,10 @@ def navigation_entries(user) -> list:
     entries = []
     if user.agency is not None and policy.can_import_records(user, user.agency):
         entries.append((_("Import"), reverse("imports:upload")))
+    from streha.imports.exports import lists_for
+
+    if lists_for(user):
+        entries.append((_("Exports"), reverse("imports:export")))
     if Job.objects.filter(started_by=user).exists():
         entries.append((_("Jobs"), reverse("jobs:list")))
     return entries

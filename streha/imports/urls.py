@@ -8,4 +8,6 @@ urlpatterns = [
     path("check/<uuid:public_id>/", views.check, name="check"),
     path("mapping/", views.mapping, name="mapping"),
     path("report/<uuid:public_id>/", views.report, name="report"),
+    path("exports/", views.export, name="export"),
+    path("exports/<uuid:public_id>/", views.export_download, name="export_download"),
 ]

@@ -1,13 +1,13 @@
 """The import pages: upload and dry run, confirm, the final report, the column mapping."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from streha.accounts.models import Agency
-from streha.imports import services
-from streha.imports.forms import MappingForm, UploadForm
+from streha.imports import exports, services
+from streha.imports.forms import ExportForm, MappingForm, UploadForm
 from streha.imports.models import ImportUpload
 from streha.jobs import selectors as job_selectors
 
@@ -82,3 +82,49 @@ def mapping(request):
         return redirect("imports:upload")
     status = 400 if request.method == "POST" else 200
     return render(request, "imports/mapping.html", {"form": form, "agency": agency}, status=status)
+
+
+def _file_response(content: bytes, name: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def export(request):
+    """Export a work list: small lists download at once, large ones become a job."""
+    lists = exports.lists_for(request.user)
+    if not lists:
+        raise Http404
+    form = ExportForm(request.POST or None, lists=lists)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        filters = {k: v for k, v in data.items() if k not in ("work_list", "format") and v}
+        try:
+            outcome = exports.request_export(
+                request.user, data["work_list"], data["format"], filters
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            if isinstance(outcome, tuple):
+                content, name, content_type, _count = outcome
+                return _file_response(content, name, content_type)
+            return redirect("jobs:detail", public_id=outcome.public_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "imports/export.html", {"form": form}, status=status)
+
+
+@login_required
+def export_download(request, public_id):
+    job = job_selectors.job_for(request.user, public_id)
+    if job.kind != exports.JOB_KIND:
+        raise Http404
+    exports.purge_export_files()
+    try:
+        export_file = exports.take_export_file(request.user, job)
+    except (PermissionDenied, ValidationError) as exc:
+        raise Http404 from exc
+    return _file_response(export_file.content, export_file.file_name, export_file.content_type)
