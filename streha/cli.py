@@ -2,7 +2,9 @@
 
 Every Django management command is available (``streha migrate``, ``streha demo``,
 ``streha createsuperuser``...); ``streha serve`` starts the production-grade WSGI server so that
-``make run`` serves the application the way a deployment does.
+``make run`` serves the application the way a deployment does. ``streha serve`` also starts the
+background worker beside the server (``--no-worker`` to leave it out, e.g. under systemd, where
+``streha worker`` runs as its own unit).
 """
 
 import os
@@ -16,6 +18,12 @@ def serve(argv: list[str]) -> None:
     parser.add_argument("--host", default=os.environ.get("STREHA_HOST", "127.0.0.1"))
     parser.add_argument("--port", default=os.environ.get("STREHA_PORT", "8000"))
     parser.add_argument("--workers", default=os.environ.get("STREHA_WORKERS", "2"))
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        default=os.environ.get("STREHA_SERVE_WORKER", "1") == "0",
+        help="Do not start the background worker beside the server.",
+    )
     args = parser.parse_args(argv)
     gunicorn_args = [
         sys.executable,
@@ -32,7 +40,41 @@ def serve(argv: list[str]) -> None:
         "--access-logformat",
         '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
     ]
-    os.execv(sys.executable, gunicorn_args)  # noqa: S606 - our own interpreter, no shell
+    if args.no_worker:
+        os.execv(sys.executable, gunicorn_args)  # noqa: S606 - our own interpreter, no shell
+    serve_with_worker(gunicorn_args)
+
+
+def serve_with_worker(gunicorn_args: list[str]) -> None:
+    """Run gunicorn and ``streha worker`` side by side; when either ends, stop the other."""
+    import signal
+    import subprocess
+    import time
+
+    worker_args = [sys.executable, "-m", "streha.cli", "worker"]
+    children = [
+        subprocess.Popen(gunicorn_args),  # noqa: S603 - our own interpreter, fixed arguments
+        subprocess.Popen(worker_args),  # noqa: S603
+    ]
+
+    def stop(signum=None, frame=None) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    finally:
+        stop()
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    sys.exit(max(child.returncode or 0 for child in children))
 
 
 def main() -> None:

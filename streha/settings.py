@@ -65,6 +65,10 @@ INSTALLED_APPS = [
     "streha.web",
     "streha.api",
     "streha.demo",
+    "django_tasks",
+    "django_tasks_db",
+    "streha.jobs",
+    "streha.imports",
 ]
 
 MIDDLEWARE = [
@@ -372,3 +376,19 @@ STREHA_TIP_RATE_PER_HOUR = env_int("STREHA_TIP_RATE_PER_HOUR", 10)
 # The national anti-trafficking hotline; set the real number for the deployment.
 STREHA_HOTLINE_NUMBER = env("STREHA_HOTLINE_NUMBER", "0800 00 000 (demo)")
 STREHA_EMERGENCY_NUMBER = env("STREHA_EMERGENCY_NUMBER", "192")
+
+# --- Background jobs (streha/jobs/): a queue in the database, run by `streha worker` ----------
+# To move the queue to Redis, install django-tasks-rq and point the backend at it (README).
+TASKS = {
+    "default": {
+        "BACKEND": env("STREHA_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A running job renews its lease with every batch; after this long without news it is failed.
+STREHA_JOB_LEASE_SECONDS = env_int("STREHA_JOB_LEASE_SECONDS", 120)
+# A failed job keeps what it needs for a rerun (an uploaded file, encrypted) this long.
+STREHA_JOB_KEEP_FAILED_HOURS = env_int("STREHA_JOB_KEEP_FAILED_HOURS", 72)
+# Work-list exports longer than this are made by a background job; its file is kept this long.
+STREHA_EXPORT_INLINE_ROWS = env_int("STREHA_EXPORT_INLINE_ROWS", 5000)
+STREHA_EXPORT_KEEP_HOURS = env_int("STREHA_EXPORT_KEEP_HOURS", 24)

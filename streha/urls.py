@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("streha.api.urls")),
+    path("jobs/", include("streha.jobs.urls")),
+    path("imports/", include("streha.imports.urls")),
     path(f"{settings.STREHA_ADMIN_PATH}/", admin.site.urls),
 ]
 

@@ -514,3 +514,16 @@ def can_complete_task(user: User, task) -> bool:
         and task.agency_id == user.agency_id
         and user.has_role(*EDITING_ROLES)
     )
+
+
+# --- Imports (streha/imports/) ----------------------------------------------------------------
+
+
+def can_import_records(user: User, agency: Agency) -> bool:
+    """An agency's administrator imports its records; the national coordinator's
+    administrators and supervisors import for any agency."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if _at_national_coordinator(user) and user.has_role(Role.AGENCY_ADMIN, Role.SUPERVISOR):
+        return True
+    return is_agency_admin(user) and user.agency_id == agency.pk

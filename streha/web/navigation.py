@@ -14,6 +14,7 @@ APP_SELECTORS = (
     "streha.cases.selectors",
     "streha.tips.selectors",
     "streha.statistics.selectors",
+    "streha.imports.selectors",
 )
 
 

@@ -1,0 +1,179 @@
+"""Importing victim records at scale: ``BENCH_IMPORT_ROWS`` rows (default 100,000) of a
+synthetic HTCDS CSV through the real import job, into the bench database holding
+``BENCH_PERSONS`` persons (default 1,000,000), beside the demo generator's bulk insert of the
+same number of persons (encrypted, blind-indexed, audited) as the reference.
+
+Each measurement runs in a forked child process, so its peak memory (ru_maxrss) is its own;
+the import is also run on a tenth of the rows to show how memory grows with the file.
+Goal (issue 12): at most 3× the bulk insert's time. Writes var/bench/imports.json.
+"""
+
+import csv
+import io
+import os
+import resource
+import time
+from multiprocessing import get_context
+
+import _common
+
+ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
+SEED = int(os.environ.get("BENCH_SEED", "7"))
+
+
+def _day(rng, first_year: int, last_year: int) -> str:
+    year, month, day = (
+        rng.randrange(first_year, last_year),
+        rng.randrange(1, 13),
+        rng.randrange(1, 29),
+    )
+    return f"{year}-{month:02d}-{day:02d}"
+
+
+def synthetic_csv(prefix: str, rows: int) -> bytes:
+    """Rows in the import format; names from the demo generator's synthetic lists."""
+    import random
+
+    from streha.demo import names
+
+    rng = random.Random(prefix)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    header = [
+        "ext_Reference",
+        "prs_FirstName",
+        "prs_SecondName",
+        "prs_Birthdate",
+        "prs_Gender",
+        "prs_Citizenship",
+        "prs_IdentityNumber",
+        "vic_TraffickingStatus",
+        "vic_TypeOfExploitation",
+        "vic_MethodsOfControl",
+        "ext_RegisteredOn",
+        "hte_Country",
+    ]
+    writer.writerow(header)
+    for index in range(rows):
+        female = rng.random() < 0.8
+        writer.writerow(
+            [
+                f"{prefix}{index:07d}",
+                rng.choice(names.ALBANIAN_FEMALE if female else names.ALBANIAN_MALE),
+                rng.choice(names.ALBANIAN_FAMILY),
+                _day(rng, 1980, 2010),
+                "Feminine" if female else "Masculine",
+                rng.choice(["XK", "AL", "MD", "UA"]),
+                str(rng.randrange(10**9, 10**10)),
+                rng.choice(["PossibleVictimOfTrafficking", ""]),
+                rng.choice(["SexualExploitation", "ForcedLabour;ForcedBegging", "Servitude"]),
+                rng.choice(["DebtBondage", "FalsePromises;WithholdsDocuments", ""]),
+                _day(rng, 2025, 2026),
+                rng.choice(["XK", "DE", "IT", ""]),
+            ]
+        )
+    return out.getvalue().encode()
+
+
+def _import_child(prefix: str, rows: int, pipe) -> None:
+    from streha.accounts.models import Agency
+    from streha.imports import services
+    from streha.jobs.models import Job
+    from streha.jobs.services import execute_job
+
+    content = synthetic_csv(prefix, rows)
+    agency = (
+        Agency.objects.get(code="ngo-shelter")
+        if Agency.objects.filter(code="ngo-shelter").exists()
+        else Agency.objects.order_by("pk").first()
+    )
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    job = services.start_import(None, agency, content, file_name="bench.csv")
+    execute_job(str(job.public_id))
+    elapsed = time.perf_counter() - started
+    job = Job.objects.get(pk=job.pk)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    pipe.send(
+        {
+            "rows": rows,
+            "file_mb": round(len(content) / 1e6, 2),
+            "state": job.state,
+            "created": job.result.get("created"),
+            "rejected": job.result.get("rejected"),
+            "seconds": round(elapsed, 2),
+            "rows_per_second": round(rows / elapsed),
+            "peak_rss_mb": round(peak / 1024, 1),
+            "rss_growth_mb": round((peak - base) / 1024, 1),
+        }
+    )
+
+
+def _bulk_child(seed: int, rows: int, pipe) -> None:
+    from streha.demo import generator
+
+    agencies, staff = generator.ensure_agencies_and_staff()
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    created, _total = generator.generate_persons(seed, rows, agencies, staff)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    pipe.send(
+        {
+            "rows": created,
+            "seconds": round(elapsed, 2),
+            "rows_per_second": round(created / elapsed) if created else None,
+            "rss_growth_mb": round((peak - base) / 1024, 1),
+        }
+    )
+
+
+def in_child(target, *args) -> dict:
+    from django.db import connections
+
+    connections.close_all()
+    context = get_context("fork")
+    parent, child = context.Pipe()
+    process = context.Process(target=target, args=(*args, child))
+    process.start()
+    result = parent.recv()
+    process.join()
+    return result
+
+
+def main() -> None:
+    _common.setup("imports")
+    from streha.imports.models import ImportedRecord
+
+    persons = _common.persons_wanted()
+    _common.ensure_demo(persons, seed=SEED)
+    run = ImportedRecord.objects.values("source_reference").count()
+    prefix = f"BI{run}-"
+    small = in_child(_import_child, prefix + "S", max(1, ROWS // 10))
+    full = in_child(_import_child, prefix + "F", ROWS)
+    # The reference: a fresh demo seed, so the generator really inserts ROWS persons.
+    bulk = in_child(_bulk_child, 1000 + run % 1000 + ROWS % 997, ROWS)
+    figures = {
+        "persons_in_database": persons,
+        "import": full,
+        "import_tenth": small,
+        "bulk_insert_reference": bulk,
+        "ratio_to_bulk_insert": round(full["seconds"] / bulk["seconds"], 2)
+        if bulk["seconds"]
+        else None,
+        "goal_ratio": 3,
+    }
+    rows = [
+        ("import rows/s", full["rows_per_second"]),
+        ("bulk insert rows/s", bulk["rows_per_second"]),
+        ("ratio (goal ≤ 3)", figures["ratio_to_bulk_insert"]),
+        ("import peak RSS growth MB (rows/10)", small["rss_growth_mb"]),
+        ("import peak RSS growth MB (rows)", full["rss_growth_mb"]),
+        ("file MB", full["file_mb"]),
+    ]
+    print(_common.table(rows, ("figure", "value")))
+    print("written:", _common.write("imports", figures))
+
+
+if __name__ == "__main__":
+    main()

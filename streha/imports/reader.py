@@ -1,0 +1,120 @@
+"""Reading CSV and XLSX files defensively: every problem becomes a row-level or file-level
+error with a reason, never an exception that stops the import half-way or a crash.
+
+Refused: cells longer than ``MAX_CELL``, NUL bytes, formulas, text that is not UTF-8, and XLSX
+files that expand beyond ``MAX_XLSX_EXPANDED`` (zip bombs). openpyxl parses XML through
+defusedxml when it is installed (it is: requirements.lock), so entity expansion is refused too.
+"""
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils.translation import gettext as _
+
+MAX_CELL = 4000  # characters
+MAX_XLSX_EXPANDED = 200 * 1024 * 1024
+MAX_XLSX_RATIO = 200
+FORMULA_START = ("=", "@")
+
+
+class FileRefused(Exception):
+    """The whole file cannot be read; the message says why (no content quoted)."""
+
+
+@dataclass
+class Row:
+    line: int
+    cells: list[str]
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (column index, reason)
+
+
+def _check_text(value: str) -> str | None:
+    if len(value) > MAX_CELL:
+        return _("The cell is too long (more than %(limit)d characters).") % {"limit": MAX_CELL}
+    if "\x00" in value:
+        return _("The cell contains a NUL character.")
+    if any("\udc80" <= char <= "\udcff" for char in value):
+        return _("The text is not in UTF-8; save the file as UTF-8 and try again.")
+    if value.startswith(FORMULA_START):
+        return _("Formulas are not accepted; enter the value itself.")
+    return None
+
+
+def _checked(line: int, raw: list) -> Row:
+    row = Row(line=line, cells=[])
+    for index, value in enumerate(raw):
+        if value is None:
+            text = ""
+        elif isinstance(value, datetime):
+            text = value.date().isoformat()
+        elif isinstance(value, date):
+            text = value.isoformat()
+        elif isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        else:
+            text = str(value)
+        problem = _check_text(text)
+        if problem:
+            row.problems.append((index, problem))
+            text = ""
+        row.cells.append(text.strip())
+    return row
+
+
+def read_csv(content: bytes) -> Iterator[Row]:
+    if content.startswith(b"\xef\xbb\xbf"):
+        content = content[3:]
+    text = content.decode("utf-8", errors="surrogateescape")
+    csv.field_size_limit(max(len(text), 131072))
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            yield Row(
+                line=reader.line_num, cells=[], problems=[(-1, _("The line is not valid CSV."))]
+            )
+            continue
+        yield _checked(reader.line_num, raw)
+
+
+def read_xlsx(content: bytes) -> Iterator[Row]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise FileRefused(_("The file is not a readable XLSX workbook.")) from exc
+    expanded = sum(info.file_size for info in infos)
+    compressed = sum(info.compress_size for info in infos) or 1
+    if expanded > MAX_XLSX_EXPANDED or expanded / compressed > MAX_XLSX_RATIO:
+        raise FileRefused(_("The workbook expands to far more than its size; it is refused."))
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+        sheet = workbook.worksheets[0]
+        for line, raw in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield _checked(line, list(raw))
+        workbook.close()
+    except FileRefused:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on a broken file
+        raise FileRefused(_("The file is not a readable XLSX workbook.")) from exc
+
+
+def read_rows(content: bytes, file_name: str = "") -> Iterator[Row]:
+    """Rows of the first sheet (XLSX) or the file (CSV), line numbers as people count them."""
+    if content.startswith(b"PK\x03\x04") or file_name.lower().endswith(".xlsx"):
+        return read_xlsx(content)
+    return read_csv(content)

@@ -1,0 +1,629 @@
+"""Importing victim records: a dry run that validates every row, then the real run as a
+background job writing in atomic batches.
+
+Each valid row becomes a person and one victim case owned by the row's agency, validated by
+the models' own rules (``full_clean``, as the registration and case services do) and the
+HTCDS code lists. The import is idempotent on (``ext_Agency``, ``ext_Reference``): a row seen
+before and unchanged writes nothing; a changed row updates its person and case (audited as an
+update). Every record written gets one audit event naming the import job. Reasons in the report
+are in the starter's language and never quote a cell's content: it may be someone's identity.
+"""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from streha.access import policy
+from streha.accounts.models import Agency, User
+from streha.audit import services as audit
+from streha.cases.models import Case, CaseEvent, Source
+from streha.cases.services import new_reference as new_case_reference
+from streha.imports import htcds
+from streha.imports.models import ImportedRecord, ImportMapping, ImportUpload
+from streha.imports.reader import FileRefused, Row, read_rows
+from streha.jobs.registry import job_kind
+from streha.jobs.services import JobContext, JobError, start_job
+from streha.people.models import Person
+from streha.people.services import groups_of
+from streha.people.services import new_reference as new_person_reference
+from streha.places.models import Municipality
+from streha.protection import keys
+from streha.protection.crypto import blind_index
+
+logger = logging.getLogger("streha.imports")
+
+JOB_KIND = "imports.htcds"
+PROFILES = ("htcds", "kobo")
+BATCH = 200
+MAX_REPORTED = 1000
+PERSON_UPDATABLE = (*htcds.PERSON_COLUMNS.values(), "birth_year")
+CASE_UPDATABLE = (
+    "exploitation_types",
+    "recruitment_methods",
+    "control_methods",
+    "recruitment_countries",
+    "transit_countries",
+    "exploitation_countries",
+    "age_at_identification",
+    "is_child",
+    "first_contact_municipality_id",
+)
+
+
+@dataclass
+class Report:
+    """What an import did or would do; rejected rows by line, column and reason only."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list = field(default_factory=list)  # [line, column, reason]
+    ignored_columns: list = field(default_factory=list)
+    unknown_columns: list = field(default_factory=list)
+    file_error: str = ""
+
+    def reject(self, line: int, column: str, reason: str) -> None:
+        if len(self.errors) < MAX_REPORTED:
+            self.errors.append([line, column, reason])
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_error and self.rejected == 0
+
+
+def may_import(user: User | None, agency: Agency) -> bool:
+    return user is None or policy.can_import_records(user, agency)
+
+
+def saved_mapping(agency: Agency) -> dict:
+    mapping = ImportMapping.objects.filter(agency=agency).first()
+    return {"headers": mapping.headers, "values": mapping.values} if mapping else {}
+
+
+def remember_mapping(user: User, agency: Agency, headers: dict, values: dict) -> ImportMapping:
+    policy.require(may_import(user, agency))
+    mapping, _created = ImportMapping.objects.update_or_create(
+        agency=agency, defaults={"headers": headers, "values": values}
+    )
+    return mapping
+
+
+def _fingerprint(parsed: htcds.ParsedRow) -> str:
+    canonical = repr(sorted(parsed.person.items())) + repr(sorted(parsed.case.items()))
+    return blind_index(keys.keyring().index_key, "import.row", canonical)
+
+
+@dataclass
+class Prepared:
+    line: int
+    agency: Agency
+    parsed: htcds.ParsedRow
+    person: Person
+    case: Case
+    fingerprint: str
+
+
+class _Importer:
+    """Reads, validates and (unless dry) writes; one instance per run."""
+
+    def __init__(self, actor, agency: Agency, mapping: dict, profile: str, job=None):
+        self.actor = actor
+        self.agency = agency
+        self.mapping = mapping or {}
+        self.profile = profile
+        self.job = job
+        self.agencies: dict[str, Agency | None] = {agency.code: agency}
+        self.municipalities: dict[str, int | None] = {}
+        self.report = Report()
+
+    def _agency(self, code: str) -> Agency | None:
+        if code not in self.agencies:
+            found = Agency.objects.filter(code=code, is_active=True).first()
+            self.agencies[code] = found if found and may_import(self.actor, found) else None
+        return self.agencies[code]
+
+    def _municipality(self, code: str) -> int | None:
+        if code not in self.municipalities:
+            self.municipalities[code] = (
+                Municipality.objects.filter(code=code).values_list("pk", flat=True).first()
+            )
+        return self.municipalities[code]
+
+    def header(self, row: Row) -> htcds.Columns | None:
+        columns = htcds.read_header(row.cells, mapping=self.mapping, profile=self.profile)
+        self.report.ignored_columns = columns.ignored
+        self.report.unknown_columns = columns.unknown
+        if columns.missing or columns.duplicated or row.problems:
+            names = ", ".join(columns.missing or columns.duplicated)
+            self.report.file_error = (
+                _("Required columns are missing: %(names)s.") % {"names": names}
+                if columns.missing
+                else _("Columns appear twice: %(names)s.") % {"names": names}
+                if columns.duplicated
+                else _("The header line cannot be read.")
+            )
+            return None
+        return columns
+
+    def prepare(self, row: Row, columns: htcds.Columns) -> Prepared | None:
+        """Validate one row completely; report and return None if it is rejected."""
+        names = {position: name for name, position in columns.index.items()}
+        problems = [(names.get(index, str(index + 1)), reason) for index, reason in row.problems]
+        try:
+            parsed = htcds.parse_row(row.cells, columns, mapping=self.mapping, profile=self.profile)
+        except htcds.RowErrors as exc:
+            problems.extend(exc.errors)
+            parsed = None
+        agency = self.agency
+        if parsed is not None and parsed.agency_code and parsed.agency_code != self.agency.code:
+            agency = self._agency(parsed.agency_code)
+            if agency is None:
+                problems.append(("ext_Agency", _("Unknown agency, or one you may not import for.")))
+        municipality_id = None
+        if parsed is not None and parsed.case["_municipality"]:
+            municipality_id = self._municipality(parsed.case["_municipality"])
+            if municipality_id is None:
+                problems.append(("ext_Municipality", _("Unknown municipality code.")))
+        if problems or parsed is None:
+            self._reject(row.line, problems)
+            return None
+        case_fields = {k: v for k, v in parsed.case.items() if not k.startswith("_")}
+        case_fields["source"] = case_fields["source"] or SOURCE_FOR_KIND(agency)
+        parsed.case = {**case_fields, "first_contact_municipality_id": municipality_id}
+        person = Person(owner_agency=agency, reference=parsed.reference, **parsed.person)
+        case = Case(
+            person=person,
+            owner_agency=agency,
+            reference="C-IMPORT",
+            sex=person.gender,
+            citizenship=person.citizenship,
+            **parsed.case,
+        )
+        try:
+            person.full_clean(exclude=["reference", "owner_agency"], validate_unique=False)
+            case.full_clean(
+                exclude=["person", "owner_agency", "reference", "created_by"], validate_unique=False
+            )
+        except ValidationError as exc:
+            # Never exc.messages' values: only what is wrong, by column (no cell quoted).
+            fields = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+            self._reject(
+                row.line,
+                [(_column_of(name), " ".join(messages)) for name, messages in fields.items()],
+            )
+            return None
+        return Prepared(row.line, agency, parsed, person, case, _fingerprint(parsed))
+
+    def _reject(self, line: int, problems: Iterable[tuple[str, str]]) -> None:
+        self.report.rejected += 1
+        for column, reason in problems:
+            self.report.reject(line, column, str(reason))
+
+    def classify(self, batch: list[Prepared]) -> dict:
+        keyset = {(p.agency.pk, p.parsed.reference) for p in batch}
+        existing = {}
+        for record in ImportedRecord.objects.filter(
+            agency_id__in={a for a, _r in keyset},
+            source_reference__in={r for _a, r in keyset},
+        ).select_related("person", "case"):
+            existing[(record.agency_id, record.source_reference)] = record
+        return existing
+
+    def count_dry(self, batch: list[Prepared]) -> None:
+        existing = self.classify(batch)
+        seen: set = set()
+        for prepared in batch:
+            key = (prepared.agency.pk, prepared.parsed.reference)
+            record = existing.get(key)
+            if key in seen:
+                self._reject(
+                    prepared.line,
+                    [("ext_Reference", _("This reference appears twice in the file."))],
+                )
+            elif record is None:
+                self.report.created += 1
+            elif record.fingerprint == prepared.fingerprint:
+                self.report.unchanged += 1
+            else:
+                self.report.updated += 1
+            seen.add(key)
+
+    def write(self, batch: list[Prepared]) -> None:
+        """Write one batch (the caller holds the transaction)."""
+        existing = self.classify(batch)
+        job_id = str(self.job.public_id) if self.job else ""
+        details = {"import_job": job_id} if job_id else {}
+        seen: set = set()
+        new: list[Prepared] = []
+        for prepared in batch:
+            key = (prepared.agency.pk, prepared.parsed.reference)
+            record = existing.get(key)
+            if key in seen:
+                self._reject(
+                    prepared.line,
+                    [("ext_Reference", _("This reference appears twice in the file."))],
+                )
+                continue
+            seen.add(key)
+            if record is None:
+                new.append(prepared)
+            elif record.fingerprint == prepared.fingerprint:
+                self.report.unchanged += 1
+            else:
+                self._update(record, prepared, details)
+        if new:
+            self._create(new, details)
+
+    def _create(self, new: list[Prepared], details: dict) -> None:
+        taken = set(
+            Person.objects.filter(reference__in=[p.parsed.reference for p in new]).values_list(
+                "reference", flat=True
+            )
+        )
+        persons, cases = [], []
+        for prepared in new:
+            person = prepared.person
+            if person.reference in taken:
+                person.reference = new_person_reference()
+            person.created_by = self.actor
+            persons.append(person)
+        Person.objects.bulk_create(persons)
+        for prepared in new:
+            case = prepared.case
+            case.person = prepared.person
+            case.reference = new_case_reference()
+            case.created_by = self.actor
+            cases.append(case)
+        Case.objects.bulk_create(cases)
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case=case, actor=self.actor, kind="import", to_status=case.status, details=details
+            )
+            for case in cases
+        )
+        ImportedRecord.objects.bulk_create(
+            ImportedRecord(
+                agency=p.agency,
+                source_reference=p.parsed.reference,
+                person=p.person,
+                case=p.case,
+                fingerprint=p.fingerprint,
+                last_job=self.job,
+            )
+            for p in new
+        )
+        purpose = _purpose(self.job)
+        audit.record_each(
+            audit.Action.CREATE,
+            persons,
+            actor=self.actor,
+            field_groups=groups_of(htcds.PERSON_COLUMNS.values()),
+            purpose=purpose,
+            details=details,
+        )
+        audit.record_each(
+            audit.Action.CREATE, cases, actor=self.actor, purpose=purpose, details=details
+        )
+        self.report.created += len(new)
+
+    def _update(self, record: ImportedRecord, prepared: Prepared, details: dict) -> None:
+        person, case = record.person, record.case
+        person_changed = [
+            name
+            for name in PERSON_UPDATABLE
+            if getattr(person, name) != getattr(prepared.person, name)
+        ]
+        for name in person_changed:
+            setattr(person, name, getattr(prepared.person, name))
+        if person_changed:
+            person.save()
+        case_changed = []
+        if case is not None:
+            case_changed = [
+                name
+                for name in CASE_UPDATABLE
+                if getattr(case, name) != getattr(prepared.case, name)
+            ]
+            for name in case_changed:
+                setattr(case, name, getattr(prepared.case, name))
+            if case_changed:
+                case.version += 1
+                case.save()
+                CaseEvent.objects.create(
+                    case=case,
+                    actor=self.actor,
+                    kind="import_update",
+                    details={**details, "fields": sorted(case_changed)},
+                )
+        record.fingerprint = prepared.fingerprint
+        record.last_job = self.job
+        record.save(update_fields=["fingerprint", "last_job", "updated_at"])
+        purpose = _purpose(self.job)
+        if person_changed:
+            audit.record(
+                self.actor,
+                audit.Action.UPDATE,
+                obj=person,
+                purpose=purpose,
+                field_groups=groups_of(person_changed),
+                details={**details, "fields": sorted(person_changed)},
+            )
+        if case_changed:
+            audit.record(
+                self.actor,
+                audit.Action.UPDATE,
+                obj=case,
+                purpose=purpose,
+                details={**details, "fields": sorted(case_changed)},
+            )
+        self.report.updated += 1
+
+
+def _purpose(job) -> str:
+    return "import" if job is None else f"import job {job.public_id}"
+
+
+def SOURCE_FOR_KIND(agency: Agency) -> str:  # noqa: N802 - a table read as a function
+    return htcds.SOURCE_BY_AGENCY_KIND.get(agency.kind, Source.INTERNATIONAL_ORGANISATION)
+
+
+def _column_of(field_name: str) -> str:
+    for column, name in htcds.PERSON_COLUMNS.items():
+        if name == field_name:
+            return column
+    return field_name or "-"
+
+
+def _rows(content: bytes, file_name: str):
+    try:
+        yield from read_rows(content, file_name)
+    except FileRefused:
+        raise
+
+
+def dry_run(
+    actor: User | None,
+    agency: Agency,
+    content: bytes,
+    *,
+    file_name: str = "",
+    mapping: dict | None = None,
+    profile: str = "htcds",
+) -> Report:
+    """Validate every row and say what would be created, updated or left as it is. Writes
+    nothing."""
+    if not may_import(actor, agency):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    importer = _Importer(
+        actor, agency, mapping if mapping is not None else saved_mapping(agency), profile
+    )
+    _walk(importer, content, file_name, write=False)
+    return importer.report
+
+
+def _walk(importer: _Importer, content: bytes, file_name: str, *, write: bool, ctx=None) -> None:
+    report = importer.report
+    start_line = (ctx.checkpoint.get("line", 0) if ctx else 0) if write else 0
+    if ctx and ctx.checkpoint.get("report"):
+        saved = ctx.checkpoint["report"]
+        for name in ("created", "updated", "unchanged", "rejected", "rows", "errors"):
+            setattr(report, name, saved[name])
+    columns = None
+    batch: list[Prepared] = []
+    last_line = 0
+    try:
+        rows = read_rows(content, file_name)
+        for row in rows:
+            if columns is None:
+                columns = importer.header(row)
+                if columns is None:
+                    return
+                continue
+            if not any(row.cells) and not row.problems:
+                continue
+            if row.line <= start_line:
+                continue
+            report.rows += 1
+            last_line = row.line
+            prepared = importer.prepare(row, columns)
+            if prepared is not None:
+                batch.append(prepared)
+            if len(batch) >= BATCH:
+                _flush(importer, batch, write, ctx, last_line)
+                batch = []
+        if columns is None and not report.file_error:
+            report.file_error = _("The file is empty.")
+        _flush(importer, batch, write, ctx, last_line)
+    except FileRefused as exc:
+        report.file_error = str(exc)
+
+
+def _flush(importer: _Importer, batch: list[Prepared], write: bool, ctx, last_line: int) -> None:
+    if not write:
+        if batch:
+            importer.count_dry(batch)
+        return
+    if ctx is not None:
+        ctx.raise_if_cancelled()
+    with transaction.atomic():
+        if batch:
+            importer.write(batch)
+        if ctx is not None:
+            report = importer.report
+            ctx.progress(
+                report.rows,
+                checkpoint={
+                    "line": last_line,
+                    "report": {
+                        name: getattr(report, name)
+                        for name in (
+                            "created",
+                            "updated",
+                            "unchanged",
+                            "rejected",
+                            "rows",
+                            "errors",
+                        )
+                    },
+                },
+            )
+
+
+def import_now(
+    actor: User | None,
+    agency: Agency,
+    content: bytes,
+    *,
+    file_name: str = "",
+    mapping: dict | None = None,
+    profile: str = "htcds",
+    ctx: JobContext | None = None,
+) -> Report:
+    """The real run: valid rows written in atomic batches; rejected rows reported."""
+    if not may_import(actor, agency):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    importer = _Importer(
+        actor,
+        agency,
+        mapping if mapping is not None else saved_mapping(agency),
+        profile,
+        job=ctx.job if ctx else None,
+    )
+    _walk(importer, content, file_name, write=True, ctx=ctx)
+    return importer.report
+
+
+def _count_rows(content: bytes, file_name: str) -> int:
+    try:
+        return max(0, sum(1 for _row in read_rows(content, file_name)) - 1)
+    except FileRefused:
+        return 0
+
+
+UNCONFIRMED_HOURS = 2
+
+
+@transaction.atomic
+def check_upload(
+    actor: User | None,
+    agency: Agency,
+    content: bytes,
+    *,
+    file_name: str = "",
+    profile: str = "htcds",
+) -> ImportUpload:
+    """Keep an uploaded file (encrypted) and run the dry run on it: the page shows the report
+    and asks whether to import. Unconfirmed uploads are deleted after ``UNCONFIRMED_HOURS``."""
+    if not may_import(actor, agency):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    if profile not in PROFILES:
+        raise ValidationError({"profile": _("Choose a file layout from the list.")})
+    purge_unconfirmed_uploads()
+    report = dry_run(actor, agency, content, file_name=file_name, profile=profile)
+    return ImportUpload.objects.create(
+        uploaded_by=actor,
+        agency=agency,
+        profile=profile,
+        file_name=file_name[:255],
+        content=content,
+        size=len(content),
+        dry_run_report=report.as_dict(),
+    )
+
+
+def purge_unconfirmed_uploads(now=None) -> int:
+    now = now or timezone.now()
+    deleted, _kinds = ImportUpload.objects.filter(
+        job__isnull=True, uploaded_at__lt=now - timedelta(hours=UNCONFIRMED_HOURS)
+    ).delete()
+    return deleted
+
+
+@transaction.atomic
+def confirm_import(actor: User | None, upload: ImportUpload):
+    """Queue the real run of a checked upload; the file is kept until the job is over."""
+    if upload.uploaded_by_id != getattr(actor, "pk", None) or upload.job_id is not None:
+        raise PermissionDenied(_("You are not allowed to do this."))
+    job = start_job(
+        JOB_KIND,
+        actor,
+        {
+            "agency": upload.agency.code,
+            "profile": upload.profile,
+            "mapping": saved_mapping(upload.agency),
+        },
+        agency=upload.agency,
+    )
+    upload.job = job
+    upload.save(update_fields=["job"])
+    return job
+
+
+def start_import(
+    actor: User | None,
+    agency: Agency,
+    content: bytes,
+    *,
+    file_name: str = "",
+    profile: str = "htcds",
+):
+    """Keep the file and queue the real run at once (the command line: no page to confirm)."""
+    if not may_import(actor, agency):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    with transaction.atomic():
+        upload = ImportUpload.objects.create(
+            uploaded_by=actor,
+            agency=agency,
+            profile=profile,
+            file_name=file_name[:255],
+            content=content,
+            size=len(content),
+        )
+        return confirm_import(actor, upload)
+
+
+def _may_start(user, params) -> bool:
+    agency = Agency.objects.filter(code=params.get("agency")).first()
+    return agency is not None and may_import(user, agency)
+
+
+def _delete_upload(job) -> None:
+    ImportUpload.objects.filter(job=job).delete()
+
+
+@job_kind(
+    JOB_KIND,
+    label=_("Import of victim records"),
+    may_start=_may_start,
+    cleanup=_delete_upload,
+    result_url_name="imports:report",
+)
+def run_import(ctx: JobContext) -> dict:
+    upload = ImportUpload.objects.filter(job=ctx.job).first()
+    agency = upload.agency if upload is not None else None
+    if upload is None or agency is None:
+        raise JobError(_("The uploaded file is no longer kept; upload it again."))
+    content = bytes(upload.content)
+    if not ctx.checkpoint:
+        ctx.progress(0, _count_rows(content, upload.file_name))
+    report = import_now(
+        ctx.job.started_by,
+        agency,
+        content,
+        file_name=upload.file_name,
+        mapping=ctx.params.get("mapping") or {},
+        profile=ctx.params.get("profile", "htcds"),
+        ctx=ctx,
+    )
+    return report.as_dict()
