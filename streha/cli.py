@@ -17,6 +17,7 @@ def serve(argv: list[str]) -> None:
     parser.add_argument("--port", default=os.environ.get("STREHA_PORT", "8000"))
     parser.add_argument("--workers", default=os.environ.get("STREHA_WORKERS", "2"))
     args = parser.parse_args(argv)
+    _prepare_metrics_directory()
     gunicorn_args = [
         sys.executable,
         "-m",
@@ -28,11 +29,29 @@ def serve(argv: list[str]) -> None:
         str(args.workers),
         "--access-logfile",
         "-",
-        # The access log must not carry query strings (search terms) or user agents.
+        # The access log must not carry query strings (search terms), addresses or user agents;
+        # one JSON object per line, with the request id the application logs under.
         "--access-logformat",
-        '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+        '{"time": "%(t)s", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
+        '"bytes": "%(b)s", "ms": %(M)s, "request_id": "%({x-request-id}o)s"}',
     ]
     os.execv(sys.executable, gunicorn_args)  # noqa: S606 - our own interpreter, no shell
+
+
+def _prepare_metrics_directory() -> None:
+    """Metrics summed over every worker process: prometheus_client's multiprocess mode wants an
+    empty directory shared by the workers, named before any of them starts."""
+    import shutil
+    from pathlib import Path
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    else:
+        var = Path(os.environ.get("STREHA_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+        directory = var / "prometheus"
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
 
 
 def main() -> None:
