@@ -383,7 +383,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 STREHA_READINESS_SOURCES = {
     "job_worker": env("STREHA_WORKER_HEARTBEAT_SOURCE", "streha.jobs.heartbeat.last_heartbeat"),
     "audit_checkpoint": env(
-        "STREHA_AUDIT_CHECKPOINT_SOURCE", "streha.audit.checkpoints.last_checkpoint_at"
+        "STREHA_AUDIT_CHECKPOINT_SOURCE", "streha.ops.sources.last_audit_checkpoint"
     ),
 }
 STREHA_WORKER_HEARTBEAT_MAX_SECONDS = env_int("STREHA_WORKER_HEARTBEAT_MAX_SECONDS", 120)
@@ -394,3 +394,8 @@ if env("STREHA_LOG_FORMAT", "json" if PRODUCTION else "plain") == "json":
     LOGGING["handlers"]["console"]["formatter"] = "json"
 # Backups (`streha backup`): encrypted to the age recipients in this file (public keys only).
 STREHA_BACKUP_RECIPIENTS_FILE = env("STREHA_BACKUP_RECIPIENTS_FILE", "")
+# Where the audit checkpoint witness lives (defined by streha/audit when present; same default).
+if "STREHA_AUDIT_CHECKPOINT_DIR" not in globals():
+    STREHA_AUDIT_CHECKPOINT_DIR = env(
+        "STREHA_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")
+    )

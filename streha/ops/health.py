@@ -100,6 +100,8 @@ def recent(name: str, max_age: timedelta) -> Callable[[], CheckResult]:
             return CheckResult(SKIPPED, "no source installed")
         try:
             last = source()
+        except ImportError:
+            return CheckResult(SKIPPED, "no source installed")
         except Exception as error:  # noqa: BLE001
             return CheckResult(FAILED, f"source failed ({type(error).__name__})")
         if last is None:

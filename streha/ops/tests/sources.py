@@ -13,3 +13,7 @@ def last_reported():
 
 def never():
     return None
+
+
+def not_installed():
+    raise ImportError("no such app")

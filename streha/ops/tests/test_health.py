@@ -104,3 +104,14 @@ def test_not_ready_when_the_database_is_unreachable(client, monkeypatch):
     }
     assert checks["migrations"]["status"] == "skipped"
     assert checks["master_keys"]["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_a_source_whose_app_is_not_installed_is_skipped(client, settings):
+    settings.STREHA_READINESS_SOURCES = {"job_worker": f"{SOURCES}.not_installed"}
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["job_worker"] == {
+        "status": "skipped",
+        "detail": "no source installed",
+    }
