@@ -399,3 +399,5 @@ if "STREHA_AUDIT_CHECKPOINT_DIR" not in globals():
     STREHA_AUDIT_CHECKPOINT_DIR = env(
         "STREHA_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")
     )
+# Static files collected into the container image, outside the writable data volume.
+STATIC_ROOT = Path(env("STREHA_STATIC_ROOT", str(STATIC_ROOT)))
