@@ -10,7 +10,7 @@ PORT ?= 8000
 DEMO_PERSONS ?= 300
 DEMO_SEED ?= 1
 
-.PHONY: install install-dev run test lint format bench messages clean
+.PHONY: install install-dev run test lint format bench load faults messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,8 +59,18 @@ messages: install
 	cd streha && ../$(BIN)/python ../manage.py makemessages -l sq -l sr_Latn -l en --no-obsolete
 	cd streha && ../$(BIN)/python ../manage.py makemessages -d djangojs -l sq -l sr_Latn -l en --no-obsolete || true
 
+## bench: every benchmark in bench/ (BENCH_DATABASE_URL=postgres://... to run them on PostgreSQL)
+BENCH_SCRIPTS = $(filter-out bench/load.py bench/faults.py bench/locustfile.py,$(wildcard bench/[a-z]*.py))
 bench: install-dev
-	@for script in bench/[a-z]*.py; do echo "== $$script"; (cd bench && ../$(BIN)/python $$(basename $$script)) || exit 1; done
+	@for script in $(BENCH_SCRIPTS); do echo "== $$script"; (cd bench && ../$(BIN)/python $$(basename $$script)) || exit 1; done
+
+## load: Locust users against gunicorn on a throw-away PostgreSQL cluster (var/bench/load.json)
+load: install-dev
+	cd bench && ../$(BIN)/python load.py
+
+## faults: kills and outages during concurrent writes (var/bench/faults.json)
+faults: install-dev
+	cd bench && ../$(BIN)/python faults.py
 
 clean:
 	rm -rf $(VENV) var

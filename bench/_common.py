@@ -1,7 +1,9 @@
-"""Shared set-up for benchmarks: a dedicated SQLite database filled by the demo generator.
+"""Shared set-up for benchmarks: a dedicated database filled by the demo generator.
 
-``BENCH_PERSONS`` sets the scale (default 1,000,000). The database lives in var/bench/ and is
-reused between runs (the generator is idempotent), so only the first run pays for the data.
+``BENCH_PERSONS`` sets the scale (default 1,000,000). By default the database is a SQLite file in
+var/bench/; with ``BENCH_DATABASE_URL`` (``postgres://user@host:port/base``) each benchmark uses
+its own PostgreSQL database ``base_<name>``, created when missing. Either is reused between runs
+(the generator is idempotent), so only the first run pays for the data.
 """
 
 import json
@@ -15,10 +17,26 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "var" / "bench"
 
 
+def database_url(name: str) -> str:
+    """The benchmark database for ``name``: SQLite under var/bench/, or PostgreSQL by URL."""
+    base = os.environ.get("BENCH_DATABASE_URL", "")
+    if not base:
+        return f"sqlite:///{OUT / (name + '.sqlite3')}"
+    server, _, database = base.rstrip("/").rpartition("/")
+    target = f"{database}_{name}".replace("-", "_")
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [target]).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{target}"')
+    return f"{server}/{target}"
+
+
 def setup(name: str = "bench") -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{OUT / (name + '.sqlite3')}")
+    os.environ.setdefault("DATABASE_URL", database_url(name))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "streha.settings")
     os.environ.setdefault("STREHA_LOG_LEVEL", "WARNING")
     # Measure what production runs: no debug (no query log, no template debugging).

@@ -1,23 +1,34 @@
 """Case pages at scale: the case list (filtered, paged), the case page and case search (POST,
-blind index), each beside the floor (an empty Django view) measured in the same run.
+blind index), each beside two references measured in the same run: the floor (an empty Django
+view) and the "audited shell" (the signed-in base template and the one durable audit event every
+read of protected data must write: the true floor of an audited page).
 
-Scale: ``BENCH_PERSONS`` persons (default 1,000,000) and 0.3 × as many cases. Goal (issue 4):
-every page's p95 within 3× the floor. Also measured: the "audited shell" (the base template and
-one audit event, what every staff page must do), to show how much of a page's time is its own.
-Requests go round robin over the floor, the shell and the pages. Writes var/bench/pages.json.
+Goals (issue 17): every page's p95 <= 2x the audited shell's p95; and flat with scale: each page's
+p95 at ``BENCH_PERSONS`` persons (default 1,000,000; 0.3x as many cases) within 1.25x its p95 at
+``BENCH_SMALL_PERSONS`` (default 3,000). Each scale has its own database (SQLite under var/bench/
+or, with ``BENCH_DATABASE_URL``, PostgreSQL) and is measured in its own process. Requests go round
+robin over the references and the pages. Writes var/bench/pages.json (and pages-<N>.json per
+scale) with the database vendor, ``audited_shell_p95_ms`` and each page's ratio to both references.
 """
 
+import json
 import os
+import subprocess
+import sys
 from itertools import count
 
 import _common
+
+SHELL_GOAL = 2.0
+SCALE_GOAL = 1.25
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "300"))
 SEED = int(os.environ.get("BENCH_SEED", "7"))
 
 
-def main() -> None:
-    _common.setup("pages")
+def measure(persons: int) -> None:
+    os.environ["BENCH_PERSONS"] = str(persons)
+    _common.setup(f"pages-{persons}")
     from django.conf import settings
     from django.db.models import Count
     from django.test import Client
@@ -89,7 +100,10 @@ def main() -> None:
             samples[name] += _common.timed(function, 1)
     floor_figures = _common.summary(samples["floor"])
     shell_figures = _common.summary(samples["audited_shell"])
+    from django.db import connection
+
     figures = {
+        "database": connection.vendor,
         "persons": Person.objects.count(),
         "cases": Case.objects.count(),
         "requests": REQUESTS,
@@ -112,7 +126,8 @@ def main() -> None:
     ]
     for name, result in figures["pages"].items():
         result["p95_vs_floor"] = round(result["p95_ms"] / floor_figures["p95_ms"], 1)
-        result["p95_vs_audited_shell"] = round(result["p95_ms"] / shell_figures["p95_ms"], 1)
+        result["p95_vs_audited_shell"] = round(result["p95_ms"] / shell_figures["p95_ms"], 2)
+        result["audited_shell_goal_met"] = result["p95_vs_audited_shell"] <= SHELL_GOAL
         rows.append(
             (
                 name,
@@ -122,10 +137,53 @@ def main() -> None:
                 result["p95_vs_audited_shell"],
             )
         )
-    headers = ("page", "median ms", "p95 ms", "p95 / floor (goal <= 3)", "p95 / audited shell")
+    headers = ("page", "median ms", "p95 ms", "p95 / floor", "p95 / audited shell (goal <= 2)")
+    print(f"{connection.vendor}, {figures['persons']:,} persons, {figures['cases']:,} cases")
+    print(_common.table(rows, headers))
+    print("written:", _common.write(f"pages-{persons}", figures))
+
+
+def main() -> None:
+    """Each scale in its own process (one database per process), then the comparison."""
+    small = int(os.environ.get("BENCH_SMALL_PERSONS", "3000"))
+    large = _common.persons_wanted()
+    results = {}
+    for persons in dict.fromkeys([small, large]):
+        subprocess.run(  # noqa: S603 - this script, our interpreter
+            [sys.executable, __file__, "--measure", str(persons)], check=True
+        )
+        results[persons] = json.loads((_common.OUT / f"pages-{persons}.json").read_text())
+    figures = dict(results[large])
+    figures["goals"] = {"p95_vs_audited_shell": SHELL_GOAL, "flat_with_scale": SCALE_GOAL}
+    figures["flat_with_scale"] = {
+        "small_persons": results[small]["persons"],
+        "large_persons": results[large]["persons"],
+        "pages": {},
+    }
+    rows = []
+    for name, result in results[large]["pages"].items():
+        before = results[small]["pages"][name]["p95_ms"]
+        ratio = round(result["p95_ms"] / before, 2)
+        figures["flat_with_scale"]["pages"][name] = {
+            "p95_small_ms": before,
+            "p95_large_ms": result["p95_ms"],
+            "ratio": ratio,
+            "goal_met": ratio <= SCALE_GOAL,
+        }
+        rows.append((name, before, result["p95_ms"], ratio))
+    figures["by_scale"] = {str(persons): results[persons] for persons in results}
+    headers = (
+        "page",
+        f"p95 ms at {results[small]['persons']:,}",
+        f"p95 ms at {results[large]['persons']:,}",
+        f"ratio (goal <= {SCALE_GOAL})",
+    )
     print(_common.table(rows, headers))
     print("written:", _common.write("pages", figures))
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--measure"]:
+        measure(int(sys.argv[2]))
+    else:
+        main()

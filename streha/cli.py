@@ -25,6 +25,7 @@ def serve(argv: list[str]) -> None:
         help="Do not start the background worker beside the server.",
     )
     args = parser.parse_args(argv)
+    _prepare_metrics_directory()
     gunicorn_args = [
         sys.executable,
         "-m",
@@ -36,9 +37,11 @@ def serve(argv: list[str]) -> None:
         str(args.workers),
         "--access-logfile",
         "-",
-        # The access log must not carry query strings (search terms) or user agents.
+        # The access log must not carry query strings (search terms), addresses or user agents;
+        # one JSON object per line, with the request id the application logs under.
         "--access-logformat",
-        '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+        '{"time": "%(t)s", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
+        '"bytes": "%(b)s", "ms": %(M)s, "request_id": "%({x-request-id}o)s"}',
     ]
     if args.no_worker:
         os.execv(sys.executable, gunicorn_args)  # noqa: S606 - our own interpreter, no shell
@@ -75,6 +78,22 @@ def serve_with_worker(gunicorn_args: list[str]) -> None:
             except subprocess.TimeoutExpired:
                 child.kill()
     sys.exit(max(child.returncode or 0 for child in children))
+
+
+def _prepare_metrics_directory() -> None:
+    """Metrics summed over every worker process: prometheus_client's multiprocess mode wants an
+    empty directory shared by the workers, named before any of them starts."""
+    import shutil
+    from pathlib import Path
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    else:
+        var = Path(os.environ.get("STREHA_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+        directory = var / "prometheus"
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
 
 
 def main() -> None:

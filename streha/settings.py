@@ -392,3 +392,44 @@ STREHA_JOB_KEEP_FAILED_HOURS = env_int("STREHA_JOB_KEEP_FAILED_HOURS", 72)
 # Work-list exports longer than this are made by a background job; its file is kept this long.
 STREHA_EXPORT_INLINE_ROWS = env_int("STREHA_EXPORT_INLINE_ROWS", 5000)
 STREHA_EXPORT_KEEP_HOURS = env_int("STREHA_EXPORT_KEEP_HOURS", 24)
+
+
+# --- Operations: health, metrics, logs, backups (streha/ops/) ----------------------------------
+INSTALLED_APPS += ["django_prometheus", "streha.ops"]
+# Outermost and innermost: django-prometheus times the whole stack; a database that is away
+# answers 503 (streha/ops/unavailable.py), never 500.
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "streha.ops.unavailable.DatabaseUnavailableMiddleware",
+]
+# Migration metrics would query the database while the app loads (no start without a database).
+PROMETHEUS_EXPORT_MIGRATIONS = False
+# /metrics answers only `Authorization: Bearer <token>`; without a token it does not exist.
+STREHA_METRICS_TOKEN = env("STREHA_METRICS_TOKEN", "")
+# Probes come over plain HTTP from the proxy or orchestrator on the internal network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+# Pluggable readiness sources (streha/ops/health.py): a dotted path to a callable returning the
+# time of the last heartbeat/checkpoint; a source that is not installed is skipped.
+STREHA_READINESS_SOURCES = {
+    "job_worker": env("STREHA_WORKER_HEARTBEAT_SOURCE", "streha.jobs.heartbeat.last_heartbeat"),
+    "audit_checkpoint": env(
+        "STREHA_AUDIT_CHECKPOINT_SOURCE", "streha.ops.sources.last_audit_checkpoint"
+    ),
+}
+STREHA_WORKER_HEARTBEAT_MAX_SECONDS = env_int("STREHA_WORKER_HEARTBEAT_MAX_SECONDS", 120)
+STREHA_AUDIT_CHECKPOINT_MAX_SECONDS = env_int("STREHA_AUDIT_CHECKPOINT_MAX_SECONDS", 26 * 3600)
+# Structured logs: one JSON object per line with the request id (default in production).
+LOGGING["formatters"]["json"] = {"()": "streha.ops.logs.JsonFormatter"}
+if env("STREHA_LOG_FORMAT", "json" if PRODUCTION else "plain") == "json":
+    LOGGING["handlers"]["console"]["formatter"] = "json"
+# Backups (`streha backup`): encrypted to the age recipients in this file (public keys only).
+STREHA_BACKUP_RECIPIENTS_FILE = env("STREHA_BACKUP_RECIPIENTS_FILE", "")
+# Where the audit checkpoint witness lives (defined by streha/audit when present; same default).
+if "STREHA_AUDIT_CHECKPOINT_DIR" not in globals():
+    STREHA_AUDIT_CHECKPOINT_DIR = env(
+        "STREHA_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")
+    )
+# Static files collected into the container image, outside the writable data volume.
+STATIC_ROOT = Path(env("STREHA_STATIC_ROOT", str(STATIC_ROOT)))

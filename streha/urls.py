@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("streha.ops.urls")),
     path("", include("streha.web.urls")),
     path("", include("streha.accounts.urls")),
     path("persons/", include("streha.people.urls")),
@@ -20,4 +21,4 @@ urlpatterns = [
 ]
 
 handler404 = "streha.web.views.handler_404"
-handler500 = "streha.web.views.handler_500"
+handler500 = "streha.ops.unavailable.handler_500"

@@ -1,0 +1,379 @@
+"""Faults during concurrent writes: nothing acknowledged may be lost, nothing half-written, and
+while the database is away the answer is 503 (a clear page or JSON), never 500.
+
+A throw-away PostgreSQL cluster on ``BENCH_FAULTS_PG_PORT`` (default 5450; fsync on; its data
+directory on a small tmpfs when the machine allows mounting one, so the disk can be filled),
+gunicorn with ``BENCH_FAULTS_WORKERS`` workers (default 4), and ``BENCH_FAULTS_THREADS`` writers
+(default 24) creating persons through the API (2xx carries the person's id) and anonymous tips
+through the public form (2xx carries the receipt code), until at least ``BENCH_FAULTS_WRITES``
+(default 1,200) were acknowledged. Meanwhile, one after another: kill -9 of one gunicorn worker,
+of every worker, of the master (then restarted, as systemd would); kill -9 of PostgreSQL and its
+restart; the database unreachable for 20 s; the disk holding the database full for 15 s.
+
+Then a checker (a Django process) looks for every acknowledged person and tip, and for persons
+without their creation audit event. The goal: 0 lost, 0 half-written, 0 responses 500, service
+back within 30 s of the database returning. Writes var/bench/faults.json.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _cluster
+import _common
+
+PORT = int(os.environ.get("BENCH_FAULTS_PG_PORT", "5450"))
+WORKERS = int(os.environ.get("BENCH_FAULTS_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_FAULTS_THREADS", "24"))
+WANTED = int(os.environ.get("BENCH_FAULTS_WRITES", "1200"))
+TMPFS_MB = int(os.environ.get("BENCH_FAULTS_TMPFS_MB", "600"))
+RECEIPT = '<dd id="receipt-code">'
+
+TOKENS_SCRIPT = """
+import json
+from streha.accounts.models import User
+from streha.accounts.services import issue_api_token
+admin = User.objects.get(username="admin")
+secrets = []
+for name in ("investigator", "shelter.worker", "social.worker"):
+    _token, secret = issue_api_token(admin, user=User.objects.get(username=name), name="faults")
+    secrets.append(secret)
+print(json.dumps(secrets))
+"""
+
+CHECK_SCRIPT = """
+import json, sys
+from streha.audit.models import AuditEvent
+from streha.people.models import Person
+from streha.tips import services as tips
+from streha.tips.models import Tip
+acknowledged = json.load(open(sys.argv[1]))
+persons = {str(p): pk for p, pk in Person.objects.filter(
+    public_id__in=acknowledged["persons"]).values_list("public_id", "pk")}
+lost_persons = [p for p in acknowledged["persons"] if p not in persons]
+digests = set(Tip.objects.values_list("receipt_digest", flat=True))
+lost_tips = [c for c in acknowledged["tips"] if tips._receipt_digest(c) not in digests]
+made = Person.objects.filter(created_at__gte=acknowledged["started_at"])
+audited = set(AuditEvent.objects.filter(action="create").values_list("object_id", flat=True))
+half = [str(p.public_id) for p in made.only("pk", "public_id")
+        if str(p.pk) not in audited and str(p.public_id) not in audited]
+print(json.dumps({"persons_in_database": made.count(), "lost_persons": lost_persons,
+                  "lost_tips": lost_tips, "persons_without_audit_event": half}))
+"""
+
+
+def solve(challenge: str, bits: int) -> str:
+    """The tip form's proof of work, as the page's script does it."""
+    nonce = 0
+    while True:
+        digest = hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()
+        value = int.from_bytes(digest, "big")
+        if value >> (256 - bits) == 0:
+            return str(nonce)
+        nonce += 1
+
+
+class Writers:
+    """Threads writing until told to stop; every answer is recorded by the phase it fell in."""
+
+    def __init__(self, base: str, tokens: list[str]):
+        self.base, self.tokens = base, tokens
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.phase = "start"
+        self.persons: list[str] = []
+        self.tips: list[str] = []
+        self.statuses: dict[str, Counter] = {}
+        self.bad_bodies: list[str] = []
+        self.last_success = 0.0
+        self.counter = 0
+
+    def note(self, outcome: str, body: str = "") -> None:
+        with self.lock:
+            self.statuses.setdefault(self.phase, Counter())[outcome] += 1
+            if outcome in ("500", "502") or "Traceback" in body:
+                self.bad_bodies.append(body[:300])
+
+    def acknowledged(self) -> int:
+        return len(self.persons) + len(self.tips)
+
+    def person(self, session: requests.Session, token: str) -> None:
+        with self.lock:
+            self.counter += 1
+            n = self.counter
+        response = session.post(
+            f"{self.base}/api/v1/persons/",
+            json={"given_name": "Fault", "family_name": f"Writer{n}", "gender": "unknown"},
+            headers={"Authorization": f"Token {token}"},
+            timeout=30,
+        )
+        self.note(str(response.status_code), response.text)
+        if response.status_code == 201:
+            with self.lock:
+                self.persons.append(response.json()["public_id"])
+                self.last_success = time.monotonic()
+
+    def tip(self, session: requests.Session) -> None:
+        form = session.get(f"{self.base}/report/?lang=en", timeout=30)
+        if form.status_code != 200:
+            self.note(str(form.status_code), form.text)
+            return
+        text = form.text
+        token = text.split('name="token" value="')[1].split('"')[0]
+        challenge = text.split('data-challenge="')[1].split('"')[0]
+        bits = int(text.split('data-bits="')[1].split('"')[0])
+        response = session.post(
+            f"{self.base}/report/?lang=en",
+            data={
+                "token": token,
+                "nonce": solve(challenge, bits),
+                "what_seen": "Workers are kept at a farm and not paid.",
+                "where": "A farm by the river",
+                "when": "Now",
+            },
+            timeout=30,
+        )
+        self.note(str(response.status_code), response.text)
+        if response.status_code == 200 and RECEIPT in response.text:
+            code = response.text.split(RECEIPT)[1].split("<")[0].strip()
+            with self.lock:
+                self.tips.append(code)
+                self.last_success = time.monotonic()
+
+    def run(self, index: int) -> None:
+        token = self.tokens[index % len(self.tokens)]
+        session = requests.Session()
+        turn = 0
+        while not self.stop.is_set():
+            turn += 1
+            try:
+                if turn % 5 == 0:
+                    session.cookies.clear()
+                    self.tip(session)
+                else:
+                    self.person(session, token)
+            except (requests.RequestException, ValueError, IndexError) as error:
+                self.note(type(error).__name__)
+                time.sleep(0.2)
+
+    def start(self) -> list[threading.Thread]:
+        threads = [
+            threading.Thread(target=self.run, args=(i,), daemon=True) for i in range(THREADS)
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
+
+
+def wait_for_write(writers: Writers, since: float, limit: float = 120) -> float | None:
+    """Seconds from ``since`` until the next acknowledged write (None if none within limit)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if writers.last_success > since:
+            return round(writers.last_success - since, 1)
+        time.sleep(0.1)
+    return None
+
+
+def mount_tmpfs(size_mb: int) -> Path | None:
+    target = Path(tempfile.mkdtemp(prefix="streha-faults-disk-"))
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0755", "tmpfs", str(target)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        target.rmdir()
+        return None
+    return target
+
+
+def fill(directory: Path) -> Path:
+    filler = directory / "filler"
+    with filler.open("wb") as handle:
+        block = b"\0" * (1 << 20)
+        try:
+            while True:
+                handle.write(block)
+                handle.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def main() -> None:
+    disk = mount_tmpfs(TMPFS_MB) if os.geteuid() == 0 else None
+    cluster = _cluster.Cluster(PORT, data_dir=(disk / "data") if disk else None).init()
+    cluster.start()
+    database_url = cluster.createdb()
+    env = {
+        "DATABASE_URL": database_url,
+        "STREHA_DEBUG": "0",
+        "STREHA_LOG_LEVEL": "WARNING",
+        "STREHA_TIP_MIN_SECONDS": "0",
+        "STREHA_TIP_RATE_PER_HOUR": "100000000",
+        "STREHA_API_USER_RATE": "1000000/minute",
+        "STREHA_VAR_DIR": str(_common.OUT / "faults-var"),
+        "STREHA_DB_CONN_MAX_AGE": "60",
+    }
+    server = None
+    phases: list[dict] = []
+    try:
+        _cluster.streha("migrate", "-v0", env=env)
+        _cluster.streha("demo", "--persons", "50", "--seed", "3", "-v0", env=env)
+        tokens = json.loads(
+            _cluster.streha("shell", "-c", TOKENS_SCRIPT, env=env).stdout.splitlines()[-1]
+        )
+        started_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+        server = _cluster.Server(env, WORKERS, log=_common.OUT / "faults-gunicorn.log")
+        server.start()
+        writers = Writers(server.base, tokens)
+        threads = writers.start()
+
+        def phase(name: str, action, hold: float, database_back=None) -> None:
+            writers.phase = name
+            began = time.monotonic()
+            detail = action() or {}
+            time.sleep(hold)
+            back = database_back() if database_back else None
+            mark = time.monotonic() if back is None else back
+            detail["seconds_to_next_acknowledged_write"] = wait_for_write(writers, mark)
+            detail.update(name=name, seconds=round(time.monotonic() - began, 1))
+            detail["answers"] = dict(writers.statuses.get(name, {}))
+            phases.append(detail)
+            print(f"{name}: {detail}")
+
+        phase("baseline", lambda: None, 10)
+
+        def kill_one_worker():
+            os.kill(server.worker_pids()[0], 9)
+
+        phase("kill -9 one gunicorn worker", kill_one_worker, 5)
+
+        def kill_all_workers():
+            for pid in server.worker_pids():
+                os.kill(pid, 9)
+
+        phase("kill -9 every gunicorn worker", kill_all_workers, 5)
+
+        def kill_master():
+            os.killpg(server.process.pid, 9)
+            server.process.wait()
+            time.sleep(1)
+            restarted = time.monotonic()
+            server.start()
+            return {"seconds_to_restart": round(time.monotonic() - restarted, 1)}
+
+        phase("kill -9 gunicorn master (restarted as systemd would)", kill_master, 5)
+
+        def database_returns():
+            cluster.start()
+            return time.monotonic()
+
+        phase("kill -9 PostgreSQL, restarted after 3 s", cluster.kill9, 3, database_returns)
+        phase(
+            "database unreachable for 20 s (server stopped)",
+            lambda: cluster.stop("fast"),
+            20,
+            database_returns,
+        )
+        if disk:
+            state = {}
+
+            def disk_full():
+                state["filler"] = fill(disk)
+
+            def disk_freed():
+                state["filler"].unlink()
+                if (
+                    cluster.postmaster_pid() is None
+                    or subprocess.run(
+                        ["pg_isready", "-h", "127.0.0.1", "-p", str(PORT)], check=False
+                    ).returncode
+                ):
+                    cluster.stop("immediate")
+                    cluster.start()
+                return time.monotonic()
+
+            phase("disk holding the database full for 15 s", disk_full, 15, disk_freed)
+        writers.phase = "until enough writes"
+        while writers.acknowledged() < WANTED:
+            time.sleep(0.5)
+        writers.stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+
+        acknowledged = {"persons": writers.persons, "tips": writers.tips, "started_at": started_at}
+        ack_file = _common.OUT / "faults-acknowledged.json"
+        ack_file.write_text(json.dumps(acknowledged))
+        checked = json.loads(
+            _cluster.streha(
+                "shell", "-c", CHECK_SCRIPT.replace("sys.argv[1]", repr(str(ack_file))), env=env
+            ).stdout.splitlines()[-1]
+        )
+        all_answers = Counter()
+        for counts in writers.statuses.values():
+            all_answers.update(counts)
+        db_phases = [p for p in phases if "PostgreSQL" in p["name"] or "database" in p["name"]]
+        figures = {
+            "database": "postgresql",
+            "gunicorn_workers": WORKERS,
+            "writer_threads": THREADS,
+            "disk_full_tested": bool(disk),
+            "acknowledged_writes": writers.acknowledged(),
+            "acknowledged_persons": len(writers.persons),
+            "acknowledged_tips": len(writers.tips),
+            "lost": len(checked["lost_persons"]) + len(checked["lost_tips"]),
+            "half_written": len(checked["persons_without_audit_event"]),
+            "responses_500": all_answers.get("500", 0),
+            "responses_503": all_answers.get("503", 0),
+            "tracebacks_or_5xx_bodies": writers.bad_bodies[:5],
+            "answers": dict(all_answers),
+            "max_seconds_to_service_after_database_returns": max(
+                (p["seconds_to_next_acknowledged_write"] or 999 for p in db_phases), default=None
+            ),
+            "phases": phases,
+            "checker": {k: (v if isinstance(v, int) else len(v)) for k, v in checked.items()},
+        }
+        figures["goal_met"] = (
+            figures["lost"] == 0
+            and figures["half_written"] == 0
+            and figures["responses_500"] == 0
+            and (figures["max_seconds_to_service_after_database_returns"] or 999) <= 30
+        )
+        rows = [
+            (key, figures[key])
+            for key in (
+                "acknowledged_writes",
+                "lost",
+                "half_written",
+                "responses_500",
+                "responses_503",
+                "max_seconds_to_service_after_database_returns",
+                "disk_full_tested",
+                "goal_met",
+            )
+        ]
+        print(_common.table(rows, ("figure", "value")))
+        print("written:", _common.write("faults", figures))
+    finally:
+        if server:
+            server.stop()
+        cluster.destroy()
+        if disk:
+            subprocess.run(["umount", str(disk)], check=False)
+            disk.rmdir()
+
+
+if __name__ == "__main__":
+    main()
