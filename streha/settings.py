@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "streha.web.middleware.RequestIdMiddleware",
+    # Decryption only inside an audited read: one scope per request (streha/audit/read_context).
+    "streha.audit.read_context.AuditedReadMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -361,3 +363,13 @@ STREHA_TIP_RATE_PER_HOUR = env_int("STREHA_TIP_RATE_PER_HOUR", 10)
 # The national anti-trafficking hotline; set the real number for the deployment.
 STREHA_HOTLINE_NUMBER = env("STREHA_HOTLINE_NUMBER", "0800 00 000 (demo)")
 STREHA_EMERGENCY_NUMBER = env("STREHA_EMERGENCY_NUMBER", "192")
+
+# Audit checkpoints (streha/audit/checkpoints.py): signed, outside the database. A checkpoint
+# is made every N events or every M minutes (if the chain moved) by `streha audit checkpoint`.
+STREHA_AUDIT_CHECKPOINT_EVERY = max(1, env_int("STREHA_AUDIT_CHECKPOINT_EVERY", 1000))
+STREHA_AUDIT_CHECKPOINT_MINUTES = max(1, env_int("STREHA_AUDIT_CHECKPOINT_MINUTES", 60))
+STREHA_AUDIT_CHECKPOINT_DIR = env("STREHA_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints"))
+# Default: audit-signing-key.pem beside the master key file.
+STREHA_AUDIT_SIGNING_KEY_FILE = env("STREHA_AUDIT_SIGNING_KEY_FILE", "")
+STREHA_AUDIT_VERIFY_KEYS = env_list("STREHA_AUDIT_VERIFY_KEYS")
+STREHA_AUDIT_WITNESS = env("STREHA_AUDIT_WITNESS", "streha.audit.checkpoints.DirectoryWitness")

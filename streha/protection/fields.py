@@ -21,6 +21,7 @@ from collections.abc import Callable
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
+from streha.audit import read_context
 from streha.protection import crypto, keys
 
 
@@ -90,6 +91,7 @@ class ProtectedFieldMixin:
         return text
 
     def open(self, instance, sealed: Sealed):
+        read_context.check(instance)  # refuses outside an audited read (streha.audit)
         data_key = instance.protection_data_key()
         plaintext = crypto.open_sealed(data_key, sealed.token, self.associated_data())
         return self.deserialise(plaintext.decode())
