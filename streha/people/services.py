@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from streha.access import policy
 from streha.access.models import BreakGlassGrant
 from streha.accounts.models import Role, User
+from streha.audit import read_context
 from streha.audit import services as audit
 from streha.people.models import Person, PersonDocument
 from streha.protection.retention import apply_in_batches
@@ -251,7 +252,13 @@ def anonymise_person(person: Person, *, actor: User | None = None, reason: str) 
     """Erase identifying data for good; statistics fields stay. Audited.
 
     The person's row is locked first, as document uploads lock it: no upload can slip in
-    between erasing the documents and committing."""
+    between erasing the documents and committing. Erasing reads the sealed fields of the
+    person's cases, so it runs in an audited system context (``streha.audit.read_context``)."""
+    with read_context.system("anonymisation", actor=actor, obj=person):
+        return _anonymise(person, actor=actor, reason=reason)
+
+
+def _anonymise(person: Person, *, actor: User | None, reason: str) -> Person:
     Person.objects.select_for_update().filter(pk=person.pk).values_list("pk").first()
     for name in PROTECTED_FIELDS:
         field = Person._meta.get_field(name)
