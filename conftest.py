@@ -41,3 +41,24 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _audit_outside_the_worktree(settings, tmp_path):
+    # Signed audit checkpoints and their key go to a directory of the test's own, never var/.
+    settings.STREHA_AUDIT_CHECKPOINT_DIR = str(tmp_path / "audit-checkpoints")
+    settings.STREHA_AUDIT_SIGNING_KEY_FILE = str(tmp_path / "audit-keys" / "signing-key.pem")
+
+
+@pytest.fixture(autouse=True)
+def _decrypt_freely_in_test_code(request):
+    # Test code may read stored values; each request the test makes still gets a strict
+    # audited-read scope of its own (streha/audit/read_context.py). Tests marked
+    # `strict_reads` run without it, to check code outside requests.
+    if request.node.get_closest_marker("strict_reads"):
+        yield
+        return
+    from streha.audit import read_context
+
+    with read_context.testing_scope():
+        yield

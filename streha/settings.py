@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "streha.web.middleware.RequestIdMiddleware",
+    # Decryption only inside an audited read: one scope per request (streha/audit/read_context).
+    "streha.audit.read_context.AuditedReadMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -426,10 +428,16 @@ if env("STREHA_LOG_FORMAT", "json" if PRODUCTION else "plain") == "json":
     LOGGING["handlers"]["console"]["formatter"] = "json"
 # Backups (`streha backup`): encrypted to the age recipients in this file (public keys only).
 STREHA_BACKUP_RECIPIENTS_FILE = env("STREHA_BACKUP_RECIPIENTS_FILE", "")
-# Where the audit checkpoint witness lives (defined by streha/audit when present; same default).
-if "STREHA_AUDIT_CHECKPOINT_DIR" not in globals():
-    STREHA_AUDIT_CHECKPOINT_DIR = env(
-        "STREHA_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")
-    )
 # Static files collected into the container image, outside the writable data volume.
 STATIC_ROOT = Path(env("STREHA_STATIC_ROOT", str(STATIC_ROOT)))
+
+
+# Audit checkpoints (streha/audit/checkpoints.py): signed, outside the database. A checkpoint
+# is made every N events or every M minutes (if the chain moved) by `streha audit checkpoint`.
+STREHA_AUDIT_CHECKPOINT_EVERY = max(1, env_int("STREHA_AUDIT_CHECKPOINT_EVERY", 1000))
+STREHA_AUDIT_CHECKPOINT_MINUTES = max(1, env_int("STREHA_AUDIT_CHECKPOINT_MINUTES", 60))
+STREHA_AUDIT_CHECKPOINT_DIR = env("STREHA_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints"))
+# Default: audit-signing-key.pem beside the master key file.
+STREHA_AUDIT_SIGNING_KEY_FILE = env("STREHA_AUDIT_SIGNING_KEY_FILE", "")
+STREHA_AUDIT_VERIFY_KEYS = env_list("STREHA_AUDIT_VERIFY_KEYS")
+STREHA_AUDIT_WITNESS = env("STREHA_AUDIT_WITNESS", "streha.audit.checkpoints.DirectoryWitness")

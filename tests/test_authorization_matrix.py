@@ -152,7 +152,11 @@ API = {
     ("/api/v1/persons/break-glass/", "post"): P(
         {Role.SUPERVISOR},
         refused=403,
-        data={"reference": "{out_reference}", "justification": "Police report immediate danger."},
+        data={
+            "reference": "{out_reference}",
+            "justification": "Police report immediate danger.",
+            "field_groups": ["identity"],
+        },
     ),
     ("/api/v1/statistics/persons/", "get"): P({Role.ANALYST}),
     ("/api/v1/pseudonymised-persons/", "get"): P({Role.ANALYST}),
@@ -260,9 +264,11 @@ def build_world():
     grant_in = BreakGlassGrant.objects.create(
         user=colleague, person=person_out, justification="Inside review " * 3, expires_at=later
     )
+    # Outside the agency's auditors on both sides: another agency's supervisor, and a person
+    # that agency holds (the holding agency's auditors see break-glass on its records).
     grant_out = BreakGlassGrant.objects.create(
         user=outside_supervisor,
-        person=person_in,
+        person=person_out,
         justification="Outside review " * 3,
         expires_at=later,
     )

@@ -63,6 +63,9 @@ class BreakGlassGrant(ProtectedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_grants"
     )
     person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    # The field groups asked for: the access opens these and no others (empty only on
+    # accesses opened before groups were asked for, which open the user's role groups).
+    field_groups = models.JSONField(_("field groups"), default=list, blank=True)
     # The justification may name the person: it is protected like the record itself.
     justification = ProtectedTextField(_("justification"))
     starts_at = models.DateTimeField(default=timezone.now)

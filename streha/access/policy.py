@@ -130,7 +130,15 @@ def audit_events_visible_to(user: User):
         return AuditEvent.objects.all()
     if user.agency_id is None:
         return AuditEvent.objects.none()
-    return AuditEvent.objects.filter(agency_id=user.agency_id)
+    # Their agency's events, and break-glass events of other agencies on persons it holds.
+    from streha.audit.models import AuditSubject
+    from streha.people.models import Person
+
+    held = Person.objects.filter(owner_agency_id=user.agency_id).values("pk")
+    about_held = AuditSubject.objects.filter(person_id__in=held).values("event_seq")
+    return AuditEvent.objects.filter(
+        Q(agency_id=user.agency_id) | Q(break_glass=True, seq__in=about_held)
+    )
 
 
 def break_glass_grants_visible_to(user: User):
@@ -141,7 +149,10 @@ def break_glass_grants_visible_to(user: User):
         return grants
     if user.agency_id is None:
         return grants.none()
-    return grants.filter(user__agency_id=user.agency_id)
+    # The actor's agency's auditors, and those of the agency holding the record.
+    return grants.filter(
+        Q(user__agency_id=user.agency_id) | Q(person__owner_agency_id=user.agency_id)
+    )
 
 
 # --- Persons (protected data) -------------------------------------------------------------------
@@ -224,8 +235,15 @@ def person_access(user: User, person) -> PersonAccess:
         return PersonAccess(field_groups=own_groups & frozenset(shared))
     if person.cases.filter(assigned_to_id=user.pk).exists():
         return PersonAccess(field_groups=own_groups)
-    if BreakGlassGrant.objects.active().filter(user_id=user.pk, person=person).exists():
-        return PersonAccess(field_groups=own_groups, break_glass=True)
+    asked = list(
+        BreakGlassGrant.objects.active()
+        .filter(user_id=user.pk, person=person)
+        .values_list("field_groups", flat=True)
+    )
+    if asked:
+        # Break-glass opens only the groups asked for (older accesses: the role's groups).
+        opened = frozenset(group for groups in asked for group in (groups or own_groups))
+        return PersonAccess(field_groups=own_groups & opened, break_glass=True)
     return NO_ACCESS
 
 

@@ -48,6 +48,8 @@ class Action(models.TextChoices):
     ANONYMISE = "anonymise", _("Anonymise")
     KEY_ROTATION = "key_rotation", _("Key rotation")
     REVIEW = "review", _("Review")
+    SYSTEM_READ = "system_read", _("System decryption")
+    NOTIFY = "notify", _("Notification")
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -157,3 +159,38 @@ class AuditChainHead(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly("The audit chain head cannot be deleted.")
+
+
+class AuditSubject(models.Model):
+    """Which persons an event concerns: the index behind a person's trail ("who saw this
+    person"), whichever object the event names (the person, a case, a referral, a document).
+
+    Derived from ``AuditEvent.details["subjects"]``, which the hash covers; verification checks
+    that these rows match it, so removing or adding a row here is detected like any other edit.
+    Append-only like the events (ORM and database triggers).
+    """
+
+    event_seq = models.PositiveBigIntegerField(_("position"))
+    person_id = models.PositiveBigIntegerField(_("person"))
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        db_table = "audit_subject"
+        indexes = [models.Index(fields=["person_id", "-event_seq"], name="audit_subject_person")]
+        constraints = [
+            models.UniqueConstraint(fields=["event_seq", "person_id"], name="audit_subject_once")
+        ]
+        verbose_name = _("audit subject")
+        verbose_name_plural = _("audit subjects")
+
+    def __str__(self) -> str:
+        return f"#{self.event_seq} person {self.person_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("Audit subjects cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("Audit subjects cannot be deleted.")

@@ -2,17 +2,19 @@
 
 import uuid
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.apps import apps
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from streha.access import policy
 from streha.access.models import BreakGlassGrant, FieldGroup
 from streha.accounts.models import User
-from streha.audit.models import AuditEvent
+from streha.audit import services as audit
+from streha.audit.models import AuditEvent, AuditSubject
 
 PAGE_SIZE = 50
 PERSON_TYPE = "people.person"
@@ -61,7 +63,7 @@ def filter_events(
         public_id = person_public_id(person)
         if public_id is None:
             return events.none()
-        events = events.filter(object_type=PERSON_TYPE, object_id=public_id)
+        events = events.filter(_about_person(public_id))
     if username:
         events = events.filter(actor_username__iexact=username.strip())
     if action:
@@ -73,9 +75,22 @@ def filter_events(
     return events
 
 
+def _about_person(public_id) -> Q:
+    """Events about a person: naming the record itself, or any object about the person (a case,
+    referral, document, list or export showing them), through the subject index."""
+    from streha.people.models import Person
+
+    about = Q(object_type=PERSON_TYPE, object_id=str(public_id))
+    pk = Person.objects.filter(public_id=public_id).values_list("pk", flat=True).first()
+    if pk is not None:
+        about |= Q(seq__in=AuditSubject.objects.filter(person_id=pk).values("event_seq"))
+    return about
+
+
 def events_about_person(user: User, public_id: uuid.UUID) -> QuerySet[AuditEvent]:
-    """Who did what with one person's record (reads, changes, exports, break-glass)."""
-    return visible_events(user).filter(object_type=PERSON_TYPE, object_id=str(public_id))
+    """Who saw or did what with one person's data, through any object (reads, changes, lists,
+    exports, break-glass; of the person, their cases, referrals and documents)."""
+    return visible_events(user).filter(_about_person(public_id))
 
 
 def events_by_user(user: User, actor_id: int) -> QuerySet[AuditEvent]:
@@ -155,3 +170,23 @@ def reviewed_break_glass(user: User) -> QuerySet[BreakGlassGrant]:
         .filter(reviewed_at__isnull=False)
         .order_by("-reviewed_at", "-pk")
     )
+
+
+@dataclass(frozen=True)
+class BreakGlassReview:
+    pending: list[BreakGlassGrant]
+    reviewed: Page
+
+
+def break_glass_review(user: User, page_number, *, request=None) -> BreakGlassReview:
+    """The auditors' break-glass page: what awaits review (the oldest ``PAGE_SIZE``) and a page
+    of what was reviewed. The justifications and review notes may name the person, so showing
+    them is an audited read (one event naming every access shown)."""
+    pending = list(pending_break_glass(user)[:PAGE_SIZE])
+    reviewed = Paginator(reviewed_break_glass(user), PAGE_SIZE).get_page(page_number)
+    shown = pending + list(reviewed.object_list)
+    if shown:
+        audit.record_many(
+            user, audit.Action.READ, shown, purpose="break-glass review", request=request
+        )
+    return BreakGlassReview(pending=pending, reviewed=reviewed)

@@ -26,8 +26,9 @@ from django.utils.translation import gettext as _
 from streha.access import policy
 from streha.access.models import BreakGlassGrant
 from streha.accounts.models import Agency, User
-from streha.audit import chain
-from streha.audit.models import Action, AuditChainHead, AuditEvent
+from streha.audit import chain, read_context
+from streha.audit.models import Action, AuditChainHead, AuditEvent, AuditSubject
+from streha.audit.subjects import subjects_of
 from streha.web.logging import request_id_var
 
 __all__ = [
@@ -83,16 +84,22 @@ def record(
     request=None,
     break_glass: bool = False,
     details: Mapping | None = None,
+    subjects: Iterable[int] = (),
 ) -> AuditEvent:
     """Append one event: ``actor`` (None for the system) did ``action`` on ``obj``.
 
     ``obj`` (a model instance) names the object by its ``public_id`` if it has one, else its
     primary key; without ``obj``, pass ``object_type``/``object_id`` or nothing. ``details`` is
     for counts and opaque ids, never personal data; floats are refused because databases do not
-    all return them exactly, and the hash must match what comes back.
+    all return them exactly, and the hash must match what comes back. The persons ``obj`` is
+    about (see ``streha.audit.subjects``), with any ``subjects`` (person ids) given, go into
+    the person's trail; and naming ``obj`` lets this request decrypt it (``read_context``).
     """
+    subjects = set(subjects)
     if obj is not None:
         object_type, object_id = _identify(obj)
+        subjects.update(subjects_of([obj])[0])
+    details = _with_subjects(details, subjects)
     event = _build(
         actor,
         action,
@@ -106,7 +113,16 @@ def record(
         details=details,
     )
     _append([event])
+    read_context.name([obj] if obj is not None else [], subjects)
     return event
+
+
+def _with_subjects(details: Mapping | None, subjects: Iterable[int]) -> dict:
+    details = dict(details or {})
+    subjects = sorted(set(subjects))
+    if subjects:
+        details["subjects"] = subjects
+    return details
 
 
 def record_many(
@@ -131,7 +147,7 @@ def record_many(
     if len(types) > 1:
         raise ValueError(f"record_many() takes objects of one type, got {sorted(types)}.")
     object_ids = [_identify(obj)[1] for obj in objs]
-    return record(
+    event = record(
         actor,
         action,
         object_type=types.pop() if types else "",
@@ -140,7 +156,10 @@ def record_many(
         request=request,
         break_glass=break_glass,
         details={**(details or {}), "object_ids": object_ids, "count": len(object_ids)},
+        subjects=[pk for subjects in subjects_of(objs) for pk in subjects],
     )
+    read_context.name(objs)
+    return event
 
 
 def record_each(
@@ -165,7 +184,8 @@ def record_each(
     codes = _agency_codes(actors)
     request_id = _request_id(request)
     events = []
-    for obj, who in zip(objs, actors, strict=True):
+    all_subjects = subjects_of(objs)
+    for obj, who, subjects in zip(objs, actors, all_subjects, strict=True):
         object_type, object_id = _identify(obj)
         events.append(
             _build(
@@ -178,10 +198,11 @@ def record_each(
                 purpose=purpose,
                 request_id=request_id,
                 break_glass=break_glass,
-                details=details,
+                details=_with_subjects(details, subjects),
             )
         )
     _append(events)
+    read_context.name(objs, [pk for subjects in all_subjects for pk in subjects])
     return len(events)
 
 
@@ -297,6 +318,14 @@ def _append(events: list[AuditEvent]) -> None:
             event.seq, event.prev_hash, event.occurred_at = seq, prev_hash, now
             event.hash = prev_hash = chain.hash_of(event)
         AuditEvent.objects.bulk_create(events, batch_size=BULK_BATCH)
+        AuditSubject.objects.bulk_create(
+            [
+                AuditSubject(event_seq=event.seq, person_id=person_id)
+                for event in events
+                for person_id in event.details.get("subjects", ())
+            ],
+            batch_size=BULK_BATCH,
+        )
         AuditChainHead.objects.filter(pk=HEAD_ID).update(last_seq=seq, last_hash=prev_hash)
 
 
@@ -329,23 +358,47 @@ def chain_head() -> AuditChainHead | None:
 
 
 def verify_chain(
-    batch_size: int = 5000, *, anchors: Mapping[int, str] | None = None
+    batch_size: int = 5000,
+    *,
+    anchors: Mapping[int, str] | None = None,
+    start: tuple[int, str] | None = None,
 ) -> ChainReport:
     """Walk the whole chain in ``seq`` order, ``batch_size`` events at a time (constant memory).
 
     Each event must sit at the next position, hash to its stored ``hash`` (so content, and the
-    position it was written at, are unchanged) and name the previous event's hash; the head must
-    name the last event. ``anchors`` maps positions to hashes noted earlier (``streha audit
-    head``) and catches a chain rewritten from scratch. Events appended while the walk runs are
-    walked too, so a busy system does not produce false alarms.
+    position it was written at, are unchanged) and name the previous event's hash; its subject
+    rows must match the subjects it records; the head must name the last event. ``anchors``
+    maps positions to hashes noted earlier (``streha audit head``, signed checkpoints) and
+    catches a chain rewritten from scratch. ``start`` (a position and its hash, e.g. the last
+    checkpoint) walks only what follows it, after checking that event still has that hash.
+    Events appended while the walk runs are walked too, so a busy system does not produce
+    false alarms.
     """
     anchors = dict(anchors or {})
     events = AuditEvent.objects.order_by("seq")
     last, prev_hash, checked = 0, chain.ZERO_HASH, 0
+    if start is not None and start[0] > 0:
+        start_event = events.filter(seq=start[0]).first()
+        if start_event is None:
+            return ChainReport(
+                False, 0, start[0], _("event %(seq)s missing") % {"seq": start[0]}, prev_hash
+            )
+        if start_event.hash != start[1] or chain.hash_of(start_event) != start_event.hash:
+            return ChainReport(
+                False,
+                0,
+                start[0],
+                _("its hash differs from the anchor noted earlier: the chain was rewritten"),
+                prev_hash,
+            )
+        last, prev_hash = start_event.seq, start_event.hash
     while True:
         while batch := list(events.filter(seq__gt=last)[:batch_size]):
+            subjects = _subjects_between(batch[0].seq, batch[-1].seq)
             for event in batch:
-                problem = _problem_with(event, last + 1, prev_hash, anchors)
+                problem = _problem_with(event, last + 1, prev_hash, anchors) or _subject_problem(
+                    event, subjects
+                )
                 if problem:
                     return ChainReport(False, checked, event.seq, problem, prev_hash)
                 last, prev_hash, checked = event.seq, event.hash, checked + 1
@@ -397,7 +450,34 @@ def verify_chain(
             _("event %(seq)s was anchored but is missing") % {"seq": beyond[0]},
             prev_hash,
         )
+    stray = AuditSubject.objects.filter(event_seq__gt=last).order_by("event_seq").first()
+    if stray is not None:
+        return ChainReport(
+            False,
+            checked,
+            stray.event_seq,
+            _("a subject row names event %(seq)s, which is not in the chain")
+            % {"seq": stray.event_seq},
+            prev_hash,
+        )
     return ChainReport(True, checked, None, "", prev_hash)
+
+
+def _subjects_between(first: int, last: int) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    rows = AuditSubject.objects.filter(event_seq__gte=first, event_seq__lte=last)
+    for seq, person_id in rows.order_by("event_seq", "person_id").values_list(
+        "event_seq", "person_id"
+    ):
+        found.setdefault(seq, []).append(person_id)
+    return found
+
+
+def _subject_problem(event: AuditEvent, subjects: Mapping[int, list[int]]) -> str:
+    recorded = sorted(event.details.get("subjects", [])) if isinstance(event.details, dict) else []
+    if subjects.get(event.seq, []) != recorded:
+        return _("its subject rows (whose trail it appears in) differ from the event")
+    return ""
 
 
 def _missing(first: int, last: int) -> str:

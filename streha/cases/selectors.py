@@ -290,6 +290,9 @@ def read_referral(user: User, public_id) -> Referral:
     )
     if referral is None:
         raise Http404
+    # Its purpose and answer are protected text about the person, shown to the receiving
+    # agency before it accepts: an audited read like any other.
+    audit.record(user, audit.Action.READ, obj=referral, purpose="referral")
     return referral
 
 

@@ -93,6 +93,7 @@ class PersonViewSet(viewsets.ViewSet):
             request.user,
             person,
             justification=data.validated_data["justification"],
+            field_groups=data.validated_data["field_groups"],
             request=request,
         )
         view = selectors.read_person(request.user, person.public_id, request=request)

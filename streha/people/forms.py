@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from streha.access.models import FieldGroup
 from streha.people.models import Person
 
 PERSON_FORM_FIELDS = [
@@ -47,12 +48,24 @@ class PersonForm(forms.ModelForm):
 
 class BreakGlassForm(forms.Form):
     reference = forms.CharField(label=_("Person reference"), max_length=32)
+    field_groups = forms.MultipleChoiceField(
+        label=_("Parts of the record you need"),
+        choices=(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only these are opened; ask for no more than the emergency needs."),
+    )
     justification = forms.CharField(
         label=_("Justification"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=2000,
         help_text=_("Why you need this record now. Your access is time-limited and reviewed."),
     )
+
+    def __init__(self, *args, groups=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field_groups"].choices = [
+            (group, label) for group, label in FieldGroup.choices if group in groups
+        ]
 
 
 class DocumentForm(forms.Form):

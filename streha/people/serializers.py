@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from streha.access.models import FieldGroup
 from streha.people.models import Person
 
 PUBLIC_FIELDS = [
@@ -70,6 +71,12 @@ class PersonWriteSerializer(serializers.ModelSerializer):
 class BreakGlassSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=32)
     justification = serializers.CharField(max_length=2000)
+    field_groups = serializers.ListField(
+        child=serializers.ChoiceField(choices=FieldGroup.choices),
+        allow_empty=False,
+        max_length=len(FieldGroup.choices),
+        help_text=_("The parts of the record to open; only these are opened."),
+    )
 
 
 class PersonSearchSerializer(serializers.Serializer):

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from streha.access import policy
 from streha.access.models import BreakGlassGrant
-from streha.accounts.models import User
+from streha.accounts.models import Role, User
+from streha.audit import read_context
 from streha.audit import services as audit
 from streha.people.models import Person, PersonDocument
 from streha.protection.models import assign_ids
@@ -156,39 +157,97 @@ def export_person(actor: User, person: Person, *, purpose: str = "", request=Non
 
 @transaction.atomic
 def open_break_glass(
-    actor: User, person: Person, *, justification: str, request=None
+    actor: User,
+    person: Person,
+    *,
+    justification: str,
+    field_groups: Iterable[str] = (),
+    request=None,
 ) -> BreakGlassGrant:
-    """A supervisor opens a record outside their scope for a limited time, with a reason."""
+    """A supervisor opens a record outside their scope for a limited time, with a reason.
+
+    Only the field groups asked for are opened (and only those the actor's roles carry); the
+    agency holding the record is notified at once, and its auditors see the access beside
+    the actor's own auditors.
+    """
     policy.require(policy.can_break_glass(actor))
     justification = justification.strip()
+    errors = {}
     if len(justification) < MIN_JUSTIFICATION:
-        raise ValidationError(
-            {
-                "justification": _(
-                    "Explain why you need this record (at least %(count)d characters)."
-                )
-                % {"count": MIN_JUSTIFICATION}
-            }
-        )
+        errors["justification"] = _(
+            "Explain why you need this record (at least %(count)d characters)."
+        ) % {"count": MIN_JUSTIFICATION}
+    groups = sorted(set(field_groups))
+    allowed = policy.role_field_groups(actor) & set(Person.FIELD_GROUPS)
+    if not groups:
+        errors["field_groups"] = _("Choose the parts of the record you need.")
+    elif not set(groups) <= allowed:
+        errors["field_groups"] = _("Your role does not give access to some of these parts.")
+    if errors:
+        raise ValidationError(errors)
     hours = settings.STREHA_BREAK_GLASS_HOURS
     grant = BreakGlassGrant(
         user=actor,
         person=person,
+        field_groups=groups,
         justification=justification,
         expires_at=timezone.now() + timedelta(hours=hours),
     )
     grant.save()
+    notified = _notify_owner_of_break_glass(person)
     audit.record(
         actor,
         audit.Action.BREAK_GLASS,
         obj=person,
-        field_groups=sorted(policy.role_field_groups(actor)),
+        field_groups=groups,
         purpose="break-glass access",
         request=request,
         break_glass=True,
-        details={"grant": grant.pk, "hours": hours},
+        details={
+            "grant": grant.pk,
+            "hours": hours,
+            "owner_agency": person.owner_agency_id,
+            "notified": notified,
+        },
     )
     return grant
+
+
+# Who hears at once that another agency broke the glass on a record their agency holds.
+BREAK_GLASS_NOTIFIED_ROLES = (Role.SUPERVISOR, Role.AUDITOR, Role.AGENCY_ADMIN)
+
+
+def _notify_owner_of_break_glass(person: Person) -> int:
+    """In-app notice (and e-mail, after commit) to the holding agency's supervisors, auditors
+    and administrators. The text names no person: e-mail leaves the system."""
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    from streha.cases.models import Notification
+
+    staff = list(
+        User.objects.filter(
+            agency_id=person.owner_agency_id,
+            is_active=True,
+            role_grants__role__in=BREAK_GLASS_NOTIFIED_ROLES,
+        ).distinct()
+    )
+    message = _("Break-glass access was opened on a record your agency holds.")
+    url = reverse("audit:break_glass")
+    Notification.objects.bulk_create(Notification(user=u, message=message, url=url) for u in staff)
+    recipients = [u.email for u in staff if u.email]
+    if recipients:
+        base = getattr(settings, "STREHA_BASE_URL", "") or ""
+        body = _("%(message)s\n\nSign in to Streha to see it: %(link)s") % {
+            "message": message,
+            "link": base + url,
+        }
+        transaction.on_commit(
+            lambda: send_mail(
+                _("Streha: break-glass access"), body, None, recipients, fail_silently=True
+            )
+        )
+    return len(staff)
 
 
 @transaction.atomic
@@ -196,7 +255,13 @@ def anonymise_person(person: Person, *, actor: User | None = None, reason: str) 
     """Erase identifying data for good; statistics fields stay. Audited.
 
     The person's row is locked first, as document uploads lock it: no upload can slip in
-    between erasing the documents and committing."""
+    between erasing the documents and committing. Erasing reads the sealed fields of the
+    person's cases, so it runs in an audited system context (``streha.audit.read_context``)."""
+    with read_context.system("anonymisation", actor=actor, obj=person):
+        return _anonymise(person, actor=actor, reason=reason)
+
+
+def _anonymise(person: Person, *, actor: User | None, reason: str) -> Person:
     Person.objects.select_for_update().filter(pk=person.pk).values_list("pk").first()
     for name in PROTECTED_FIELDS:
         field = Person._meta.get_field(name)

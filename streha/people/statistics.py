@@ -5,6 +5,7 @@ identify a person when combined with what a reader already knows.
 """
 
 from django.db.models import Count
+from django.db.models.functions import TruncMonth
 
 from streha.access import policy
 from streha.accounts.models import User
@@ -13,7 +14,7 @@ from streha.protection import crypto, keys
 
 SMALL_CELL = 5
 DIMENSIONS = {"gender": "gender", "citizenship": "citizenship", "birth_year": "birth_year"}
-PSEUDONYM_FIELDS = ("gender", "birth_year", "citizenship", "owner_agency__kind", "created_at")
+PSEUDONYM_FIELDS = ("gender", "birth_year", "citizenship", "owner_agency__kind", "month")
 
 
 def suppress(count: int) -> int | None:
@@ -34,10 +35,16 @@ def person_counts(user: User, dimension: str) -> list[dict]:
 
 
 def pseudonymised_persons(user: User, *, limit: int = 100, offset: int = 0, request=None) -> list:
-    """Non-identifying fields with a keyed pseudonym instead of any identifier. Audited."""
+    """Non-identifying fields with a keyed pseudonym instead of any identifier. Audited.
+
+    Dates are coarsened to the month, and the order carries no finer time either: records are
+    sorted by month, then by the random public id, never by registration order (the primary
+    key), which would tell who was registered first within a month.
+    """
     persons = list(
         policy.persons_for_statistics(user)
-        .order_by("pk")
+        .annotate(month=TruncMonth("created_at"))
+        .order_by("month", "public_id")
         .values("public_id", *PSEUDONYM_FIELDS)[offset : offset + limit]
     )
     index_key = keys.keyring().index_key
@@ -48,7 +55,7 @@ def pseudonymised_persons(user: User, *, limit: int = 100, offset: int = 0, requ
             "birth_year": row["birth_year"],
             "citizenship": row["citizenship"],
             "agency_kind": row["owner_agency__kind"],
-            "registered_month": row["created_at"].strftime("%Y-%m"),
+            "registered_month": row["month"].strftime("%Y-%m"),
         }
         for row in persons
     ]

@@ -151,7 +151,8 @@ def person_export(request, public_id):
 def break_glass(request):
     if not policy.can_break_glass(request.user):
         raise Http404
-    form = BreakGlassForm(request.POST or None)
+    groups = policy.role_field_groups(request.user) & set(Person.FIELD_GROUPS)
+    form = BreakGlassForm(request.POST or None, groups=groups)
     if request.method == "POST" and form.is_valid():
         reference = form.cleaned_data["reference"].strip().upper()
         person = Person.objects.filter(reference=reference).first()
@@ -163,6 +164,7 @@ def break_glass(request):
                     request.user,
                     person,
                     justification=form.cleaned_data["justification"],
+                    field_groups=form.cleaned_data["field_groups"],
                     request=request,
                 )
             except ValidationError as error:

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
+from streha.audit import read_context
 from streha.protection import crypto, keys
 
 DEFAULT_INDEX_BITS = 12
@@ -103,6 +104,7 @@ class ProtectedFieldMixin:
 
     def open(self, instance, sealed: Sealed):
         """The one read path: a stored value becomes plaintext for whoever reads the attribute."""
+        read_context.check(instance)  # refuses outside an audited read (streha.audit)
         return self.plaintext(instance, sealed)
 
     def plaintext(self, instance, sealed: Sealed):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from streha.access import policy
 from streha.accounts.models import Agency, AgencyKind, User
+from streha.audit import read_context
 from streha.audit import services as audit
 from streha.cases import services as cases
 from streha.cases.models import ExploitationType, Source
@@ -132,6 +133,7 @@ def open_receipt(code: str, passphrase: str) -> Tip | None:
         return None
     if not check_password(normalise_code(passphrase or "").lower(), tip.passphrase_hash):
         return None
+    read_context.opened_with_receipt(tip)  # the reporter's own report: see there why unaudited
     return tip
 
 

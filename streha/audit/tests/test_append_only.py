@@ -3,6 +3,7 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from streha.accounts.models import Role
 from streha.audit import services, triggers
 from streha.audit.models import Action, AuditChainHead, AuditEvent, AuditLogIsAppendOnly
 
@@ -77,3 +78,89 @@ def test_triggers_can_be_reinstalled_idempotently(event):
     triggers.install(connection)
     assert triggers.installed(connection) == triggers.expected(connection)
     assert refused_by_database("DELETE FROM audit_event")
+
+
+# --- Replacing rows instead of updating them ---------------------------------------------------
+
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="INSERT OR REPLACE is SQLite's syntax"
+)
+
+
+def _replace_event_2_sql(event) -> tuple[str, list]:
+    """Rewrite event 2 with REPLACE: SQLite deletes the old row without firing DELETE triggers."""
+    return (
+        "INSERT OR REPLACE INTO audit_event (id, seq, occurred_at, actor_username, agency_code,"
+        " action, object_type, object_id, field_groups, purpose, request_id, break_glass,"
+        " details, prev_hash, hash) VALUES (%s, 2, %s, '', '', 'read', '', '', '[]', 'forged',"
+        " '', 0, '{}', %s, %s)",
+        [event.pk, event.occurred_at, event.prev_hash, "e" * 64],
+    )
+
+
+@sqlite_only
+def test_insert_or_replace_cannot_rewrite_an_event_or_rewind_the_head(event):
+    sql, params = _replace_event_2_sql(event)
+    assert refused_by_database(sql, params)
+    assert refused_by_database(
+        "REPLACE INTO audit_chain_head (id, last_seq, last_hash) VALUES (1, 1, 'x')"
+    )
+    assert refused_by_database(
+        "INSERT OR REPLACE INTO audit_chain_head (id, last_seq, last_hash) VALUES (1, 1, 'x')"
+    )
+    # Upserts go through the UPDATE triggers (or are stopped before, at INSERT).
+    assert refused_by_database(
+        "INSERT INTO audit_chain_head (id, last_seq, last_hash) VALUES (1, 1, 'x') "
+        "ON CONFLICT(id) DO UPDATE SET last_seq = 1, last_hash = 'x'"
+    )
+    assert refused_by_database(
+        sql.replace("INSERT OR REPLACE", "INSERT")
+        + " ON CONFLICT(seq) DO UPDATE SET purpose = 'x'",
+        params,
+    )
+    assert AuditEvent.objects.get(seq=2).hash == event.hash
+    assert AuditChainHead.objects.get().last_seq == 3
+    assert services.verify_chain().ok
+
+
+@sqlite_only
+def test_the_replace_attack_worked_with_only_the_update_and_delete_triggers(event):
+    """The attack the INSERT triggers close: without them, REPLACE rewrites both tables."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER audit_event_insert_after_head")
+        cursor.execute("DROP TRIGGER audit_chain_head_insert_once")
+    sql, params = _replace_event_2_sql(event)
+    assert not refused_by_database(sql, params)
+    assert not refused_by_database(
+        "INSERT OR REPLACE INTO audit_chain_head (id, last_seq, last_hash) VALUES (1, 1, 'x')"
+    )
+    assert AuditEvent.objects.get(seq=2).purpose == "forged"
+    assert AuditChainHead.objects.get().last_seq == 1
+    assert not services.verify_chain().ok
+
+
+def test_an_event_cannot_be_inserted_into_the_past(event, raw_sql):
+    # A removed event cannot be put back forged: its position is behind the head.
+    raw_sql("DELETE FROM audit_event WHERE seq = 2")
+    triggers.install(connection)
+    assert refused_by_database(
+        "INSERT INTO audit_event (seq, occurred_at, actor_username, agency_code, action,"
+        " object_type, object_id, field_groups, purpose, request_id, break_glass, details,"
+        " prev_hash, hash) VALUES (2, %s, '', '', 'read', '', '', '[]', '', '', %s, '{}',"
+        " %s, %s)",
+        [event.occurred_at, False, event.prev_hash, "d" * 64],
+    )
+
+
+def test_subject_rows_are_append_only(make_user, agency):
+    from streha.audit.models import AuditSubject
+    from streha.testing.factories import PersonFactory
+
+    person = PersonFactory(owner_agency=agency)
+    services.record(make_user(Role.CASE_WORKER, agency=agency), Action.READ, obj=person)
+    row = AuditSubject.objects.get()
+    assert row.person_id == person.pk
+    assert refused_by_database("UPDATE audit_subject SET person_id = 999")
+    assert refused_by_database("DELETE FROM audit_subject")
+    with pytest.raises(AuditLogIsAppendOnly):
+        row.delete()

@@ -50,7 +50,7 @@ def test_record_snapshots_actor_agency_and_object(make_user, agency):
     assert event.field_groups == ["contact", "identity"]  # sorted, once each
     assert event.purpose == "correction"
     assert event.break_glass is True
-    assert event.details == {"fields": ["phone"]}
+    assert event.details == {"fields": ["phone"], "subjects": [person.pk]}
 
 
 def test_object_without_public_id_is_named_by_primary_key(make_user, agency):
@@ -107,7 +107,11 @@ def test_record_many_writes_one_event_for_a_list(make_user, agency):
     assert AuditEvent.objects.count() == 1
     assert event.object_type == "people.person"
     assert event.object_id == ""
-    assert event.details == {"object_ids": [str(p.public_id) for p in persons], "count": 3}
+    assert event.details == {
+        "object_ids": [str(p.public_id) for p in persons],
+        "count": 3,
+        "subjects": sorted(p.pk for p in persons),
+    }
     with pytest.raises(ValueError):
         services.record_many(user, Action.LIST, [persons[0], agency])
 

@@ -217,7 +217,11 @@ def test_reviewing_a_break_glass_access(client, auditor, grant):
         "access.breakglassgrant",
         str(grant.pk),
     )
-    assert event.details == {"person": str(grant.person.public_id), "grant_user": grant.user_id}
+    assert event.details == {
+        "person": str(grant.person.public_id),
+        "grant_user": grant.user_id,
+        "subjects": [grant.person_id],
+    }
     assert services.verify_chain().ok
     page = client.get(reverse("audit:break_glass"))
     assert list(page.context["pending"]) == []

@@ -222,6 +222,7 @@ class TestBreakGlass:
             {
                 "reference": foreign_person.reference,
                 "justification": "Police report the person is in immediate danger tonight.",
+                "field_groups": ["identity", "contact"],
             },
         )
         assert response.status_code == 302

@@ -55,3 +55,33 @@ def test_agency_analyst_counts_only_own_agency(api_client, make_user, agency, ot
     case_worker = make_user(Role.CASE_WORKER, agency=agency)
     api_client.force_authenticate(case_worker)
     assert api_client.get("/api/v1/pseudonymised-persons/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_pseudonymised_records_coarsen_dates_to_the_month_and_hide_registration_order(
+    api_client, national_analyst, agency
+):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from streha.people.models import Person
+
+    persons = [PersonFactory(owner_agency=agency) for _ in range(6)]
+    # Registered on six different days of one month, in primary-key order.
+    for day, person in enumerate(persons, start=3):
+        moment = timezone.make_aware(datetime(2026, 4, day, 10, 30))
+        Person.objects.filter(pk=person.pk).update(created_at=moment)
+    api_client.force_authenticate(national_analyst)
+    records = api_client.get("/api/v1/pseudonymised-persons/").json()
+    assert {record["registered_month"] for record in records} == {"2026-04"}
+    assert not any("2026-04-" in str(value) for record in records for value in record.values())
+    # Within the month the order follows the random public id, not who came first.
+    by_public_id = sorted(persons, key=lambda person: str(person.public_id))
+    from streha.protection import crypto, keys
+
+    expected = [
+        crypto.pseudonym(keys.keyring().index_key, "analysis", str(person.public_id))
+        for person in by_public_id
+    ]
+    assert [record["pseudonym"] for record in records] == expected

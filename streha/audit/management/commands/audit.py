@@ -1,7 +1,11 @@
-"""``streha audit verify`` checks the hash chain; ``streha audit head`` prints an anchor.
+"""``streha audit verify`` checks the hash chain against the signed checkpoints;
+``streha audit checkpoint`` signs a new checkpoint when one is due; ``streha audit head`` prints
+an anchor.
 
 verify exits 0 with "Audit chain intact: N events." or 1 with "Audit chain broken at event #SEQ:
-reason" on stderr, so cron or monitoring can alert on the exit status alone.
+reason" on stderr, so cron or monitoring can alert on the exit status alone. Without
+``--no-checkpoints`` it also fails if the checkpoints themselves are damaged or unsigned.
+checkpoint is meant for the job worker or cron, every minute (see ``streha.audit.checkpoints``).
 """
 
 import re
@@ -10,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from streha.audit import services
+from streha.audit import checkpoints, services
 
 _ANCHOR = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
@@ -39,6 +43,21 @@ class Command(BaseCommand):
             metavar="SEQ:HASH",
             help=_("A position and hash printed earlier by `audit head` (repeatable)."),
         )
+        verify.add_argument(
+            "--no-checkpoints",
+            action="store_true",
+            help=_("Check the chain alone, not against the signed checkpoints."),
+        )
+        checkpoint = sub.add_parser(
+            "checkpoint",
+            help=_(
+                "Sign a checkpoint of the chain and append it to the witness, if one is due "
+                "(every N events or M minutes)."
+            ),
+        )
+        checkpoint.add_argument(
+            "--force", action="store_true", help=_("Write a checkpoint even if none is due.")
+        )
         sub.add_parser(
             "head",
             help=_(
@@ -54,13 +73,51 @@ class Command(BaseCommand):
                 raise CommandError(_("The audit log is empty."))
             self.stdout.write(f"{head.last_seq}:{head.last_hash}")
             return
+        if subcommand == "checkpoint":
+            try:
+                made = checkpoints.make_checkpoint(force=options["force"])
+            except checkpoints.CheckpointError as error:
+                self.stderr.write(str(error))
+                raise SystemExit(1) from None
+            if made is None:
+                self.stdout.write(_("No checkpoint due."))
+            else:
+                self.stdout.write(_("Checkpoint signed at event #%(seq)s.") % {"seq": made.seq})
+            return
         if options["batch_size"] < 1:
             raise CommandError(_("--batch-size must be at least 1."))
-        report = services.verify_chain(options["batch_size"], anchors=dict(options["anchor"]))
+        anchors = dict(options["anchor"])
+        signed = []
+        if not options["no_checkpoints"]:
+            try:
+                signed = checkpoints.read_checkpoints()
+                for seq, value in checkpoints.anchors(signed).items():
+                    if anchors.get(seq, value) != value:
+                        raise checkpoints.CheckpointError(
+                            _("The anchor for event %(seq)s differs from its checkpoint.")
+                            % {"seq": seq}
+                        )
+                    anchors[seq] = value
+            except checkpoints.CheckpointError as error:
+                self.stderr.write(
+                    _("Audit checkpoints cannot be trusted: %(reason)s") % {"reason": error}
+                )
+                raise SystemExit(1) from None
+        report = services.verify_chain(options["batch_size"], anchors=anchors)
         if report.ok:
             self.stdout.write(
                 _("Audit chain intact: %(count)s events.") % {"count": report.checked}
             )
+            if signed:
+                self.stdout.write(
+                    _(
+                        "Checked against %(count)s signed checkpoints "
+                        "(the last at event #%(seq)s, %(time)s)."
+                    )
+                    % {"count": len(signed), "seq": signed[-1].seq, "time": signed[-1].time}
+                )
+            elif not options["no_checkpoints"]:
+                self.stdout.write(_("No signed checkpoint yet: run `streha audit checkpoint`."))
             return
         self.stderr.write(
             _("Audit chain broken at event #%(seq)s: %(reason)s")

@@ -1,0 +1,161 @@
+"""Decryption runs only inside an audited read.
+
+Every protected field asks ``check(instance)`` before it opens a ciphertext (the hook in
+``streha.protection.fields``). ``check`` passes only when the current scope allows that record:
+
+- In a request (``AuditedReadMiddleware`` opens one scope per request), a record is allowed
+  once an audit event of this request has named it (``streha.audit.services.record`` and its
+  siblings call ``name``), or named the record it belongs to (a case names its notes, events,
+  referrals and documents: any foreign key to a named protected record), or named the person
+  it is about (a case list names the persons whose names it shows).
+- Service code that must decrypt outside any user's read (anonymisation, the demo generator,
+  key maintenance) enters ``system(reason)``, which records one audit event saying so.
+
+Anything else raises ``UnauditedDecryption``: a page that would show protected data without
+writing its audit event fails instead of leaking quietly. The scope lives in a context
+variable, so it is per request (and per thread), and a request never inherits the scope of the
+code around it (a test's, a command's).
+"""
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import cache
+
+from django.db import models
+
+PERSON_LABEL = "people.person"
+
+REQUEST = "request"
+SYSTEM = "system"
+TESTING = "testing"
+
+
+class UnauditedDecryption(Exception):
+    """Protected data was about to be decrypted without an audit event naming its record."""
+
+
+@dataclass
+class Scope:
+    kind: str
+    reason: str = ""
+    # (model label, primary key) of records named by this scope's audit events.
+    named: set[tuple[str, int]] = field(default_factory=set)
+    # Primary keys of persons the events were about.
+    subjects: set[int] = field(default_factory=set)
+    # What was decrypted in this scope, for tests that check every decryption was audited.
+    decrypted: set[tuple[str, int]] = field(default_factory=set)
+
+    def allows(self, instance: models.Model) -> bool:
+        if self.kind != REQUEST:
+            return True
+        label = instance._meta.label_lower
+        if (label, instance.pk) in self.named:
+            return True
+        if label == PERSON_LABEL and instance.pk in self.subjects:
+            return True
+        for attname, parent in _protected_parents(type(instance)):
+            if (parent, getattr(instance, attname, None)) in self.named:
+                return True
+        return False
+
+
+_scope: ContextVar[Scope | None] = ContextVar("streha_audited_read", default=None)
+
+
+@cache
+def _protected_parents(model) -> tuple[tuple[str, str], ...]:
+    """``(attname, label)`` of ``model``'s foreign keys to other protected records."""
+    from streha.protection.models import ProtectedModel
+
+    return tuple(
+        (f.attname, f.related_model._meta.label_lower)
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.ForeignKey)
+        and issubclass(f.related_model, ProtectedModel)
+        and f.related_model is not model
+    )
+
+
+def current() -> Scope | None:
+    return _scope.get()
+
+
+def check(instance: models.Model) -> None:
+    """Refuse to decrypt ``instance``'s fields unless the current scope allows it."""
+    scope = _scope.get()
+    label = instance._meta.label_lower
+    if scope is None:
+        raise UnauditedDecryption(
+            f"{label} #{instance.pk} decrypted outside any audited read or system context."
+        )
+    scope.decrypted.add((label, instance.pk))
+    if not scope.allows(instance):
+        raise UnauditedDecryption(
+            f"{label} #{instance.pk} decrypted in a request that recorded no audit event "
+            "naming it (read it through the function that audits the read)."
+        )
+
+
+def name(objs: Iterable[models.Model], subjects: Iterable[int] = ()) -> None:
+    """The current scope may now decrypt ``objs`` and the persons ``subjects`` (called by the
+    audit service for each event it records). Outside any scope this does nothing."""
+    scope = _scope.get()
+    if scope is None or scope.kind != REQUEST:
+        return
+    scope.named.update((obj._meta.label_lower, obj.pk) for obj in objs if obj.pk is not None)
+    scope.subjects.update(subjects)
+
+
+def opened_with_receipt(tip: models.Model) -> None:
+    """The anonymous reporter proved with the receipt code and passphrase that ``tip`` is theirs:
+    this request may show them their own report and its replies without an audit event. It is
+    not a staff read, and an event would keep the exact time of the reporter's visit, which the
+    tip line promises never to record (``streha.tips.services.submit_report``)."""
+    scope = _scope.get()
+    if scope is not None and scope.kind == REQUEST and tip.pk is not None:
+        scope.named.add((tip._meta.label_lower, tip.pk))
+
+
+@contextmanager
+def _entered(scope: Scope) -> Iterator[Scope]:
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+def request_scope() -> Iterator[Scope]:
+    """A fresh scope for one request: nothing is allowed until an audit event names it."""
+    return _entered(Scope(REQUEST))
+
+
+@contextmanager
+def system(reason: str, *, actor=None, obj: models.Model | None = None) -> Iterator[Scope]:
+    """Service code that must decrypt (anonymisation, the demo generator, key maintenance):
+    records one audit event naming the reason (and ``obj`` if given), then allows decryption
+    until the block ends."""
+    from streha.audit import services
+
+    services.record(actor, services.Action.SYSTEM_READ, obj=obj, purpose=reason)
+    with _entered(Scope(SYSTEM, reason=reason)) as scope:
+        yield scope
+
+
+def testing_scope() -> Iterator[Scope]:
+    """For test code only (the suite's fixtures): decrypt freely outside requests, so tests can
+    check stored values; requests made by the test still get their own strict scope."""
+    return _entered(Scope(TESTING))
+
+
+class AuditedReadMiddleware:
+    """Gives every request its own audited-read scope (see the module docstring)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with request_scope():
+            return self.get_response(request)
