@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from streha.access import policy
 from streha.accounts.models import User
+from streha.audit import read_context
 from streha.audit import services as audit
 from streha.imports.models import ExportFile
 from streha.jobs.registry import job_kind
@@ -92,8 +93,9 @@ def _case_rows(user: User, filters: dict):
                 _date(case.first_contact_on),
                 case.owner_agency.name,
                 person.reference,
-                person.given_name if identity else "",
-                person.family_name if identity else "",
+                # Decrypted only when the file is written (counting rows decrypts nothing).
+                (lambda p=person: p.given_name) if identity else "",
+                (lambda p=person: p.family_name) if identity else "",
             ]
 
     return header, rows(), named
@@ -293,6 +295,8 @@ def _write(header: list, rows, fmt: str) -> tuple[bytes, int]:
 
 
 def _no_formula(value):
+    if callable(value):
+        value = value()
     if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
         return "'" + value
     return value
@@ -339,7 +343,10 @@ def export_now(user: User, name: str, fmt: str, filters: dict) -> tuple[bytes, s
     """The file, its name, its content type and its row count; audited."""
     work_list, kept = _clean(user, name, fmt, filters)
     header, rows, named = work_list.rows(user, kept)
-    content, count = _write(header, rows, fmt)
+    # The rows decrypt names as they are written; the persons named are audited just below,
+    # in the same transaction (no file leaves if that fails).
+    with read_context.system(f"export of the {work_list.name} list", actor=user):
+        content, count = _write(header, rows, fmt)
     _audited(user, work_list, fmt, kept, count, named)
     return content, file_name(name, fmt), FORMATS[fmt][0], count
 
@@ -380,7 +387,8 @@ def run_export(ctx: JobContext) -> dict:
                 ctx.progress(n)
             yield row
 
-    content, count = _write(header, counted(), params["format"])
+    with read_context.system(f"export of the {work_list.name} list", actor=user):
+        content, count = _write(header, counted(), params["format"])
     with transaction.atomic():
         ExportFile.objects.create(
             job=ctx.job,
@@ -404,6 +412,14 @@ def take_export_file(user: User, job) -> ExportFile:
         raise ValidationError(_("The file was already downloaded or is no longer kept."))
     kept = ExportFile(
         file_name=export.file_name, content_type=export.content_type, rows=export.rows
+    )
+    # The download is the read of what the file holds: audited before it is decrypted.
+    audit.record(
+        user,
+        audit.Action.EXPORT,
+        obj=export,
+        purpose="download of an export file",
+        details={"job": str(job.public_id), "rows": export.rows},
     )
     kept.content = bytes(export.content)
     export.delete()

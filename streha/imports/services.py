@@ -35,6 +35,7 @@ from streha.people.services import new_reference as new_person_reference
 from streha.places.models import Municipality
 from streha.protection import keys
 from streha.protection.crypto import blind_index
+from streha.protection.models import assign_ids
 
 logger = logging.getLogger("streha.imports")
 
@@ -278,6 +279,8 @@ class _Importer:
                 person.reference = new_person_reference()
             person.created_by = self.actor
             persons.append(person)
+        # Protected records are sealed to their ids: the ids come first (protection.models).
+        assign_ids(persons)
         Person.objects.bulk_create(persons)
         for prepared in new:
             case = prepared.case
@@ -285,13 +288,16 @@ class _Importer:
             case.reference = new_case_reference()
             case.created_by = self.actor
             cases.append(case)
+        assign_ids(cases)
         Case.objects.bulk_create(cases)
-        CaseEvent.objects.bulk_create(
+        events = [
             CaseEvent(
                 case=case, actor=self.actor, kind="import", to_status=case.status, details=details
             )
             for case in cases
-        )
+        ]
+        assign_ids(events)
+        CaseEvent.objects.bulk_create(events)
         ImportedRecord.objects.bulk_create(
             ImportedRecord(
                 agency=p.agency,
