@@ -17,22 +17,29 @@ def serve(argv: list[str]) -> None:
     parser.add_argument("--port", default=os.environ.get("STREHA_PORT", "8000"))
     parser.add_argument("--workers", default=os.environ.get("STREHA_WORKERS", "2"))
     args = parser.parse_args(argv)
-    gunicorn_args = [
+    os.execv(sys.executable, gunicorn_arguments(args.host, args.port, args.workers))  # noqa: S606
+
+
+def gunicorn_arguments(host: str, port: str, workers: str) -> list[str]:
+    """The gunicorn command line of ``streha serve`` (our own interpreter, no shell)."""
+    return [
         sys.executable,
         "-m",
         "gunicorn",
         "streha.wsgi:application",
         "--bind",
-        f"{args.host}:{args.port}",
+        f"{host}:{port}",
         "--workers",
-        str(args.workers),
+        str(workers),
         "--access-logfile",
         "-",
         # The access log must not carry query strings (search terms) or user agents.
         "--access-logformat",
         '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+        # No line at all for the tip line's pages (/report/...): see streha/web/logging.py.
+        "--logger-class",
+        "streha.web.logging.AccessLogWithoutTipLine",
     ]
-    os.execv(sys.executable, gunicorn_args)  # noqa: S606 - our own interpreter, no shell
 
 
 def main() -> None:
