@@ -286,9 +286,11 @@ def my_work_panels(user) -> list:
                 (_("Open tips"), bounded_count(open_tips)),
                 (_("Urgent open tips"), bounded_count(open_tips.filter(priority__gt=0))),
             ],
-            links=[
-                (_("Triage queue"), reverse("tips:queue")),
-                (_("Log a hotline call"), reverse("tips:phone")),
-            ],
+            links=[(_("Triage queue"), reverse("tips:queue"))]
+            + (
+                [(_("Log a hotline call"), reverse("tips:phone"))]
+                if policy.can_triage_tips(user)
+                else []
+            ),
         )
     ]
