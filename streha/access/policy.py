@@ -293,9 +293,13 @@ def is_tip_line_member(user: User) -> bool:
     unit's keys to them. Removing them from the unit ends it; their role alone is not enough."""
     if not (user.is_authenticated and user.is_active and may_join_tip_line(user)):
         return False
-    from streha.tips.models import TipLineMember
+    cached = getattr(user, "_is_tip_line_member", None)
+    if cached is None:
+        from streha.tips.models import TipLineMember
 
-    return TipLineMember.objects.filter(user_id=user.pk, added_on__isnull=False).exists()
+        cached = TipLineMember.objects.filter(user_id=user.pk, added_on__isnull=False).exists()
+        user._is_tip_line_member = cached  # for this request's user object only
+    return cached
 
 
 def in_agency_assigned_tips(user: User) -> bool:

@@ -24,6 +24,16 @@ def test_anonymous_report_reply_and_follow_up(live_server, page: Page, demo_staf
     page.goto(f"{live_server.url}/report/?lang=sq")
     expect(page.locator("html")).to_have_attribute("lang", "sq")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
+    # Sent empty: the summary at the top says what is missing, and takes the focus.
+    page.locator("#send").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.locator('a[href="#id_what_seen"]')).to_be_visible()
+    # The numbers can be tapped, and a checkbox is big enough for a finger on a phone.
+    expect(page.locator('.emergency a[href^="tel:"]')).to_have_count(2)
+    page.set_viewport_size({"width": 360, "height": 740})
+    box = page.locator("#id_immediate_danger").bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24
     page.locator("#id_what_seen").fill(
         "Dy vajza të mbyllura në një lokal, pronari u merr pasaportat."
     )

@@ -410,7 +410,7 @@ class TestPublicForm:
         assert "---------" not in body
         with open(finders.find("tips/public.css")) as stylesheet:
             css = stylesheet.read()
-        assert "input[type=checkbox]{width:1.6rem;height:1.6rem" in css
+        assert "input[type=checkbox]{width:1.75rem;height:1.75rem;min-width:26px" in css
 
 
 class TestHotlinePages:
