@@ -33,7 +33,9 @@ from streha.testing.matrix import (  # noqa: F401 - the vocabulary of the rows b
     Spec,
 )
 
-APP_MATRICES = [import_module(f"streha.{app}.tests.matrix") for app in ("cases", "tips")]
+APP_MATRICES = [
+    import_module(f"streha.{app}.tests.matrix") for app in ("cases", "tips", "jobs", "imports")
+]
 
 PERSON_EDIT = {"given_name": "Changed", "gender": "feminine"}
 
