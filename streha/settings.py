@@ -381,3 +381,5 @@ STREHA_JOB_KEEP_FAILED_HOURS = env_int("STREHA_JOB_KEEP_FAILED_HOURS", 72)
 # Work-list exports longer than this are made by a background job; its file is kept this long.
 STREHA_EXPORT_INLINE_ROWS = env_int("STREHA_EXPORT_INLINE_ROWS", 5000)
 STREHA_EXPORT_KEEP_HOURS = env_int("STREHA_EXPORT_KEEP_HOURS", 24)
+# Rows per import batch (one transaction each; on SQLite other writers wait for a batch).
+STREHA_IMPORT_BATCH = env_int("STREHA_IMPORT_BATCH", 200)

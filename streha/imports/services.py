@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -40,7 +41,7 @@ logger = logging.getLogger("streha.imports")
 
 JOB_KIND = "imports.htcds"
 PROFILES = ("htcds", "kobo")
-BATCH = 200
+BATCH = settings.STREHA_IMPORT_BATCH
 MAX_REPORTED = 1000
 PERSON_UPDATABLE = (*htcds.PERSON_COLUMNS.values(), "birth_year")
 CASE_UPDATABLE = (
