@@ -21,7 +21,7 @@ from streha.people.models import Person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BATCH = 5
-ROWS = 600
+ROWS = 300
 
 
 def database_url() -> str:
