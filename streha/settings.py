@@ -464,3 +464,7 @@ STREHA_AUDIT_CHECKPOINT_DIR = env("STREHA_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "
 STREHA_AUDIT_SIGNING_KEY_FILE = env("STREHA_AUDIT_SIGNING_KEY_FILE", "")
 STREHA_AUDIT_VERIFY_KEYS = env_list("STREHA_AUDIT_VERIFY_KEYS")
 STREHA_AUDIT_WITNESS = env("STREHA_AUDIT_WITNESS", "streha.audit.checkpoints.DirectoryWitness")
+
+
+# Rows per import batch (one transaction each; on SQLite other writers wait for a batch).
+STREHA_IMPORT_BATCH = env_int("STREHA_IMPORT_BATCH", 200)

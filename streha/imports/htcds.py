@@ -319,3 +319,69 @@ def parse_row(
     if errors:
         raise RowErrors(errors)
     return ParsedRow(reference=reference, agency_code=get("ext_Agency"), person=person, case=case)
+
+
+# --- The other way: a person and their case as an HTCDS row (what the importer reads) ----------
+
+EXPORT_COLUMNS = (
+    "ext_Reference",
+    "ext_Agency",
+    "prs_FirstName",
+    "prs_SecondName",
+    "prs_Birthdate",
+    "prs_Gender",
+    "prs_Citizenship",
+    "prs_IdentityNumber",
+    "prs_MobilePhone",
+    "vic_TraffickingStatus",
+    "vic_TypeOfExploitation",
+    "vic_MethodOfRecruitment",
+    "vic_MethodsOfControl",
+    "vic_AgeWhenTrafficked",
+    "cas_Status",
+    "hte_Country",
+    "hte_Type",
+    "ext_RegisteredOn",
+    "ext_IdentifiedOn",
+    "ext_Municipality",
+    "ext_Source",
+)
+_STATUS_NAMES = {stage: name for name, stage in TRAFFICKING_STATUS.items()}
+_GENDER_NAMES = {gender: name for name, gender in GENDERS.items()}
+
+
+def row_of(person, case) -> dict[str, str]:
+    """One victim as the import reads it: importing these rows into an empty system and
+    writing them again gives the same rows. The caller decides who may see them."""
+    stage = case.status_before_closure if case.status == Status.CLOSED else case.status
+    place_type, places = "", []
+    for kind, name in PLACE_TYPES.items():
+        if getattr(case, name):
+            place_type, places = kind, getattr(case, name)
+    return {
+        "ext_Reference": person.reference,
+        "ext_Agency": case.owner_agency.code,
+        "prs_FirstName": person.given_name,
+        "prs_SecondName": person.family_name,
+        "prs_Birthdate": person.date_of_birth.isoformat() if person.date_of_birth else "",
+        "prs_Gender": _GENDER_NAMES.get(person.gender, ""),
+        "prs_Citizenship": person.citizenship,
+        "prs_IdentityNumber": person.personal_number,
+        "prs_MobilePhone": person.phone,
+        "vic_TraffickingStatus": _STATUS_NAMES.get(stage, ""),
+        "vic_TypeOfExploitation": ";".join(case.exploitation_types),
+        "vic_MethodOfRecruitment": ";".join(case.recruitment_methods),
+        "vic_MethodsOfControl": ";".join(case.control_methods),
+        "vic_AgeWhenTrafficked": ""
+        if case.age_at_identification is None or person.date_of_birth
+        else str(case.age_at_identification),
+        "cas_Status": "Closed" if case.status == Status.CLOSED else "Active",
+        "hte_Country": ";".join(places),
+        "hte_Type": place_type,
+        "ext_RegisteredOn": case.first_contact_on.isoformat(),
+        "ext_IdentifiedOn": case.decided_on.isoformat() if case.decided_on else "",
+        "ext_Municipality": case.first_contact_municipality.code
+        if case.first_contact_municipality_id
+        else "",
+        "ext_Source": case.source,
+    }

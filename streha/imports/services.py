@@ -14,10 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from streha.access import policy
 from streha.accounts.models import Agency, User
@@ -41,7 +43,9 @@ logger = logging.getLogger("streha.imports")
 
 JOB_KIND = "imports.htcds"
 PROFILES = ("htcds", "kobo")
-BATCH = 200
+# The people services' own words for it (same message, same translations).
+ANONYMISED = gettext_lazy("This record was anonymised and can no longer be changed.")
+BATCH = settings.STREHA_IMPORT_BATCH
 MAX_REPORTED = 1000
 PERSON_UPDATABLE = (*htcds.PERSON_COLUMNS.values(), "birth_year")
 CASE_UPDATABLE = (
@@ -127,6 +131,8 @@ class _Importer:
         self.agencies: dict[str, Agency | None] = {agency.code: agency}
         self.municipalities: dict[str, int | None] = {}
         self.report = Report()
+        # References met so far in this file: the same one twice is an error, across batches.
+        self.seen: set = set()
 
     def _agency(self, code: str) -> Agency | None:
         if code not in self.agencies:
@@ -223,7 +229,7 @@ class _Importer:
 
     def count_dry(self, batch: list[Prepared]) -> None:
         existing = self.classify(batch)
-        seen: set = set()
+        seen = self.seen
         for prepared in batch:
             key = (prepared.agency.pk, prepared.parsed.reference)
             record = existing.get(key)
@@ -236,6 +242,8 @@ class _Importer:
                 self.report.created += 1
             elif record.fingerprint == prepared.fingerprint:
                 self.report.unchanged += 1
+            elif record.person.anonymised_at is not None:
+                self._reject(prepared.line, [("ext_Reference", ANONYMISED)])
             else:
                 self.report.updated += 1
             seen.add(key)
@@ -245,7 +253,7 @@ class _Importer:
         existing = self.classify(batch)
         job_id = str(self.job.public_id) if self.job else ""
         details = {"import_job": job_id} if job_id else {}
-        seen: set = set()
+        seen = self.seen
         new: list[Prepared] = []
         for prepared in batch:
             key = (prepared.agency.pk, prepared.parsed.reference)
@@ -261,6 +269,8 @@ class _Importer:
                 new.append(prepared)
             elif record.fingerprint == prepared.fingerprint:
                 self.report.unchanged += 1
+            elif record.person.anonymised_at is not None:
+                self._reject(prepared.line, [("ext_Reference", ANONYMISED)])
             else:
                 self._update(record, prepared, details)
         if new:

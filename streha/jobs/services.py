@@ -36,12 +36,14 @@ __all__ = [
     "JobContext",
     "JobError",
     "JobLost",
+    "WorkerStopping",
     "cancel_job",
     "discard_job",
     "execute_job",
     "expire_stale_jobs",
     "rerun_job",
     "start_job",
+    "stop_between_batches",
 ]
 
 
@@ -60,6 +62,20 @@ class JobCancelled(Exception):
 
 class JobLost(Exception):
     """This attempt no longer owns the job (its lease expired and it was marked failed)."""
+
+
+class WorkerStopping(Exception):
+    """The worker was asked to stop: the job goes back to the queue after its last whole
+    batch, and the next worker carries on from there."""
+
+
+_stopping = False
+
+
+def stop_between_batches(stop: bool = True) -> None:
+    """Called by the worker on SIGTERM/SIGINT: running jobs stop at their next batch."""
+    global _stopping
+    _stopping = stop
 
 
 class JobContext:
@@ -98,7 +114,10 @@ class JobContext:
             raise JobLost(str(self.job.public_id))
 
     def raise_if_cancelled(self) -> None:
-        """Stop here if the starter asked to cancel (call between batches)."""
+        """Stop here if the starter asked to cancel or the worker is stopping (call between
+        batches)."""
+        if _stopping:
+            raise WorkerStopping(str(self.job.public_id))
         state = self._mine().values_list("cancel_requested", flat=True).first()
         if state is None:
             raise JobLost(str(self.job.public_id))
@@ -211,6 +230,14 @@ def execute_job(public_id: str) -> str:
                 _cleanup(job)
         except JobLost:
             logger.warning("job %s lost its lease and stopped", public_id)
+        except WorkerStopping:
+            requeued = Job.objects.filter(
+                pk=job.pk, state=JobState.RUNNING, attempts=attempt
+            ).update(state=JobState.QUEUED)
+            if requeued:
+                job.state = JobState.QUEUED
+                _enqueue(job)
+            logger.info("job %s goes back to the queue: the worker is stopping", public_id)
         except JobError as exc:
             _finish(job, attempt, JobState.FAILED, error=str(exc))
         except registry.UnknownJobKind:

@@ -268,3 +268,27 @@ def test_the_command_exits_0_when_all_rows_went_in_and_1_otherwise(owner, tmp_pa
     out = capsys.readouterr().out
     assert "2\tprs_Birthdate\t" in out and "yesterday" not in out
     assert not Job.objects.filter(state=JobState.RUNNING).exists()
+
+
+def test_a_reference_twice_in_the_file_is_rejected_even_in_another_batch(
+    importer, owner, monkeypatch
+):
+    monkeypatch.setattr(services, "BATCH", 2)
+    content = csv_bytes([row("D1"), row("D2"), row("D3"), row("D1", prs_SecondName="Other")])
+    dry = services.dry_run(importer, owner, content)
+    assert (dry.created, dry.rejected) == (3, 1)
+    job, report = run(importer, owner, content)
+    assert (report.created, report.updated, report.rejected) == (3, 0, 1)
+    assert report.errors == [[5, "ext_Reference", report.errors[0][2]]]
+    assert Person.objects.get(reference="D1").family_name == "Testfamily"
+
+
+def test_an_anonymised_record_is_not_written_again(importer, owner):
+    from streha.people.services import anonymise_person
+
+    run(importer, owner, csv_bytes([row("Z1")]))
+    anonymise_person(Person.objects.get(reference="Z1"), reason="retention period ended")
+    job, report = run(importer, owner, csv_bytes([row("Z1", prs_SecondName="Again")]))
+    assert (report.updated, report.rejected) == (0, 1)
+    person = Person.objects.get(reference="Z1")
+    assert person.given_name == "" and person.family_name == ""

@@ -303,3 +303,29 @@ def test_the_list_shows_my_jobs_only(client, starter, make_user):
     page = client.get(reverse("jobs:list"))
     assert str(mine.public_id).encode() in page.content
     assert str(other.public_id).encode() not in page.content
+
+
+def test_a_stopping_worker_puts_the_job_back_after_a_whole_batch(starter, run_worker):
+    job = services.start_job(WRITTEN_IN_BATCHES, starter, {"count": 6, "batch": 2})
+    first_task = job.task_id
+    real_progress = services.JobContext.progress
+
+    def stop_after_first_batch(self, done, total=None, **kwargs):
+        real_progress(self, done, total, **kwargs)
+        if done == 2:
+            services.stop_between_batches()  # what SIGTERM does to the worker
+
+    try:
+        services.JobContext.progress = stop_after_first_batch
+        services.execute_job(str(job.public_id))
+    finally:
+        services.JobContext.progress = real_progress
+        services.stop_between_batches(False)
+    job.refresh_from_db()
+    assert job.state == JobState.QUEUED and job.done == 2
+    assert job.task_id != first_task
+    assert DBTaskResult.objects.get(id=job.task_id).status == "READY"
+    run_worker()
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED and job.attempts == 2
+    assert Region.objects.filter(code__startswith="job-").count() == 6

@@ -2,20 +2,26 @@
 
 A thin layer over django-tasks-db's worker: the same loop, on every queue, without the
 development auto-reloader (a reload would kill a job half-way), and it marks failed the jobs of
-workers that died before it starts taking new ones.
+workers that died before it starts taking new ones. On SIGTERM or SIGINT the running job stops
+after its current batch and goes back to the queue, to be carried on by the next worker.
 """
 
 from django.core.management.base import BaseCommand
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from streha.jobs.services import expire_stale_jobs
+from streha.jobs.services import expire_stale_jobs, stop_between_batches
 
 
 class StrehaWorker(Worker):
     def run_task(self, db_task_result) -> None:
         expire_stale_jobs()
         super().run_task(db_task_result)
+
+    def shutdown(self, signum, frame) -> None:
+        # The running job stops after its current batch and goes back to the queue.
+        stop_between_batches()
+        super().shutdown(signum, frame)
 
 
 class Command(BaseCommand):
@@ -30,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--queue", default="*", help="Queue names, comma-separated.")
 
     def handle(self, *, interval, batch, max_tasks, queue, **options) -> None:
+        stop_between_batches(False)
         expire_stale_jobs()
         worker = StrehaWorker(
             queue_names=queue.split(","),

@@ -1,0 +1,55 @@
+"""Import and export pages in the authorization matrix (see streha/testing/matrix.py).
+
+The inside agency is a shelter: its administrator imports for it; the national coordinator's
+rights do not apply there. Exports are for whoever sees a work list (case roles, the hotline,
+auditors); an export's file for its starter only."""
+
+from streha.accounts.models import Role
+from streha.testing.matrix import CASE, P
+
+IMPORTERS = {Role.AGENCY_ADMIN}
+HTML = {
+    "imports:upload": P(IMPORTERS, path="/imports/"),
+    "imports:mapping": P(IMPORTERS, set(), path="/imports/mapping/?agency={agency_slug}"),
+    "imports:check": P(IMPORTERS, set(), path="/imports/check/{upload}/"),
+    "imports:report": P(
+        {Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN}, {Role.SYSTEM_ADMIN}, path="/imports/report/{job}/"
+    ),
+    "imports:export": P(CASE | {Role.AUDITOR}, path="/imports/exports/"),
+    "imports:export_download": P({Role.CASE_WORKER}, set(), path="/imports/exports/{export_job}/"),
+}
+API: dict = {}
+
+
+def extend_world(world: dict) -> None:
+    """Unconfirmed uploads and export files, one inside the user's scope and one outside."""
+    from streha.imports.exports import JOB_KIND
+    from streha.imports.models import ExportFile, ImportUpload
+    from streha.jobs.models import Job, JobState
+
+    uploaders = {
+        "in": world["users"][Role.AGENCY_ADMIN],
+        "out": world["outside_users"]["agency_admin"],
+    }
+    exporters = {
+        "in": world["users"][Role.CASE_WORKER],
+        "out": world["outside_users"]["case_worker"],
+    }
+    for scope in ("in", "out"):
+        agency = world["agencies"][scope]
+        world[scope]["agency_slug"] = agency.code
+        upload = ImportUpload.objects.create(
+            uploaded_by=uploaders[scope],
+            agency=agency,
+            content=b"ext_Reference,prs_FirstName\n",
+            size=28,
+            dry_run_report={"rows": 0},
+        )
+        world[scope]["upload"] = upload.public_id
+        job = Job.objects.create(
+            kind=JOB_KIND, started_by=exporters[scope], state=JobState.SUCCEEDED, result={"rows": 0}
+        )
+        ExportFile.objects.create(
+            job=job, file_name="export.csv", content_type="text/csv", content=b"a\n", rows=0
+        )
+        world[scope]["export_job"] = job.public_id
