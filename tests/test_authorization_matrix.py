@@ -33,7 +33,7 @@ from streha.testing.matrix import (  # noqa: F401 - the vocabulary of the rows b
     Spec,
 )
 
-APP_MATRICES = [import_module(f"streha.{app}.tests.matrix") for app in ("cases", "tips")]
+APP_MATRICES = [import_module(f"streha.{app}.tests.matrix") for app in ("cases", "tips", "ops")]
 
 PERSON_EDIT = {"given_name": "Changed", "gender": "feminine"}
 
@@ -178,6 +178,7 @@ def _walk(patterns, prefix="", namespace=""):
 for _matrix in APP_MATRICES:
     HTML.update(_matrix.HTML)
     API.update(_matrix.API)
+    AUTH_PAGES.update(getattr(_matrix, "AUTH_PAGES", {}))
 
 
 def html_url_names() -> set[str]:
