@@ -43,6 +43,10 @@ def gunicorn_arguments(host: str, port: str, workers: str) -> list[str]:
         f"{host}:{port}",
         "--workers",
         str(workers),
+        # The application is loaded once in the master and forked: a worker that dies (even by
+        # kill -9) is replaced in milliseconds instead of importing Django again (make faults).
+        # No database connection is opened while loading. Deploy new code with a restart.
+        *(["--preload"] if os.environ.get("STREHA_PRELOAD", "1") != "0" else []),
         "--access-logfile",
         "-",
         # The access log must not carry query strings (search terms), addresses or user agents;

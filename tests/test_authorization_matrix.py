@@ -189,6 +189,7 @@ def _walk(patterns, prefix="", namespace=""):
 for _matrix in APP_MATRICES:
     HTML.update(_matrix.HTML)
     API.update(_matrix.API)
+    AUTH_PAGES.update(getattr(_matrix, "AUTH_PAGES", {}))
 
 
 def html_url_names() -> set[str]:

@@ -4,6 +4,11 @@
 traffic: the database answers, every migration is applied, the master keys are loaded, and (where
 a source exists) the job worker's heartbeat and the last signed audit checkpoint are recent.
 
+Only the first three decide the answer (200 or 503). A late worker heartbeat or checkpoint is
+reported (``"status": "degraded"``, and in the metrics, where the alert belongs) but does not take
+the instance out of rotation: every instance would fail it at once, so the whole service would
+go down because a background job stalled. ``/readyz?strict=1`` makes every check decide.
+
 The last two are *pluggable*: ``STREHA_READINESS_SOURCES`` maps a check name to the dotted path
 of a callable returning the time of the last heartbeat/checkpoint (an aware ``datetime``) or
 ``None`` if there has never been one. A source whose module is not installed is reported as
@@ -141,7 +146,11 @@ def readiness_checks() -> dict[str, Callable[[], CheckResult]]:
     }
 
 
-def readiness() -> tuple[bool, dict[str, CheckResult]]:
+CRITICAL = ("database", "migrations", "master_keys")
+
+
+def readiness(strict: bool = False) -> tuple[str, dict[str, CheckResult]]:
+    """("ready" | "degraded" | "not ready", the result of every check)."""
     results = {}
     needs_database = ("migrations", "job_worker", "audit_checkpoint")
     for name, check in readiness_checks().items():
@@ -150,4 +159,7 @@ def readiness() -> tuple[bool, dict[str, CheckResult]]:
             results[name] = CheckResult(SKIPPED, "database unreachable")
             continue
         results[name] = check()
-    return all(r.status != FAILED for r in results.values()), results
+    failed = {name for name, result in results.items() if result.status == FAILED}
+    if failed & set(CRITICAL) or (strict and failed):
+        return "not ready", results
+    return ("degraded" if failed else "ready"), results

@@ -61,15 +61,13 @@ class StrehaCollector:
                 attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
             ).count(),
         )
-        if apps.is_installed("django_tasks_db"):
-            waiting = apps.get_model("django_tasks_database", "DBTaskResult").objects.filter(
-                status="READY"
-            )
-            figures = waiting.aggregate(oldest=Min("enqueued_at"))
+        waiting = _waiting_jobs()
+        if waiting is not None:
+            queryset, enqueued = waiting
+            oldest = queryset.aggregate(oldest=Min(enqueued))["oldest"]
             yield GaugeMetricFamily(
-                "streha_job_queue_depth", "Jobs waiting to run.", value=waiting.count()
+                "streha_job_queue_depth", "Jobs waiting to run.", value=queryset.count()
             )
-            oldest = figures["oldest"]
             yield GaugeMetricFamily(
                 "streha_job_queue_oldest_age_seconds",
                 "Age of the oldest waiting job.",
@@ -82,6 +80,16 @@ class StrehaCollector:
             age = health.source_age_seconds(name)
             if age is not None:
                 yield GaugeMetricFamily(metric, f"Seconds since the {name} last reported.", age)
+
+
+def _waiting_jobs():
+    """The waiting jobs and their enqueue-time column: Streha's jobs app, else django-tasks-db."""
+    if apps.is_installed("streha.jobs"):
+        return apps.get_model("jobs", "Job").objects.filter(state="queued"), "created_at"
+    if apps.is_installed("django_tasks_db"):
+        model = apps.get_model("django_tasks_database", "DBTaskResult")
+        return model.objects.filter(status="READY"), "enqueued_at"
+    return None
 
 
 def exposition() -> bytes:

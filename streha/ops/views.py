@@ -28,13 +28,13 @@ def healthz(request):
 @require_GET
 @transaction.non_atomic_requests
 def readyz(request):
-    ready, results = health.readiness()
+    state, results = health.readiness(strict=request.GET.get("strict") == "1")
     return JsonResponse(
         {
-            "status": "ready" if ready else "not ready",
+            "status": state,
             "checks": {name: result.as_dict() for name, result in results.items()},
         },
-        status=200 if ready else 503,
+        status=503 if state == "not ready" else 200,
     )
 
 

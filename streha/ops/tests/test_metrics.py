@@ -85,3 +85,28 @@ def test_sign_in_failures_and_lockouts(client, scrape, settings, make_user, agen
     assert value(after, "streha_lockouts_total") == lockouts + 1
     assert value(after, "streha_locked_out_accounts") == 1
     assert "metrics.user" not in after
+
+
+@pytest.mark.django_db
+def test_job_queue_depth_and_age(scrape, monkeypatch, make_user, agency):
+    """The queue is read through ``_waiting_jobs``; here a stand-in queryset of two rows."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from streha.accounts.models import User
+    from streha.ops import metrics
+
+    for name in ("queued.one", "queued.two"):
+        make_user(Role.CASE_WORKER, agency=agency, username=name)
+    User.objects.filter(username="queued.one").update(
+        date_joined=timezone.now() - timedelta(hours=1)
+    )
+    monkeypatch.setattr(
+        metrics,
+        "_waiting_jobs",
+        lambda: (User.objects.filter(username__startswith="queued."), "date_joined"),
+    )
+    text = scrape()
+    assert value(text, "streha_job_queue_depth") == 2
+    assert 3600 <= value(text, "streha_job_queue_oldest_age_seconds") < 3700
