@@ -63,6 +63,8 @@ class ProtectedAttribute(DeferredAttribute):
             return self
         value = super().__get__(instance, cls)
         if isinstance(value, Sealed):
+            # Kept so that a serialiser can still write the stored ciphertext of an opened value.
+            instance.__dict__.setdefault("_protection_opened", {})[self.field.attname] = value
             value = self.field.open(instance, value)
             instance.__dict__[self.field.attname] = value
         return value
@@ -136,11 +138,18 @@ class ProtectedFieldMixin:
         value = self.get_prep_value(value)
         return value.token if isinstance(value, Sealed) else value
 
+    def field_unchanged(self, obj, opened: "Sealed", value) -> bool:
+        """Is ``value`` still what ``opened`` decrypted to (no one assigned a new value since)?"""
+        return self.plaintext(obj, opened) == value
+
     def value_to_string(self, obj):
         # Serialisers (dumpdata) get the ciphertext, never the plaintext.
         value = obj.__dict__.get(self.attname)
         if isinstance(value, Sealed):
             return value.token
+        opened = obj.__dict__.get("_protection_opened", {}).get(self.attname)
+        if opened is not None and self.field_unchanged(obj, opened, value):
+            return opened.token
         raise ProtectedFieldMisuse(f"{self.associated_data()}: save the record before dumping it.")
 
 
