@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from streha.accounts.models import User
+from streha.audit import read_context
 from streha.jobs import registry
 from streha.jobs.models import Job, JobState
 
@@ -224,7 +225,11 @@ def execute_job(public_id: str) -> str:
             job_kind = registry.get(job.kind)
             if job.cancel_requested:
                 raise JobCancelled(public_id)
-            result = job_kind.run(ctx) or {}
+            # A job works for the person who started it, outside any request: what it decrypts
+            # (an uploaded file, the records it updates) is read inside one audited system read
+            # naming the job (streha/audit/read_context.py).
+            with read_context.system(f"background job: {job.kind}", actor=job.started_by, obj=job):
+                result = job_kind.run(ctx) or {}
         except JobCancelled:
             if _finish(job, attempt, JobState.CANCELLED):
                 _cleanup(job)
