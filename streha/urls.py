@@ -13,8 +13,10 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("streha.api.urls")),
-    path(f"{settings.STREHA_ADMIN_PATH}/", admin.site.urls),
 ]
+# The Django admin only where enabled (never by default in production), behind the one sign-in.
+if settings.STREHA_ADMIN_ENABLED:
+    urlpatterns.append(path(f"{settings.STREHA_ADMIN_PATH}/", admin.site.urls))
 
 handler404 = "streha.web.views.handler_404"
 handler500 = "streha.web.views.handler_500"
