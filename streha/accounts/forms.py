@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from streha.access import policy
 from streha.accounts import sessions
-from streha.accounts.models import Agency, Role, TokenScope
+from streha.accounts.models import Agency, Role, TokenScope, User
 
 
 def _role_choices(actor):
@@ -69,7 +69,7 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the client is."))
     user = forms.ModelChoiceField(
         label=_("Service account"),
-        queryset=Agency.objects.none(),
+        queryset=User.objects.none(),
         help_text=_("The service account the client acts as; tokens never act as a person."),
     )
     scopes = forms.MultipleChoiceField(
