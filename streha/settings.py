@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from streha.conf import env, env_bool, env_int, env_list, require
@@ -18,7 +19,14 @@ from streha.conf import env, env_bool, env_int, env_list, require
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env("STREHA_VAR_DIR", str(BASE_DIR / "var")))
 
+# Exactly one of these, or no start at all: "prod" or "Production" must never fall back to
+# development behaviour (debug pages with decrypted locals, no forced second factor).
+KNOWN_ENVIRONMENTS = ("development", "test", "production")
 ENV = env("STREHA_ENV", "development")
+if ENV not in KNOWN_ENVIRONMENTS:
+    raise ImproperlyConfigured(
+        "STREHA_ENV must be one of development, test, production (exactly, in lower case)."
+    )
 PRODUCTION = ENV == "production"
 
 if PRODUCTION:
@@ -88,6 +96,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "streha.web.middleware.SecurityHeadersMiddleware",
+    "streha.accounts.middleware.SessionLifetimeMiddleware",
     "streha.accounts.middleware.RequireTwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
     # Hands an operator's tip-line cookie to the browser after sign-in (streha/tips/unlock.py).
@@ -142,10 +151,27 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# The cache holds sign-in rate limits and the second-factor codes already used (so a code cannot
+# be replayed): every worker must share it, so production refuses a per-process cache.
+CACHE_BACKENDS = {
+    "locmem": ("django.core.cache.backends.locmem.LocMemCache", "streha"),
+    "database": ("django.core.cache.backends.db.DatabaseCache", "streha_cache"),
+    "file": ("django.core.cache.backends.filebased.FileBasedCache", str(VAR_DIR / "cache")),
+    "redis": ("django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6379/1"),
+}
+SHARED_CACHES = ("database", "file", "redis")
+STREHA_CACHE = env("STREHA_CACHE", "database" if PRODUCTION else "locmem").strip()
+if STREHA_CACHE not in CACHE_BACKENDS:
+    raise ImproperlyConfigured("STREHA_CACHE must be one of locmem, database, file, redis.")
+if PRODUCTION and STREHA_CACHE not in SHARED_CACHES:
+    raise ImproperlyConfigured(
+        "STREHA_CACHE must name a cache shared by every worker in production "
+        "(database, file or redis), not locmem."
+    )
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "streha",
+        "BACKEND": CACHE_BACKENDS[STREHA_CACHE][0],
+        "LOCATION": env("STREHA_CACHE_LOCATION", CACHE_BACKENDS[STREHA_CACHE][1]),
     }
 }
 
@@ -168,7 +194,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Never signs anyone in: unlocks a hotline member's tip-line key with the password given.
     "streha.tips.unlock.TipLineUnlockBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's backend, refusing service accounts (they use API tokens, never a session).
+    "streha.accounts.backends.StaffAuthenticationBackend",
 ]
 
 LOGIN_URL = "account_login"
@@ -189,14 +216,27 @@ ACCOUNT_RATE_LIMITS = {"login_failed": False}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("STREHA_MFA_ISSUER", "Streha")
 MFA_RECOVERY_CODE_COUNT = 10
-MFA_FORMS = {"authenticate": "streha.accounts.forms.LockoutAwareAuthenticateForm"}
+MFA_FORMS = {
+    "authenticate": "streha.accounts.forms.LockoutAwareAuthenticateForm",
+    "activate_totp": "streha.accounts.forms.SessionMarkingActivateTOTPForm",
+}
 
+# Lock-out (streha/accounts/lockout.py): a username is locked per address, so nobody can lock a
+# colleague out from elsewhere; an address failing many usernames is locked; and while a
+# username, or the whole system, sees more failures than this, only addresses where staff have
+# signed in before may try (password spraying from many addresses).
 AXES_FAILURE_LIMIT = env_int("STREHA_LOCKOUT_FAILURES", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("STREHA_LOCKOUT_MINUTES", 30))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-# W006 warns that locking by cookie or user agent can be bypassed; we lock by username alone on
-# purpose, because locking an IP address would lock a whole office behind one NAT.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "streha.accounts.lockout.StaffLockoutHandler"
+STREHA_LOCKOUT_ADDRESS_FAILURES = env_int("STREHA_LOCKOUT_ADDRESS_FAILURES", 20)
+STREHA_LOCKOUT_USER_FAILURES = env_int("STREHA_LOCKOUT_USER_FAILURES", 20)
+STREHA_LOCKOUT_GLOBAL_FAILURES = env_int("STREHA_LOCKOUT_GLOBAL_FAILURES", 200)
+STREHA_KNOWN_ADDRESS_DAYS = env_int("STREHA_KNOWN_ADDRESS_DAYS", 60)
+if env_bool("STREHA_BEHIND_PROXY", False):
+    # The proxy's address would otherwise stand for every client (one lock for everyone).
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 AXES_USERNAME_CALLABLE = "streha.accounts.lockout.username_of_attempt"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
@@ -205,6 +245,13 @@ AXES_VERBOSE = False
 # Idle timeout: every request renews the session, so it expires after this long without activity.
 SESSION_COOKIE_AGE = env_int("STREHA_SESSION_IDLE_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Absolute lifetime: however active, a session ends this long after its sign-in (a stolen
+# session cookie does not live for ever).
+STREHA_SESSION_MAX_HOURS = env_int("STREHA_SESSION_MAX_HOURS", 10)
+# Exports and break-glass need a password and a second factor entered this recently.
+STREHA_REAUTHENTICATION_MINUTES = env_int("STREHA_REAUTHENTICATION_MINUTES", 5)
+# API tokens (service accounts only) expire; this is the longest life an administrator may give.
+STREHA_API_TOKEN_MAX_DAYS = env_int("STREHA_API_TOKEN_MAX_DAYS", 365)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -275,7 +322,25 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = VAR_DIR / "media"
 
 # --- E-mail -------------------------------------------------------------------------------
-EMAIL_BACKEND = env("STREHA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Invitation and password-reset links are credentials: in production they must leave by a real
+# mail server, never land in the logs (console), a file or memory.
+NOT_REAL_EMAIL_BACKENDS = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+)
+EMAIL_BACKEND = env(
+    "STREHA_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+).strip()
+if PRODUCTION and EMAIL_BACKEND in NOT_REAL_EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        "STREHA_EMAIL_BACKEND must be a real mail backend in production (for example "
+        "django.core.mail.backends.smtp.EmailBackend), not the console, a file or memory."
+    )
 EMAIL_HOST = env("STREHA_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("STREHA_EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("STREHA_EMAIL_USER", "")
@@ -323,6 +388,7 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "streha.accounts.models.AgencyKind",
         "ServiceKindEnum": "streha.cases.models.ServiceKind",
         "ServiceStatusEnum": "streha.cases.models.ServiceStatus",
+        "RoleEnum": "streha.accounts.models.Role",
     },
 }
 
@@ -355,6 +421,9 @@ STREHA_COUNTRY = env("STREHA_COUNTRY", "XK")
 STREHA_STATS_MIN_CELL = int(env("STREHA_STATS_MIN_CELL", "5"))
 STREHA_BASE_URL = env("STREHA_BASE_URL", "http://127.0.0.1:8000")
 STREHA_ADMIN_PATH = env("STREHA_ADMIN_PATH", "django-admin").strip("/")
+# The Django admin edits rows around the services (approvals, audit events): it is not served in
+# production unless asked for, and then only behind the same sign-in with its second factor.
+STREHA_ADMIN_ENABLED = env_bool("STREHA_ADMIN_ENABLED", not PRODUCTION)
 
 # How long a break-glass access lasts before it must be opened again.
 STREHA_BREAK_GLASS_HOURS = env_int("STREHA_BREAK_GLASS_HOURS", 4)

@@ -17,8 +17,10 @@ urlpatterns = [
     path("api/", include("streha.api.urls")),
     path("jobs/", include("streha.jobs.urls")),
     path("imports/", include("streha.imports.urls")),
-    path(f"{settings.STREHA_ADMIN_PATH}/", admin.site.urls),
 ]
+# The Django admin only where enabled (never by default in production), behind the one sign-in.
+if settings.STREHA_ADMIN_ENABLED:
+    urlpatterns.append(path(f"{settings.STREHA_ADMIN_PATH}/", admin.site.urls))
 
 handler404 = "streha.web.views.handler_404"
 handler500 = "streha.ops.unavailable.handler_500"

@@ -17,8 +17,9 @@ from drf_spectacular.generators import SchemaGenerator
 
 from streha.access.models import BreakGlassGrant
 from streha.accounts import services as account_services
-from streha.accounts.models import Agency, AgencyKind, Role
+from streha.accounts.models import Agency, AgencyKind, Role, RoleGrant
 from streha.people.models import PersonDocument
+from streha.testing.auth import reauthenticate
 from streha.testing.factories import PersonFactory, UserFactory
 from streha.testing.matrix import (  # noqa: F401 - the vocabulary of the rows below
     ADMINS,
@@ -52,6 +53,15 @@ HTML = {
     "accounts:user_edit": P(ADMINS, {Role.SYSTEM_ADMIN}, path="/staff/{user}/"),
     "accounts:user_reset_2fa": P(
         ADMINS, {Role.SYSTEM_ADMIN}, method="post", path="/staff/{user}/reset-two-factor/"
+    ),
+    "accounts:role_approvals": P(ADMINS, path="/staff/approvals/"),
+    # Approving: the asker (the system, in this world) is not the approver, so both kinds of
+    # administrator may approve the inside grant; the outside one only the system admin.
+    "accounts:role_grant_approve": P(
+        ADMINS, {Role.SYSTEM_ADMIN}, method="post", path="/staff/grants/{grant_request}/approve/"
+    ),
+    "accounts:role_grant_revoke": P(
+        ADMINS, {Role.SYSTEM_ADMIN}, method="post", path="/staff/grants/{grant_request}/revoke/"
     ),
     "accounts:token_list": P(ADMINS, path="/api-tokens/"),
     "accounts:token_revoke": P(
@@ -139,12 +149,22 @@ API = {
     ),
     ("/api/v1/users/me/", "get"): P(EVERYONE),
     ("/api/v1/api-tokens/", "get"): P(EVERYONE),
-    ("/api/v1/api-tokens/", "post"): P(ADMINS, data={"name": "client", "user": "{user}"}),
+    ("/api/v1/api-tokens/", "post"): P(ADMINS, data={"name": "client", "user": "{service}"}),
     ("/api/v1/api-tokens/{id}/", "get"): P(
         ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/api-tokens/{token}/"
     ),
     ("/api/v1/api-tokens/{id}/revoke/", "post"): P(
         ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/api-tokens/{token}/revoke/"
+    ),
+    ("/api/v1/role-grants/", "get"): P(EVERYONE),
+    ("/api/v1/role-grants/{id}/", "get"): P(
+        ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/role-grants/{grant_request}/"
+    ),
+    ("/api/v1/role-grants/{id}/approve/", "post"): P(
+        ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/role-grants/{grant_request}/approve/"
+    ),
+    ("/api/v1/role-grants/{id}/revoke/", "post"): P(
+        ADMINS, {Role.SYSTEM_ADMIN}, path="/api/v1/role-grants/{grant_request}/revoke/"
     ),
     ("/api/v1/persons/", "get"): P(EVERYONE),
     ("/api/v1/persons/", "post"): P(REGISTER, refused=403, data={"given_name": "Newperson"}),
@@ -248,8 +268,15 @@ def build_world():
     person_in = PersonFactory(owner_agency=inside, given_name="Insiderina")
     person_out = PersonFactory(owner_agency=outside, given_name=OUT_NAME)
     admin = users[Role.SYSTEM_ADMIN]
-    token_in, _ = account_services.issue_api_token(admin, user=colleague, name="in")
-    token_out, _ = account_services.issue_api_token(admin, user=other_user, name="out")
+    service_in = UserFactory(agency=inside, roles=[Role.CASE_WORKER], is_service_account=True)
+    service_out = UserFactory(agency=outside, roles=[Role.CASE_WORKER], is_service_account=True)
+    token_in, _ = account_services.issue_api_token(admin, user=service_in, name="in")
+    token_out, _ = account_services.issue_api_token(admin, user=service_out, name="out")
+    # A role asked for by the system (no person asked) for each scope, waiting for approval.
+    requests = {
+        scope: RoleGrant.objects.create(user=user, role=Role.ANALYST)
+        for scope, user in (("in", colleague), ("out", other_user))
+    }
     documents = {
         scope: PersonDocument.objects.create(
             person=person,
@@ -279,6 +306,8 @@ def build_world():
             "person": person_in.public_id,
             "user": colleague.pk,
             "token": token_in.pk,
+            "service": service_in.pk,
+            "grant_request": requests["in"].pk,
             "grant": grant_in.pk,
             "agency": inside.pk,
             "document": documents["in"].public_id,
@@ -287,6 +316,8 @@ def build_world():
             "person": person_out.public_id,
             "user": other_user.pk,
             "token": token_out.pk,
+            "service": service_out.pk,
+            "grant_request": requests["out"].pk,
             "grant": grant_out.pk,
             "agency": outside.pk,
             "document": documents["out"].public_id,
@@ -332,6 +363,8 @@ def _check(spec: Spec, path_template: str, world, client, api: bool):
             client.logout()
             if role != ANON:
                 client.force_login(world["users"][role])
+                # Authorization only here: re-authentication has its own column below.
+                reauthenticate(client, world["users"][role])
             path = _fill(path_template, world, scope)
             data = _fill(spec.data, world, scope)
             response = _request(client, spec.method, path, data, api)
@@ -404,3 +437,162 @@ def test_django_admin_is_for_superusers_only(client, make_user):
         client.force_login(make_user(role))
         response = client.get("/django-admin/")
         assert response.status_code == 302 and "login" in response["Location"]
+
+
+# --- Column: self-administration ---------------------------------------------------------------
+# What an administrator tries on their own account. Every attempt is refused and changes
+# nothing: no role, no approval, no token, no factor reset, no deactivation of oneself.
+SELF_ADMINISTRATION = {
+    "own roles, page": (
+        "post",
+        "/staff/{me}/",
+        {"email": "me@example.invalid", "roles": [Role.SUPERVISOR], "is_active": "on"},
+    ),
+    "own roles, API": ("patch", "/api/v1/users/{me}/", {"roles": [Role.SUPERVISOR]}),
+    "deactivate oneself, API": ("patch", "/api/v1/users/{me}/", {"is_active": False}),
+    "reset own second factor": ("post", "/staff/{me}/reset-two-factor/", {}),
+    "token acting as oneself": ("post", "/api/v1/api-tokens/", {"name": "me", "user": "{me}"}),
+    "approve own request, page": ("post", "/staff/grants/{own_request}/approve/", {}),
+    "approve own request, API": ("post", "/api/v1/role-grants/{own_request}/approve/", {}),
+    "revoke own role, API": ("post", "/api/v1/role-grants/{own_role}/revoke/", {}),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("admin_role", sorted(ADMINS))
+@pytest.mark.parametrize("attempt", sorted(SELF_ADMINISTRATION))
+def test_self_administration_is_refused(client, admin_role, attempt):
+    from allauth.mfa.models import Authenticator
+
+    from streha.accounts.models import ApiToken
+
+    agency = Agency.objects.create(code="self", name="Self", kind=AgencyKind.SHELTER)
+    me = UserFactory(agency=agency, roles=[admin_role])
+    peer = UserFactory(agency=agency, roles=[admin_role])
+    own_request = RoleGrant.objects.create(user=me, role=Role.SUPERVISOR, granted_by=peer)
+    Authenticator.objects.create(user=me, type=Authenticator.Type.TOTP, data={})
+    method, path, data = SELF_ADMINISTRATION[attempt]
+    values = {"me": me.pk, "own_request": own_request.pk, "own_role": me.role_grants.first().pk}
+    path = path.format(**values)
+    data = {k: (v.format(**values) if isinstance(v, str) else v) for k, v in data.items()}
+    client.force_login(me)
+    reauthenticate(client, me)
+    response = _request(client, method, path, data, api=path.startswith("/api/"))
+
+    assert response.status_code in {302, 400, 403, 404}, (attempt, response.status_code)
+    me = type(me).objects.get(pk=me.pk)
+    assert me.is_active and me.roles == {admin_role}
+    assert RoleGrant.objects.get(pk=own_request.pk).is_pending
+    assert RoleGrant.objects.filter(user=me, revoked_at__isnull=False).count() == 0
+    assert not ApiToken.objects.exists()
+    assert Authenticator.objects.filter(user=me).exists()
+
+
+# --- Column: tokens ----------------------------------------------------------------------------
+# Every API operation, called with (a) a token acting as a person (made before tokens were
+# restricted to service accounts) and (b) a service account's read-only token.
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "operation", sorted(API), ids=lambda op: f"{op[1]}:{op[0]}" if isinstance(op, tuple) else op
+)
+def test_tokens_column(operation):
+    from rest_framework.test import APIClient
+
+    from streha.accounts.models import ApiToken
+
+    world = build_world()
+    spec = API[operation]
+    colleague = type(world["users"][Role.CASE_WORKER]).objects.get(pk=world["in"]["user"])
+    ApiToken.objects.create(
+        agency=colleague.agency,
+        user=colleague,
+        name="as a person",
+        key_prefix="feedface",
+        key_digest=ApiToken.digest("strh_feedface_person"),
+        scopes=["read", "write"],
+    )
+    _token, read_only = account_services.issue_api_token(
+        world["users"][Role.SYSTEM_ADMIN],
+        user=ApiToken.objects.get(pk=world["in"]["token"]).user,
+        name="read only",
+        scopes=["read"],
+    )
+    method = operation[1]
+    path = _fill(spec.path or operation[0], world, "in")
+    data = _fill(spec.data, world, "in")
+    api = APIClient()
+
+    def call(secret):
+        kwargs = {"HTTP_AUTHORIZATION": f"Token {secret}"}
+        if method == "get":
+            return api.get(path, **kwargs)
+        return getattr(api, method)(path, data, format="json", **kwargs)
+
+    assert call("strh_feedface_person").status_code == 401
+    status = call(read_only).status_code
+    if method == "get":
+        assert status != 401, (operation, status)  # reading is within the token's scope
+    else:
+        assert status == 403, (operation, status)
+
+
+# --- Column: sign-in paths -----------------------------------------------------------------------
+# Every way into a session, tried by someone who knows the password of an enrolled user but
+# not their second factor (outside demo mode). None of them may reach a page.
+
+
+def _allauth_login(client, user):
+    client.post("/accounts/login/", {"login": user.username, "password": "Correct-Horse-Battery-9"})
+
+
+def _django_admin_login(client, user):
+    client.post(
+        "/django-admin/login/",
+        {"username": user.username, "password": "Correct-Horse-Battery-9", "next": "/"},
+    )
+
+
+def _login_around_the_stages(client, user):
+    client.force_login(user)  # what the Django admin's own form, or any login() call, does
+
+
+def _signup(client, user):
+    client.post(
+        "/accounts/signup/",
+        {"username": "newcomer", "email": "n@example.invalid", "password1": "x" * 14},
+    )
+
+
+def _login_by_code(client, user):
+    client.post("/accounts/login/code/confirm/", {"code": "123456"})
+
+
+def _password_reset_link(client, user):
+    client.post("/accounts/password/reset/", {"email": user.email})
+
+
+SIGN_IN_PATHS = {
+    "allauth password form": _allauth_login,
+    "Django admin login form": _django_admin_login,
+    "login() around allauth's stages": _login_around_the_stages,
+    "self sign-up": _signup,
+    "login by code": _login_by_code,
+    "password reset e-mail": _password_reset_link,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", sorted(SIGN_IN_PATHS))
+def test_every_sign_in_path_needs_the_second_factor(client, settings, path):
+    from allauth.mfa.models import Authenticator
+
+    settings.DEMO_MODE = False
+    user = UserFactory(roles=[Role.SUPERVISOR])
+    Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={})
+    SIGN_IN_PATHS[path](client, user)
+    home = client.get("/")
+    assert home.status_code == 302 and home["Location"].startswith("/accounts/login/"), path
+    assert client.get("/api/v1/users/me/").status_code in {401, 403}, path
+    assert "_auth_user_id" not in client.session, path

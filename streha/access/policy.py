@@ -41,14 +41,16 @@ def can_administer_agency(user: User, agency: Agency) -> bool:
 def can_administer_user(actor: User, target: User) -> bool:
     """May ``actor`` change ``target``'s account (details, roles, factors, tokens acting as it)?
 
-    Only within an agency ``actor`` administers, and never an account holding a role ``actor``
-    could not grant (an agency administrator cannot take over a system administrator who
-    happens to sit in their agency). Everyone may act on their own account.
+    Only within an agency ``actor`` administers, never their own account, and never an account
+    holding a role ``actor`` could not grant (an agency administrator cannot take over a system
+    administrator who happens to sit in their agency).
     """
     if target.agency is None or not can_administer_agency(actor, target.agency):
         return False
     if actor.pk == target.pk:
-        return True
+        # Nobody administers their own account: one's own roles, factors and tokens need
+        # another administrator (see "Self-administration" below).
+        return False
     return set(target.roles) <= set(grantable_roles(actor))
 
 
@@ -67,7 +69,7 @@ def grantable_roles(user: User) -> list[str]:
 
 def users_administrable_by(user: User) -> QuerySet[User]:
     """Accounts ``user`` may change or issue tokens for (see ``can_administer_user``)."""
-    users = users_visible_to(user)
+    users = users_visible_to(user).exclude(pk=user.pk)
     if is_system_admin(user):
         return users
     protected = RoleGrant.objects.filter(role__in=ROLES_ONLY_SYSTEM_ADMIN_GRANTS).values("user_id")
@@ -98,6 +100,51 @@ def agencies_visible_to(user: User) -> QuerySet[Agency]:
     if not user.is_authenticated:
         return Agency.objects.none()
     return Agency.objects.select_related("municipality__region")
+
+
+# --- Self-administration and approvals of role grants ----------------------------------------
+# Every role carries personal data (identities, the audit trail, pseudonymised records) or the
+# power to approve such roles; so each grant made by a person waits for a second administrator
+# (another agency administrator, or a system administrator). A role added to ``Role`` later is
+# in this set unless someone removes it here, deliberately.
+ROLES_NEEDING_APPROVAL = frozenset(Role.values)
+
+
+def role_needs_approval(role: str) -> bool:
+    return role in ROLES_NEEDING_APPROVAL
+
+
+def can_approve_role_grant(actor: User, grant: RoleGrant) -> bool:
+    """A second administrator: neither the one who asked nor the one who receives the role,
+    and someone who could have granted that role to that user themselves."""
+    return (
+        grant.is_pending
+        and actor.pk not in (grant.user_id, grant.granted_by_id)
+        and grant.role in grantable_roles(actor)
+        and can_administer_user(actor, grant.user)
+    )
+
+
+def can_revoke_role_grant(actor: User, grant: RoleGrant) -> bool:
+    """Revoking (or refusing a pending grant) follows the same rule as granting; never one's
+    own."""
+    return (
+        grant.revoked_at is None
+        and grant.role in grantable_roles(actor)
+        and can_administer_user(actor, grant.user)
+    )
+
+
+def role_grants_awaiting(actor: User) -> QuerySet[RoleGrant]:
+    """Pending grants ``actor`` may approve (their own requests and grants excluded)."""
+    users = users_administrable_by(actor).values("pk")
+    return (
+        RoleGrant.objects.pending()
+        .filter(user_id__in=users, role__in=grantable_roles(actor))
+        .exclude(granted_by_id=actor.pk)
+        .select_related("user__agency", "granted_by")
+        .order_by("granted_at", "pk")
+    )
 
 
 def require(allowed: bool, message: str | None = None) -> None:

@@ -1,12 +1,14 @@
 from allauth.core import context as allauth_context
 from allauth.mfa.base.forms import AuthenticateForm
+from allauth.mfa.totp.forms import ActivateTOTPForm
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 
 from streha.access import policy
-from streha.accounts.models import Agency, Role, User
+from streha.accounts import sessions
+from streha.accounts.models import Agency, Role, TokenScope, User
 
 
 def _role_choices(actor):
@@ -16,12 +18,27 @@ def _role_choices(actor):
 
 class StaffForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(
+        label=_("E-mail"),
+        required=False,
+        help_text=_("Needed for a person's invitation; optional for a service account."),
+    )
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.none())
     roles = forms.MultipleChoiceField(
-        label=_("Roles"), widget=forms.CheckboxSelectMultiple, required=False
+        label=_("Roles"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Each role takes effect once a second administrator approves it."),
+    )
+    service_account = forms.BooleanField(
+        label=_("Service account"),
+        required=False,
+        help_text=_(
+            "A machine client of the agency: it uses API tokens and can never sign in with a "
+            "password."
+        ),
     )
 
     def __init__(self, *args, actor, **kwargs):
@@ -51,19 +68,26 @@ class StaffEditForm(forms.Form):
 class ApiTokenForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the client is."))
     user = forms.ModelChoiceField(
-        label=_("Acts as"),
+        label=_("Service account"),
         queryset=User.objects.none(),
-        help_text=_("The account the client acts as."),
+        help_text=_("The service account the client acts as; tokens never act as a person."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        choices=TokenScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("What the client may do; the service account's roles still apply."),
     )
     expires_at = forms.DateTimeField(
         label=_("Expires"),
-        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = policy.users_administrable_by(actor).filter(is_active=True)
+        self.fields["user"].queryset = policy.users_administrable_by(actor).filter(
+            is_active=True, is_service_account=True
+        )
 
 
 class LockoutAwareAuthenticateForm(AuthenticateForm):
@@ -86,3 +110,17 @@ class LockoutAwareAuthenticateForm(AuthenticateForm):
         except forms.ValidationError:
             user_login_failed.send(sender=type(self), credentials=credentials, request=request)
             raise
+
+
+class SessionMarkingActivateTOTPForm(ActivateTOTPForm):
+    """Enrolling checks a code from the new authenticator: this session has passed the factor.
+
+    Marked here, not on allauth's ``authenticator_added`` signal, which is sent only after
+    the transaction commits; if enrolment then fails, the error response does not save the
+    session, and the middleware still asks for an enrolled factor besides the mark.
+    """
+
+    def clean_code(self):
+        code = super().clean_code()
+        sessions.note_second_factor(allauth_context.request, self.user, "totp")
+        return code

@@ -2,7 +2,8 @@
 
 Every staff user belongs to exactly one agency: scope (what a user may see) starts from it.
 Roles are a fixed vocabulary the access policy understands, stored one row per grant so that
-who granted what, and when, is on record.
+who granted what, who approved it, who revoked it, and when, stays on record: a grant is
+revoked, never deleted.
 """
 
 import hashlib
@@ -11,6 +12,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -76,6 +78,17 @@ class User(AbstractUser):
         related_name="users",
         verbose_name=_("agency"),
     )
+    is_service_account = models.BooleanField(
+        _("service account"),
+        default=False,
+        help_text=_(
+            "A machine client of the agency: it uses API tokens and can never sign in with a "
+            "password."
+        ),
+    )
+    # Raised whenever the user's sessions must end although the password did not change (a
+    # second factor removed or reset): it is part of the session hash, like the password.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["username"]
@@ -88,11 +101,16 @@ class User(AbstractUser):
 
     @property
     def roles(self) -> frozenset[str]:
-        """The user's roles, read once per instance (a request re-reads the user anyway)."""
+        """The user's effective roles (approved, not revoked), read once per instance (a request
+        re-reads the user anyway)."""
         cached = getattr(self, "_roles_cache", None)
         if cached is None:
             cached = (
-                frozenset(self.role_grants.values_list("role", flat=True))
+                frozenset(
+                    RoleGrant.objects.effective()
+                    .filter(user_id=self.pk)
+                    .values_list("role", flat=True)
+                )
                 if self.pk
                 else frozenset()
             )
@@ -109,22 +127,91 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.get_full_name() or self.username
 
+    def _get_session_auth_hash(self, secret=None):
+        """Sessions carry an HMAC of the password AND the session epoch: changing either ends
+        every session signed in before (Django's own hash covers the password alone)."""
+        if not self.session_epoch:
+            # Unchanged for accounts whose sessions were never ended this way: no sign-out on
+            # upgrade.
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "streha.accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+
+class RoleGrantQuerySet(models.QuerySet):
+    def live(self):
+        """Not revoked: pending or in effect."""
+        return self.filter(revoked_at__isnull=True)
+
+    def effective(self):
+        """Approved and not revoked: the grants the access policy counts."""
+        return self.filter(revoked_at__isnull=True, approved_at__isnull=False)
+
+    def pending(self):
+        return self.filter(revoked_at__isnull=True, approved_at__isnull=True)
+
 
 class RoleGrant(models.Model):
+    """One role given to one user, from request to (perhaps) revocation.
+
+    A grant that needs a second administrator's approval (roles carrying access to personal
+    data) has no ``approved_at`` until then and gives nothing. Revoking sets ``revoked_at``;
+    the row stays, so the history of who held what is kept.
+    """
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants")
     role = models.CharField(_("role"), max_length=40, choices=Role.choices)
     granted_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     granted_at = models.DateTimeField(_("granted"), default=timezone.now)
+    approved_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = RoleGrantQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "role"], name="one_grant_per_role")]
+        ordering = ["granted_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_grant_per_role",
+            )
+        ]
         verbose_name = _("role grant")
         verbose_name_plural = _("role grants")
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.role}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.approved_at is None and self.revoked_at is None
+
+    @property
+    def is_effective(self) -> bool:
+        return self.approved_at is not None and self.revoked_at is None
 
 
 class ApiTokenQuerySet(models.QuerySet):
@@ -135,12 +222,18 @@ class ApiTokenQuerySet(models.QuerySet):
         )
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read")
+    WRITE = "write", _("Create and change")
+
+
 class ApiToken(models.Model):
     """A credential for a machine client of one agency.
 
-    Only a SHA-256 digest of the secret is stored; the secret is shown once when issued. The
-    client acts as ``user`` (often a service account of the agency), so the access policy treats
-    it exactly like that person.
+    Only a SHA-256 digest of the secret is stored; the secret is shown once, to the
+    administrator who issues it. The client acts as ``user``, which must be a service account
+    (never a person: a token acting as a colleague would put its reads under their name), with
+    that account's roles, limited further by ``scopes``; every token expires.
     """
 
     PREFIX = "strh"
@@ -160,6 +253,7 @@ class ApiToken(models.Model):
     revoked_by = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -180,3 +274,11 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+    def allows(self, method: str) -> bool:
+        """Does a scope of this token cover an HTTP ``method``? Reads need ``read``; anything
+        else needs ``write``."""
+        needed = (
+            TokenScope.READ if method.upper() in {"GET", "HEAD", "OPTIONS"} else TokenScope.WRITE
+        )
+        return needed in (self.scopes or [])

@@ -1,4 +1,8 @@
-"""Agency API tokens: ``Authorization: Token strh_…`` (``Bearer`` is accepted too)."""
+"""Agency API tokens: ``Authorization: Token strh_…`` (``Bearer`` is accepted too).
+
+A token authenticates only a service account (a token of a person's account, issued before
+tokens were restricted, is refused), only within its scopes, and only until it expires.
+"""
 
 from datetime import timedelta
 
@@ -35,8 +39,15 @@ class AgencyTokenAuthentication(authentication.BaseAuthentication):
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
         user = token.user
-        if not user.is_active or not token.agency.is_active or user.agency_id != token.agency_id:
+        if (
+            not user.is_active
+            or not user.is_service_account
+            or not token.agency.is_active
+            or user.agency_id != token.agency_id
+        ):
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+        if not token.allows(request.method):
+            raise exceptions.PermissionDenied(_("This token's scopes do not allow this request."))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from streha.accounts.models import Agency, AgencyKind, ApiToken, Role, User
+from streha.accounts.models import Agency, AgencyKind, ApiToken, Role, RoleGrant, TokenScope, User
 
 
 class AgencySerializer(serializers.ModelSerializer):
@@ -28,6 +28,7 @@ class AgencyWriteSerializer(serializers.Serializer):
 class UserSerializer(serializers.ModelSerializer):
     agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     roles = serializers.SerializerMethodField()
+    pending_roles = serializers.SerializerMethodField()
 
     class Meta:
         model = User
@@ -39,16 +40,25 @@ class UserSerializer(serializers.ModelSerializer):
             "last_name",
             "agency",
             "roles",
+            "pending_roles",
             "is_active",
+            "is_service_account",
         ]
 
     def get_roles(self, user) -> list[str]:
-        return sorted(grant.role for grant in user.role_grants.all())
+        """Roles in effect (approved, not revoked)."""
+        return sorted(grant.role for grant in user.role_grants.all() if grant.is_effective)
+
+    def get_pending_roles(self, user) -> list[str]:
+        """Roles asked for and waiting for a second administrator's approval."""
+        return sorted(grant.role for grant in user.role_grants.all() if grant.is_pending)
 
 
 class UserCreateSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
-    email = serializers.EmailField()
+    email = serializers.EmailField(
+        help_text=_("The invitation's address; for a service account, whoever runs the client.")
+    )
     first_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True)
     agency = serializers.SlugField(
@@ -56,6 +66,11 @@ class UserCreateSerializer(serializers.Serializer):
     )
     roles = serializers.ListField(
         child=serializers.ChoiceField(choices=Role.choices), required=False, default=list
+    )
+    service_account = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("A machine client: API tokens only, never a password sign-in."),
     )
 
 
@@ -86,14 +101,26 @@ class ApiTokenSerializer(serializers.ModelSerializer):
             "expires_at",
             "last_used_at",
             "revoked_at",
+            "scopes",
             "is_active",
         ]
 
 
 class ApiTokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    user = serializers.IntegerField(help_text=_("Id of the staff account the client acts as."))
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    user = serializers.IntegerField(help_text=_("Id of the service account the client acts as."))
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=TokenScope.choices),
+        min_length=1,
+        required=False,
+        default=[TokenScope.READ],
+        help_text=_("read: GET requests; write: every other method. Default: read."),
+    )
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=_("At most STREHA_API_TOKEN_MAX_DAYS ahead; default 90 days."),
+    )
 
 
 class ApiTokenIssuedSerializer(ApiTokenSerializer):
@@ -101,3 +128,24 @@ class ApiTokenIssuedSerializer(ApiTokenSerializer):
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
+
+
+class RoleGrantSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    revoked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = RoleGrant
+        fields = [
+            "id",
+            "user",
+            "role",
+            "granted_by",
+            "granted_at",
+            "approved_by",
+            "approved_at",
+            "revoked_by",
+            "revoked_at",
+        ]

@@ -19,6 +19,7 @@ router.include_format_suffixes = False
 router.register("agencies", views.AgencyViewSet, basename="agency")
 router.register("users", views.UserViewSet, basename="user")
 router.register("api-tokens", views.ApiTokenViewSet, basename="api-token")
+router.register("role-grants", views.RoleGrantViewSet, basename="role-grant")
 router.register("persons", PersonViewSet, basename="person")
 for register in (cases_api.register, tips_api.register):
     register(router)

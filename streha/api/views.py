@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from streha.access import policy
 from streha.accounts import services
-from streha.accounts.models import Agency
+from streha.accounts.models import Agency, RoleGrant
 from streha.api import serializers
 from streha.places.models import Municipality
 
@@ -67,7 +67,7 @@ class UserViewSet(
         agency = Agency.objects.filter(code=values.pop("agency")).first()
         if agency is None or not policy.can_administer_agency(request.user, agency):
             raise NotFound()
-        user = services.create_user(request.user, agency=agency, **values)
+        user = services.create_user(request.user, agency=agency, request=request, **values)
         user = self.get_queryset().get(pk=user.pk)
         return Response(serializers.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -76,7 +76,7 @@ class UserViewSet(
         user = self.get_object()
         data = serializers.UserUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.update_user(request.user, user, **data.validated_data)
+        services.update_user(request.user, user, request=request, **data.validated_data)
         return Response(serializers.UserSerializer(self.get_queryset().get(pk=user.pk)).data)
 
     def update(self, request, *args, **kwargs):
@@ -100,12 +100,39 @@ class ApiTokenViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         user = get_object_or_404(policy.users_visible_to(request.user), pk=values.pop("user"))
-        token, secret = services.issue_api_token(request.user, user=user, **values)
+        token, secret = services.issue_api_token(request.user, user=user, request=request, **values)
         body = serializers.ApiTokenSerializer(token).data | {"token": secret}
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=serializers.ApiTokenSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        token = services.revoke_api_token(request.user, self.get_object())
+        token = services.revoke_api_token(request.user, self.get_object(), request=request)
         return Response(serializers.ApiTokenSerializer(token).data)
+
+
+class RoleGrantViewSet(viewsets.ReadOnlyModelViewSet):
+    """Role grants of the accounts the user administers, with their history; approving and
+    revoking go to the services (a second administrator, never one's own)."""
+
+    serializer_class = serializers.RoleGrantSerializer
+
+    def get_queryset(self):
+        users = policy.users_administrable_by(self.request.user)
+        return (
+            RoleGrant.objects.filter(user__in=users)
+            .select_related("user", "granted_by", "approved_by", "revoked_by")
+            .order_by("-granted_at", "-pk")
+        )
+
+    @extend_schema(request=None, responses=serializers.RoleGrantSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        grant = services.approve_role_grant(request.user, self.get_object(), request=request)
+        return Response(serializers.RoleGrantSerializer(grant).data)
+
+    @extend_schema(request=None, responses=serializers.RoleGrantSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        grant = services.revoke_role_grant(request.user, self.get_object(), request=request)
+        return Response(serializers.RoleGrantSerializer(grant).data)

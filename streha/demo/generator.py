@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from streha.accounts import services as account_services
 from streha.accounts.models import Agency, AgencyKind, Role, RoleGrant, User
@@ -165,7 +166,10 @@ def ensure_agencies_and_staff() -> tuple[dict[str, Agency], dict[str, User]]:
             )
         else:
             missing = set(roles) - set(user.roles)
-            RoleGrant.objects.bulk_create(RoleGrant(user=user, role=role) for role in missing)
+            # The system's own grants (no administrator asked) take effect at once.
+            RoleGrant.objects.bulk_create(
+                RoleGrant(user=user, role=role, approved_at=timezone.now()) for role in missing
+            )
         staff[username] = user
     return agencies, staff
 

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from streha.access import policy
+from streha.accounts.reauth import check_recent_authentication
 from streha.people import selectors, services
 from streha.people.models import Person
 from streha.people.serializers import (
@@ -100,6 +101,7 @@ class PersonViewSet(viewsets.ViewSet):
         data = BreakGlassSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         policy.require(policy.can_break_glass(request.user))
+        check_recent_authentication(request)
         person = Person.objects.filter(reference=data.validated_data["reference"].upper()).first()
         if person is None:
             raise Http404

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from streha.access import policy
+from streha.accounts.reauth import require_recent_authentication
 from streha.accounts.views import add_service_errors
 from streha.audit import reasons
 from streha.people import selectors, services
@@ -155,6 +156,7 @@ def person_export(request, public_id):
 
 
 @login_required
+@require_recent_authentication
 def break_glass(request):
     if not policy.can_break_glass(request.user):
         raise Http404

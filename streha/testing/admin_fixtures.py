@@ -35,3 +35,18 @@ def colleague(make_user, agency):
 @pytest.fixture
 def outsider(make_user, other_agency):
     return make_user(Role.CASE_WORKER, agency=other_agency, username="outsider")
+
+
+@pytest.fixture
+def service_account(make_user, agency):
+    """A machine client of ``agency``: the only kind of account API tokens are issued for."""
+    return make_user(
+        Role.CASE_WORKER, agency=agency, username="sync.client", is_service_account=True
+    )
+
+
+@pytest.fixture
+def outside_service_account(make_user, other_agency):
+    return make_user(
+        Role.CASE_WORKER, agency=other_agency, username="outside.client", is_service_account=True
+    )

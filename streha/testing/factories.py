@@ -1,6 +1,7 @@
 """factory_boy factories for synthetic test data."""
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from streha.accounts.models import Agency, AgencyKind, RoleGrant, User
@@ -59,7 +60,10 @@ class UserFactory(DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         if create and extracted:
-            RoleGrant.objects.bulk_create(RoleGrant(user=self, role=role) for role in extracted)
+            # Test users' roles are in effect at once (as if approved by a second administrator).
+            RoleGrant.objects.bulk_create(
+                RoleGrant(user=self, role=role, approved_at=timezone.now()) for role in extracted
+            )
             self.forget_roles()
 
 

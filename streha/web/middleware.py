@@ -1,22 +1,22 @@
 """Request-wide plumbing: a request id for logs and audit, and headers Django does not set."""
 
-import re
 import uuid
 
 from streha.web.logging import request_id_var
 
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
-
 
 class RequestIdMiddleware:
-    """Give each request an id (or keep a well-formed one from the proxy) and echo it back."""
+    """Give each request an id of the server's own making and echo it back.
+
+    An id sent by the client (``X-Request-ID``) is never taken: audit events carry the request
+    id, and a client choosing it could make its requests look like someone else's in the trail.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        request.id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.id = uuid.uuid4().hex
         token = request_id_var.set(request.id)
         try:
             response = self.get_response(request)

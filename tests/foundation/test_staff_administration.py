@@ -26,7 +26,8 @@ class TestAgencyAdministrator:
                 email="new.worker@example.invalid",
                 roles=[Role.CASE_WORKER],
             )
-        assert user.agency == agency and user.roles == {Role.CASE_WORKER}
+        assert user.agency == agency and user.roles == frozenset()  # until approved
+        assert user.role_grants.pending().get().role == Role.CASE_WORKER
         assert not user.has_usable_password()  # the colleague chooses it through the link
         assert len(mail.outbox) == 1
         assert "/accounts/password/reset/key/" in mail.outbox[0].body
@@ -53,9 +54,9 @@ class TestAgencyAdministrator:
                 roles=[Role.SYSTEM_ADMIN],
             )
         assert not User.objects.filter(username="boss").exists()
-        with pytest.raises(ValidationError):
+        with pytest.raises(PermissionDenied):
             services.update_user(agency_admin, agency_admin, roles=[Role.CASE_WORKER])
-        with pytest.raises(ValidationError):
+        with pytest.raises(PermissionDenied):
             services.update_user(agency_admin, agency_admin, is_active=False)
         assert User.objects.get(pk=agency_admin.pk).has_role(Role.AGENCY_ADMIN)
 
@@ -92,7 +93,10 @@ class TestAgencyAdministrator:
             },
         )
         assert response.status_code == 302
-        assert User.objects.get(pk=colleague.pk).roles == {Role.SUPERVISOR}
+        stored = User.objects.get(pk=colleague.pk)
+        assert stored.roles == frozenset() and stored.role_grants.pending().get().role == (
+            Role.SUPERVISOR
+        )
 
     def test_form_errors_rerender_and_write_nothing(self, client, agency_admin):
         client.force_login(agency_admin)
@@ -116,7 +120,7 @@ class TestAgencyAdministrator:
 @pytest.mark.django_db
 class TestApiTokens:
     def test_issue_use_and_revoke(self, api_client, agency_admin, make_user, agency):
-        client_account = make_user(Role.CASE_WORKER, agency=agency)
+        client_account = make_user(Role.CASE_WORKER, agency=agency, is_service_account=True)
         token, secret = services.issue_api_token(agency_admin, user=client_account, name="Sync")
         assert secret.startswith("strh_") and secret not in token.key_digest
         assert ApiToken.objects.filter(key_digest=ApiToken.digest(secret)).exists()
@@ -132,7 +136,7 @@ class TestApiTokens:
             response = api_client.get("/api/v1/users/me/", HTTP_AUTHORIZATION=header)
             assert response.status_code == 401, header
             assert set(response.json()["error"]) >= {"code", "message"}
-        user = make_user(Role.CASE_WORKER, agency=agency)
+        user = make_user(Role.CASE_WORKER, agency=agency, is_service_account=True)
         _, secret = services.issue_api_token(agency_admin, user=user, name="c")
         user.is_active = False
         user.save()
@@ -142,7 +146,7 @@ class TestApiTokens:
         )
 
     def test_api_issue_shows_secret_once(self, api_client, agency_admin, make_user, agency):
-        user = make_user(Role.CASE_WORKER, agency=agency)
+        user = make_user(Role.CASE_WORKER, agency=agency, is_service_account=True)
         api_client.force_authenticate(agency_admin)
         created = api_client.post(
             "/api/v1/api-tokens/", {"name": "Client", "user": user.pk}, format="json"
@@ -152,7 +156,8 @@ class TestApiTokens:
         assert "token" not in listed[0]
 
     def test_htmx_revoke_returns_the_row(self, client, agency_admin, make_user, agency):
-        token, _ = services.issue_api_token(agency_admin, user=make_user(agency=agency), name="t")
+        machine = make_user(agency=agency, is_service_account=True)
+        token, _ = services.issue_api_token(agency_admin, user=machine, name="t")
         client.force_login(agency_admin)
         response = client.post(f"/api-tokens/{token.pk}/revoke/", headers={"HX-Request": "true"})
         assert response.status_code == 200

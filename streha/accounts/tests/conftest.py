@@ -4,6 +4,8 @@ from streha.testing.admin_fixtures import (  # noqa: F401 - fixtures are found b
     _english,
     agency_admin,
     colleague,
+    outside_service_account,
     outsider,
+    service_account,
     system_admin,
 )

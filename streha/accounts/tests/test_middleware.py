@@ -11,6 +11,8 @@ from django.urls import reverse
 from streha.accounts import services
 from streha.accounts.lockout import username_of_attempt
 from streha.accounts.models import Role
+from streha.audit.models import AuditEvent
+from streha.testing.auth import pass_second_factor
 from streha.testing.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -50,18 +52,45 @@ def test_without_authenticator_session_api_calls_are_refused_with_json(client, n
     assert response.json()["error"]["message"]
 
 
-def test_token_clients_are_not_asked_to_enrol(client, not_demo, agency_admin, colleague):
-    _token, secret = services.issue_api_token(agency_admin, user=colleague, name="machine")
+def test_token_clients_are_not_asked_to_enrol(client, not_demo, agency_admin, service_account):
+    _token, secret = services.issue_api_token(agency_admin, user=service_account, name="machine")
     response = client.get("/api/v1/users/me/", headers={"Authorization": f"Token {secret}"})
     assert response.status_code == 200
-    assert response.json()["username"] == "colleague"
+    assert response.json()["username"] == "sync.client"
 
 
-def test_enrolled_users_pass(client, not_demo, agency_admin):
+def test_sessions_that_passed_the_second_factor_pass(client, not_demo, agency_admin):
     enrol(agency_admin)
     client.force_login(agency_admin)
+    pass_second_factor(client, agency_admin)
     assert client.get("/staff/").status_code == 200
     assert client.get("/api/v1/users/me/").status_code == 200
+
+
+def test_enrolled_but_not_passed_in_this_session_is_signed_out(client, not_demo, agency_admin):
+    """The Django admin's own login, or any login() around allauth's stages, makes a session
+    with a password alone: having a factor enrolled is not having passed it."""
+    enrol(agency_admin)
+    client.force_login(agency_admin)
+    response = client.get("/staff/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in client.session
+    client.force_login(agency_admin)
+    api = client.get("/api/v1/users/me/")
+    assert api.status_code == 403 and api.json()["error"]["code"] == "two_factor_required"
+    assert client.get("/staff/").status_code == 302  # that session ended too
+    ended = AuditEvent.objects.filter(details__event="session_ended")
+    assert ended.count() == 2
+    assert ended.first().details["reason"] == "second_factor_not_passed"
+
+
+def test_a_second_factor_mark_of_another_user_does_not_count(
+    client, not_demo, agency_admin, colleague
+):
+    enrol(agency_admin)
+    client.force_login(agency_admin)
+    pass_second_factor(client, colleague)
+    assert client.get("/staff/").status_code == 302
 
 
 def test_demo_mode_does_not_force_enrolment(client, settings, colleague):
@@ -84,9 +113,12 @@ def test_every_response_carries_a_request_id(client, colleague):
     assert len(ids) == 4  # one per request
 
 
-def test_well_formed_request_id_is_kept(client):
+def test_a_request_id_sent_by_the_client_is_never_taken(client):
+    # Audit events carry the request id: a client choosing it could pass its requests off as
+    # someone else's in the trail.
     response = client.get("/accounts/login/", headers={"X-Request-ID": "proxy-id-12345678"})
-    assert response["X-Request-ID"] == "proxy-id-12345678"
+    assert response["X-Request-ID"] != "proxy-id-12345678"
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
 
 
 @pytest.mark.parametrize(
@@ -128,8 +160,8 @@ def test_signed_in_pages_are_never_cached(client, agency_admin, url):
     assert "private" in response["Cache-Control"]
 
 
-def test_htmx_fragment_is_not_cached_either(client, agency_admin, colleague):
-    token, _ = services.issue_api_token(agency_admin, user=colleague, name="t")
+def test_htmx_fragment_is_not_cached_either(client, agency_admin, service_account):
+    token, _ = services.issue_api_token(agency_admin, user=service_account, name="t")
     client.force_login(agency_admin)
     response = client.post(f"/api-tokens/{token.pk}/revoke/", headers={"HX-Request": "true"})
     assert "no-store" in response["Cache-Control"]

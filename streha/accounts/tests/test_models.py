@@ -77,20 +77,35 @@ def test_user_belongs_to_one_agency_and_holds_roles(make_user, agency):
 def test_roles_are_cached_until_forgotten(make_user):
     user = make_user(Role.CASE_WORKER)
     assert user.roles == {Role.CASE_WORKER}
-    RoleGrant.objects.create(user=user, role=Role.ANALYST)
+    RoleGrant.objects.create(user=user, role=Role.ANALYST, approved_at=timezone.now())
     assert user.roles == {Role.CASE_WORKER}  # read once per instance
     user.forget_roles()
     assert user.roles == {Role.CASE_WORKER, Role.ANALYST}
 
 
 @pytest.mark.django_db
-def test_one_grant_per_role(make_user):
+def test_only_approved_unrevoked_grants_count(make_user):
+    user = make_user(Role.CASE_WORKER)
+    RoleGrant.objects.create(user=user, role=Role.SUPERVISOR)  # pending
+    RoleGrant.objects.create(
+        user=user, role=Role.AUDITOR, approved_at=timezone.now(), revoked_at=timezone.now()
+    )
+    user.forget_roles()
+    assert user.roles == {Role.CASE_WORKER}
+
+
+@pytest.mark.django_db
+def test_one_live_grant_per_role_and_history_kept(make_user):
     from django.db import IntegrityError, transaction
 
     user = make_user(Role.CASE_WORKER)
     with pytest.raises(IntegrityError), transaction.atomic():
         RoleGrant.objects.create(user=user, role=Role.CASE_WORKER)
     assert RoleGrant.objects.filter(user=user).count() == 1
+    # Once revoked, the role may be granted again; the revoked row stays beside the new one.
+    RoleGrant.objects.filter(user=user).update(revoked_at=timezone.now())
+    RoleGrant.objects.create(user=user, role=Role.CASE_WORKER)
+    assert RoleGrant.objects.filter(user=user).count() == 2
 
 
 def test_token_digest_is_sha256_hex():

@@ -21,14 +21,16 @@ def text(response):
 
 
 @pytest.fixture
-def token(agency_admin, colleague):
-    issued, _secret = services.issue_api_token(agency_admin, user=colleague, name="Case sync")
+def token(agency_admin, service_account):
+    issued, _secret = services.issue_api_token(agency_admin, user=service_account, name="Case sync")
     return issued
 
 
 @pytest.fixture
-def foreign_token(system_admin, outsider):
-    issued, _secret = services.issue_api_token(system_admin, user=outsider, name="Foreign sync")
+def foreign_token(system_admin, outside_service_account):
+    issued, _secret = services.issue_api_token(
+        system_admin, user=outside_service_account, name="Foreign sync"
+    )
     return issued
 
 
@@ -213,7 +215,11 @@ def test_agency_admin_creates_colleague_and_invitation_is_sent(
         response = client.post("/staff/new/", create_form(agency))
     assert response.status_code == 302 and response["Location"] == "/staff/"
     user = User.objects.get(username="new.colleague")
-    assert user.agency == agency and user.roles == {Role.CASE_WORKER, Role.SUPERVISOR}
+    assert user.agency == agency and user.roles == frozenset()  # until a second admin approves
+    assert set(user.role_grants.pending().values_list("role", flat=True)) == {
+        Role.CASE_WORKER,
+        Role.SUPERVISOR,
+    }
     assert (user.first_name, user.last_name) == ("Besa", "Gashi")
     assert not user.has_usable_password()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["new.colleague@example.invalid"]
@@ -226,7 +232,8 @@ def test_system_admin_creates_in_another_agency(client, system_admin, agency):
     client.force_login(system_admin)
     response = client.post("/staff/new/", create_form(agency, roles=[Role.SYSTEM_ADMIN]))
     assert response.status_code == 302
-    assert User.objects.get(username="new.colleague").roles == {Role.SYSTEM_ADMIN}
+    grant = User.objects.get(username="new.colleague").role_grants.get()
+    assert grant.role == Role.SYSTEM_ADMIN and grant.is_pending
 
 
 def assert_rerendered_with(response, message):
@@ -268,7 +275,7 @@ def test_duplicate_username_shows_the_service_error(
     ("overrides", "field", "message"),
     [
         ({"email": "not-an-address"}, "email", "Enter a valid email address."),
-        ({"email": ""}, "email", "This field is required."),
+        ({"email": ""}, "email", "An e-mail address is needed for the invitation."),
         ({"username": ""}, "username", "This field is required."),
         ({"username": "has space"}, "username", "Enter a valid username."),
     ],
@@ -292,7 +299,7 @@ def edit_form(user, **overrides):
         "email": user.email,
         "first_name": user.first_name,
         "last_name": user.last_name,
-        "roles": sorted(user.roles),
+        "roles": sorted(user.role_grants.live().values_list("role", flat=True)),
         "is_active": "on",
     }
     data.update(overrides)
@@ -320,7 +327,11 @@ def test_agency_admin_edits_colleague(client, agency_admin, colleague):
     assert response.status_code == 302 and response["Location"] == "/staff/"
     stored = User.objects.get(pk=colleague.pk)
     assert stored.first_name == "Vjosa"
-    assert stored.roles == {Role.SUPERVISOR, Role.ANALYST}
+    assert stored.roles == frozenset()  # case worker revoked; the new roles wait for approval
+    assert set(stored.role_grants.pending().values_list("role", flat=True)) == {
+        Role.SUPERVISOR,
+        Role.ANALYST,
+    }
 
 
 def test_unticking_active_deactivates(client, agency_admin, colleague):
@@ -346,23 +357,27 @@ def test_system_admin_edits_any_agency(client, system_admin, outsider):
     client.force_login(system_admin)
     response = client.post(f"/staff/{outsider.pk}/", edit_form(outsider, roles=[Role.AUDITOR]))
     assert response.status_code == 302
-    assert User.objects.get(pk=outsider.pk).roles == {Role.AUDITOR}
+    assert User.objects.get(pk=outsider.pk).role_grants.pending().get().role == Role.AUDITOR
 
 
 def test_admin_cannot_deactivate_self_through_the_form(client, agency_admin):
     client.force_login(agency_admin)
     response = client.post(f"/staff/{agency_admin.pk}/", edit_form(agency_admin, is_active=None))
-    assert_rerendered_with(response, "You cannot deactivate your own account.")
+    assert response.status_code == 404  # one's own account is not administered here
     assert User.objects.get(pk=agency_admin.pk).is_active
 
 
-def test_admin_cannot_remove_own_admin_role_through_the_form(client, agency_admin):
-    client.force_login(agency_admin)
+@pytest.mark.parametrize("admin_role", [Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN])
+def test_nobody_changes_own_roles_through_the_form(client, make_user, agency, admin_role):
+    admin = make_user(admin_role, agency=agency)
+    client.force_login(admin)
+    assert client.get(f"/staff/{admin.pk}/").status_code == 404
     response = client.post(
-        f"/staff/{agency_admin.pk}/", edit_form(agency_admin, roles=[Role.CASE_WORKER])
+        f"/staff/{admin.pk}/", edit_form(admin, roles=[admin_role, Role.SUPERVISOR])
     )
-    assert_rerendered_with(response, "You cannot remove your own administrator role.")
-    assert User.objects.get(pk=agency_admin.pk).roles == {Role.AGENCY_ADMIN}
+    assert response.status_code == 404
+    assert RoleGrant.objects.filter(user=admin).count() == 1
+    assert f'href="/staff/{admin.pk}/"' not in text(client.get("/staff/"))
 
 
 def test_invalid_edit_writes_nothing(client, agency_admin, colleague):
@@ -400,8 +415,9 @@ def test_token_list_shows_own_agency_tokens(client, agency_admin, token, foreign
     assert "Case sync" in page and token.key_prefix in page
     assert "Foreign sync" not in page
     assert response.context["secret"] is None
+    # Only service accounts: a token never acts as a person (the colleague, the admin).
     users = set(response.context["form"].fields["user"].queryset)
-    assert users == {agency_admin, User.objects.get(username="colleague")}
+    assert users == {User.objects.get(username="sync.client")}
 
 
 def test_system_admin_sees_every_token(client, system_admin, token, foreign_token):
@@ -409,18 +425,25 @@ def test_system_admin_sees_every_token(client, system_admin, token, foreign_toke
     assert set(client.get("/api-tokens/").context["tokens"]) == {token, foreign_token}
 
 
-def test_issue_shows_the_secret_once(client, agency_admin, colleague):
+def test_issue_shows_the_secret_once(client, agency_admin, service_account):
     client.force_login(agency_admin)
     expires = (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
-        "/api-tokens/", {"name": "Shelter sync", "user": colleague.pk, "expires_at": expires}
+        "/api-tokens/",
+        {
+            "name": "Shelter sync",
+            "user": service_account.pk,
+            "scopes": ["read"],
+            "expires_at": expires,
+        },
     )
     assert response.status_code == 200
     secret = response.context["secret"]
     assert secret and secret.startswith("strh_")
     assert f'id="new-token">{secret}<' in response.content.decode()
     stored = ApiToken.objects.get(name="Shelter sync")
-    assert stored.user == colleague and stored.created_by == agency_admin
+    assert stored.user == service_account and stored.created_by == agency_admin
+    assert stored.scopes == ["read"]
     assert stored.key_digest == ApiToken.digest(secret)
     assert stored.expires_at is not None
     assert not response.context["form"].is_bound  # a fresh form after success
@@ -435,20 +458,29 @@ def test_issue_shows_the_secret_once(client, agency_admin, colleague):
         ({"name": ""}, "This field is required."),
         ({"expires_at": "2001-01-01T10:00"}, "The expiry must be in the future."),
         ({"expires_at": "tomorrow-ish"}, "Enter a valid date/time."),
+        ({"expires_at": "2999-01-01T10:00"}, "A token may live at most 365 days."),
+        ({"scopes": []}, "This field is required."),
+        ({"scopes": ["delete"]}, "Select a valid choice."),
     ],
 )
-def test_invalid_issue_rerenders_and_writes_nothing(client, agency_admin, colleague, data, message):
+def test_invalid_issue_rerenders_and_writes_nothing(
+    client, agency_admin, service_account, data, message
+):
     client.force_login(agency_admin)
-    response = client.post("/api-tokens/", {"name": "Sync", "user": colleague.pk} | data)
+    expires = (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+    base = {"name": "Sync", "user": service_account.pk, "scopes": ["read"], "expires_at": expires}
+    response = client.post("/api-tokens/", base | data)
     assert response.status_code == 200
     assert response.context["secret"] is None
     assert message in text(response)
     assert not ApiToken.objects.exists()
 
 
-def test_token_for_another_agency_user_is_refused(client, agency_admin, outsider):
+@pytest.mark.parametrize("target", ["outside_service_account", "colleague"])
+def test_token_for_another_agency_or_a_person_is_refused(client, agency_admin, target, request):
     client.force_login(agency_admin)
-    response = client.post("/api-tokens/", {"name": "Sync", "user": outsider.pk})
+    user = request.getfixturevalue(target)
+    response = client.post("/api-tokens/", {"name": "Sync", "user": user.pk, "scopes": ["read"]})
     assert response.status_code == 200
     assert "Select a valid choice" in text(response)
     assert not ApiToken.objects.exists()

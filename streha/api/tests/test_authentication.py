@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from streha.accounts import services
 from streha.accounts.models import ApiToken, Role
+from streha.testing.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -15,9 +16,9 @@ ME = "/api/v1/users/me/"
 
 
 @pytest.fixture
-def issued(agency_admin, colleague):
-    """(token, secret) of a client acting as ``colleague``."""
-    return services.issue_api_token(agency_admin, user=colleague, name="Shelter sync")
+def issued(agency_admin, service_account):
+    """(token, secret) of a client acting as ``service_account``."""
+    return services.issue_api_token(agency_admin, user=service_account, name="Shelter sync")
 
 
 def call(api_client, authorization, url=ME):
@@ -34,13 +35,13 @@ def assert_refused(response):
     return error
 
 
-def test_token_authenticates_as_its_user(api_client, issued, colleague):
+def test_token_authenticates_as_its_user(api_client, issued, service_account):
     _token, secret = issued
     response = call(api_client, f"Token {secret}")
     assert response.status_code == 200
     body = response.json()
-    assert body["id"] == colleague.pk and body["username"] == "colleague"
-    assert body["agency"] == colleague.agency.code
+    assert body["id"] == service_account.pk and body["username"] == "sync.client"
+    assert body["agency"] == service_account.agency.code
     assert body["roles"] == [Role.CASE_WORKER]
 
 
@@ -108,16 +109,16 @@ def test_expired_token_is_401(api_client, issued):
     assert_refused(call(api_client, f"Token {secret}"))
 
 
-def test_token_with_future_expiry_works(api_client, agency_admin, colleague):
+def test_token_with_future_expiry_works(api_client, agency_admin, service_account):
     _token, secret = services.issue_api_token(
-        agency_admin, user=colleague, name="t", expires_at=timezone.now() + timedelta(hours=1)
+        agency_admin, user=service_account, name="t", expires_at=timezone.now() + timedelta(hours=1)
     )
     assert call(api_client, f"Token {secret}").status_code == 200
 
 
-def test_token_of_deactivated_user_is_401(api_client, issued, colleague, agency_admin):
+def test_token_of_deactivated_user_is_401(api_client, issued, service_account, agency_admin):
     _token, secret = issued
-    services.update_user(agency_admin, colleague, is_active=False)
+    services.update_user(agency_admin, service_account, is_active=False)
     assert_refused(call(api_client, f"Token {secret}"))
 
 
@@ -128,10 +129,12 @@ def test_token_of_deactivated_agency_is_401(api_client, issued, agency):
     assert_refused(call(api_client, f"Token {secret}"))
 
 
-def test_token_of_user_moved_to_another_agency_is_401(api_client, issued, colleague, other_agency):
+def test_token_of_user_moved_to_another_agency_is_401(
+    api_client, issued, service_account, other_agency
+):
     _token, secret = issued
-    colleague.agency = other_agency
-    colleague.save()
+    service_account.agency = other_agency
+    service_account.save()
     assert_refused(call(api_client, f"Token {secret}"))
 
 
@@ -140,12 +143,17 @@ def test_unknown_scheme_is_not_authenticated(api_client):
     assert error["code"] == "not_authenticated"
 
 
-def test_token_clients_need_no_csrf_token(issued, colleague, agency_admin):
-    _token, admin_secret = services.issue_api_token(agency_admin, user=agency_admin, name="adm")
+def test_token_clients_need_no_csrf_token(issued, service_account, agency_admin):
+    provisioning = UserFactory(
+        agency=agency_admin.agency, roles=[Role.AGENCY_ADMIN], is_service_account=True
+    )
+    _token, admin_secret = services.issue_api_token(
+        agency_admin, user=provisioning, name="adm", scopes=["read", "write"]
+    )
     client = APIClient(enforce_csrf_checks=True)
     response = client.post(
         "/api/v1/api-tokens/",
-        {"name": "Second client", "user": colleague.pk},
+        {"name": "Second client", "user": service_account.pk},
         format="json",
         HTTP_AUTHORIZATION=f"Token {admin_secret}",
     )
@@ -167,10 +175,12 @@ def test_session_authentication_works(client, colleague):
     assert response.status_code == 200 and response.json()["username"] == "colleague"
 
 
-def test_session_writes_need_the_csrf_token(agency_admin, colleague):
+def test_session_writes_need_the_csrf_token(agency_admin, service_account):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(agency_admin)
-    refused = client.post("/api/v1/api-tokens/", {"name": "x", "user": colleague.pk}, format="json")
+    refused = client.post(
+        "/api/v1/api-tokens/", {"name": "x", "user": service_account.pk}, format="json"
+    )
     assert refused.status_code == 403
     error = refused.json()["error"]
     assert error["code"] == "permission_denied" and "CSRF" in error["message"]
@@ -179,7 +189,7 @@ def test_session_writes_need_the_csrf_token(agency_admin, colleague):
     csrf = client.get("/api-tokens/").cookies["csrftoken"].value  # a page with a form
     accepted = client.post(
         "/api/v1/api-tokens/",
-        {"name": "x", "user": colleague.pk},
+        {"name": "x", "user": service_account.pk},
         format="json",
         HTTP_X_CSRFTOKEN=csrf,
     )

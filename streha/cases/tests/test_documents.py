@@ -460,7 +460,11 @@ def test_the_upload_handler_keeps_no_more_than_the_limit():
 
 def test_upload_list_and_download_through_the_api_with_a_token(client, make_user, worker, case):
     admin = make_user(Role.AGENCY_ADMIN, agency=case.owner_agency)
-    _token, secret = account_services.issue_api_token(admin, user=worker, name="client")
+    # Tokens act only as service accounts (issue 10): the agency's case-sync client.
+    machine = make_user(Role.CASE_WORKER, agency=case.owner_agency, is_service_account=True)
+    _token, secret = account_services.issue_api_token(
+        admin, user=machine, name="client", scopes=["read", "write"]
+    )
     auth = {"HTTP_AUTHORIZATION": f"Token {secret}"}
     url = f"/api/v1/cases/{case.public_id}/documents/"
     created = client.post(
@@ -470,7 +474,7 @@ def test_upload_list_and_download_through_the_api_with_a_token(client, make_user
     data = created.json()
     assert data["kind"] == "statement" and data["field_group"] == "narrative"
     assert data["file_name"] == FILE_NAME and data["size"] == len(SECRET)
-    assert data["uploaded_by"] == worker.username
+    assert data["uploaded_by"] == machine.username
     listed = client.get(url, **auth).json()
     assert [item["id"] for item in listed] == [data["id"]]
     download = client.get(f"{url}{data['id']}/", HTTP_ACCEPT="application/pdf", **auth)

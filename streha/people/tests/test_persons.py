@@ -7,6 +7,7 @@ from streha.accounts.models import Role
 from streha.audit.models import AuditEvent
 from streha.people import services
 from streha.people.models import Person
+from streha.testing.auth import reauthenticate
 from streha.testing.factories import PersonFactory
 
 
@@ -211,6 +212,7 @@ class TestBreakGlass:
     ):
         supervisor = make_user(Role.SUPERVISOR, agency=agency)
         client.force_login(supervisor)
+        reauthenticate(client, supervisor)  # break-glass asks for password and code again
         assert client.get(f"/persons/{foreign_person.public_id}/").status_code == 404
         short = client.post(
             "/persons/break-glass/",

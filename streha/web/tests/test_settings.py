@@ -237,3 +237,79 @@ def test_env_and_require(monkeypatch):
     monkeypatch.setenv("STREHA_TEST_VALUE", " value ")
     assert require("STREHA_TEST_VALUE") == "value"
     assert env("STREHA_TEST_VALUE", "fallback") == " value "
+
+
+# --- Configuration that fails closed (issue 10, point 7) ----------------------------------------
+
+
+@pytest.mark.parametrize("value", ["prod", "Production", "staging", "PRODUCTION ", ""])
+def test_an_unknown_environment_refuses_to_start(tmp_path, value):
+    """ "prod" used to mean development: debug pages with decrypted locals, no second factor."""
+    result = manage(complete_production_env(tmp_path, STREHA_ENV=value), "check")
+    assert result.returncode != 0
+    assert "STREHA_ENV must be one of development, test, production" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["development", "test"])
+def test_the_known_non_production_environments_start(tmp_path, value):
+    environ = production_env(tmp_path, STREHA_ENV=value)
+    assert manage(environ, "check").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+        "django.core.mail.backends.dummy.EmailBackend",
+    ],
+)
+def test_production_refuses_an_email_backend_that_is_not_real(tmp_path, backend):
+    """Invitation and reset links are credentials: they must not land in the logs."""
+    result = manage(complete_production_env(tmp_path, STREHA_EMAIL_BACKEND=backend), "check")
+    assert result.returncode != 0
+    assert "STREHA_EMAIL_BACKEND must be a real mail backend" in result.stderr
+
+
+@pytest.mark.parametrize("cache", ["locmem", "memory", "dummy"])
+def test_production_refuses_a_cache_that_is_not_shared(tmp_path, cache):
+    """Used second-factor codes live in the cache: per-process caches let a code be replayed
+    on another worker."""
+    result = manage(complete_production_env(tmp_path, STREHA_CACHE=cache), "check")
+    assert result.returncode != 0
+    assert "STREHA_CACHE" in result.stderr
+
+
+PRINT_SECURITY = (
+    "import json; from django.conf import settings as s; print(json.dumps({"
+    "'EMAIL_BACKEND': s.EMAIL_BACKEND, 'CACHE': s.CACHES['default']['BACKEND'], "
+    "'ADMIN': s.STREHA_ADMIN_ENABLED, 'MAX_HOURS': s.STREHA_SESSION_MAX_HOURS, "
+    "'LOCKOUT': s.AXES_LOCKOUT_PARAMETERS}))"
+)
+
+
+def printed_security(environ):
+    result = manage(environ, "shell", "-v", "0", "-c", PRINT_SECURITY)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_defaults_are_real_mail_a_shared_cache_and_no_admin(tmp_path):
+    values = printed_security(complete_production_env(tmp_path))
+    assert values["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert values["CACHE"] == "django.core.cache.backends.db.DatabaseCache"
+    assert values["ADMIN"] is False
+    assert values["MAX_HOURS"] == 10
+    assert values["LOCKOUT"] == [["username", "ip_address"]]
+    enabled = printed_security(complete_production_env(tmp_path, STREHA_ADMIN_ENABLED="1"))
+    assert enabled["ADMIN"] is True
+
+
+def test_migrate_creates_the_database_cache_table(tmp_path):
+    environ = production_env(tmp_path, STREHA_ENV="development", STREHA_CACHE="database")
+    assert manage(environ, "migrate", "-v", "0").returncode == 0
+    probe = "from django.core.cache import cache; cache.set('probe', 7); print(cache.get('probe'))"
+    result = manage(environ, "shell", "-v", "0", "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "7"

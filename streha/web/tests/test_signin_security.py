@@ -503,3 +503,186 @@ def test_production_hasher_is_argon2(settings, agency):
     user.save()
     assert user.password.startswith("argon2$")
     assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
+
+
+# --- Every sign-in path passes the second factor (issue 10, point 2) ----------------------------
+
+
+def test_a_completed_sign_in_is_audited_with_its_factors(client, not_demo, worker):
+    from streha.audit.models import AuditEvent
+
+    sign_in(client, "ana.worker", TEST_PASSWORD)
+    response, secret = enrol_through_the_activation_form(client)
+    assert response.status_code == 302
+    cache.clear()
+
+    fresh = Client()
+    sign_in(fresh, "ana.worker", TEST_PASSWORD)
+    fresh.post("/accounts/2fa/authenticate/", {"code": current_totp_code(secret)})
+    assert signed_in_user_id(fresh) == worker.pk
+    event = AuditEvent.objects.filter(details__event="signed_in").order_by("-seq").first()
+    assert event.actor == worker and event.details["second_factor"] is True
+    assert event.details["factors"] == ["password", "totp"]
+    assert event.details["method"] == "session"
+
+
+def test_failed_sign_ins_and_the_lockout_are_audited_without_the_typed_username(
+    client, settings, worker
+):
+    from streha.audit.models import AuditEvent
+
+    sign_in(client, "Ana.Worker", WRONG_PASSWORD)
+    sign_in(client, "no.such.person", WRONG_PASSWORD)
+    failed = list(AuditEvent.objects.filter(details__event="sign_in_failed").order_by("seq"))
+    assert [event.object_id for event in failed] == [str(worker.pk), ""]
+    assert all(event.actor is None for event in failed)
+    assert "no.such.person" not in str([event.details for event in failed])
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "ana.worker", WRONG_PASSWORD)
+    locked = AuditEvent.objects.filter(details__event="locked_out")
+    assert locked.exists() and locked.first().object_id == str(worker.pk)
+    assert locked.first().details["address"] == "127.0.0.1"
+
+
+def test_the_django_admin_login_sends_to_the_one_sign_in(client, not_demo, make_user, agency):
+    staff = make_user(Role.SYSTEM_ADMIN, agency=agency, username="root.admin", is_staff=True)
+    page = client.get("/django-admin/login/?next=/django-admin/accounts/user/")
+    assert page.status_code == 302
+    assert page["Location"] == ("/accounts/login/?next=%2Fdjango-admin%2Faccounts%2Fuser%2F")
+    posted = client.post(
+        "/django-admin/login/", {"username": "root.admin", "password": TEST_PASSWORD}
+    )
+    assert posted.status_code == 302 and posted["Location"].startswith("/accounts/login/")
+    assert signed_in_user_id(client) is None
+    foreign = client.get("/django-admin/login/?next=https://evil.example/")
+    assert foreign["Location"] == "/accounts/login/?next=%2Fdjango-admin%2F"
+    assert staff.is_staff
+
+
+def test_the_django_admin_is_not_served_when_disabled(settings):
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import streha.urls
+
+    settings.STREHA_ADMIN_ENABLED = False
+    try:
+        importlib.reload(streha.urls)
+        clear_url_caches()
+        assert Client().get("/django-admin/login/").status_code == 404
+    finally:
+        settings.STREHA_ADMIN_ENABLED = True
+        importlib.reload(streha.urls)
+        clear_url_caches()
+    assert Client().get("/django-admin/login/").status_code == 302
+
+
+def test_the_admin_edits_nothing_around_the_services(client, make_user, agency):
+    from allauth.mfa.models import Authenticator
+
+    from streha.testing.auth import pass_second_factor
+
+    root = make_user(Role.SYSTEM_ADMIN, agency=agency, is_staff=True, is_superuser=True)
+    Authenticator.objects.create(user=root, type=Authenticator.Type.TOTP, data={})
+    client.force_login(root)
+    pass_second_factor(client, root)
+    assert client.get(f"/django-admin/accounts/user/{root.pk}/change/").status_code == 200
+    response = client.post(
+        f"/django-admin/accounts/user/{root.pk}/change/", {"username": "renamed"}
+    )
+    assert response.status_code == 403
+    assert client.get("/django-admin/accounts/apitoken/add/").status_code == 403
+    assert User.objects.get(pk=root.pk).username == root.username
+
+
+# --- Absolute session lifetime ------------------------------------------------------------------
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_active(
+    client, demo_mode, settings, worker
+):
+    from streha.accounts import sessions
+    from streha.audit.models import AuditEvent
+
+    sign_in(client, "ana.worker", TEST_PASSWORD)
+    assert client.get(HOME_URL).status_code == 200
+    session = client.session
+    started = session[sessions.SIGNED_IN_AT]
+    session[sessions.SIGNED_IN_AT] = started - settings.STREHA_SESSION_MAX_HOURS * 3600 + 60
+    session.save()
+    assert client.get(HOME_URL).status_code == 200  # a minute short of the limit
+
+    session = client.session
+    session[sessions.SIGNED_IN_AT] = started - settings.STREHA_SESSION_MAX_HOURS * 3600 - 1
+    session.save()
+    response = client.get(HOME_URL)
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == LOGIN_URL
+    assert signed_in_user_id(client) is None
+    event = AuditEvent.objects.get(details__event="session_ended")
+    assert event.actor == worker and event.details["reason"] == "absolute_lifetime"
+
+
+def test_an_expired_session_on_the_api_answers_json(client, demo_mode, worker):
+    from streha.accounts import sessions
+
+    client.force_login(worker)
+    session = client.session
+    session[sessions.SIGNED_IN_AT] = 0
+    session.save()
+    response = client.get("/api/v1/users/me/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "session_expired"
+
+
+# --- Lock-out that cannot be turned against staff (issue 10, point 8) ----------------------------
+
+OFFICE = "10.1.1.1"
+ATTACKER = "203.0.113.9"
+
+
+def sign_in_from(address, username, password):
+    return Client(REMOTE_ADDR=address).post(LOGIN_URL, {"login": username, "password": password})
+
+
+def test_failures_from_elsewhere_do_not_lock_a_colleague_out(demo_mode, settings, worker):
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        sign_in_from(ATTACKER, "ana.worker", WRONG_PASSWORD)
+    assert sign_in_from(ATTACKER, "ana.worker", TEST_PASSWORD).status_code == 429
+    office = Client(REMOTE_ADDR=OFFICE)
+    response = office.post(LOGIN_URL, {"login": "ana.worker", "password": TEST_PASSWORD})
+    assert response.status_code == 302 and signed_in_user_id(office) == worker.pk
+
+
+def test_an_address_guessing_many_usernames_is_locked(demo_mode, settings, worker, other_worker):
+    settings.STREHA_LOCKOUT_ADDRESS_FAILURES = 6
+    for number in range(6):
+        sign_in_from(ATTACKER, f"guess{number}", WRONG_PASSWORD)
+    # Even a right password from there is refused; the office is not affected.
+    assert sign_in_from(ATTACKER, "besa.worker", TEST_PASSWORD).status_code == 429
+    assert sign_in_from(OFFICE, "besa.worker", TEST_PASSWORD).status_code == 302
+
+
+def test_a_user_attacked_from_many_addresses_still_signs_in_from_a_known_one(
+    demo_mode, settings, worker
+):
+    assert sign_in_from(OFFICE, "ana.worker", TEST_PASSWORD).status_code == 302  # known
+    settings.STREHA_LOCKOUT_USER_FAILURES = 6
+    for number in range(6):
+        sign_in_from(f"198.51.100.{number}", "ana.worker", WRONG_PASSWORD)
+    assert sign_in_from("198.51.100.77", "ana.worker", TEST_PASSWORD).status_code == 429
+    assert sign_in_from(OFFICE, "ana.worker", TEST_PASSWORD).status_code == 302
+
+
+def test_password_spraying_closes_sign_in_to_unknown_addresses_only(
+    demo_mode, settings, worker, other_worker
+):
+    assert sign_in_from(OFFICE, "besa.worker", TEST_PASSWORD).status_code == 302  # known
+    settings.STREHA_LOCKOUT_GLOBAL_FAILURES = 8
+    settings.STREHA_LOCKOUT_ADDRESS_FAILURES = 100
+    for number in range(8):
+        sign_in_from(f"198.51.100.{number}", f"staff{number}", WRONG_PASSWORD)
+    assert sign_in_from("192.0.2.50", "ana.worker", TEST_PASSWORD).status_code == 429
+    # Staff at an address someone signed in from keep working, ana included.
+    assert sign_in_from(OFFICE, "ana.worker", TEST_PASSWORD).status_code == 302
