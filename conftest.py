@@ -41,3 +41,12 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture
+def world(db):
+    """An agency of every kind and a user of every role in it, made when first asked for
+    (streha/testing/world.py)."""
+    from streha.testing.world import World
+
+    return World()

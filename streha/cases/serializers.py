@@ -14,6 +14,7 @@ from streha.cases.models import (
     Consent,
     ConsentPurpose,
     ControlMethod,
+    Disability,
     ExploitationPlace,
     ExploitationType,
     Notification,
@@ -24,7 +25,6 @@ from streha.cases.models import (
     Source,
     Task,
 )
-from streha.cases.services import PROFILE_FIELDS
 from streha.places.catalogues import countries
 from streha.places.models import Municipality
 
@@ -120,6 +120,9 @@ class CaseOpenSerializer(serializers.Serializer):
     exploitation_places = serializers.ListField(child=serializers.CharField(), required=False)
     recruitment_methods = serializers.ListField(child=serializers.CharField(), required=False)
     control_methods = serializers.ListField(child=serializers.CharField(), required=False)
+    transnational = serializers.BooleanField(
+        required=False, allow_null=True, help_text="false: internal trafficking; null: unknown"
+    )
 
 
 class CaseSearchSerializer(serializers.Serializer):
@@ -336,6 +339,22 @@ class ProfileSerializer(serializers.Serializer):
     exploitation_municipalities = _municipalities("municipality codes, see streha loadplaces")
     recruitment_methods = _choices_list(RecruitmentMethod, "HTCDS vic_MethodOfRecruitment")
     control_methods = _choices_list(ControlMethod, "HTCDS vic_MethodsOfControl")
+    needs_urgent_shelter = ExplicitBooleanField(required=False)
+    needs_urgent_medical = ExplicitBooleanField(required=False)
+    age_disputed = ExplicitBooleanField(required=False)
+    languages = _UniqueListField(
+        child=serializers.CharField(max_length=10),
+        required=False,
+        max_length=MAX_LIST,
+        help_text="ISO 639 language codes",
+    )
+    disability = serializers.ChoiceField(choices=Disability.choices, required=False)
+    ethnicity = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="only for those who may see ethnicity (a special category)",
+    )
 
     def _known_municipalities(self, codes: list[str]) -> list[str]:
         known = set(Municipality.objects.filter(code__in=codes).values_list("code", flat=True))
@@ -353,7 +372,7 @@ class ProfileSerializer(serializers.Serializer):
         return self._known_municipalities(value)
 
     def validate(self, attrs):
-        if not any(name in attrs for name in PROFILE_FIELDS):
+        if not set(attrs) - {"expected_version"}:
             raise serializers.ValidationError(_("Give at least one field to change."))
         return attrs
 

@@ -97,16 +97,27 @@ def _detail_context(request, view):
     case = view.case
     shows_narrative = view.shows("narrative")
     allowed = actions.allowed(case, view.access)
+    services_ = list(case.services.select_related("provider"))
+    tasks = list(case.tasks.filter(done_at__isnull=True))
     context = {
         "view": view,
         "case": case,
         "person": case.person,
         "events": selectors.recent_events(case),
-        "services": case.services.select_related("provider"),
+        "services": services_,
+        "changeable_services": {
+            service.pk
+            for service in services_
+            if "service_status" in allowed
+            and policy.can_provide_service(request.user, view.access, service.provider_id)
+        },
+        "completable_tasks": {
+            task.pk for task in tasks if policy.can_complete_task(request.user, task)
+        },
         "referrals": case.referrals.select_related("to_agency"),
         "screening": case.screenings.select_related("questionnaire").first(),
         "notes": selectors.notes(case)[: selectors.RECENT] if shows_narrative else [],
-        "tasks": case.tasks.filter(done_at__isnull=True),
+        "tasks": tasks,
         "consents": selectors.consents(case)[: selectors.RECENT],
         "steps": presentation.next_steps(allowed),
         "allowed": allowed,
@@ -300,4 +311,6 @@ def task_done(request, task_id):
     except PermissionDenied as error:
         raise Http404 from error
     messages.success(request, _("Task done."))
+    if request.POST.get("back") == "case":  # done from the case page: back to it
+        return redirect("cases:detail", public_id=task.case.public_id)
     return redirect("cases:my_work")

@@ -11,22 +11,6 @@ from streha.testing.factories import AgencyFactory, PersonFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ngo(db):
-    return AgencyFactory(kind=AgencyKind.SHELTER)
-
-
-@pytest.fixture
-def worker(make_user, ngo):
-    return make_user(Role.CASE_WORKER, agency=ngo)
-
-
-@pytest.fixture
-def case(worker, ngo):
-    person = PersonFactory(owner_agency=ngo, given_name="Drita")
-    return services.open_case(worker, person, source="ngo", first_contact_on=timezone.localdate())
-
-
 def test_open_case_page(client, worker, ngo):
     person = PersonFactory(owner_agency=ngo)
     client.force_login(worker)
