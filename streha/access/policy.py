@@ -208,6 +208,13 @@ def persons_visible_to(user: User):
 
 
 def person_access(user: User, person) -> PersonAccess:
+    """What ``user`` may see and do with ``person``'s record.
+
+    The field groups are those of the user's roles, narrowed by how the record reached them:
+    all of them (and editing, exporting) for the owning agency; only the groups a grant to the
+    agency shares (an accepted referral) when there is one; all of them for the professional
+    a case of the person is assigned to, or under break-glass (flagged, so the read is
+    audited as such). Nobody else sees the record at all."""
     own_groups = role_field_groups(user)
     if not own_groups:
         return NO_ACCESS
@@ -227,6 +234,80 @@ def person_access(user: User, person) -> PersonAccess:
     if BreakGlassGrant.objects.active().filter(user_id=user.pk, person=person).exists():
         return PersonAccess(field_groups=own_groups, break_glass=True)
     return NO_ACCESS
+
+
+def persons_visible_with(user: User, group: str):
+    """Persons ``user`` may see *with field group* ``group`` (``person_access`` row by row,
+    as one queryset): their agency's, those shared with it by a grant naming the group, and
+    those of their assigned cases or break-glass unless a grant to their agency shares the
+    person without the group (a grant is then what holds, as in ``person_access``).
+
+    Searches by a blind index look only here, so a search can never test a name or a number
+    against persons the user may not see with the group that index belongs to."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    from streha.cases.models import Case
+    from streha.people.models import Person
+
+    if group not in role_field_groups(user):
+        return Person.objects.none()
+    grants = AccessGrant.objects.active().filter(agency_id=user.agency_id)
+    # The list's text form is the same on SQLite and PostgreSQL (the values are names of
+    # field groups, so no wildcard can sneak in).
+    with_group = (
+        grants.annotate(groups_text=Cast("field_groups", TextField()))
+        .filter(groups_text__contains=f'"{group}"')
+        .values("person_id")
+    )
+    granted = grants.values("person_id")
+    broken = BreakGlassGrant.objects.active().filter(user_id=user.pk).values("person_id")
+    assigned = Case.objects.filter(assigned_to_id=user.pk).values("person_id")
+    return Person.objects.filter(
+        Q(owner_agency_id=user.agency_id)
+        | Q(pk__in=with_group)
+        | ((Q(pk__in=assigned) | Q(pk__in=broken)) & ~Q(pk__in=granted))
+    )
+
+
+def person_field_groups(user: User, persons) -> dict[int, frozenset[str]]:
+    """``person_access(user, person).field_groups`` for many persons at once (a list page),
+    in a few queries whatever their number: the groups each row may show."""
+    from streha.cases.models import Case
+
+    persons = list(persons)
+    own_groups = role_field_groups(user)
+    if not own_groups or not persons:
+        return {person.pk: frozenset() for person in persons}
+    others = [p.pk for p in persons if p.owner_agency_id != user.agency_id]
+    shared: dict[int, set[str]] = {}
+    assigned: set[int] = set()
+    broken: set[int] = set()
+    if others:
+        grants = AccessGrant.objects.active().filter(agency_id=user.agency_id, person_id__in=others)
+        for person_id, groups in grants.values_list("person_id", "field_groups"):
+            shared.setdefault(person_id, set()).update(groups)
+        assigned = set(
+            Case.objects.filter(assigned_to_id=user.pk, person_id__in=others).values_list(
+                "person_id", flat=True
+            )
+        )
+        broken = set(
+            BreakGlassGrant.objects.active()
+            .filter(user_id=user.pk, person_id__in=others)
+            .values_list("person_id", flat=True)
+        )
+    result = {}
+    for person in persons:
+        if person.owner_agency_id == user.agency_id:
+            result[person.pk] = own_groups
+        elif person.pk in shared:
+            result[person.pk] = own_groups & frozenset(shared[person.pk])
+        elif person.pk in assigned or person.pk in broken:
+            result[person.pk] = own_groups
+        else:
+            result[person.pk] = frozenset()
+    return result
 
 
 def can_register_persons(user: User) -> bool:
@@ -392,6 +473,14 @@ def case_scope_parts(user: User) -> list:
 
 
 def case_access(user: User, case) -> CaseAccess:
+    """What ``user`` may see and do with a victim ``case``.
+
+    The owning agency's case roles see it with their roles' groups (ethnicity only for social
+    and shelter work); its editing roles change it, supervisors also reopen and assign it,
+    and the competent authority (police or the national coordinator's investigators and
+    supervisors) decides identification. An agency that accepted a referral sees only the
+    groups shared and contributes its own services and notes. The assigned professional sees
+    and edits it wherever they work."""
     from streha.cases.models import Referral
 
     own_groups = _case_groups_of_role(user)

@@ -25,8 +25,7 @@ from streha.cases.models import (
     Status,
     Task,
 )
-from streha.people.models import Person
-from streha.people.selectors import search_filter
+from streha.people.selectors import search_filter, searchable_persons
 
 PAGE_SIZE = 25
 _TYPES_TEXT = Cast("exploitation_types", TextField())
@@ -155,7 +154,9 @@ def list_cases(
             # The blind index names a handful of persons and the person index their cases;
             # the scopes then keep those by primary key. No cap: a search never silently
             # drops a match.
-            persons = search_filter(Person.objects.all(), query).values("pk")
+            # Only among the persons the user may see with the indexed field group: a wider
+            # search would answer whether a name or number exists anywhere in the country.
+            persons = search_filter(searchable_persons(user, query), query).values("pk")
             candidates = Case.objects.filter(person_id__in=persons).order_by()
             candidates = list(candidates.values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
             if len(candidates) > SEARCH_CANDIDATES:

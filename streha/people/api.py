@@ -39,13 +39,19 @@ class PersonViewSet(viewsets.ViewSet):
 
     def _page(self, request, *, query: str, page):
         page = selectors.list_persons(request.user, query=query, page=page, request=request)
-        groups = policy.role_field_groups(request.user) & {"identity"}
+        identity = frozenset({"identity"})
         return Response(
             {
                 "count": page.paginator.count,
                 "page": page.number,
                 "pages": page.paginator.num_pages,
-                "results": [PersonSerializer(person, field_groups=groups).data for person in page],
+                # Names only on the rows whose person the user may see with identity.
+                "results": [
+                    PersonSerializer(
+                        row.person, field_groups=identity if row.shows_identity else frozenset()
+                    ).data
+                    for row in page
+                ],
             }
         )
 

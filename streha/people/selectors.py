@@ -30,8 +30,17 @@ class PersonView:
         return group in self.access.field_groups
 
 
+# The field group each blind index belongs to: a search by it looks only among the persons the
+# user may see with that group (``policy.persons_visible_with``).
+INDEXED_GROUP = "identity"
+
+
 def search_filter(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
-    """Exact search through blind indexes: personal or passport number, or full name."""
+    """Exact search through blind indexes: personal or passport number, or full name.
+
+    ``persons`` must already be the persons the user may see with the indexed group
+    (``searchable_persons``): filtering a wider set first would let the result's size answer
+    whether a name or number exists elsewhere."""
     query = query.strip()
     if not query:
         return persons
@@ -47,20 +56,51 @@ def search_filter(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
     return persons.filter(name_index=field("name_index").digest_of(query))
 
 
+def searchable_persons(user: User, query: str) -> QuerySet[Person]:
+    """The persons ``user`` may search with ``query``: a reference (not protected) among all
+    they may see, a name or number among those they may see with its field group."""
+    if _REFERENCE.match(query.strip().upper()):
+        return policy.persons_visible_to(user)
+    return policy.persons_visible_with(user, INDEXED_GROUP)
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One row of the person list: the person, and whether the row may show their name."""
+
+    person: Person
+    shows_identity: bool
+
+
 def list_persons(
     user: User, *, query: str = "", page: int | str = 1, request=None, purpose: str = ""
 ) -> Page:
-    persons = search_filter(policy.persons_visible_to(user), query).select_related("owner_agency")
+    """A page of ``PersonRow``s: the persons ``user`` may see, or those a search finds.
+    Names appear only on rows whose person the user may see with the identity group (an
+    agency holding a referral that shares only the narrative sees the reference alone)."""
+    persons = policy.persons_visible_to(user) if not query.strip() else None
+    if persons is None:
+        persons = search_filter(searchable_persons(user, query), query)
+    persons = persons.select_related("owner_agency")
     paginator = Paginator(persons.order_by("-created_at", "-pk"), PAGE_SIZE)
     result = paginator.get_page(page)
-    if result.object_list:
+    listed = list(result.object_list)
+    groups = policy.person_field_groups(user, listed)
+    result.object_list = [
+        PersonRow(person=person, shows_identity="identity" in groups[person.pk])
+        for person in listed
+    ]
+    if listed:
         audit.record_many(
             user,
             audit.Action.SEARCH if query else audit.Action.LIST,
-            result.object_list,
-            field_groups=["identity"],
+            listed,
+            field_groups=["identity"] if any(r.shows_identity for r in result.object_list) else [],
             purpose=purpose,
             request=request,
+            details={
+                "identity_shown": [str(r.person.public_id) for r in result if r.shows_identity]
+            },
         )
     return result
 
