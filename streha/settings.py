@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "streha.web.middleware.SecurityHeadersMiddleware",
     "streha.accounts.middleware.RequireTwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
+    "streha.api.middleware.ApiNotFoundMiddleware",
+    "streha.access.middleware.RefusedReadsMiddleware",
 ]
 
 ROOT_URLCONF = "streha.urls"

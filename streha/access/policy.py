@@ -261,12 +261,19 @@ def persons_visible_with(user: User, group: str):
         .values("person_id")
     )
     granted = grants.values("person_id")
-    broken = BreakGlassGrant.objects.active().filter(user_id=user.pk).values("person_id")
     assigned = Case.objects.filter(assigned_to_id=user.pk).values("person_id")
+    # Break-glass accesses are few and short: ``person_access`` itself says what each opens.
+    broken_ids = BreakGlassGrant.objects.active().filter(user_id=user.pk).values("person_id")
+    broken = [
+        person.pk
+        for person in Person.objects.filter(pk__in=broken_ids)
+        if group in person_access(user, person).field_groups
+    ]
     return Person.objects.filter(
         Q(owner_agency_id=user.agency_id)
         | Q(pk__in=with_group)
-        | ((Q(pk__in=assigned) | Q(pk__in=broken)) & ~Q(pk__in=granted))
+        | (Q(pk__in=assigned) & ~Q(pk__in=granted))
+        | Q(pk__in=broken)
     )
 
 
@@ -303,11 +310,18 @@ def person_field_groups(user: User, persons) -> dict[int, frozenset[str]]:
             result[person.pk] = own_groups
         elif person.pk in shared:
             result[person.pk] = own_groups & frozenset(shared[person.pk])
-        elif person.pk in assigned or person.pk in broken:
+        elif person.pk in assigned:
             result[person.pk] = own_groups
+        elif person.pk in broken:  # what the break-glass opened (rare: asked per person)
+            result[person.pk] = person_access(user, person).field_groups
         else:
             result[person.pk] = frozenset()
     return result
+
+
+def does_case_work(user: User) -> bool:
+    """Case roles (those with field groups) use the person and case pages at all."""
+    return bool(role_field_groups(user))
 
 
 def can_register_persons(user: User) -> bool:
@@ -577,3 +591,134 @@ def can_complete_task(user: User, task) -> bool:
         and task.agency_id == user.agency_id
         and user.has_role(*EDITING_ROLES)
     )
+
+
+def tasks_visible_to(user: User):
+    """Open and done tasks of the user's agency for its case roles: tasks are an agency's work.
+    ``own_tasks_only`` narrows a non-supervisor's list to theirs and the unassigned."""
+    from streha.cases.models import Task
+
+    if not role_field_groups(user):
+        return Task.objects.none()
+    return Task.objects.filter(agency_id=user.agency_id)
+
+
+def own_tasks_only(user: User) -> bool:
+    """A list of tasks shows a non-supervisor their own and the unassigned ones only
+    (supervisors see their whole agency's due and overdue work)."""
+    return not sees_agency_work(user)
+
+
+def notifications_visible_to(user: User):
+    """Notifications are personal: each user sees and marks only their own."""
+    from streha.cases.models import Notification
+
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(user_id=user.pk)
+
+
+def referral_reveals_case(user: User, referral) -> bool:
+    """May ``user`` learn which case ``referral`` is about? The receiving agency learns the
+    case id only once it may open the case (the referral accepted); the sender always knows."""
+    receiving = referral.to_agency_id == user.agency_id
+    return not receiving or referral.status in REFERRAL_SHARING_STATUSES
+
+
+# --- Reading one object: the one place it is audited ----------------------------------------
+
+# Refused reads recorded per user per minute: enough to show someone walking through ids,
+# never enough to flood the audit log.
+REFUSALS_RECORDED_PER_MINUTE = 20
+
+
+@dataclass(frozen=True)
+class ReadAccess:
+    """The access of a read whose rule is the scope itself (a referral, a document)."""
+
+    field_groups: frozenset[str] = frozenset()
+    can_view: bool = True
+    break_glass: bool = False
+
+
+def visible_or_404(
+    user: User,
+    scope: QuerySet,
+    access_of,
+    *,
+    request=None,
+    purpose: str = "",
+    audited_groups=None,
+    **lookup,
+):
+    """The object ``lookup`` names in ``scope`` (a ``*_visible_to(user)`` queryset) and
+    ``access_of(user, obj)``, or ``Http404`` when there is none or the access cannot view it.
+
+    Every page and API operation opens a protected object through here, so this is the one
+    place its read is audited: with the field groups the access shows
+    (``audited_groups(access)`` narrows them to what the object holds) and break-glass
+    flagged. A refused read is audited too, naming only the type and the id asked for (nothing
+    of the object, whether or not it exists), at most ``REFUSALS_RECORDED_PER_MINUTE`` per
+    user a minute: an auditor sees someone walking through ids, the log is never flooded."""
+    from django.http import Http404
+
+    from streha.audit import services as audit
+
+    found = scope.filter(**lookup).first()
+    access = access_of(user, found) if found is not None else None
+    if access is None or not access.can_view:
+        refused = (scope.model, dict(lookup))
+        http_request = getattr(request, "_request", request)  # DRF wraps Django's request
+        if http_request is None:
+            record_refused_read(user, *refused)
+        else:
+            # The 404 rolls the request's transaction back: the event is written after it
+            # (streha.access.middleware.RefusedReadsMiddleware).
+            http_request.streha_refused_reads = [
+                *getattr(http_request, "streha_refused_reads", []),
+                refused,
+            ]
+        raise Http404
+    groups = access.field_groups if audited_groups is None else audited_groups(access)
+    audit.record(
+        user,
+        audit.Action.READ,
+        obj=found,
+        field_groups=sorted(groups),
+        purpose=purpose,
+        request=request,
+        break_glass=access.break_glass if hasattr(access, "break_glass") else False,
+    )
+    return found, access
+
+
+def record_refused_read(user: User, model, lookup: dict, *, request=None) -> bool:
+    """Audit that ``user`` asked for an object of ``model`` outside their scope (rate
+    limited). Returns whether an event was written."""
+    from django.core.cache import cache
+
+    from streha.audit import services as audit
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    key = f"streha:refused-reads:{user.pk}:{user.date_joined.timestamp()}"
+    cache.add(key, 0, timeout=60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, count := 1, timeout=60)
+    if count > REFUSALS_RECORDED_PER_MINUTE:
+        return False
+    audit.record(
+        user,
+        audit.Action.READ,
+        object_type=model._meta.label_lower,
+        purpose="refused: not visible to the user",
+        request=request,
+        details={
+            "outcome": "refused",
+            "requested": {name: str(value) for name, value in sorted(lookup.items())},
+            "refusals_this_minute": count,
+        },
+    )
+    return True

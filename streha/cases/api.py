@@ -9,12 +9,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status as http
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from streha.access import policy
 from streha.cases import actions, document_api, selectors, services
-from streha.cases.models import Notification
 from streha.cases.serializers import (
     AnswerSerializer,
     CaseOpenSerializer,
@@ -32,14 +30,6 @@ from streha.cases.serializers import (
     TransitionSerializer,
 )
 from streha.people.selectors import read_person
-
-
-class Conflict(APIException):
-    """409: the case changed since the client read it (optimistic locking)."""
-
-    status_code = http.HTTP_409_CONFLICT
-    default_code = "conflict"
-
 
 NOTIFICATION_LIMIT = 100
 
@@ -75,12 +65,6 @@ def _page(request, page, serializer):
 class CaseViewSet(viewsets.ViewSet):
     lookup_field = "public_id"
     lookup_value_regex = "[0-9a-f-]{36}"
-
-    def handle_exception(self, exc):
-        # Every versioned write of a case may meet a newer version: one answer, 409.
-        if isinstance(exc, services.CaseConflict):
-            exc = Conflict(str(exc))
-        return super().handle_exception(exc)
 
     def _case_page(self, request, **filters):
         page = selectors.list_cases(request.user, request=request, clamp=False, **filters)
@@ -172,7 +156,7 @@ class CaseViewSet(viewsets.ViewSet):
         operation = step.api
         if operation.returns is None:
             return _fresh_case(request, view.case.public_id)
-        body = operation.returns(result, context={"agency_id": request.user.agency_id}).data
+        body = operation.returns(result, context={"user": request.user}).data
         status = http.HTTP_201_CREATED if operation.created else http.HTTP_200_OK
         return Response(body, status=status)
 
@@ -252,28 +236,24 @@ class ReferralViewSet(viewsets.ViewSet):
             status=request.query_params.get("status", ""),
             page=request.query_params.get("page", 1),
         )
-        context = {"agency_id": request.user.agency_id}
+        context = {"user": request.user}
         return _page(request, page, lambda r: ReferralSerializer(r, context=context).data)
 
     @extend_schema(responses=ReferralSerializer)
     def retrieve(self, request, public_id=None):
-        referral = selectors.read_referral(request.user, public_id)
-        return Response(
-            ReferralSerializer(referral, context={"agency_id": request.user.agency_id}).data
-        )
+        referral = selectors.read_referral(request.user, public_id, request=request)
+        return Response(ReferralSerializer(referral, context={"user": request.user}).data)
 
     @extend_schema(request=AnswerSerializer, responses=ReferralSerializer)
     @action(detail=True, methods=["post"])
     def answer(self, request, public_id=None):
-        referral = selectors.read_referral(request.user, public_id)
+        referral = selectors.read_referral(request.user, public_id, request=request)
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         referral = services.answer_referral(
             request.user, referral, request=request, **data.validated_data
         )
-        return Response(
-            ReferralSerializer(referral, context={"agency_id": request.user.agency_id}).data
-        )
+        return Response(ReferralSerializer(referral, context={"user": request.user}).data)
 
 
 class TaskViewSet(viewsets.ViewSet):
@@ -308,7 +288,7 @@ class NotificationViewSet(viewsets.ViewSet):
     @extend_schema(responses=NotificationSerializer(many=True))
     def list(self, request):
         """Unread first (newest first), then those read (last read first); at most 100."""
-        notices = Notification.objects.filter(user_id=request.user.pk).order_by(
+        notices = policy.notifications_visible_to(request.user).order_by(
             F("read_at").desc(nulls_first=True), "-created_at", "-pk"
         )[:NOTIFICATION_LIMIT]
         return Response(NotificationSerializer(notices, many=True).data)
@@ -321,7 +301,7 @@ class NotificationViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         """Mark one of your notifications read (again: no change)."""
-        mine = Notification.objects.filter(user_id=request.user.pk, pk=pk)
+        mine = policy.notifications_visible_to(request.user).filter(pk=pk)
         if not mine.exists():
             raise Http404
         services.mark_notifications_read(request.user, ids=[int(pk)])

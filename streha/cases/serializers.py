@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import serializers
 
+from streha.access import policy
 from streha.accounts.models import Agency
 from streha.cases.models import (
     AssistanceService,
@@ -187,10 +188,9 @@ class ReferralSerializer(serializers.ModelSerializer):
         ]
 
     def get_case(self, referral) -> str | None:
-        # The receiver learns the case id only once it may open the case.
-        if referral.status in ("sent", "declined") and referral.to_agency_id == self.context.get(
-            "agency_id"
-        ):
+        """The case id, when the reader may learn it (``policy.referral_reveals_case``)."""
+        reader = self.context.get("user")
+        if reader is None or not policy.referral_reveals_case(reader, referral):
             return None
         return str(referral.case.public_id)
 

@@ -51,6 +51,7 @@ from streha.cases.models import (
     Task,
     TaskKind,
 )
+from streha.errors import Conflict
 from streha.people.models import Person
 from streha.places.catalogues import countries, languages
 from streha.places.models import Municipality
@@ -83,8 +84,8 @@ SERVICE_STAGES = frozenset({Status.ASSISTANCE, Status.RETURN_REINTEGRATION})
 FOLLOW_UP_STAGES = frozenset({Status.RETURN_REINTEGRATION})
 
 
-class CaseConflict(Exception):
-    """The case changed since the caller read it; reload and try again."""
+class CaseConflict(Conflict):
+    """The case changed since the caller read it; reload and try again (409)."""
 
     def __init__(self, case: Case, expected: int):
         self.case = case

@@ -106,26 +106,17 @@ def list_persons(
 
 
 def read_person(user: User, public_id, *, request=None, purpose: str = "") -> PersonView:
-    """The person with ``public_id`` if ``user`` may see it (else 404), audited as read."""
-    person = (
-        policy.persons_visible_to(user)
-        .select_related("owner_agency")
-        .filter(public_id=public_id)
-        .first()
-    )
-    if person is None:
-        raise Http404
-    access = policy.person_access(user, person)
-    if not access.can_view:
-        raise Http404
-    audit.record(
+    """The person with ``public_id`` if ``user`` may see it (else 404), audited as read
+    (``policy.visible_or_404``), under break-glass if that is how the user sees it."""
+    scope = policy.persons_visible_to(user).select_related("owner_agency")
+    person, access = policy.visible_or_404(
         user,
-        audit.Action.READ,
-        obj=person,
-        field_groups=sorted(access.field_groups & set(Person.FIELD_GROUPS)),
-        purpose=purpose,
+        scope,
+        policy.person_access,
         request=request,
-        break_glass=access.break_glass,
+        purpose=purpose,
+        audited_groups=lambda access: access.field_groups & set(Person.FIELD_GROUPS),
+        public_id=public_id,
     )
     return PersonView(person=person, access=access)
 

@@ -10,21 +10,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from streha.access import policy
-from streha.accounts.views import add_service_errors
 from streha.people import selectors, services
 from streha.people.forms import BreakGlassForm, DocumentForm, PersonForm
 from streha.people.models import Person
-
-
-def _require_case_role(request):
-    if not policy.role_field_groups(request.user):
-        raise Http404
+from streha.web.errors import add_service_errors, requires
 
 
 @login_required
+@requires(policy.does_case_work)
 def person_list(request):
     """The list (GET) and search (POST: names and numbers never go into a URL or a log)."""
-    _require_case_role(request)
     source = request.POST if request.method == "POST" else request.GET
     query = request.POST.get("q", "")[:200] if request.method == "POST" else ""
     page = selectors.list_persons(
