@@ -170,7 +170,7 @@ class PersonAccess:
     """What one user may do with one person's record."""
 
     field_groups: frozenset[str]
-    can_update: bool = False
+    can_edit: bool = False
     can_export: bool = False
     break_glass: bool = False
 
@@ -221,7 +221,7 @@ def person_access(user: User, person) -> PersonAccess:
     if person.owner_agency_id == user.agency_id:
         return PersonAccess(
             field_groups=own_groups,
-            can_update=user.has_role(*EDITING_ROLES),
+            can_edit=user.has_role(*EDITING_ROLES),
             can_export=user.has_role(*EXPORTING_ROLES),
         )
     shared: set[str] = set()

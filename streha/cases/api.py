@@ -12,7 +12,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from streha.access import policy
-from streha.cases import actions, document_api, selectors, services
+from streha.cases import actions, selectors, services
+from streha.cases.documents import api as document_api
 from streha.cases.serializers import (
     AnswerSerializer,
     CaseOpenSerializer,

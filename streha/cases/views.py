@@ -18,8 +18,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from streha.access import policy
-from streha.cases import actions, document_selectors, presentation, selectors, services
+from streha.cases import actions, presentation, selectors, services
 from streha.cases import forms as case_forms
+from streha.cases.documents import selectors as document_selectors
 from streha.cases.models import ExploitationType, Source, Status
 from streha.people.selectors import read_person
 from streha.web.errors import add_service_errors, page_errors, requires

@@ -68,7 +68,7 @@ def document_upload(request, public_id):
     if request.method != "POST":
         raise Http404
     view = selectors.read_person(request.user, public_id, request=request)
-    if not view.access.can_update:
+    if not view.access.can_edit:
         raise Http404
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
@@ -107,7 +107,7 @@ def document_download(request, public_id, document_id):
 @login_required
 def person_edit(request, public_id):
     view = selectors.read_person(request.user, public_id, request=request)
-    if not view.access.can_update:
+    if not view.access.can_edit:
         raise Http404
     form = PersonForm(
         request.POST or None, instance=view.person, field_groups=view.access.field_groups

@@ -383,10 +383,9 @@ def test_every_kind_of_event_has_words_on_the_timeline():
 
     from streha.cases import services as case_services
 
-    sources = "".join(
-        (Path(case_services.__file__).parent / name).read_text()
-        for name in ("services.py", "document_services.py", "demo.py")
-    )
+    package = Path(case_services.__file__).parent  # streha/cases/services/
+    files = [*package.glob("*.py"), package.parent / "documents/services.py"]
+    sources = "".join(path.read_text() for path in [*files, package.parent / "demo.py"])
     kinds = set(case_services.TRANSITIONS)
     kinds |= set(re.findall(r'_event\(\s*\w+(?:\.case)?,\s*\w+,\s*"([a-z_]+)"', sources))
     kinds |= set(re.findall(r'kind="([a-z_]+)"', sources))

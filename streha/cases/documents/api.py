@@ -15,9 +15,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from streha.cases import document_selectors, document_services
 from streha.cases import selectors as case_selectors
-from streha.cases.document_views import download_response
+from streha.cases.documents import selectors as document_selectors
+from streha.cases.documents import services as document_services
+from streha.cases.documents.views import download_response
 from streha.cases.models import CaseDocument, CaseDocumentKind
 
 
