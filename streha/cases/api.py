@@ -5,13 +5,14 @@ import inspect
 from django.db.models import F
 from django.http import Http404
 from django.utils import translation
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from streha.access import policy
+from streha.api.serializers import error_responses, page_of
 from streha.cases import actions, selectors, services
 from streha.cases.documents import api as document_api
 from streha.cases.serializers import (
@@ -21,7 +22,6 @@ from streha.cases.serializers import (
     CaseSearchSerializer,
     CaseSerializer,
     ConsentSerializer,
-    ErrorSerializer,
     EventSerializer,
     MarkedSerializer,
     NotificationSerializer,
@@ -36,14 +36,12 @@ NOTIFICATION_LIMIT = 100
 
 
 def _errors(*codes: int) -> dict:
-    """Schema entries for the error answers of an operation (one JSON shape for all)."""
-    meaning = {
-        400: "invalid input (messages by field, never repeating the values sent)",
-        403: "your role may not do this on this case",
-        404: "no such case, or not visible to you",
-        409: "the case changed since you read it: reload it, then send the current version",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=meaning[code]) for code in codes}
+    """Schema entries for the error answers of an operation on a case."""
+    return error_responses(
+        *codes,
+        m403="your role may not do this on this case",
+        m409="the case changed since you read it: reload it, then send the current version",
+    )
 
 
 def _fresh_case(request, public_id) -> Response:
@@ -81,7 +79,7 @@ class CaseViewSet(viewsets.ViewSet):
             OpenApiParameter("source", str),
             OpenApiParameter("exploitation_type", str),
         ],
-        responses=CasePageSerializer,
+        responses={200: CasePageSerializer, **_errors(400)},
     )
     def list(self, request):
         params = request.query_params
@@ -90,10 +88,12 @@ class CaseViewSet(viewsets.ViewSet):
             status=params.get("status", ""),
             source=params.get("source", ""),
             exploitation_type=params.get("exploitation_type", ""),
-            page=params.get("page", 1),
+            page=page_of(request),
         )
 
-    @extend_schema(request=CaseSearchSerializer, responses=CasePageSerializer)
+    @extend_schema(
+        request=CaseSearchSerializer, responses={200: CasePageSerializer, **_errors(400)}
+    )
     @action(detail=False, methods=["post"])
     def search(self, request):
         """Exact search by blind index (name, personal or passport number) or case reference.
@@ -104,12 +104,14 @@ class CaseViewSet(viewsets.ViewSet):
             request, query=data.validated_data["query"], page=data.validated_data["page"]
         )
 
-    @extend_schema(responses=CaseSerializer)
+    @extend_schema(responses={200: CaseSerializer, **_errors(404)})
     def retrieve(self, request, public_id=None):
         view = selectors.read_case(request.user, public_id, request=request)
         return Response(CaseSerializer(view.case, field_groups=view.access.field_groups).data)
 
-    @extend_schema(request=CaseOpenSerializer, responses={201: CaseSerializer})
+    @extend_schema(
+        request=CaseOpenSerializer, responses={201: CaseSerializer, **_errors(400, 403, 404)}
+    )
     def create(self, request):
         policy.require(policy.can_open_cases(request.user))
         data = CaseOpenSerializer(data=request.data)
@@ -122,7 +124,7 @@ class CaseViewSet(viewsets.ViewSet):
             CaseSerializer(case, field_groups=groups).data, status=http.HTTP_201_CREATED
         )
 
-    @extend_schema(responses=EventSerializer(many=True))
+    @extend_schema(responses={200: EventSerializer(many=True), **_errors(404)})
     @action(detail=True, methods=["get"])
     def timeline(self, request, public_id=None):
         view = selectors.read_case(request.user, public_id, request=request)
@@ -228,24 +230,26 @@ class ReferralViewSet(viewsets.ViewSet):
 
     @extend_schema(
         parameters=[OpenApiParameter("page", int), OpenApiParameter("status", str)],
-        responses=ReferralPageSerializer,
+        responses={200: ReferralPageSerializer, **_errors(400)},
     )
     def list(self, request):
         """The agency's referral inbox."""
         page = selectors.inbox(
             request.user,
             status=request.query_params.get("status", ""),
-            page=request.query_params.get("page", 1),
+            page=page_of(request),
         )
         context = {"user": request.user}
         return _page(request, page, lambda r: ReferralSerializer(r, context=context).data)
 
-    @extend_schema(responses=ReferralSerializer)
+    @extend_schema(responses={200: ReferralSerializer, **_errors(404)})
     def retrieve(self, request, public_id=None):
         referral = selectors.read_referral(request.user, public_id, request=request)
         return Response(ReferralSerializer(referral, context={"user": request.user}).data)
 
-    @extend_schema(request=AnswerSerializer, responses=ReferralSerializer)
+    @extend_schema(
+        request=AnswerSerializer, responses={200: ReferralSerializer, **_errors(400, 403, 404)}
+    )
     @action(detail=True, methods=["post"])
     def answer(self, request, public_id=None):
         referral = selectors.read_referral(request.user, public_id, request=request)

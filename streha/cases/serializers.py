@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from streha.access import policy
 from streha.accounts.models import Agency
+from streha.api.serializers import StrictTextField
 from streha.cases.models import (
     AssistanceService,
     Case,
@@ -127,7 +128,7 @@ class CaseOpenSerializer(serializers.Serializer):
 
 
 class CaseSearchSerializer(serializers.Serializer):
-    query = serializers.CharField(max_length=200)
+    query = StrictTextField(max_length=200)
     page = serializers.IntegerField(required=False, default=1, min_value=1)
 
 
@@ -232,18 +233,6 @@ class ReferralPageSerializer(serializers.Serializer):
 # --- Consent, best interests, profile, assignment, notifications ------------------------------
 
 MAX_LIST = 50  # countries or municipalities one case may name
-
-
-class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(required=False, help_text="messages by field (400 only)")
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every API error (see streha/api/errors.py); messages never repeat what was sent."""
-
-    error = ErrorBodySerializer()
 
 
 class ConsentSerializer(serializers.ModelSerializer):

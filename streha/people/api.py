@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from streha.access import policy
+from streha.api.serializers import error_responses, page_of
 from streha.people import selectors, services
 from streha.people.models import Person
 from streha.people.serializers import (
@@ -22,11 +23,17 @@ class PersonViewSet(viewsets.ViewSet):
     lookup_field = "public_id"
     lookup_value_regex = "[0-9a-f-]{36}"
 
-    @extend_schema(parameters=[OpenApiParameter("page", int)], responses=PersonPageSerializer)
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int)],
+        responses={200: PersonPageSerializer, **error_responses(400)},
+    )
     def list(self, request):
-        return self._page(request, query="", page=request.query_params.get("page", 1))
+        return self._page(request, query="", page=page_of(request))
 
-    @extend_schema(request=PersonSearchSerializer, responses=PersonPageSerializer)
+    @extend_schema(
+        request=PersonSearchSerializer,
+        responses={200: PersonPageSerializer, **error_responses(400)},
+    )
     @action(detail=False, methods=["post"])
     def search(self, request):
         """Exact search by personal or passport number, full name or reference. A POST, so
@@ -55,12 +62,15 @@ class PersonViewSet(viewsets.ViewSet):
             }
         )
 
-    @extend_schema(responses=PersonSerializer)
+    @extend_schema(responses={200: PersonSerializer, **error_responses(404)})
     def retrieve(self, request, public_id=None):
         view = selectors.read_person(request.user, public_id, request=request)
         return Response(PersonSerializer(view.person, field_groups=view.access.field_groups).data)
 
-    @extend_schema(request=PersonWriteSerializer, responses={201: PersonSerializer})
+    @extend_schema(
+        request=PersonWriteSerializer,
+        responses={201: PersonSerializer, **error_responses(400, 403)},
+    )
     def create(self, request):
         data = PersonWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -70,7 +80,10 @@ class PersonViewSet(viewsets.ViewSet):
             PersonSerializer(person, field_groups=groups).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(request=PersonWriteSerializer, responses=PersonSerializer)
+    @extend_schema(
+        request=PersonWriteSerializer,
+        responses={200: PersonSerializer, **error_responses(400, 403, 404)},
+    )
     def partial_update(self, request, public_id=None):
         view = selectors.read_person(request.user, public_id, request=request)
         data = PersonWriteSerializer(view.person, data=request.data, partial=True)
@@ -80,13 +93,16 @@ class PersonViewSet(viewsets.ViewSet):
         )
         return Response(PersonSerializer(person, field_groups=view.access.field_groups).data)
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: dict, **error_responses(403, 404)})
     @action(detail=True, methods=["get"])
     def export(self, request, public_id=None):
         view = selectors.read_person(request.user, public_id, request=request)
         return Response(services.export_person(request.user, view.person, request=request))
 
-    @extend_schema(request=BreakGlassSerializer, responses={201: PersonSerializer})
+    @extend_schema(
+        request=BreakGlassSerializer,
+        responses={201: PersonSerializer, **error_responses(400, 403, 404)},
+    )
     @action(detail=False, methods=["post"], url_path="break-glass")
     def break_glass(self, request):
         data = BreakGlassSerializer(data=request.data)

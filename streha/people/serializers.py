@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from streha.api.serializers import StrictTextField
 from streha.people.models import Person
 
 PUBLIC_FIELDS = [
@@ -73,7 +74,7 @@ class BreakGlassSerializer(serializers.Serializer):
 
 
 class PersonSearchSerializer(serializers.Serializer):
-    query = serializers.CharField(max_length=200)
+    query = StrictTextField(max_length=200)
     page = serializers.IntegerField(min_value=1, default=1)
 
 
