@@ -22,11 +22,13 @@ from streha.cases.models import (
     Notification,
     RecruitmentMethod,
     Referral,
+    ReferralStatus,
     ServiceKind,
     ServiceStatus,
     Source,
     Task,
 )
+from streha.cases.services.profile import PROFILE_FIELDS
 from streha.places.catalogues import countries
 from streha.places.models import Municipality
 
@@ -58,16 +60,7 @@ CASE_PUBLIC = [
     "citizenship",
     "languages",
     "disability",
-    "exploitation_types",
-    "exploitation_places",
-    "transnational",
-    "recruitment_countries",
-    "transit_countries",
-    "exploitation_countries",
-    "recruitment_municipalities",
-    "exploitation_municipalities",
-    "recruitment_methods",
-    "control_methods",
+    *PROFILE_FIELDS,
     "assigned_to",
     "opened_at",
 ]
@@ -133,21 +126,12 @@ class CaseSearchSerializer(serializers.Serializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    """One NRM step. ``action`` names it; the other fields are those the step needs."""
+    """One NRM step. ``action`` names it (a step of the registry of case actions taken through
+    this operation); the other fields are those the step needs (its own serializer checks
+    them)."""
 
-    action = serializers.ChoiceField(
-        choices=[
-            "screen",
-            "confirm",
-            "decide",
-            "assist",
-            "return",
-            "follow_up",
-            "close",
-            "reopen",
-            "guardian",
-        ]
-    )
+    action = serializers.ChoiceField(choices=[])
+
     expected_version = serializers.IntegerField()
     questionnaire = serializers.CharField(required=False, help_text="code, e.g. ilo-forced-labour")
     indicators_met = serializers.ListField(child=serializers.CharField(), required=False)
@@ -160,6 +144,12 @@ class TransitionSerializer(serializers.Serializer):
     next_review_on = serializers.DateField(required=False, allow_null=True)
     guardian = serializers.CharField(required=False)
     appointed_on = serializers.DateField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from streha.cases.actions import TRANSITION_ACTIONS
+
+        self.fields["action"].choices = list(TRANSITION_ACTIONS)
 
 
 class ReferralSendSerializer(serializers.Serializer):
@@ -197,7 +187,10 @@ class ReferralSerializer(serializers.ModelSerializer):
 
 
 class AnswerSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["accepted", "declined", "in_progress", "completed"])
+    # Every referral status but "sent", which is where a referral starts, not an answer.
+    status = serializers.ChoiceField(
+        choices=[(s.value, s.label) for s in ReferralStatus if s != ReferralStatus.SENT]
+    )
     reason = serializers.CharField(required=False, allow_blank=True)
 
 

@@ -251,3 +251,15 @@ def test_api_completes_a_task_of_ones_agency(world, client):
     assert answer.status_code == 200 and answer.json()["done_at"]
     task.refresh_from_db()
     assert task.done_at is not None
+
+
+def test_the_transition_operation_takes_exactly_the_registered_stage_steps():
+    from streha.cases.serializers import TransitionSerializer
+
+    envelope = TransitionSerializer()
+    assert list(envelope.fields["action"].choices) == list(actions.TRANSITION_ACTIONS)
+    # Its schema names every field the steps taken through it accept.
+    wire = {
+        name for step in actions.TRANSITION_ACTIONS.values() for name in step.serializer().fields
+    }
+    assert wire <= set(envelope.fields)
