@@ -344,7 +344,9 @@ def my_work_panels(user) -> list:
         return []
     today = timezone.localdate()
     tasks = tasks_for(user)
-    pending = Referral.objects.filter(to_agency_id=user.agency_id, status=ReferralStatus.SENT)
+    pending = policy.referrals_visible_to(user).filter(
+        to_agency_id=user.agency_id, status=ReferralStatus.SENT
+    )
     return [
         Panel(
             title=_("Victim cases"),
