@@ -158,3 +158,7 @@ def error_responses(*codes: int, **meanings: str) -> dict:
         )
         for code in codes
     }
+
+
+# A public id in an API address: a UUID, exactly (anything else is no address, so a 404).
+UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

@@ -12,11 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from streha.access import policy
-from streha.api.serializers import error_responses, page_of
+from streha.api.serializers import UUID_PATTERN, error_responses, page_of
 from streha.cases import actions, selectors, services
 from streha.cases.documents import api as document_api
 from streha.cases.serializers import (
     AnswerSerializer,
+    CaseListQuerySerializer,
     CaseOpenSerializer,
     CasePageSerializer,
     CaseSearchSerializer,
@@ -25,6 +26,7 @@ from streha.cases.serializers import (
     EventSerializer,
     MarkedSerializer,
     NotificationSerializer,
+    ReferralListQuerySerializer,
     ReferralPageSerializer,
     ReferralSerializer,
     TaskSerializer,
@@ -63,7 +65,7 @@ def _page(request, page, serializer):
 
 class CaseViewSet(viewsets.ViewSet):
     lookup_field = "public_id"
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_PATTERN
 
     def _case_page(self, request, **filters):
         page = selectors.list_cases(request.user, request=request, clamp=False, **filters)
@@ -73,12 +75,7 @@ class CaseViewSet(viewsets.ViewSet):
         return response
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int),
-            OpenApiParameter("status", str),
-            OpenApiParameter("source", str),
-            OpenApiParameter("exploitation_type", str),
-        ],
+        parameters=[CaseListQuerySerializer],
         responses={200: CasePageSerializer, **_errors(400)},
     )
     def list(self, request):
@@ -226,10 +223,10 @@ _step_schema(actions.ACTIONS["consent"], methods=["POST"])(CaseViewSet.consents)
 
 class ReferralViewSet(viewsets.ViewSet):
     lookup_field = "public_id"
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_PATTERN
 
     @extend_schema(
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("status", str)],
+        parameters=[ReferralListQuerySerializer],
         responses={200: ReferralPageSerializer, **_errors(400)},
     )
     def list(self, request):

@@ -3,11 +3,12 @@ groups the reader holds."""
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from streha.access import policy
 from streha.accounts.models import Agency
-from streha.api.serializers import StrictTextField
+from streha.api.serializers import PageQuerySerializer, StrictTextField
 from streha.cases.models import (
     AssistanceService,
     Case,
@@ -203,6 +204,7 @@ class TaskSerializer(serializers.ModelSerializer):
         fields = ["id", "case", "kind", "due_on", "done_at"]
 
 
+@extend_schema_serializer(many=False)  # a page object, not a list of pages
 class CasePageSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="matching cases, counted up to 1000")
     page = serializers.IntegerField()
@@ -216,6 +218,7 @@ class CasePageSerializer(serializers.Serializer):
     results = CaseSerializer(many=True)
 
 
+@extend_schema_serializer(many=False)  # a page object, not a list of pages
 class ReferralPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     page = serializers.IntegerField()
@@ -496,3 +499,17 @@ class NoteSerializer(serializers.ModelSerializer):
         model = CaseNote
         fields = ["id", "body", "author", "created_at"]
         read_only_fields = fields
+
+
+class CaseListQuerySerializer(PageQuerySerializer):
+    """The case list's query: a page, and filters (an unknown value filters nothing)."""
+
+    status = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    exploitation_type = serializers.CharField(required=False, allow_blank=True, max_length=60)
+
+
+class ReferralListQuerySerializer(PageQuerySerializer):
+    """The referral inbox's query: a page, and a status (an unknown one filters nothing)."""
+
+    status = serializers.CharField(required=False, allow_blank=True, max_length=40)

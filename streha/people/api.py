@@ -1,13 +1,13 @@
 """Persons API: the same selectors and services as the HTML pages."""
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from streha.access import policy
-from streha.api.serializers import error_responses, page_of
+from streha.api.serializers import UUID_PATTERN, PageQuerySerializer, error_responses, page_of
 from streha.people import selectors, services
 from streha.people.models import Person
 from streha.people.serializers import (
@@ -21,10 +21,10 @@ from streha.people.serializers import (
 
 class PersonViewSet(viewsets.ViewSet):
     lookup_field = "public_id"
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_PATTERN
 
     @extend_schema(
-        parameters=[OpenApiParameter("page", int)],
+        parameters=[PageQuerySerializer],
         responses={200: PersonPageSerializer, **error_responses(400)},
     )
     def list(self, request):

@@ -1,6 +1,7 @@
 """API shapes of a person. Protected fields appear only for the field groups the reader holds."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from streha.api.serializers import StrictTextField
@@ -78,6 +79,7 @@ class PersonSearchSerializer(serializers.Serializer):
     page = serializers.IntegerField(min_value=1, default=1)
 
 
+@extend_schema_serializer(many=False)  # a page object, not a list of pages
 class PersonPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     page = serializers.IntegerField()
