@@ -62,3 +62,32 @@ def _decrypt_freely_in_test_code(request):
 
     with read_context.testing_scope():
         yield
+
+
+@pytest.fixture
+def world(db):
+    """An agency of every kind and a user of every role in it, made when first asked for
+    (streha/testing/world.py)."""
+    from streha.testing.world import World
+
+    return World()
+
+
+@pytest.fixture(autouse=True)
+def _rows_of_data_migrations(request):
+    """Put back what data migrations create (the screening questionnaires, the default campaign
+    pages): a transactional test earlier in the session (the browser tests) empties every
+    table when it ends, and tests that run after it in the same session expect them."""
+    uses_db = {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db and request.node.get_closest_marker("django_db") is None:
+        return
+    from streha.cases.models import Questionnaire
+    from streha.cases.questionnaires import seed
+    from streha.tips.content import load_default_pages
+    from streha.tips.models import CampaignPage
+
+    try:
+        seed(Questionnaire)
+        load_default_pages(CampaignPage)
+    except RuntimeError:  # no database access in this test after all
+        return

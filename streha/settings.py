@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # Hands an operator's tip-line cookie to the browser after sign-in (streha/tips/unlock.py).
     "streha.tips.unlock.TipLineCookieMiddleware",
+    "streha.api.middleware.ApiNotFoundMiddleware",
+    "streha.access.middleware.RefusedReadsMiddleware",
 ]
 
 ROOT_URLCONF = "streha.urls"

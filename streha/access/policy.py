@@ -228,7 +228,7 @@ class PersonAccess:
     """What one user may do with one person's record."""
 
     field_groups: frozenset[str]
-    can_update: bool = False
+    can_edit: bool = False
     can_export: bool = False
     break_glass: bool = False
 
@@ -266,13 +266,20 @@ def persons_visible_to(user: User):
 
 
 def person_access(user: User, person) -> PersonAccess:
+    """What ``user`` may see and do with ``person``'s record.
+
+    The field groups are those of the user's roles, narrowed by how the record reached them:
+    all of them (and editing, exporting) for the owning agency; only the groups a grant to the
+    agency shares (an accepted referral) when there is one; all of them for the professional
+    a case of the person is assigned to, or under break-glass (flagged, so the read is
+    audited as such). Nobody else sees the record at all."""
     own_groups = role_field_groups(user)
     if not own_groups:
         return NO_ACCESS
     if person.owner_agency_id == user.agency_id:
         return PersonAccess(
             field_groups=own_groups,
-            can_update=user.has_role(*EDITING_ROLES),
+            can_edit=user.has_role(*EDITING_ROLES),
             can_export=user.has_role(*EXPORTING_ROLES),
         )
     shared: set[str] = set()
@@ -292,6 +299,94 @@ def person_access(user: User, person) -> PersonAccess:
         opened = frozenset(group for groups in asked for group in (groups or own_groups))
         return PersonAccess(field_groups=own_groups & opened, break_glass=True)
     return NO_ACCESS
+
+
+def persons_visible_with(user: User, group: str):
+    """Persons ``user`` may see *with field group* ``group`` (``person_access`` row by row,
+    as one queryset): their agency's, those shared with it by a grant naming the group, and
+    those of their assigned cases or break-glass unless a grant to their agency shares the
+    person without the group (a grant is then what holds, as in ``person_access``).
+
+    Searches by a blind index look only here, so a search can never test a name or a number
+    against persons the user may not see with the group that index belongs to."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    from streha.cases.models import Case
+    from streha.people.models import Person
+
+    if group not in role_field_groups(user):
+        return Person.objects.none()
+    grants = AccessGrant.objects.active().filter(agency_id=user.agency_id)
+    # The list's text form is the same on SQLite and PostgreSQL (the values are names of
+    # field groups, so no wildcard can sneak in).
+    with_group = (
+        grants.annotate(groups_text=Cast("field_groups", TextField()))
+        .filter(groups_text__contains=f'"{group}"')
+        .values("person_id")
+    )
+    granted = grants.values("person_id")
+    assigned = Case.objects.filter(assigned_to_id=user.pk).values("person_id")
+    # Break-glass accesses are few and short: ``person_access`` itself says what each opens.
+    broken_ids = BreakGlassGrant.objects.active().filter(user_id=user.pk).values("person_id")
+    broken = [
+        person.pk
+        for person in Person.objects.filter(pk__in=broken_ids)
+        if group in person_access(user, person).field_groups
+    ]
+    return Person.objects.filter(
+        Q(owner_agency_id=user.agency_id)
+        | Q(pk__in=with_group)
+        | (Q(pk__in=assigned) & ~Q(pk__in=granted))
+        | Q(pk__in=broken)
+    )
+
+
+def person_field_groups(user: User, persons) -> dict[int, frozenset[str]]:
+    """``person_access(user, person).field_groups`` for many persons at once (a list page),
+    in a few queries whatever their number: the groups each row may show."""
+    from streha.cases.models import Case
+
+    persons = list(persons)
+    own_groups = role_field_groups(user)
+    if not own_groups or not persons:
+        return {person.pk: frozenset() for person in persons}
+    others = [p.pk for p in persons if p.owner_agency_id != user.agency_id]
+    shared: dict[int, set[str]] = {}
+    assigned: set[int] = set()
+    broken: set[int] = set()
+    if others:
+        grants = AccessGrant.objects.active().filter(agency_id=user.agency_id, person_id__in=others)
+        for person_id, groups in grants.values_list("person_id", "field_groups"):
+            shared.setdefault(person_id, set()).update(groups)
+        assigned = set(
+            Case.objects.filter(assigned_to_id=user.pk, person_id__in=others).values_list(
+                "person_id", flat=True
+            )
+        )
+        broken = set(
+            BreakGlassGrant.objects.active()
+            .filter(user_id=user.pk, person_id__in=others)
+            .values_list("person_id", flat=True)
+        )
+    result = {}
+    for person in persons:
+        if person.owner_agency_id == user.agency_id:
+            result[person.pk] = own_groups
+        elif person.pk in shared:
+            result[person.pk] = own_groups & frozenset(shared[person.pk])
+        elif person.pk in assigned:
+            result[person.pk] = own_groups
+        elif person.pk in broken:  # what the break-glass opened (rare: asked per person)
+            result[person.pk] = person_access(user, person).field_groups
+        else:
+            result[person.pk] = frozenset()
+    return result
+
+
+def does_case_work(user: User) -> bool:
+    """Case roles (those with field groups) use the person and case pages at all."""
+    return bool(role_field_groups(user))
 
 
 def can_register_persons(user: User) -> bool:
@@ -542,6 +637,14 @@ def case_scope_parts(user: User) -> list:
 
 
 def case_access(user: User, case) -> CaseAccess:
+    """What ``user`` may see and do with a victim ``case``.
+
+    The owning agency's case roles see it with their roles' groups (ethnicity only for social
+    and shelter work); its editing roles change it, supervisors also reopen and assign it,
+    and the competent authority (police or the national coordinator's investigators and
+    supervisors) decides identification. An agency that accepted a referral sees only the
+    groups shared and contributes its own services and notes. The assigned professional sees
+    and edits it wherever they work."""
     from streha.cases.models import Referral
 
     own_groups = _case_groups_of_role(user)
@@ -651,3 +754,137 @@ def can_import_records(user: User, agency: Agency) -> bool:
     if _at_national_coordinator(user) and user.has_role(Role.AGENCY_ADMIN, Role.SUPERVISOR):
         return True
     return is_agency_admin(user) and user.agency_id == agency.pk
+
+
+def tasks_visible_to(user: User):
+    """Open and done tasks of the user's agency for its case roles: tasks are an agency's work.
+    ``own_tasks_only`` narrows a non-supervisor's list to theirs and the unassigned."""
+    from streha.cases.models import Task
+
+    if not role_field_groups(user):
+        return Task.objects.none()
+    return Task.objects.filter(agency_id=user.agency_id)
+
+
+def own_tasks_only(user: User) -> bool:
+    """A list of tasks shows a non-supervisor their own and the unassigned ones only
+    (supervisors see their whole agency's due and overdue work)."""
+    return not sees_agency_work(user)
+
+
+def notifications_visible_to(user: User):
+    """Notifications are personal: each user sees and marks only their own."""
+    from streha.cases.models import Notification
+
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(user_id=user.pk)
+
+
+def referral_reveals_case(user: User, referral) -> bool:
+    """May ``user`` learn which case ``referral`` is about? The receiving agency learns the
+    case id only once it may open the case (the referral accepted); the sender always knows."""
+    receiving = referral.to_agency_id == user.agency_id
+    return not receiving or referral.status in REFERRAL_SHARING_STATUSES
+
+
+# --- Reading one object: the one place it is audited ----------------------------------------
+
+# Refused reads recorded per user per minute: enough to show someone walking through ids,
+# never enough to flood the audit log.
+REFUSALS_RECORDED_PER_MINUTE = 20
+
+
+@dataclass(frozen=True)
+class ReadAccess:
+    """The access of a read whose rule is the scope itself (a referral, a document)."""
+
+    field_groups: frozenset[str] = frozenset()
+    can_view: bool = True
+    break_glass: bool = False
+
+
+def visible_or_404(
+    user: User,
+    scope: QuerySet,
+    access_of,
+    *,
+    request=None,
+    purpose: str = "",
+    purpose_of=None,
+    audited_groups=None,
+    **lookup,
+):
+    """The object ``lookup`` names in ``scope`` (a ``*_visible_to(user)`` queryset) and
+    ``access_of(user, obj)``, or ``Http404`` when there is none or the access cannot view it.
+
+    Every page and API operation opens a protected object through here, so this is the one
+    place its read is audited: with the field groups the access shows
+    (``audited_groups(access)`` narrows them to what the object holds) and break-glass
+    flagged. A refused read is audited too, naming only the type and the id asked for (nothing
+    of the object, whether or not it exists), at most ``REFUSALS_RECORDED_PER_MINUTE`` per
+    user a minute: an auditor sees someone walking through ids, the log is never flooded."""
+    from django.http import Http404
+
+    from streha.audit import services as audit
+
+    found = scope.filter(**lookup).first()
+    access = access_of(user, found) if found is not None else None
+    if access is None or not access.can_view:
+        refused = (scope.model, dict(lookup))
+        http_request = getattr(request, "_request", request)  # DRF wraps Django's request
+        if http_request is None:
+            record_refused_read(user, *refused)
+        else:
+            # The 404 rolls the request's transaction back: the event is written after it
+            # (streha.access.middleware.RefusedReadsMiddleware).
+            http_request.streha_refused_reads = [
+                *getattr(http_request, "streha_refused_reads", []),
+                refused,
+            ]
+        raise Http404
+    groups = access.field_groups if audited_groups is None else audited_groups(access)
+    if purpose_of is not None:  # the purpose depends on the object (e.g. the case a read serves)
+        purpose = purpose_of(found, access)
+    audit.record(
+        user,
+        audit.Action.READ,
+        obj=found,
+        field_groups=sorted(groups),
+        purpose=purpose,
+        request=request,
+        break_glass=access.break_glass if hasattr(access, "break_glass") else False,
+    )
+    return found, access
+
+
+def record_refused_read(user: User, model, lookup: dict, *, request=None) -> bool:
+    """Audit that ``user`` asked for an object of ``model`` outside their scope (rate
+    limited). Returns whether an event was written."""
+    from django.core.cache import cache
+
+    from streha.audit import services as audit
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    key = f"streha:refused-reads:{user.pk}:{user.date_joined.timestamp()}"
+    cache.add(key, 0, timeout=60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, count := 1, timeout=60)
+    if count > REFUSALS_RECORDED_PER_MINUTE:
+        return False
+    audit.record(
+        user,
+        audit.Action.READ,
+        object_type=model._meta.label_lower,
+        purpose="refused: not visible to the user",
+        request=request,
+        details={
+            "outcome": "refused",
+            "requested": {name: str(value) for name, value in sorted(lookup.items())},
+            "refusals_this_minute": count,
+        },
+    )
+    return True

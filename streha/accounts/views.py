@@ -12,20 +12,12 @@ from streha.access import policy
 from streha.accounts import services
 from streha.accounts.forms import ApiTokenForm, StaffEditForm, StaffForm
 from streha.accounts.models import RoleGrant
+from streha.web.errors import add_service_errors
 
 
 def _require_user_admin(request):
     if not policy.can_administer_users(request.user):
         raise Http404
-
-
-def add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's validation errors on the form fields they name (or on the form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @login_required

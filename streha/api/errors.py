@@ -1,7 +1,9 @@
 """Every API error is JSON of one shape: ``{"error": {"code", "message", "fields"?}}``.
 
-Domain services raise Django's ``ValidationError`` and ``PermissionDenied``; they are translated
-here so the services stay independent of DRF. Messages never contain submitted values.
+Domain services raise Django's ``ValidationError`` and ``PermissionDenied`` and the domain's
+own errors (``streha.errors.DomainError``: a status and a code each); they are translated here,
+once for every API view, so the services stay independent of DRF. Messages never contain
+submitted values.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -11,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from streha.errors import DomainError
 
 # DRF messages with these codes quote what was sent ('"x" is not a valid choice.'): a submitted
 # value may be personal data, and error bodies end up in client logs.
@@ -37,6 +41,12 @@ def _flatten(detail):
     return _message(detail)
 
 
+def _domain(error: DomainError) -> exceptions.APIException:
+    answer = exceptions.APIException(str(error) or None, code=error.code)
+    answer.status_code = error.status_code
+    return answer
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = (
@@ -47,6 +57,9 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, DomainError):
+        # Every domain error, once: its status and code, its message (never the input).
+        exc = _domain(exc)
 
     response = drf_exception_handler(exc, context)
     if response is None:

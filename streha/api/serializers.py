@@ -149,3 +149,64 @@ class RoleGrantSerializer(serializers.ModelSerializer):
             "revoked_by",
             "revoked_at",
         ]
+
+
+class StrictTextField(serializers.CharField):
+    """Text, and only text: a number, a boolean or a list is refused rather than turned into
+    a string (a search for 12345 sent as a number is a client's mistake, not a query)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class PageQuerySerializer(serializers.Serializer):
+    """The ``page`` of a paged list: a whole number from 1 (``page=null`` or ``page=x`` is a
+    400, not silently the first page)."""
+
+    page = serializers.IntegerField(min_value=1, required=False, default=1)
+
+
+def page_of(request) -> int:
+    """The validated ``page`` query parameter of ``request`` (400 when it is not a page)."""
+    query = PageQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data["page"]
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False, help_text="messages by field (400 only)")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every API error (see streha/api/errors.py); messages never repeat what was sent."""
+
+    error = ErrorBodySerializer()
+
+
+ERROR_MEANINGS = {
+    400: "invalid input (messages by field, never repeating the values sent)",
+    403: "your role may not do this",
+    404: "no such object, or not visible to you",
+    409: "the object changed since you read it: reload it, then send the current version",
+}
+
+
+def error_responses(*codes: int, **meanings: str) -> dict:
+    """Schema entries for the error answers of an operation (one JSON shape for all);
+    ``meanings`` (``m403=...``) word one more precisely."""
+    from drf_spectacular.utils import OpenApiResponse
+
+    return {
+        code: OpenApiResponse(
+            ErrorSerializer, description=meanings.get(f"m{code}", ERROR_MEANINGS[code])
+        )
+        for code in codes
+    }
+
+
+# A public id in an API address: a UUID, exactly (anything else is no address, so a 404).
+UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

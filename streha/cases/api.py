@@ -5,27 +5,28 @@ import inspect
 from django.db.models import F
 from django.http import Http404
 from django.utils import translation
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from streha.access import policy
-from streha.cases import actions, document_api, selectors, services
-from streha.cases.models import Notification
+from streha.api.serializers import UUID_PATTERN, error_responses, page_of
+from streha.cases import actions, selectors, services
+from streha.cases.documents import api as document_api
 from streha.cases.serializers import (
     AnswerSerializer,
+    CaseListQuerySerializer,
     CaseOpenSerializer,
     CasePageSerializer,
     CaseSearchSerializer,
     CaseSerializer,
     ConsentSerializer,
-    ErrorSerializer,
     EventSerializer,
     MarkedSerializer,
     NotificationSerializer,
+    ReferralListQuerySerializer,
     ReferralPageSerializer,
     ReferralSerializer,
     TaskSerializer,
@@ -33,26 +34,16 @@ from streha.cases.serializers import (
 )
 from streha.people.selectors import read_person
 
-
-class Conflict(APIException):
-    """409: the case changed since the client read it (optimistic locking)."""
-
-    status_code = http.HTTP_409_CONFLICT
-    default_code = "conflict"
-
-
 NOTIFICATION_LIMIT = 100
 
 
 def _errors(*codes: int) -> dict:
-    """Schema entries for the error answers of an operation (one JSON shape for all)."""
-    meaning = {
-        400: "invalid input (messages by field, never repeating the values sent)",
-        403: "your role may not do this on this case",
-        404: "no such case, or not visible to you",
-        409: "the case changed since you read it: reload it, then send the current version",
-    }
-    return {code: OpenApiResponse(ErrorSerializer, description=meaning[code]) for code in codes}
+    """Schema entries for the error answers of an operation on a case."""
+    return error_responses(
+        *codes,
+        m403="your role may not do this on this case",
+        m409="the case changed since you read it: reload it, then send the current version",
+    )
 
 
 def _fresh_case(request, public_id) -> Response:
@@ -74,13 +65,7 @@ def _page(request, page, serializer):
 
 class CaseViewSet(viewsets.ViewSet):
     lookup_field = "public_id"
-    lookup_value_regex = "[0-9a-f-]{36}"
-
-    def handle_exception(self, exc):
-        # Every versioned write of a case may meet a newer version: one answer, 409.
-        if isinstance(exc, services.CaseConflict):
-            exc = Conflict(str(exc))
-        return super().handle_exception(exc)
+    lookup_value_regex = UUID_PATTERN
 
     def _case_page(self, request, **filters):
         page = selectors.list_cases(request.user, request=request, clamp=False, **filters)
@@ -90,13 +75,8 @@ class CaseViewSet(viewsets.ViewSet):
         return response
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("page", int),
-            OpenApiParameter("status", str),
-            OpenApiParameter("source", str),
-            OpenApiParameter("exploitation_type", str),
-        ],
-        responses=CasePageSerializer,
+        parameters=[CaseListQuerySerializer],
+        responses={200: CasePageSerializer, **_errors(400)},
     )
     def list(self, request):
         params = request.query_params
@@ -105,10 +85,12 @@ class CaseViewSet(viewsets.ViewSet):
             status=params.get("status", ""),
             source=params.get("source", ""),
             exploitation_type=params.get("exploitation_type", ""),
-            page=params.get("page", 1),
+            page=page_of(request),
         )
 
-    @extend_schema(request=CaseSearchSerializer, responses=CasePageSerializer)
+    @extend_schema(
+        request=CaseSearchSerializer, responses={200: CasePageSerializer, **_errors(400)}
+    )
     @action(detail=False, methods=["post"])
     def search(self, request):
         """Exact search by blind index (name, personal or passport number) or case reference.
@@ -119,12 +101,14 @@ class CaseViewSet(viewsets.ViewSet):
             request, query=data.validated_data["query"], page=data.validated_data["page"]
         )
 
-    @extend_schema(responses=CaseSerializer)
+    @extend_schema(responses={200: CaseSerializer, **_errors(404)})
     def retrieve(self, request, public_id=None):
         view = selectors.read_case(request.user, public_id, request=request)
         return Response(CaseSerializer(view.case, field_groups=view.access.field_groups).data)
 
-    @extend_schema(request=CaseOpenSerializer, responses={201: CaseSerializer})
+    @extend_schema(
+        request=CaseOpenSerializer, responses={201: CaseSerializer, **_errors(400, 403, 404)}
+    )
     def create(self, request):
         policy.require(policy.can_open_cases(request.user))
         data = CaseOpenSerializer(data=request.data)
@@ -137,7 +121,7 @@ class CaseViewSet(viewsets.ViewSet):
             CaseSerializer(case, field_groups=groups).data, status=http.HTTP_201_CREATED
         )
 
-    @extend_schema(responses=EventSerializer(many=True))
+    @extend_schema(responses={200: EventSerializer(many=True), **_errors(404)})
     @action(detail=True, methods=["get"])
     def timeline(self, request, public_id=None):
         view = selectors.read_case(request.user, public_id, request=request)
@@ -172,7 +156,7 @@ class CaseViewSet(viewsets.ViewSet):
         operation = step.api
         if operation.returns is None:
             return _fresh_case(request, view.case.public_id)
-        body = operation.returns(result, context={"agency_id": request.user.agency_id}).data
+        body = operation.returns(result, context={"user": request.user}).data
         status = http.HTTP_201_CREATED if operation.created else http.HTTP_200_OK
         return Response(body, status=status)
 
@@ -239,41 +223,39 @@ _step_schema(actions.ACTIONS["consent"], methods=["POST"])(CaseViewSet.consents)
 
 class ReferralViewSet(viewsets.ViewSet):
     lookup_field = "public_id"
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_PATTERN
 
     @extend_schema(
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("status", str)],
-        responses=ReferralPageSerializer,
+        parameters=[ReferralListQuerySerializer],
+        responses={200: ReferralPageSerializer, **_errors(400)},
     )
     def list(self, request):
         """The agency's referral inbox."""
         page = selectors.inbox(
             request.user,
             status=request.query_params.get("status", ""),
-            page=request.query_params.get("page", 1),
+            page=page_of(request),
         )
-        context = {"agency_id": request.user.agency_id}
+        context = {"user": request.user}
         return _page(request, page, lambda r: ReferralSerializer(r, context=context).data)
 
-    @extend_schema(responses=ReferralSerializer)
+    @extend_schema(responses={200: ReferralSerializer, **_errors(404)})
     def retrieve(self, request, public_id=None):
-        referral = selectors.read_referral(request.user, public_id)
-        return Response(
-            ReferralSerializer(referral, context={"agency_id": request.user.agency_id}).data
-        )
+        referral = selectors.read_referral(request.user, public_id, request=request)
+        return Response(ReferralSerializer(referral, context={"user": request.user}).data)
 
-    @extend_schema(request=AnswerSerializer, responses=ReferralSerializer)
+    @extend_schema(
+        request=AnswerSerializer, responses={200: ReferralSerializer, **_errors(400, 403, 404)}
+    )
     @action(detail=True, methods=["post"])
     def answer(self, request, public_id=None):
-        referral = selectors.read_referral(request.user, public_id)
+        referral = selectors.read_referral(request.user, public_id, request=request)
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         referral = services.answer_referral(
             request.user, referral, request=request, **data.validated_data
         )
-        return Response(
-            ReferralSerializer(referral, context={"agency_id": request.user.agency_id}).data
-        )
+        return Response(ReferralSerializer(referral, context={"user": request.user}).data)
 
 
 class TaskViewSet(viewsets.ViewSet):
@@ -308,7 +290,7 @@ class NotificationViewSet(viewsets.ViewSet):
     @extend_schema(responses=NotificationSerializer(many=True))
     def list(self, request):
         """Unread first (newest first), then those read (last read first); at most 100."""
-        notices = Notification.objects.filter(user_id=request.user.pk).order_by(
+        notices = policy.notifications_visible_to(request.user).order_by(
             F("read_at").desc(nulls_first=True), "-created_at", "-pk"
         )[:NOTIFICATION_LIMIT]
         return Response(NotificationSerializer(notices, many=True).data)
@@ -321,7 +303,7 @@ class NotificationViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         """Mark one of your notifications read (again: no change)."""
-        mine = Notification.objects.filter(user_id=request.user.pk, pk=pk)
+        mine = policy.notifications_visible_to(request.user).filter(pk=pk)
         if not mine.exists():
             raise Http404
         services.mark_notifications_read(request.user, ids=[int(pk)])

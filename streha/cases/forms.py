@@ -183,7 +183,7 @@ class ReferralForm(CaseForm):
     )
     field_groups = forms.MultipleChoiceField(
         label=_("Information shared"),
-        choices=[*FieldGroup.choices, ("ethnicity", _("Ethnicity"))],
+        choices=[*FieldGroup.choices, (policy.ETHNICITY_GROUP, _("Ethnicity"))],
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

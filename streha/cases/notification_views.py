@@ -12,21 +12,15 @@ from django.views.decorators.http import require_POST
 
 from streha.access import policy
 from streha.cases import services
-from streha.cases.models import Notification
-
-
-def _require_case_role(request) -> None:
-    # The same rule as the page these forms are on (cases:my_work).
-    if not policy.role_field_groups(request.user):
-        raise Http404
+from streha.web.errors import requires
 
 
 @login_required
 @require_POST
+@requires(policy.does_case_work)  # the same rule as the page these forms are on (my_work)
 def notification_read(request, notification_id):
     """Mark one of the user's notifications read; anyone else's answers 404."""
-    _require_case_role(request)
-    if not Notification.objects.filter(user_id=request.user.pk, pk=notification_id).exists():
+    if not policy.notifications_visible_to(request.user).filter(pk=notification_id).exists():
         raise Http404
     services.mark_notifications_read(request.user, ids=[notification_id])
     if not request.htmx:
@@ -36,9 +30,9 @@ def notification_read(request, notification_id):
 
 @login_required
 @require_POST
+@requires(policy.does_case_work)  # the same rule as the page these forms are on (my_work)
 def notifications_read(request):
     """Mark all the user's unread notifications read."""
-    _require_case_role(request)
     marked = services.mark_notifications_read(request.user)
     if marked and not request.htmx:
         messages.success(request, _("All notifications marked as read."))

@@ -8,7 +8,6 @@ from types import SimpleNamespace
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,14 +18,12 @@ from streha.audit import services as audit
 from streha.cases.models import (
     Case,
     ExploitationType,
-    Notification,
     Referral,
     ReferralStatus,
     Status,
     Task,
 )
-from streha.people.models import Person
-from streha.people.selectors import search_filter
+from streha.people.selectors import search_filter, searchable_persons
 
 PAGE_SIZE = 25
 _TYPES_TEXT = Cast("exploitation_types", TextField())
@@ -155,7 +152,9 @@ def list_cases(
             # The blind index names a handful of persons and the person index their cases;
             # the scopes then keep those by primary key. No cap: a search never silently
             # drops a match.
-            persons = search_filter(Person.objects.all(), query).values("pk")
+            # Only among the persons the user may see with the indexed field group: a wider
+            # search would answer whether a name or number exists anywhere in the country.
+            persons = search_filter(searchable_persons(user, query), query).values("pk")
             candidates = Case.objects.filter(person_id__in=persons).order_by()
             candidates = list(candidates.values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
             if len(candidates) > SEARCH_CANDIDATES:
@@ -218,25 +217,12 @@ def list_cases(
 
 
 def read_case(user: User, public_id, *, request=None, purpose: str = "") -> CaseView:
-    """The case if ``user`` may see it (else 404), audited as read."""
-    case = (
-        policy.cases_visible_to(user)
-        .select_related("owner_agency", "person", "first_contact_municipality")
-        .filter(public_id=public_id)
-        .first()
+    """The case if ``user`` may see it (else 404), audited as read (``policy.visible_or_404``)."""
+    scope = policy.cases_visible_to(user).select_related(
+        "owner_agency", "person", "first_contact_municipality"
     )
-    if case is None:
-        raise Http404
-    access = policy.case_access(user, case)
-    if not access.can_view:
-        raise Http404
-    audit.record(
-        user,
-        audit.Action.READ,
-        obj=case,
-        field_groups=sorted(access.field_groups),
-        purpose=purpose,
-        request=request,
+    case, access = policy.visible_or_404(
+        user, scope, policy.case_access, request=request, purpose=purpose, public_id=public_id
     )
     return CaseView(case=case, access=access)
 
@@ -281,37 +267,33 @@ def outbox(user: User) -> list[Referral]:
     )
 
 
-def read_referral(user: User, public_id) -> Referral:
-    referral = (
-        policy.referrals_visible_to(user)
-        .select_related("case", "from_agency", "to_agency")
-        .filter(public_id=public_id)
-        .first()
+def read_referral(user: User, public_id, *, request=None) -> Referral:
+    """A referral sent by or to the user's agency (else 404), audited as read: its page shows
+    the purpose and the answer's reasons, narrative text."""
+    scope = policy.referrals_visible_to(user).select_related("case", "from_agency", "to_agency")
+    referral, _access = policy.visible_or_404(
+        user,
+        scope,
+        lambda reader, found: policy.ReadAccess(field_groups=frozenset({"narrative"})),
+        request=request,
+        purpose="referral",
+        public_id=public_id,
     )
-    if referral is None:
-        raise Http404
-    # Its purpose and answer are protected text about the person, shown to the receiving
-    # agency before it accepts: an audited read like any other.
-    audit.record(user, audit.Action.READ, obj=referral, purpose="referral")
     return referral
 
 
 def tasks_for(user: User):
     """Open tasks of the user (assigned to them or to nobody in their agency); supervisors see
     the whole agency's."""
-    if not policy.role_field_groups(user):
-        return Task.objects.none()
-    tasks = Task.objects.filter(agency_id=user.agency_id, done_at__isnull=True)
-    if not policy.sees_agency_work(user):
+    tasks = policy.tasks_visible_to(user).filter(done_at__isnull=True)
+    if policy.own_tasks_only(user):
         tasks = tasks.filter(Q(assignee__isnull=True) | Q(assignee=user))
     return tasks.select_related("case").order_by("due_on", "pk")
 
 
 def agency_task(user: User, task_id) -> Task | None:
     """A task (open or done) of the user's agency, or None."""
-    if not policy.role_field_groups(user):
-        return None
-    return Task.objects.filter(agency_id=user.agency_id, pk=task_id).select_related("case").first()
+    return policy.tasks_visible_to(user).filter(pk=task_id).select_related("case").first()
 
 
 @dataclass(frozen=True)
@@ -330,7 +312,7 @@ def my_work(user: User, *, limit: int = 50) -> WorkSummary:
     tasks = tasks_for(user)
     overdue = tasks.filter(due_on__lt=today)
     soon = tasks.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7))
-    notices = list(Notification.objects.filter(user=user, read_at__isnull=True)[:limit])
+    notices = list(policy.notifications_visible_to(user).filter(read_at__isnull=True)[:limit])
     return WorkSummary(
         overdue=list(overdue[:limit]),
         due_soon=list(soon[:limit]),
@@ -362,7 +344,9 @@ def my_work_panels(user) -> list:
         return []
     today = timezone.localdate()
     tasks = tasks_for(user)
-    pending = Referral.objects.filter(to_agency_id=user.agency_id, status=ReferralStatus.SENT)
+    pending = policy.referrals_visible_to(user).filter(
+        to_agency_id=user.agency_id, status=ReferralStatus.SENT
+    )
     return [
         Panel(
             title=_("Victim cases"),
@@ -377,7 +361,9 @@ def my_work_panels(user) -> list:
                 (_("Referrals waiting for an answer"), bounded_count(pending)),
                 (
                     _("Unread notifications"),
-                    bounded_count(Notification.objects.filter(user=user, read_at__isnull=True)),
+                    bounded_count(
+                        policy.notifications_visible_to(user).filter(read_at__isnull=True)
+                    ),
                 ),
             ],
             links=[

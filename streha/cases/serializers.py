@@ -3,9 +3,12 @@ groups the reader holds."""
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from streha.access import policy
 from streha.accounts.models import Agency
+from streha.api.serializers import PageQuerySerializer, StrictTextField
 from streha.cases.models import (
     AssistanceService,
     Case,
@@ -14,17 +17,19 @@ from streha.cases.models import (
     Consent,
     ConsentPurpose,
     ControlMethod,
+    Disability,
     ExploitationPlace,
     ExploitationType,
     Notification,
     RecruitmentMethod,
     Referral,
+    ReferralStatus,
     ServiceKind,
     ServiceStatus,
     Source,
     Task,
 )
-from streha.cases.services import PROFILE_FIELDS
+from streha.cases.services.profile import PROFILE_FIELDS
 from streha.places.catalogues import countries
 from streha.places.models import Municipality
 
@@ -56,16 +61,7 @@ CASE_PUBLIC = [
     "citizenship",
     "languages",
     "disability",
-    "exploitation_types",
-    "exploitation_places",
-    "transnational",
-    "recruitment_countries",
-    "transit_countries",
-    "exploitation_countries",
-    "recruitment_municipalities",
-    "exploitation_municipalities",
-    "recruitment_methods",
-    "control_methods",
+    *PROFILE_FIELDS,
     "assigned_to",
     "opened_at",
 ]
@@ -120,29 +116,23 @@ class CaseOpenSerializer(serializers.Serializer):
     exploitation_places = serializers.ListField(child=serializers.CharField(), required=False)
     recruitment_methods = serializers.ListField(child=serializers.CharField(), required=False)
     control_methods = serializers.ListField(child=serializers.CharField(), required=False)
+    transnational = serializers.BooleanField(
+        required=False, allow_null=True, help_text="false: internal trafficking; null: unknown"
+    )
 
 
 class CaseSearchSerializer(serializers.Serializer):
-    query = serializers.CharField(max_length=200)
+    query = StrictTextField(max_length=200)
     page = serializers.IntegerField(required=False, default=1, min_value=1)
 
 
 class TransitionSerializer(serializers.Serializer):
-    """One NRM step. ``action`` names it; the other fields are those the step needs."""
+    """One NRM step. ``action`` names it (a step of the registry of case actions taken through
+    this operation); the other fields are those the step needs (its own serializer checks
+    them)."""
 
-    action = serializers.ChoiceField(
-        choices=[
-            "screen",
-            "confirm",
-            "decide",
-            "assist",
-            "return",
-            "follow_up",
-            "close",
-            "reopen",
-            "guardian",
-        ]
-    )
+    action = serializers.ChoiceField(choices=[])
+
     expected_version = serializers.IntegerField()
     questionnaire = serializers.CharField(required=False, help_text="code, e.g. ilo-forced-labour")
     indicators_met = serializers.ListField(child=serializers.CharField(), required=False)
@@ -155,6 +145,12 @@ class TransitionSerializer(serializers.Serializer):
     next_review_on = serializers.DateField(required=False, allow_null=True)
     guardian = serializers.CharField(required=False)
     appointed_on = serializers.DateField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from streha.cases.actions import TRANSITION_ACTIONS
+
+        self.fields["action"].choices = list(TRANSITION_ACTIONS)
 
 
 class ReferralSendSerializer(serializers.Serializer):
@@ -184,16 +180,18 @@ class ReferralSerializer(serializers.ModelSerializer):
         ]
 
     def get_case(self, referral) -> str | None:
-        # The receiver learns the case id only once it may open the case.
-        if referral.status in ("sent", "declined") and referral.to_agency_id == self.context.get(
-            "agency_id"
-        ):
+        """The case id, when the reader may learn it (``policy.referral_reveals_case``)."""
+        reader = self.context.get("user")
+        if reader is None or not policy.referral_reveals_case(reader, referral):
             return None
         return str(referral.case.public_id)
 
 
 class AnswerSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["accepted", "declined", "in_progress", "completed"])
+    # Every referral status but "sent", which is where a referral starts, not an answer.
+    status = serializers.ChoiceField(
+        choices=[(s.value, s.label) for s in ReferralStatus if s != ReferralStatus.SENT]
+    )
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -206,6 +204,7 @@ class TaskSerializer(serializers.ModelSerializer):
         fields = ["id", "case", "kind", "due_on", "done_at"]
 
 
+@extend_schema_serializer(many=False)  # a page object, not a list of pages
 class CasePageSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="matching cases, counted up to 1000")
     page = serializers.IntegerField()
@@ -219,6 +218,7 @@ class CasePageSerializer(serializers.Serializer):
     results = CaseSerializer(many=True)
 
 
+@extend_schema_serializer(many=False)  # a page object, not a list of pages
 class ReferralPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     page = serializers.IntegerField()
@@ -229,18 +229,6 @@ class ReferralPageSerializer(serializers.Serializer):
 # --- Consent, best interests, profile, assignment, notifications ------------------------------
 
 MAX_LIST = 50  # countries or municipalities one case may name
-
-
-class ErrorBodySerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(required=False, help_text="messages by field (400 only)")
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every API error (see streha/api/errors.py); messages never repeat what was sent."""
-
-    error = ErrorBodySerializer()
 
 
 class ConsentSerializer(serializers.ModelSerializer):
@@ -336,6 +324,22 @@ class ProfileSerializer(serializers.Serializer):
     exploitation_municipalities = _municipalities("municipality codes, see streha loadplaces")
     recruitment_methods = _choices_list(RecruitmentMethod, "HTCDS vic_MethodOfRecruitment")
     control_methods = _choices_list(ControlMethod, "HTCDS vic_MethodsOfControl")
+    needs_urgent_shelter = ExplicitBooleanField(required=False)
+    needs_urgent_medical = ExplicitBooleanField(required=False)
+    age_disputed = ExplicitBooleanField(required=False)
+    languages = _UniqueListField(
+        child=serializers.CharField(max_length=10),
+        required=False,
+        max_length=MAX_LIST,
+        help_text="ISO 639 language codes",
+    )
+    disability = serializers.ChoiceField(choices=Disability.choices, required=False)
+    ethnicity = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="only for those who may see ethnicity (a special category)",
+    )
 
     def _known_municipalities(self, codes: list[str]) -> list[str]:
         known = set(Municipality.objects.filter(code__in=codes).values_list("code", flat=True))
@@ -353,7 +357,7 @@ class ProfileSerializer(serializers.Serializer):
         return self._known_municipalities(value)
 
     def validate(self, attrs):
-        if not any(name in attrs for name in PROFILE_FIELDS):
+        if not set(attrs) - {"expected_version"}:
             raise serializers.ValidationError(_("Give at least one field to change."))
         return attrs
 
@@ -495,3 +499,17 @@ class NoteSerializer(serializers.ModelSerializer):
         model = CaseNote
         fields = ["id", "body", "author", "created_at"]
         read_only_fields = fields
+
+
+class CaseListQuerySerializer(PageQuerySerializer):
+    """The case list's query: a page, and filters (an unknown value filters nothing)."""
+
+    status = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    exploitation_type = serializers.CharField(required=False, allow_blank=True, max_length=60)
+
+
+class ReferralListQuerySerializer(PageQuerySerializer):
+    """The referral inbox's query: a page, and a status (an unknown one filters nothing)."""
+
+    status = serializers.CharField(required=False, allow_blank=True, max_length=40)

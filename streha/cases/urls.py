@@ -1,6 +1,7 @@
 from django.urls import path
 
-from streha.cases import document_urls, notification_views, views
+from streha.cases import notification_views, views
+from streha.cases.documents import urls as document_urls
 
 app_name = "cases"
 urlpatterns = [

@@ -12,28 +12,24 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from streha.access import policy
-from streha.accounts.views import add_service_errors
-from streha.cases import actions, document_selectors, presentation, selectors, services
+from streha.cases import actions, presentation, selectors, services
 from streha.cases import forms as case_forms
+from streha.cases.documents import selectors as document_selectors
 from streha.cases.models import ExploitationType, Source, Status
 from streha.people.selectors import read_person
-
-
-def _require_case_role(request) -> None:
-    if not policy.role_field_groups(request.user):
-        raise Http404
+from streha.web.errors import add_service_errors, page_errors, requires
 
 
 @login_required
+@requires(policy.does_case_work)
 def case_list(request):
     """Filters by GET; search by POST so names and numbers never enter URLs or logs."""
-    _require_case_role(request)
     filters = case_forms.FilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     query = request.POST.get("q", "")[:200] if request.method == "POST" else ""
@@ -69,17 +65,15 @@ def case_list(request):
 
 
 @login_required
+@requires(policy.can_open_cases)
+@page_errors
 def case_create(request, person_id):
-    if not policy.can_open_cases(request.user):
-        raise Http404
     person = read_person(request.user, person_id, request=request, purpose="open case").person
     form = case_forms.OpenCaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
             case = services.open_case(request.user, person, request=request, **data)
-        except PermissionDenied as error:
-            raise Http404 from error
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -97,16 +91,27 @@ def _detail_context(request, view):
     case = view.case
     shows_narrative = view.shows("narrative")
     allowed = actions.allowed(case, view.access)
+    services_ = list(case.services.select_related("provider"))
+    tasks = list(case.tasks.filter(done_at__isnull=True))
     context = {
         "view": view,
         "case": case,
         "person": case.person,
         "events": selectors.recent_events(case),
-        "services": case.services.select_related("provider"),
+        "services": services_,
+        "changeable_services": {
+            service.pk
+            for service in services_
+            if "service_status" in allowed
+            and policy.can_provide_service(request.user, view.access, service.provider_id)
+        },
+        "completable_tasks": {
+            task.pk for task in tasks if policy.can_complete_task(request.user, task)
+        },
         "referrals": case.referrals.select_related("to_agency"),
         "screening": case.screenings.select_related("questionnaire").first(),
         "notes": selectors.notes(case)[: selectors.RECENT] if shows_narrative else [],
-        "tasks": case.tasks.filter(done_at__isnull=True),
+        "tasks": tasks,
         "consents": selectors.consents(case)[: selectors.RECENT],
         "steps": presentation.next_steps(allowed),
         "allowed": allowed,
@@ -194,6 +199,7 @@ def _record_page(request, public_id, page):
 
 
 @login_required
+@page_errors
 def case_act(request, public_id, action):
     """A next step of the case: GET shows its form, POST runs its service. Conflicts answer
     409 with a reload link; with htmx a success swaps the refreshed case body in place."""
@@ -220,8 +226,6 @@ def case_act(request, public_id, action):
         return _action_response(request, view, action, form, status=400)
     try:
         step.take(request.user, view.case, form.cleaned_data, request=request)
-    except PermissionDenied as error:
-        raise Http404 from error
     except services.CaseConflict as conflict:
         return _action_response(request, view, action, form, status=409, conflict=str(conflict))
     except ValidationError as error:
@@ -238,8 +242,8 @@ def case_act(request, public_id, action):
 
 
 @login_required
+@requires(policy.does_case_work)
 def referral_inbox(request):
-    _require_case_role(request)
     page = selectors.inbox(
         request.user, status=request.GET.get("status", ""), page=request.GET.get("page", 1)
     )
@@ -251,9 +255,10 @@ def referral_inbox(request):
 
 
 @login_required
+@requires(policy.does_case_work)
+@page_errors
 def referral_detail(request, public_id):
-    _require_case_role(request)
-    referral = selectors.read_referral(request.user, public_id)
+    referral = selectors.read_referral(request.user, public_id, request=request)
     form = case_forms.AnswerForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -283,21 +288,21 @@ def referral_detail(request, public_id):
 
 
 @login_required
+@requires(policy.does_case_work)
 def my_work(request):
-    _require_case_role(request)
     return render(request, "cases/my_work.html", {"work": selectors.my_work(request.user)})
 
 
 @login_required
+@page_errors
 def task_done(request, task_id):
     if request.method != "POST":
         raise Http404
     task = selectors.agency_task(request.user, task_id)
     if task is None:
         raise Http404
-    try:
-        services.complete_task(request.user, task, request=request)
-    except PermissionDenied as error:
-        raise Http404 from error
+    services.complete_task(request.user, task, request=request)
     messages.success(request, _("Task done."))
+    if request.POST.get("back") == "case":  # done from the case page: back to it
+        return redirect("cases:detail", public_id=task.case.public_id)
     return redirect("cases:my_work")

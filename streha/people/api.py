@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from streha.access import policy
 from streha.accounts.reauth import check_recent_authentication
+from streha.api.serializers import UUID_PATTERN, PageQuerySerializer, error_responses, page_of
 from streha.people import selectors, services
 from streha.people.models import Person
 from streha.people.serializers import (
@@ -21,13 +22,19 @@ from streha.people.serializers import (
 
 class PersonViewSet(viewsets.ViewSet):
     lookup_field = "public_id"
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_PATTERN
 
-    @extend_schema(parameters=[OpenApiParameter("page", int)], responses=PersonPageSerializer)
+    @extend_schema(
+        parameters=[PageQuerySerializer],
+        responses={200: PersonPageSerializer, **error_responses(400)},
+    )
     def list(self, request):
-        return self._page(request, query="", page=request.query_params.get("page", 1))
+        return self._page(request, query="", page=page_of(request))
 
-    @extend_schema(request=PersonSearchSerializer, responses=PersonPageSerializer)
+    @extend_schema(
+        request=PersonSearchSerializer,
+        responses={200: PersonPageSerializer, **error_responses(400)},
+    )
     @action(detail=False, methods=["post"])
     def search(self, request):
         """Exact search by personal or passport number, full name or reference. A POST, so
@@ -40,13 +47,19 @@ class PersonViewSet(viewsets.ViewSet):
 
     def _page(self, request, *, query: str, page):
         page = selectors.list_persons(request.user, query=query, page=page, request=request)
-        groups = policy.role_field_groups(request.user) & {"identity"}
+        identity = frozenset({"identity"})
         return Response(
             {
                 "count": page.paginator.count,
                 "page": page.number,
                 "pages": page.paginator.num_pages,
-                "results": [PersonSerializer(person, field_groups=groups).data for person in page],
+                # Names only on the rows whose person the user may see with identity.
+                "results": [
+                    PersonSerializer(
+                        row.person, field_groups=identity if row.shows_identity else frozenset()
+                    ).data
+                    for row in page
+                ],
             }
         )
 
@@ -61,7 +74,7 @@ class PersonViewSet(viewsets.ViewSet):
                 ),
             )
         ],
-        responses=PersonSerializer,
+        responses={200: PersonSerializer, **error_responses(404)},
     )
     def retrieve(self, request, public_id=None):
         view = selectors.read_person(
@@ -69,7 +82,10 @@ class PersonViewSet(viewsets.ViewSet):
         )
         return Response(PersonSerializer(view.person, field_groups=view.access.field_groups).data)
 
-    @extend_schema(request=PersonWriteSerializer, responses={201: PersonSerializer})
+    @extend_schema(
+        request=PersonWriteSerializer,
+        responses={201: PersonSerializer, **error_responses(400, 403)},
+    )
     def create(self, request):
         data = PersonWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -79,7 +95,10 @@ class PersonViewSet(viewsets.ViewSet):
             PersonSerializer(person, field_groups=groups).data, status=status.HTTP_201_CREATED
         )
 
-    @extend_schema(request=PersonWriteSerializer, responses=PersonSerializer)
+    @extend_schema(
+        request=PersonWriteSerializer,
+        responses={200: PersonSerializer, **error_responses(400, 403, 404)},
+    )
     def partial_update(self, request, public_id=None):
         view = selectors.read_person(request.user, public_id, request=request)
         data = PersonWriteSerializer(view.person, data=request.data, partial=True)
@@ -89,13 +108,16 @@ class PersonViewSet(viewsets.ViewSet):
         )
         return Response(PersonSerializer(person, field_groups=view.access.field_groups).data)
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: dict, **error_responses(403, 404)})
     @action(detail=True, methods=["get"])
     def export(self, request, public_id=None):
         view = selectors.read_person(request.user, public_id, request=request)
         return Response(services.export_person(request.user, view.person, request=request))
 
-    @extend_schema(request=BreakGlassSerializer, responses={201: PersonSerializer})
+    @extend_schema(
+        request=BreakGlassSerializer,
+        responses={201: PersonSerializer, **error_responses(400, 403, 404)},
+    )
     @action(detail=False, methods=["post"], url_path="break-glass")
     def break_glass(self, request):
         data = BreakGlassSerializer(data=request.data)

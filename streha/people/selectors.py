@@ -32,8 +32,17 @@ class PersonView:
         return group in self.access.field_groups
 
 
+# The field group each blind index belongs to: a search by it looks only among the persons the
+# user may see with that group (``policy.persons_visible_with``).
+INDEXED_GROUP = "identity"
+
+
 def search_filter(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
-    """Exact search through blind indexes: personal or passport number, or full name."""
+    """Exact search through blind indexes: personal or passport number, or full name.
+
+    ``persons`` must already be the persons the user may see with the indexed group
+    (``searchable_persons``): filtering a wider set first would let the result's size answer
+    whether a name or number exists elsewhere."""
     query = query.strip()
     if not query:
         return persons
@@ -46,20 +55,51 @@ def search_filter(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
     return exact(persons, "name_index", query)
 
 
+def searchable_persons(user: User, query: str) -> QuerySet[Person]:
+    """The persons ``user`` may search with ``query``: a reference (not protected) among all
+    they may see, a name or number among those they may see with its field group."""
+    if _REFERENCE.match(query.strip().upper()):
+        return policy.persons_visible_to(user)
+    return policy.persons_visible_with(user, INDEXED_GROUP)
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One row of the person list: the person, and whether the row may show their name."""
+
+    person: Person
+    shows_identity: bool
+
+
 def list_persons(
     user: User, *, query: str = "", page: int | str = 1, request=None, purpose: str = ""
 ) -> Page:
-    persons = search_filter(policy.persons_visible_to(user), query).select_related("owner_agency")
+    """A page of ``PersonRow``s: the persons ``user`` may see, or those a search finds.
+    Names appear only on rows whose person the user may see with the identity group (an
+    agency holding a referral that shares only the narrative sees the reference alone)."""
+    persons = policy.persons_visible_to(user) if not query.strip() else None
+    if persons is None:
+        persons = search_filter(searchable_persons(user, query), query)
+    persons = persons.select_related("owner_agency")
     paginator = Paginator(persons.order_by("-created_at", "-pk"), PAGE_SIZE)
     result = paginator.get_page(page)
-    if result.object_list:
+    listed = list(result.object_list)
+    groups = policy.person_field_groups(user, listed)
+    result.object_list = [
+        PersonRow(person=person, shows_identity="identity" in groups[person.pk])
+        for person in listed
+    ]
+    if listed:
         audit.record_many(
             user,
             audit.Action.SEARCH if query else audit.Action.LIST,
-            result.object_list,
-            field_groups=["identity"],
+            listed,
+            field_groups=["identity"] if any(r.shows_identity for r in result.object_list) else [],
             purpose=purpose,
             request=request,
+            details={
+                "identity_shown": [str(r.person.public_id) for r in result if r.shows_identity]
+            },
         )
     return result
 
@@ -67,29 +107,25 @@ def list_persons(
 def read_person(
     user: User, public_id, *, request=None, purpose: str = "", reason: str = ""
 ) -> PersonView:
-    """The person with ``public_id`` if ``user`` may see it (else 404), audited as read with
-    the reason it serves (``streha.audit.reasons``: ValidationError for a reason that is not
-    one for this person)."""
-    person = (
-        policy.persons_visible_to(user)
-        .select_related("owner_agency")
-        .filter(public_id=public_id)
-        .first()
-    )
-    if person is None:
-        raise Http404
-    access = policy.person_access(user, person)
-    if not access.can_view:
-        raise Http404
-    why = reasons.reason_for(user, person, reason, break_glass=access.break_glass)
-    audit.record(
+    """The person with ``public_id`` if ``user`` may see it (else 404), audited as read
+    (``policy.visible_or_404``) under break-glass if that is how the user sees it, with the
+    reason it serves (``streha.audit.reasons``: ValidationError for a reason that is not one
+    for this person)."""
+    scope = policy.persons_visible_to(user).select_related("owner_agency")
+
+    def purpose_of(person, access) -> str:
+        why = reasons.reason_for(user, person, reason, break_glass=access.break_glass)
+        return f"{purpose} ({why})" if purpose else why
+
+    person, access = policy.visible_or_404(
         user,
-        audit.Action.READ,
-        obj=person,
-        field_groups=sorted(access.field_groups & set(Person.FIELD_GROUPS)),
-        purpose=f"{purpose} ({why})" if purpose else why,
+        scope,
+        policy.person_access,
+        purpose_of=purpose_of,
         request=request,
-        break_glass=access.break_glass,
+        purpose=purpose,
+        audited_groups=lambda access: access.field_groups & set(Person.FIELD_GROUPS),
+        public_id=public_id,
     )
     return PersonView(person=person, access=access)
 

@@ -1,9 +1,11 @@
 """API shapes of a person. Protected fields appear only for the field groups the reader holds."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from streha.access.models import FieldGroup
+from streha.api.serializers import StrictTextField
 from streha.people.models import Person
 
 PUBLIC_FIELDS = [
@@ -80,10 +82,11 @@ class BreakGlassSerializer(serializers.Serializer):
 
 
 class PersonSearchSerializer(serializers.Serializer):
-    query = serializers.CharField(max_length=200)
+    query = StrictTextField(max_length=200)
     page = serializers.IntegerField(min_value=1, default=1)
 
 
+@extend_schema_serializer(many=False)  # a page object, not a list of pages
 class PersonPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     page = serializers.IntegerField()

@@ -84,7 +84,7 @@ def update_person(
     actor: User, person: Person, *, purpose: str = "", request=None, **changes
 ) -> Person:
     access = policy.person_access(actor, person)
-    if not access.can_update:
+    if not access.can_edit:
         policy.require(False)
     if person.anonymised_at is not None:
         raise ValidationError(_("This record was anonymised and can no longer be changed."))
@@ -271,7 +271,7 @@ def _anonymise(person: Person, *, actor: User | None, reason: str) -> Person:
     shred_data_key(person, actor=actor)
     documents, _deleted = person.documents.all().delete()
     # Imported here: cases build on people, not the other way round.
-    from streha.cases.document_services import erase_documents_of_person
+    from streha.cases.documents.services import erase_documents_of_person
     from streha.cases.services import erase_cases_of_person
 
     case_documents = erase_documents_of_person(person)
@@ -323,7 +323,7 @@ def attach_document(
 ) -> PersonDocument:
     """Store an uploaded file encrypted, after checking the uploader may write identity data."""
     access = policy.person_access(actor, person)
-    if not (access.can_update and PersonDocument.FIELD_GROUP in access.field_groups):
+    if not (access.can_edit and PersonDocument.FIELD_GROUP in access.field_groups):
         policy.require(False)
     errors = {}
     if not title.strip():

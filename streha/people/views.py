@@ -11,22 +11,17 @@ from django.utils.translation import gettext as _
 
 from streha.access import policy
 from streha.accounts.reauth import require_recent_authentication
-from streha.accounts.views import add_service_errors
 from streha.audit import reasons
 from streha.people import selectors, services
 from streha.people.forms import BreakGlassForm, DocumentForm, PersonForm
 from streha.people.models import Person
-
-
-def _require_case_role(request):
-    if not policy.role_field_groups(request.user):
-        raise Http404
+from streha.web.errors import add_service_errors, requires
 
 
 @login_required
+@requires(policy.does_case_work)
 def person_list(request):
     """The list (GET) and search (POST: names and numbers never go into a URL or a log)."""
-    _require_case_role(request)
     source = request.POST if request.method == "POST" else request.GET
     query = request.POST.get("q", "")[:200] if request.method == "POST" else ""
     page = selectors.list_persons(
@@ -81,7 +76,7 @@ def document_upload(request, public_id):
     if request.method != "POST":
         raise Http404
     view = selectors.read_person(request.user, public_id, request=request)
-    if not view.access.can_update:
+    if not view.access.can_edit:
         raise Http404
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
@@ -120,7 +115,7 @@ def document_download(request, public_id, document_id):
 @login_required
 def person_edit(request, public_id):
     view = selectors.read_person(request.user, public_id, request=request)
-    if not view.access.can_update:
+    if not view.access.can_edit:
         raise Http404
     form = PersonForm(
         request.POST or None, instance=view.person, field_groups=view.access.field_groups

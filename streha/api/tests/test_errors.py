@@ -33,6 +33,29 @@ def test_unknown_api_urls_are_json_404(client, url):
     assert error == {"code": "not_found", "message": "Not found."}
 
 
+@pytest.mark.parametrize("url", ["/api/nope/", "/api/v1/nope/", "/api/v1/users/x/y/"])
+def test_unknown_api_urls_are_json_404_with_debug_on(client, settings, url):
+    """Issue 10 point 9: a development server's debug page listed every URL pattern."""
+    settings.DEBUG = True
+    response = client.get(url)
+    error = error_of(response, 404)
+    assert error == {"code": "not_found", "message": "Not found."}
+    assert b"URLconf" not in response.content and b"cases/" not in response.content
+
+
+def test_domain_errors_answer_their_status_once_for_every_view():
+    from streha.errors import Conflict, DomainError
+
+    class Gone(DomainError):
+        status_code = 410
+        code = "gone"
+
+    for error, status, code in ((Conflict("Changed."), 409, "conflict"), (Gone(), 410, "gone")):
+        response = exception_handler(error, {})
+        assert response.status_code == status
+        assert response.data["error"]["code"] == code
+
+
 def test_unknown_api_urls_are_json_404_for_signed_in_users(client, make_user):
     client.force_login(make_user(Role.CASE_WORKER))
     assert error_of(client.post("/api/v1/nothing-here/", {}), 404)["code"] == "not_found"

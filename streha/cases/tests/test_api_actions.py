@@ -9,52 +9,13 @@ import pytest
 import yaml
 from django.utils import timezone
 
-from streha.accounts.models import AgencyKind, Role
+from streha.accounts.models import Role
 from streha.audit.models import AuditEvent
-from streha.cases import services
 from streha.cases.models import Case, CaseEvent, Consent
 from streha.testing.admin_fixtures import _english  # noqa: F401 - messages read in English
-from streha.testing.factories import AgencyFactory, MunicipalityFactory, PersonFactory
+from streha.testing.factories import AgencyFactory, MunicipalityFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def ngo(db):
-    return AgencyFactory(kind=AgencyKind.SHELTER)
-
-
-@pytest.fixture
-def worker(make_user, ngo):
-    return make_user(Role.CASE_WORKER, agency=ngo, username="worker")
-
-
-@pytest.fixture
-def supervisor(make_user, ngo):
-    return make_user(Role.SUPERVISOR, agency=ngo, username="boss")
-
-
-@pytest.fixture
-def prosecutor(make_user, ngo):
-    """Sees the agency's cases but may not change them."""
-    return make_user(Role.PROSECUTOR, agency=ngo)
-
-
-@pytest.fixture
-def outsider(make_user):
-    return make_user(Role.SUPERVISOR, agency=AgencyFactory(kind=AgencyKind.POLICE))
-
-
-@pytest.fixture
-def case(worker, ngo):
-    person = PersonFactory(owner_agency=ngo, given_name="Drita")
-    return services.open_case(worker, person, source="ngo", first_contact_on=timezone.localdate())
-
-
-@pytest.fixture
-def child_case(worker, ngo):
-    person = PersonFactory(owner_agency=ngo, birth_year=timezone.localdate().year - 14)
-    return services.open_case(worker, person, source="ngo", first_contact_on=timezone.localdate())
 
 
 def _url(case, action):

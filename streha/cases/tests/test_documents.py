@@ -16,7 +16,8 @@ from django.utils import timezone
 from streha.accounts import services as account_services
 from streha.accounts.models import AgencyKind, Role
 from streha.audit.models import AuditEvent
-from streha.cases import document_selectors, document_services
+from streha.cases.documents import selectors as document_selectors
+from streha.cases.documents import services as document_services
 from streha.cases.models import CaseDocument, CaseDocumentKind, CaseEvent, Referral
 from streha.cases.tests.factories import CaseFactory
 from streha.protection.uploads import BoundedMemoryUploadHandler

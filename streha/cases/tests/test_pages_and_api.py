@@ -11,22 +11,6 @@ from streha.testing.factories import AgencyFactory, PersonFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ngo(db):
-    return AgencyFactory(kind=AgencyKind.SHELTER)
-
-
-@pytest.fixture
-def worker(make_user, ngo):
-    return make_user(Role.CASE_WORKER, agency=ngo)
-
-
-@pytest.fixture
-def case(worker, ngo):
-    person = PersonFactory(owner_agency=ngo, given_name="Drita")
-    return services.open_case(worker, person, source="ngo", first_contact_on=timezone.localdate())
-
-
 def test_open_case_page(client, worker, ngo):
     person = PersonFactory(owner_agency=ngo)
     client.force_login(worker)
@@ -180,3 +164,39 @@ def test_filter_by_form_of_exploitation(api_client, worker, case, ngo):
     found = api_client.get("/api/v1/cases/?exploitation_type=ForcedBegging").json()
     assert [c["reference"] for c in found["results"]] == [begging.reference]
     assert api_client.get("/api/v1/cases/?exploitation_type=Forced").json()["count"] == 2
+
+
+@pytest.mark.parametrize("page", ["null", "x", "0", "-2", "1.5"])
+def test_lists_refuse_what_is_not_a_page(client, worker, page):
+    """Issue 10 point 9: ``page=null`` was silently the first page."""
+    client.force_login(worker)
+    for url in ("/api/v1/cases/", "/api/v1/referrals/", "/api/v1/persons/"):
+        response = client.get(url, {"page": page})
+        assert response.status_code == 400, url
+        assert "page" in response.json()["error"]["fields"]
+    assert client.get("/api/v1/cases/", {"page": "2"}).status_code == 200
+
+
+@pytest.mark.parametrize("query", [12345, True, ["Drita"], None])
+def test_searches_refuse_a_query_that_is_not_text(client, worker, query):
+    client.force_login(worker)
+    for url in ("/api/v1/cases/search/", "/api/v1/persons/search/"):
+        response = client.post(url, {"query": query}, content_type="application/json")
+        assert response.status_code == 400, (url, query)
+        assert "query" in response.json()["error"]["fields"]
+
+
+def test_schema_documents_the_error_answers_of_lists_and_reads(client, worker):
+    import yaml
+
+    client.force_login(worker)
+    paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
+    for path, method, codes in (
+        ("/api/v1/cases/", "get", {"400"}),
+        ("/api/v1/cases/search/", "post", {"400"}),
+        ("/api/v1/cases/{public_id}/", "get", {"404"}),
+        ("/api/v1/referrals/", "get", {"400"}),
+        ("/api/v1/persons/", "get", {"400"}),
+        ("/api/v1/persons/{public_id}/", "patch", {"400", "403", "404"}),
+    ):
+        assert codes <= set(paths[path][method]["responses"]), (path, method)

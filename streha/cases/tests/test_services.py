@@ -27,16 +27,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ngo(db):
-    return AgencyFactory(kind=AgencyKind.SHELTER)
-
-
-@pytest.fixture
-def worker(make_user, ngo):
-    return make_user(Role.CASE_WORKER, agency=ngo)
-
-
-@pytest.fixture
 def person(ngo):
     return PersonFactory(owner_agency=ngo, given_name="Arbenita", birth_year=1995)
 

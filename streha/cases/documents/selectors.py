@@ -13,8 +13,8 @@ from django.http import Http404
 from streha.access import policy
 from streha.accounts.models import User
 from streha.audit import services as audit
-from streha.cases import document_services
 from streha.cases import selectors as case_selectors
+from streha.cases.documents import services as document_services
 from streha.cases.models import Case, CaseDocument, CaseDocumentKind
 
 MAX_LISTED = 200  # documents one list shows (newest first)

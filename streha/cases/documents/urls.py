@@ -3,7 +3,7 @@ case-action catch-all. Ids only: titles and file names never enter a URL."""
 
 from django.urls import path
 
-from streha.cases import document_views
+from streha.cases.documents import views as document_views
 
 urlpatterns = [
     path("<uuid:public_id>/documents/", document_views.documents, name="documents"),

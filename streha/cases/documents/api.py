@@ -15,9 +15,11 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from streha.cases import document_selectors, document_services
+from streha.api.serializers import UUID_PATTERN
 from streha.cases import selectors as case_selectors
-from streha.cases.document_views import download_response
+from streha.cases.documents import selectors as document_selectors
+from streha.cases.documents import services as document_services
+from streha.cases.documents.views import download_response
 from streha.cases.models import CaseDocument, CaseDocumentKind
 
 
@@ -120,7 +122,7 @@ class CaseDocumentViewSet(viewsets.ViewSet):
     """Documents of a victim case. Each is visible with the field group of its kind."""
 
     lookup_field = "document_id"
-    lookup_value_regex = "[0-9a-f-]{36}"
+    lookup_value_regex = UUID_PATTERN
     # JSON is parsed only so that a JSON body gets a 400 saying which field is missing; the
     # schema documents multipart/form-data, the one way to send a file.
     parser_classes = [MultiPartParser, FormParser, JSONParser]

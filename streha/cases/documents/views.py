@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from streha.accounts.views import add_service_errors
-from streha.cases import document_selectors, document_services
 from streha.cases import selectors as case_selectors
+from streha.cases.documents import selectors as document_selectors
+from streha.cases.documents import services as document_services
 from streha.cases.models import CaseDocument, CaseDocumentKind
+from streha.web.errors import add_service_errors
 
 
 class CaseDocumentForm(forms.Form):
