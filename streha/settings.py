@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "streha.web",
     "streha.api",
     "streha.demo",
+    "streha.justice",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ urlpatterns = [
     path("audit/", include("streha.audit.urls")),
     path("cases/", include("streha.cases.urls")),
     path("tips/", include("streha.tips.urls")),
+    path("justice/", include("streha.justice.urls")),
     path("", include("streha.tips.public_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -33,7 +33,7 @@ from streha.testing.matrix import (  # noqa: F401 - the vocabulary of the rows b
     Spec,
 )
 
-APP_MATRICES = [import_module(f"streha.{app}.tests.matrix") for app in ("cases", "tips")]
+APP_MATRICES = [import_module(f"streha.{app}.tests.matrix") for app in ("cases", "tips", "justice")]
 
 PERSON_EDIT = {"given_name": "Changed", "gender": "feminine"}
 
@@ -390,3 +390,36 @@ def test_django_admin_is_for_superusers_only(client, make_user):
         client.force_login(make_user(role))
         response = client.get("/django-admin/")
         assert response.status_code == 302 and "login" in response["Location"]
+
+
+# --- The sealed-witness column (streha/justice/tests/matrix.py) -------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row", import_module("streha.justice.tests.matrix").SEALED_ROWS, ids=str)
+def test_sealed_witness_column(row, client):
+    """Every role gets the same answer, byte for byte, whoever the inside witness is sealed to."""
+    sealed = import_module("streha.justice.tests.matrix")
+    world = build_world()
+    kind, key = row
+    spec = HTML[key] if kind == "html" else API[key]
+    method = spec.method if kind == "html" else key[1]
+    path = _fill(spec.path or key[0], world, "in")
+    data = _fill(spec.data, world, "in")
+
+    def answers():
+        seen = {}
+        for role in ROLES:
+            client.logout()
+            if role != ANON:
+                client.force_login(world["users"][role])
+            seen[role] = sealed.normalised(_request(client, method, path, data, kind == "api"))
+        return seen
+
+    first = answers()
+    sealed.reseal(world, world["sealed"]["other"])
+    second = answers()
+    changed = [role for role in ROLES if first[role] != second[role]]
+    assert not changed, (
+        f"{method.upper()} {path}: answers depend on the sealed person for {changed}"
+    )

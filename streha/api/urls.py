@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from streha.api import views
 from streha.cases import api as cases_api
+from streha.justice import api as justice_api
 from streha.people.api import PersonViewSet
 from streha.people.statistics_api import PersonStatisticsView, PseudonymisedPersonsView
 from streha.tips import api as tips_api
@@ -19,7 +20,7 @@ router.register("agencies", views.AgencyViewSet, basename="agency")
 router.register("users", views.UserViewSet, basename="user")
 router.register("api-tokens", views.ApiTokenViewSet, basename="api-token")
 router.register("persons", PersonViewSet, basename="person")
-for register in (cases_api.register, tips_api.register):
+for register in (cases_api.register, tips_api.register, justice_api.register):
     register(router)
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
         PseudonymisedPersonsView.as_view(),
         name="pseudonymised-persons",
     ),
+    *(path(route, view.as_view(), name=name) for route, view, name in justice_api.URLS),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -286,6 +286,9 @@ def run(seed: int, persons: int, progress=None) -> DemoResult:
         seed, Person.objects.filter(reference__startswith=f"D{seed}-"), creators=case_workers
     )
     generate_tips(seed)
+    from streha.justice.demo import generate_criminal_cases
+
+    generate_criminal_cases(seed)
     return DemoResult(
         agencies=len(agencies), staff=len(staff), persons_created=created, persons_total=total
     )

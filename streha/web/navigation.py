@@ -9,7 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from streha.access import policy
 
 # Domain apps contribute navigation entries and "my work" panels through their selectors.
-APP_SELECTORS = ("streha.people.selectors", "streha.cases.selectors", "streha.tips.selectors")
+APP_SELECTORS = (
+    "streha.people.selectors",
+    "streha.cases.selectors",
+    "streha.tips.selectors",
+    "streha.justice.selectors",
+)
 
 
 @dataclass(frozen=True)
