@@ -1,6 +1,6 @@
 """Criminal cases API: the same selectors, steps and services as the pages.
 
-Every step of ``streha.justice.steps.STEPS`` is an operation ``POST
+Every step of ``streha.justice.actions.ACTIONS`` is an operation ``POST
 /api/v1/criminal-cases/{public_id}/{step}/`` whose body the step's form validates (so the page
 and the API accept exactly the same input); its OpenAPI request schema is derived from that
 form. Errors: 400 (fields), 404 (outside the user's scope, or a step the user is not offered;
@@ -21,8 +21,8 @@ from rest_framework.views import APIView
 from streha.access import policy
 from streha.justice import catalogue, selectors, services
 from streha.justice import forms as step_forms
+from streha.justice.actions import ACTIONS
 from streha.justice.models import Offence
-from streha.justice.steps import STEPS
 
 # --- Schemas derived from the forms -------------------------------------------------------------
 
@@ -262,14 +262,14 @@ class CriminalCaseViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def steps(self, request, public_id=None):
         """The names of the steps the user may take on the case now."""
-        from streha.justice.steps import offered_steps
+        from streha.justice.actions import offered_actions
 
         view = selectors.read_case(request.user, public_id, request=request)
-        return Response(offered_steps(view))
+        return Response(offered_actions(view))
 
 
 def _step_action(name: str):
-    step = STEPS[name]
+    step = ACTIONS[name]
 
     @extend_schema(
         summary=str(step.label),
@@ -286,7 +286,7 @@ def _step_action(name: str):
         if not form.is_valid():
             raise _form_errors(form)
         try:
-            step.run(view, form, request=request)
+            step.take(view, form.cleaned_data, request=request)
         except PermissionDenied as error:
             raise Http404 from error
         return _sheet(request, public_id)
@@ -295,7 +295,7 @@ def _step_action(name: str):
     return action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(run)
 
 
-for _name in STEPS:
+for _name in ACTIONS:
     setattr(CriminalCaseViewSet, f"step_{_name}", _step_action(_name))
 
 

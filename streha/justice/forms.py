@@ -1,5 +1,5 @@
 """Forms of the criminal case steps. The same form validates the HTML step and the API
-operation (streha/justice/steps.py); the rules themselves live in the services."""
+operation (streha/justice/actions.py); the rules themselves live in the services."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _

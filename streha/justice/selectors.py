@@ -16,6 +16,7 @@ from streha.access import policy
 from streha.accounts.models import AgencyKind, User
 from streha.audit import services as audit
 from streha.justice import catalogue, services
+from streha.justice.actions import CaseView
 from streha.justice.models import (
     Charge,
     CriminalCase,
@@ -30,7 +31,6 @@ from streha.justice.models import (
     Stage,
     Witness,
 )
-from streha.justice.steps import CaseView
 from streha.web.labels import choice_label, enum_label
 
 PAGE_SIZE = 25

@@ -1,6 +1,6 @@
 """Criminal case pages. Thin: selectors read (and audit), services write (and audit).
 
-The case page offers the steps of ``streha.justice.steps.STEPS`` that the stage and the user's
+The case page offers the steps of ``streha.justice.actions.ACTIONS`` that the stage and the user's
 rights allow. Each step lives at ``justice:step`` with its name: GET shows its form (with htmx
 in the case page's action panel, without it as a page of its own), POST runs its service; a
 success swaps the refreshed case body in place (htmx) or redirects to the case page.
@@ -20,8 +20,8 @@ from streha.access import policy
 from streha.accounts.views import add_service_errors
 from streha.justice import catalogue, selectors, services
 from streha.justice import forms as step_forms
+from streha.justice.actions import ACTIONS, next_steps, offered_actions
 from streha.justice.models import Stage
-from streha.justice.steps import STEPS, next_buttons, offered_steps
 
 
 def _require_justice(request) -> None:
@@ -114,12 +114,12 @@ def case_create(request):
 
 
 def _detail_context(request, view):
-    offered = offered_steps(view)
+    offered = offered_actions(view)
     return {
         "view": view,
         "case": view.case,
         "sheet": selectors.case_sheet(view, request=request),
-        "buttons": next_buttons(view, offered),
+        "steps": next_steps(view, offered),
     }
 
 
@@ -134,7 +134,7 @@ def _step_response(request, view, name, form, status=200):
         "view": view,
         "case": view.case,
         "step": name,
-        "label": STEPS[name].label,
+        "label": ACTIONS[name].label,
         "form": form,
     }
     template = "justice/_step_form.html" if request.htmx else "justice/case_step.html"
@@ -144,10 +144,10 @@ def _step_response(request, view, name, form, status=200):
 @login_required
 def case_step(request, public_id, step):
     """A step of the case: GET shows its form, POST runs its service (404 when not offered)."""
-    if step not in STEPS or request.method not in ("GET", "POST"):
+    if step not in ACTIONS or request.method not in ("GET", "POST"):
         raise Http404
     view = selectors.read_case(request.user, public_id, request=request)
-    definition = STEPS[step]
+    definition = ACTIONS[step]
     if not definition.offered(view):
         raise Http404
     kwargs = {"case": view.case, "access": view.access, "user": request.user}
@@ -158,7 +158,7 @@ def case_step(request, public_id, step):
     if not form.is_valid():
         return _step_response(request, view, step, form, status=400)
     try:
-        definition.run(view, form, request=request)
+        definition.take(view, form.cleaned_data, request=request)
     except PermissionDenied as error:
         raise Http404 from error
     except ValidationError as error:

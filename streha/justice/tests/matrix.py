@@ -12,7 +12,7 @@ every role the same, byte for byte, whichever person the witness is sealed to.
 import re
 
 from streha.accounts.models import Role
-from streha.justice.steps import STEPS
+from streha.justice.actions import ACTIONS
 from streha.testing.matrix import EDIT, EVERYONE, P
 
 NONE: set = set()
@@ -83,7 +83,7 @@ for _name, _roles in STEP_ROLES.items():
     _path = f"/api/v1/criminal-cases/{{public_id}}/{_name.replace('_', '-')}/"
     # An empty body: 400 (or 200 where every field is optional) once the step is offered.
     API[(_path, "post")] = P(_roles, NONE, path=CASE_PATH + f"{_name.replace('_', '-')}/")
-assert set(STEP_ROLES) == set(STEPS), "every step has its row"
+assert set(STEP_ROLES) == set(ACTIONS), "every step has its row"
 
 # The sealed-witness column covers this app's rows and the person endpoints.
 SEALED_ROWS = [

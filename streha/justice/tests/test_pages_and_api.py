@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from streha.audit.models import AuditEvent
+from streha.justice.actions import ACTIONS
 from streha.justice.models import CriminalCase, Stage
-from streha.justice.steps import STEPS
 from streha.justice.tests.conftest import DAY
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,7 @@ def test_every_step_is_an_api_operation_in_the_schema(client, world):
     client.force_login(world.users["prosecutor"])
     schema = client.get("/api/schema/", headers={"Accept": "application/json"})
     text = schema.content.decode()
-    for name in STEPS:
+    for name in ACTIONS:
         assert f"/api/v1/criminal-cases/{{public_id}}/{name.replace('_', '-')}/" in text
 
 
