@@ -1,7 +1,7 @@
 """Synthetic criminal cases for the demo and the benchmarks, in Kosovo's proportions.
 
 Call ``generate_criminal_cases(seed)`` after the victim cases exist (streha/cases/demo.py). Most
-victims never reach a criminal case (about one victim case in seven does); most criminal cases
+victims never reach a criminal case (about one victim case in ten does); most criminal cases
 stop before an indictment; a few charges are downgraded at indictment and a few sentences fall
 below the statutory minimum; sexual exploitation of girls and forced begging of children (charged
 as child mistreatment) dominate. Each victim case draws from its own random stream seeded by
@@ -41,7 +41,7 @@ from streha.justice.models import (
 from streha.people.models import Person
 
 TODAY = date(2026, 1, 1)  # as the victim cases' demo: the same dates whatever day it runs
-SHARE = 0.15  # of victim cases that reach a criminal case
+SHARE = 0.10  # of victim cases that reach a criminal case (30,000 of 300,000)
 BLOCK = 500
 K = EventKind
 
