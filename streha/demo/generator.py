@@ -68,6 +68,9 @@ AGENCIES = [
         AgencyKind.INTERNATIONAL_ORGANISATION,
         "prishtina",
     ),
+    ("court-prishtina", "Basic Court of Prishtina", AgencyKind.COURT, "prishtina"),
+    ("court-prizren", "Basic Court of Prizren", AgencyKind.COURT, "prizren"),
+    ("court-appeals", "Court of Appeals", AgencyKind.COURT, "prishtina"),
 ]
 
 # username, agency code, roles, first name, last name (synthetic)
@@ -89,6 +92,10 @@ STAFF = [
     ("shelter.worker", "shelter-drita", [Role.CASE_WORKER], "Rina", "Osmani"),
     ("shelter.shpresa", "shelter-shpresa", [Role.CASE_WORKER], "Nora", "Haxhiu"),
     ("labour.inspector", "labour-inspectorate", [Role.CASE_WORKER], "Dragan", "Ilić"),
+    ("court.liaison", "court-prishtina", [Role.COURT_LIAISON], "Besa", "Aliu"),
+    ("witness.protection", "police-thb", [Role.WITNESS_PROTECTION], "Driton", "Syla"),
+    ("prosecutor.prizren", "prosecution-prizren", [Role.PROSECUTOR], "Luan", "Thaçi"),
+    ("prosecution.supervisor", "state-prosecutor", [Role.SUPERVISOR], "Vesna", "Marković"),
 ]
 
 # Agencies that register persons, with their relative weight.

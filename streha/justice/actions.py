@@ -13,6 +13,7 @@ from trying what the services would refuse.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -26,11 +27,24 @@ from streha.web.labels import enum_label
 
 @dataclass(frozen=True)
 class CaseView:
-    """A criminal case as one user may see it."""
+    """A criminal case as one user may see it (what the page asks twice is read once)."""
 
     case: CriminalCase
     access: policy.CriminalCaseAccess
     user: object
+
+    @cached_property
+    def event_kinds_now(self) -> list[str]:
+        """The events this user may record at the case's stage."""
+        return services.allowed_event_kinds(self.access, self.case)
+
+    @cached_property
+    def has_parties(self) -> bool:
+        """Injured parties this user may act for exist."""
+        parties = self.case.injured_parties.all()
+        if self.access.injured_parties_only:
+            parties = parties.filter(represented_by_id=self.user.pk)
+        return parties.exists()
 
 
 def _always(view: CaseView) -> bool:
@@ -64,10 +78,7 @@ def _has(related: str) -> Callable[[CaseView], bool]:
 
 
 def _parties(view: CaseView) -> bool:
-    parties = view.case.injured_parties.all()
-    if view.access.injured_parties_only:
-        parties = parties.filter(represented_by_id=view.user.pk)
-    return parties.exists()
+    return view.has_parties
 
 
 def _police_or_prosecution(access, view) -> bool:
@@ -103,7 +114,7 @@ ACTIONS: dict[str, JusticeAction] = {
             step_forms.EventForm,
             services.record_event,
             may=lambda access, view: bool(access.event_kinds),
-            when=lambda v: bool(services.allowed_event_kinds(v.access, v.case)),
+            when=lambda v: bool(v.event_kinds_now),
             description="The procedure's next events that are the user's to record (police, "
             "prosecution or court); ``kind`` must be one of them.",
         ),
@@ -250,7 +261,7 @@ def next_steps(view: CaseView, offered: list[str]) -> list[Step]:
     if "event" in offered:
         steps = [
             Step("event", enum_label(EventKind, kind), f"?kind={kind}")
-            for kind in services.allowed_event_kinds(view.access, view.case)
+            for kind in view.event_kinds_now
         ]
     steps += [Step(name, str(ACTIONS[name].label)) for name in offered if name != "event"]
     return steps

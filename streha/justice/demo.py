@@ -15,8 +15,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from streha.accounts import services as account_services
-from streha.accounts.models import Agency, AgencyKind, Role, User
+from streha.accounts.models import Agency, AgencyKind, User
 from streha.audit import services as audit
 from streha.cases.models import Case, ExploitationType
 from streha.justice import services
@@ -45,18 +44,8 @@ SHARE = 0.10  # of victim cases that reach a criminal case (30,000 of 300,000)
 BLOCK = 500
 K = EventKind
 
-COURTS = [
-    ("court-prishtina", "Basic Court of Prishtina", "prishtina"),
-    ("court-prizren", "Basic Court of Prizren", "prizren"),
-    ("court-appeals", "Court of Appeals", "prishtina"),
-]
-# username, agency code, roles, first name, last name (synthetic)
-STAFF = [
-    ("court.liaison", "court-prishtina", [Role.COURT_LIAISON], "Besa", "Aliu"),
-    ("witness.protection", "police-thb", [Role.WITNESS_PROTECTION], "Driton", "Syla"),
-    ("prosecutor.prizren", "prosecution-prizren", [Role.PROSECUTOR], "Luan", "Thaçi"),
-    ("prosecution.supervisor", "state-prosecutor", [Role.SUPERVISOR], "Vesna", "Marković"),
-]
+# Demo staff (streha/demo/generator.py STAFF) the cases name.
+PEOPLE = ("investigator", "prosecutor", "prosecutor.prizren", "court.liaison")
 # Where a case stops (the last kind of event reached), weights summing to 100.
 ENDS = {
     K.POLICE_CASE_OPENED: 20,
@@ -122,39 +111,6 @@ def _pick(rng: random.Random, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-@transaction.atomic
-def ensure_courts_and_staff() -> dict[str, User]:
-    from streha.places.models import Municipality
-
-    load_offences("XK")
-    places = {m.code: m for m in Municipality.objects.all()}
-    for code, name, place in COURTS:
-        Agency.objects.get_or_create(
-            code=code,
-            defaults={"name": name, "kind": AgencyKind.COURT, "municipality": places.get(place)},
-        )
-    staff = {}
-    for username, agency_code, roles, first, last in STAFF:
-        user = User.objects.filter(username=username).first()
-        agency = Agency.objects.filter(code=agency_code).first()
-        if user is None and agency is not None:
-            from streha.demo.generator import DEMO_PASSWORD
-
-            user = account_services.create_user(
-                None,
-                agency=agency,
-                username=username,
-                email=f"{username}@demo.streha.invalid",
-                first_name=first,
-                last_name=last,
-                roles=roles,
-                password=DEMO_PASSWORD,
-            )
-        if user is not None:
-            staff[username] = user
-    return staff
-
-
 def _offences() -> dict[tuple[str, str], Offence]:
     return {
         (o.criminal_code.code, o.key): o for o in Offence.objects.select_related("criminal_code")
@@ -164,15 +120,15 @@ def _offences() -> dict[tuple[str, str], Offence]:
 def generate_criminal_cases(seed: int, *, progress=None) -> int:
     """Criminal cases for about ``SHARE`` of the demo victim cases of ``seed``; returns how
     many were created."""
-    staff = ensure_courts_and_staff()
+    load_offences("XK")
+    staff = {u.username: u for u in User.objects.filter(username__in=PEOPLE)}
     agencies = {a.code: a for a in Agency.objects.all()}
+    if not {"police-thb", "state-prosecutor", "prosecution-prizren", "court-prishtina"} <= set(
+        agencies
+    ):
+        return 0  # the demo agencies (streha/demo/generator.py) are not there
     offences = _offences()
-    people = {
-        "investigator": User.objects.filter(username="investigator").first(),
-        "prosecutor": User.objects.filter(username="prosecutor").first(),
-        "prosecutor.prizren": staff.get("prosecutor.prizren"),
-        "court.liaison": staff.get("court.liaison"),
-    }
+    people = {name: staff.get(name) for name in PEOPLE}
     victim_cases = Case.objects.filter(reference__startswith=f"DC{seed}-").select_related(
         "owner_agency", "person"
     )

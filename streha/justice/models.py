@@ -241,7 +241,7 @@ class ProceedingEvent(ProtectedModel):
     )
     note = ProtectedTextField(blank=True)
     corrects = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="corrections"
     )
     withdrawn = models.BooleanField(default=False)
     reason = ProtectedTextField(blank=True)
@@ -348,7 +348,7 @@ class Charge(models.Model):
     victim_cases = models.ManyToManyField("cases.Case", related_name="+", blank=True)
     replaces = models.OneToOneField(
         "self",
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="replaced_by",
