@@ -308,7 +308,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"TipStatusEnum": "streha.tips.models.TipStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "TipStatusEnum": "streha.tips.models.TipStatus",
+        # Justice: choice sets whose field names other apps use too.
+        "WitnessKindEnum": "streha.justice.models.WitnessKind",
+        "RoleInProcessEnum": "streha.justice.models.RoleInProcess",
+        "AgencyKindEnum": "streha.accounts.models.AgencyKind",
+        "RoleEnum": "streha.accounts.models.Role",
+    },
 }
 
 # --- Logging: no personal data; messages name objects by opaque id only ------------------------

@@ -10,7 +10,7 @@ never 403, which would confirm the case exists).
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
@@ -35,11 +35,10 @@ def _field(form_field: forms.Field) -> serializers.Field:
     if isinstance(form_field, forms.ModelChoiceField):
         return serializers.CharField(allow_blank=not required, **common)
     if isinstance(form_field, forms.MultipleChoiceField):
-        return serializers.ListField(
-            child=serializers.ChoiceField(choices=list(form_field.choices)), **common
-        )
+        choices = [(value, label) for value, label in form_field.choices if value != ""]
+        return serializers.ListField(child=serializers.ChoiceField(choices=choices), **common)
     if isinstance(form_field, forms.ChoiceField):
-        choices = [value for value, _label in form_field.choices if value != ""]
+        choices = [(value, label) for value, label in form_field.choices if value != ""]
         if choices:
             return serializers.ChoiceField(choices=choices, allow_blank=not required, **common)
         return serializers.CharField(**common)
@@ -64,7 +63,7 @@ def serializer_for(name: str, form_class: type[forms.Form]) -> type[serializers.
     return type(class_name, (serializers.Serializer,), fields)
 
 
-class ErrorSerializer(serializers.Serializer):
+class JusticeErrorSerializer(serializers.Serializer):
     error = serializers.DictField()
 
 
@@ -165,7 +164,9 @@ def _errors(*codes: int) -> dict:
         400: "invalid input (messages by field, never repeating the values sent)",
         404: "no such case, not visible to you, or not a step you may take now",
     }
-    return {code: OpenApiResponse(ErrorSerializer, description=meaning[code]) for code in codes}
+    return {
+        code: OpenApiResponse(JusticeErrorSerializer, description=meaning[code]) for code in codes
+    }
 
 
 def _form_errors(form) -> ValidationError:
@@ -271,13 +272,6 @@ class CriminalCaseViewSet(viewsets.ViewSet):
 def _step_action(name: str):
     step = ACTIONS[name]
 
-    @extend_schema(
-        summary=str(step.label),
-        description=step.description or str(step.label),
-        request=serializer_for(name, step.form),
-        responses={200: CaseSheetSerializer, **_errors(400, 404)},
-        operation_id=f"criminal_cases_step_{name}",
-    )
     def run(self, request, public_id=None):
         view = selectors.read_case(request.user, public_id, request=request)
         if not step.offered(view):
@@ -292,7 +286,16 @@ def _step_action(name: str):
         return _sheet(request, public_id)
 
     run.__name__ = f"step_{name}"
-    return action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(run)
+    with translation.override("en"):
+        summary = str(step.label)
+    schema = extend_schema(
+        summary=summary,
+        description=step.description or summary,
+        request=serializer_for(name, step.form),
+        responses={200: CaseSheetSerializer, **_errors(400, 404)},
+        operation_id=f"criminal_cases_step_{name}",
+    )
+    return schema(action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(run))
 
 
 for _name in ACTIONS:
