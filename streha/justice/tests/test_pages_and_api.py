@@ -232,3 +232,16 @@ def test_translated_case_page(client, world, reported):
     body = client.get(reverse("justice:detail", args=[reported.public_id])).content.decode()
     assert "Raportuar te prokurori" in body and "Dëshmitarët" in body
     assert reported.stage == Stage.REPORTED and DAY.year == 2025
+
+
+def test_step_operations_document_their_request_body(client, world):
+    client.force_login(world.users["prosecutor"])
+    schema = client.get("/api/schema/", headers={"Accept": "application/json"}).json()
+    for name in ACTIONS:
+        operation = schema["paths"][
+            f"/api/v1/criminal-cases/{{public_id}}/{name.replace('_', '-')}/"
+        ]
+        body = operation["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert "$ref" in body, name
+    event = schema["components"]["schemas"]["EventStepRequest"]
+    assert {"kind", "occurred_on"} <= set(event["properties"])
