@@ -44,6 +44,8 @@ SHARE = 0.10  # of victim cases that reach a criminal case (30,000 of 300,000)
 BLOCK = 500
 K = EventKind
 
+# The ends of the first cases of a seed, so that every demo shows the later stages.
+SHOWCASE = [K.FINAL, K.FIRST_INSTANCE_JUDGMENT, K.INDICTMENT_CONFIRMED]
 # Demo staff (streha/demo/generator.py STAFF) the cases name.
 PEOPLE = ("investigator", "prosecutor", "prosecutor.prizren", "court.liaison")
 # Where a case stops (the last kind of event reached), weights summing to 100.
@@ -147,11 +149,15 @@ def generate_criminal_cases(seed: int, *, progress=None) -> int:
         return 0
     created = 0
     chosen = []
+    ordinal = -1
     for victim_case in victim_cases.order_by("pk").iterator(chunk_size=2000):
         rng = random.Random(f"{seed}-{victim_case.reference}")
-        if rng.random() >= SHARE or reference(seed, victim_case) in done:
+        if rng.random() >= SHARE:
             continue
-        chosen.append((victim_case, rng))
+        ordinal += 1
+        if reference(seed, victim_case) in done:
+            continue
+        chosen.append((victim_case, rng, SHOWCASE[ordinal] if ordinal < len(SHOWCASE) else None))
         if len(chosen) >= BLOCK:
             created += _insert(seed, chosen, agencies, offences, people, suspects)
             chosen = []
@@ -165,8 +171,8 @@ def generate_criminal_cases(seed: int, *, progress=None) -> int:
 @transaction.atomic
 def _insert(seed, chosen, agencies, offences, people, suspects) -> int:
     cases = []
-    for victim_case, rng in chosen:
-        cases.append(_build(seed, victim_case, rng, agencies, offences, people, suspects))
+    for victim_case, rng, showcase in chosen:
+        cases.append(_build(seed, victim_case, rng, agencies, offences, people, suspects, showcase))
     CriminalCase.objects.bulk_create([c["case"] for c in cases], batch_size=1000)
     events, defendants = [], []
     for built in cases:
@@ -250,7 +256,10 @@ def _insert(seed, chosen, agencies, offences, people, suspects) -> int:
     return len(cases)
 
 
-def _build(seed, victim_case, rng, agencies, offences, people, suspects) -> dict:
+def _build(seed, victim_case, rng, agencies, offences, people, suspects, showcase=None) -> dict:
+    """One criminal case. A ``showcase`` case (the first few of a seed) goes as far as its
+    end event, so that even a small demo shows a trial, judgments, a downgraded charge, a
+    sentence below the minimum and a protected witness."""
     police = (
         victim_case.owner_agency
         if victim_case.owner_agency.kind == AgencyKind.POLICE
@@ -265,6 +274,8 @@ def _build(seed, victim_case, rng, agencies, offences, people, suspects) -> dict
         victim_case.first_contact_on + timedelta(days=rng.randrange(0, 45)),
     )
     end = _pick(rng, ENDS)
+    if showcase is not None:
+        opened, end = TODAY - timedelta(days=900), showcase
     kinds = [K.POLICE_CASE_OPENED, *PATHS[end]]
     events, day = [], opened
     for kind in kinds:
@@ -283,13 +294,13 @@ def _build(seed, victim_case, rng, agencies, offences, people, suspects) -> dict
     reached = {e.kind for e in events}
     code = "06/L-074" if opened >= date(2019, 4, 14) else "04/L-082"
     forms = victim_case.exploitation_types or ["Other"]
-    key = _pick(rng, OFFENCES.get(forms[0], OTHER_OFFENCES))
+    key = "trafficking" if showcase else _pick(rng, OFFENCES.get(forms[0], OTHER_OFFENCES))
     offence = offences[(code, key)]
     count = rng.choices([1, 2, 3], weights=[60, 30, 10])[0]
     defendants, per_defendant = [], []
     judged_day = day + timedelta(days=rng.randrange(30, 200))
     judged = end in JUDGED and judged_day <= TODAY and K.MAIN_TRIAL in reached
-    for _index in range(count):
+    for index in range(count):
         person_id = suspects[rng.randrange(len(suspects))]
         if any(d.person_id == person_id for d in defendants):
             continue
@@ -310,6 +321,7 @@ def _build(seed, victim_case, rng, agencies, offences, people, suspects) -> dict
         ]
         indicted = reached & {K.INDICTMENT_FILED}
         downgraded = indicted and offence.key == "trafficking" and rng.random() < 0.12
+        downgraded = downgraded or (showcase == K.INDICTMENT_CONFIRMED and index == 0)
         if downgraded:
             lesser = offences[(code, "facilitating_prostitution")]
             charge_list.append(
@@ -319,11 +331,12 @@ def _build(seed, victim_case, rng, agencies, offences, people, suspects) -> dict
         if judged:
             final = end == K.FINAL
             outcome = _pick(rng, {"convicted": 72, "acquitted": 20, "partly": 8})
+            outcome = "convicted" if showcase else outcome
             sentence = None
             if outcome != "acquitted":
                 current = charge_list[-1].offence
                 minimum = current.min_months
-                below = rng.random() < 0.25
+                below = rng.random() < 0.25 or (showcase == K.FIRST_INSTANCE_JUDGMENT)
                 kind = SentenceKind.IMPRISONMENT
                 months = rng.randrange(minimum or 6, (current.max_months or 60) + 1)
                 if below and minimum:
@@ -371,7 +384,7 @@ def _build(seed, victim_case, rng, agencies, offences, people, suspects) -> dict
             events[1].occurred_on if len(events) > 1 else opened,
         )
     witness = None
-    if end in INDICTED and rng.random() < 0.4:
+    if end in INDICTED and (rng.random() < 0.4 or showcase):
         witness = (
             Witness(pseudonym="A", kind="injured_party", added_on=day),
             victim_case.person.public_id,
