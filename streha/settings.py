@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "streha.jobs",
     "streha.imports",
+    "streha.justice",
 ]
 
 MIDDLEWARE = [
@@ -390,6 +391,10 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "streha.accounts.models.AgencyKind",
         "ServiceKindEnum": "streha.cases.models.ServiceKind",
         "ServiceStatusEnum": "streha.cases.models.ServiceStatus",
+        # Justice: choice sets whose field names other apps use too.
+        "WitnessKindEnum": "streha.justice.models.WitnessKind",
+        "RoleInProcessEnum": "streha.justice.models.RoleInProcess",
+        "AgencyKindEnum": "streha.accounts.models.AgencyKind",
         "RoleEnum": "streha.accounts.models.Role",
     },
 }

@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/", include("streha.cases.urls")),
     path("tips/", include("streha.tips.urls")),
     path("statistics/", include("streha.statistics.urls")),
+    path("justice/", include("streha.justice.urls")),
     path("", include("streha.tips.public_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -596,3 +596,36 @@ def test_every_sign_in_path_needs_the_second_factor(client, settings, path):
     assert home.status_code == 302 and home["Location"].startswith("/accounts/login/"), path
     assert client.get("/api/v1/users/me/").status_code in {401, 403}, path
     assert "_auth_user_id" not in client.session, path
+
+
+# --- The sealed-witness column (streha/justice/tests/matrix.py) -------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row", import_module("streha.justice.tests.matrix").SEALED_ROWS, ids=str)
+def test_sealed_witness_column(row, client):
+    """Every role gets the same answer, byte for byte, whoever the inside witness is sealed to."""
+    sealed = import_module("streha.justice.tests.matrix")
+    world = build_world()
+    kind, key = row
+    spec = HTML[key] if kind == "html" else API[key]
+    method = spec.method if kind == "html" else key[1]
+    path = _fill(spec.path or key[0], world, "in")
+    data = _fill(spec.data, world, "in")
+
+    def answers():
+        seen = {}
+        for role in ROLES:
+            client.logout()
+            if role != ANON:
+                client.force_login(world["users"][role])
+            seen[role] = sealed.normalised(_request(client, method, path, data, kind == "api"))
+        return seen
+
+    first = answers()
+    sealed.reseal(world, world["sealed"]["other"])
+    second = answers()
+    changed = [role for role in ROLES if first[role] != second[role]]
+    assert not changed, (
+        f"{method.upper()} {path}: answers depend on the sealed person for {changed}"
+    )

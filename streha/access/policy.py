@@ -888,3 +888,198 @@ def record_refused_read(user: User, model, lookup: dict, *, request=None) -> boo
         },
     )
     return True
+
+
+# --- Justice: criminal cases, victims in proceedings, sealed witnesses ----------------------
+# A criminal case is seen by the staff of the agencies it names (police unit, prosecution
+# office, court) who do justice work there, and by the victim advocates who represent one of
+# its injured parties (their part only). Which events each may record follows the procedure:
+# the police report, the prosecution investigates and indicts, the court liaison records what
+# the court decides. A witness's pseudonym is resolved to the person only by the prosecutor
+# handling the case and the witness protection unit, never by anyone else (supervisors,
+# auditors, analysts and break-glass included).
+
+JUSTICE_ROLES = frozenset({Role.PROSECUTOR, Role.INVESTIGATOR, Role.COURT_LIAISON, Role.SUPERVISOR})
+POLICE_EVENT_KINDS = frozenset({"police_case_opened", "criminal_report", "special_report"})
+PROSECUTION_EVENT_KINDS = frozenset(
+    {
+        "investigation_initiated",
+        "investigation_suspended",
+        "investigation_terminated",
+        "charges_dismissed",
+        "indictment_filed",
+        "plea_agreement",
+        "appeal_filed",
+    }
+)
+COURT_EVENT_KINDS = frozenset(
+    {
+        "indictment_confirmed",
+        "indictment_dismissed",
+        "main_trial",
+        "first_instance_judgment",
+        "appeal_filed",
+        "appeal_decided",
+        "retrial_ordered",
+        "final",
+        "extraordinary_remedy",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CriminalCaseAccess:
+    """What one user may do with one criminal case."""
+
+    can_view: bool = False
+    injured_parties_only: bool = False  # a victim advocate representing one of its victims
+    police: bool = False  # an investigator of the case's police unit
+    prosecution: bool = False  # a prosecutor of the case's office
+    court: bool = False  # a court liaison of the case's court or office
+    handling: bool = False  # the prosecutor handling the case
+    supervisor: bool = False
+
+    @property
+    def event_kinds(self) -> frozenset[str]:
+        kinds: set[str] = set()
+        if self.police:
+            kinds |= POLICE_EVENT_KINDS
+        if self.prosecution:
+            kinds |= PROSECUTION_EVENT_KINDS
+        if self.court:
+            kinds |= COURT_EVENT_KINDS
+        return frozenset(kinds)
+
+    @property
+    def sees_defendants(self) -> bool:
+        """Defendants' identities: those who investigate, prosecute or record the trial."""
+        return self.police or self.prosecution or self.court
+
+    @property
+    def can_edit(self) -> bool:
+        return self.police or self.prosecution or self.court
+
+
+NO_CRIMINAL_CASE_ACCESS = CriminalCaseAccess()
+
+
+def _does_justice_work(user: User) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.agency_id is not None
+        and user.has_role(*JUSTICE_ROLES)
+    )
+
+
+def criminal_cases_visible_to(user: User):
+    """Criminal cases naming the user's agency (for justice roles), and those where the user
+    represents an injured party."""
+    from streha.justice.models import CriminalCase, InjuredParty
+
+    if not (user.is_authenticated and user.is_active):
+        return CriminalCase.objects.none()
+    represented = InjuredParty.objects.filter(represented_by_id=user.pk).values("case_id")
+    scope = Q(pk__in=represented)
+    if _does_justice_work(user):
+        agency = user.agency_id
+        scope |= Q(police_agency_id=agency) | Q(prosecution_office_id=agency) | Q(court_id=agency)
+    return CriminalCase.objects.filter(scope)
+
+
+def criminal_case_scope_parts(user: User) -> list:
+    """``criminal_cases_visible_to`` as disjoint querysets, each read through one index."""
+    from streha.justice.models import CriminalCase, InjuredParty
+
+    if not (user.is_authenticated and user.is_active):
+        return []
+    parts = []
+    seen = Q()
+    if _does_justice_work(user):
+        agency = user.agency_id
+        for field in ("prosecution_office_id", "police_agency_id", "court_id"):
+            condition = Q(**{field: agency})
+            parts.append(CriminalCase.objects.filter(condition).exclude(seen))
+            seen |= condition
+    represented = InjuredParty.objects.filter(represented_by_id=user.pk).values("case_id")
+    parts.append(CriminalCase.objects.filter(pk__in=represented).exclude(seen))
+    return parts
+
+
+def criminal_case_access(user: User, case) -> CriminalCaseAccess:
+    if not (user.is_authenticated and user.is_active):
+        return NO_CRIMINAL_CASE_ACCESS
+    agency = user.agency_id
+    if _does_justice_work(user) and agency in (
+        case.police_agency_id,
+        case.prosecution_office_id,
+        case.court_id,
+    ):
+        return CriminalCaseAccess(
+            can_view=True,
+            police=user.has_role(Role.INVESTIGATOR) and case.police_agency_id == agency,
+            prosecution=user.has_role(Role.PROSECUTOR) and case.prosecution_office_id == agency,
+            court=user.has_role(Role.COURT_LIAISON)
+            and agency in (case.court_id, case.prosecution_office_id),
+            handling=user.has_role(Role.PROSECUTOR) and case.prosecutor_id == user.pk,
+            supervisor=user.has_role(Role.SUPERVISOR),
+        )
+    if case.injured_parties.filter(represented_by_id=user.pk).exists():
+        return CriminalCaseAccess(can_view=True, injured_parties_only=True)
+    return NO_CRIMINAL_CASE_ACCESS
+
+
+def can_open_criminal_cases(user: User) -> bool:
+    """The police open criminal cases (a prosecutor may open one on a report received)."""
+    return _does_justice_work(user) and user.has_role(Role.INVESTIGATOR, Role.PROSECUTOR)
+
+
+def can_edit_injured_party(access: CriminalCaseAccess, party, user: User) -> bool:
+    """The prosecution keeps the injured parties; their advocate updates their claims."""
+    return access.prosecution or (
+        access.injured_parties_only and party.represented_by_id == user.pk
+    )
+
+
+def is_witness_protection_unit(user: User) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.agency_id is not None
+        and user.has_role(Role.WITNESS_PROTECTION)
+    )
+
+
+def witnesses_resolvable_by(user: User):
+    """Witnesses whose pseudonym ``user`` may resolve: those of the cases they handle as
+    prosecutor, all for the witness protection unit; nothing for anyone else."""
+    from streha.justice.models import Witness
+
+    if is_witness_protection_unit(user):
+        return Witness.objects.all()
+    if not (_does_justice_work(user) and user.has_role(Role.PROSECUTOR)):
+        return Witness.objects.none()
+    return Witness.objects.filter(
+        case__prosecutor_id=user.pk, case__prosecution_office_id=user.agency_id
+    )
+
+
+def can_share_with_prosecution(user: User, victim_case) -> bool:
+    """Who may refer a victim case may share it with a prosecution office."""
+    return case_access(user, victim_case).can_edit
+
+
+def can_see_justice_statistics(user: User) -> bool:
+    return can_see_statistics(user)
+
+
+def justice_deadlines_for(user: User):
+    """Open deadlines of the user's agency (theirs or unassigned; supervisors: all)."""
+    from streha.justice.models import Deadline
+
+    if not _does_justice_work(user):
+        return Deadline.objects.none()
+    deadlines = Deadline.objects.filter(agency_id=user.agency_id, done_at__isnull=True)
+    if not user.has_role(Role.SUPERVISOR):
+        deadlines = deadlines.filter(Q(assignee__isnull=True) | Q(assignee_id=user.pk))
+    return deadlines

@@ -26,6 +26,7 @@ class AgencyKind(models.TextChoices):
     HEALTH = "health", _("Health")
     NATIONAL_COORDINATOR = "national_coordinator", _("National coordinator")
     INTERNATIONAL_ORGANISATION = "international_organisation", _("International organisation")
+    COURT = "court", _("Court")
 
 
 class Role(models.TextChoices):
@@ -38,6 +39,8 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("Auditor")
     AGENCY_ADMIN = "agency_admin", _("Agency administrator")
     SYSTEM_ADMIN = "system_admin", _("System administrator")
+    COURT_LIAISON = "court_liaison", _("Court liaison")
+    WITNESS_PROTECTION = "witness_protection", _("Witness protection unit")
 
 
 class Agency(models.Model):

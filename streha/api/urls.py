@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from streha.api import views
 from streha.cases import api as cases_api
+from streha.justice import api as justice_api
 from streha.people.api import PersonViewSet
 from streha.people.statistics_api import PersonStatisticsView, PseudonymisedPersonsView
 from streha.statistics.api import StatisticsTableView
@@ -21,7 +22,7 @@ router.register("users", views.UserViewSet, basename="user")
 router.register("api-tokens", views.ApiTokenViewSet, basename="api-token")
 router.register("role-grants", views.RoleGrantViewSet, basename="role-grant")
 router.register("persons", PersonViewSet, basename="person")
-for register in (cases_api.register, tips_api.register):
+for register in (cases_api.register, tips_api.register, justice_api.register):
     register(router)
 
 urlpatterns = [
@@ -36,6 +37,7 @@ urlpatterns = [
         StatisticsTableView.as_view(),
         name="statistics-table",
     ),
+    *(path(route, view.as_view(), name=name) for route, view, name in justice_api.URLS),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -69,6 +69,9 @@ AGENCIES = [
         AgencyKind.INTERNATIONAL_ORGANISATION,
         "prishtina",
     ),
+    ("court-prishtina", "Basic Court of Prishtina", AgencyKind.COURT, "prishtina"),
+    ("court-prizren", "Basic Court of Prizren", AgencyKind.COURT, "prizren"),
+    ("court-appeals", "Court of Appeals", AgencyKind.COURT, "prishtina"),
 ]
 
 # username, agency code, roles, first name, last name (synthetic)
@@ -90,6 +93,10 @@ STAFF = [
     ("shelter.worker", "shelter-drita", [Role.CASE_WORKER], "Rina", "Osmani"),
     ("shelter.shpresa", "shelter-shpresa", [Role.CASE_WORKER], "Nora", "Haxhiu"),
     ("labour.inspector", "labour-inspectorate", [Role.CASE_WORKER], "Dragan", "Ilić"),
+    ("court.liaison", "court-prishtina", [Role.COURT_LIAISON], "Besa", "Aliu"),
+    ("witness.protection", "police-thb", [Role.WITNESS_PROTECTION], "Driton", "Syla"),
+    ("prosecutor.prizren", "prosecution-prizren", [Role.PROSECUTOR], "Luan", "Thaçi"),
+    ("prosecution.supervisor", "state-prosecutor", [Role.SUPERVISOR], "Vesna", "Marković"),
 ]
 
 # Agencies that register persons, with their relative weight.
@@ -290,6 +297,9 @@ def run(seed: int, persons: int, progress=None) -> DemoResult:
         seed, Person.objects.filter(reference__startswith=f"D{seed}-"), creators=case_workers
     )
     generate_tips(seed)
+    from streha.justice.demo import generate_criminal_cases
+
+    generate_criminal_cases(seed)
     return DemoResult(
         agencies=len(agencies), staff=len(staff), persons_created=created, persons_total=total
     )

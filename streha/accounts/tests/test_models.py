@@ -22,6 +22,7 @@ def test_agency_kinds_are_the_agreed_vocabulary():
         "health",
         "national_coordinator",
         "international_organisation",
+        "court",
     }
     assert AgencyKind.SOCIAL_WORK.label == "Centre for social work"
     assert AgencyKind.SHELTER.label == "Shelter / NGO"
@@ -38,6 +39,8 @@ def test_roles_are_the_agreed_vocabulary():
         "auditor",
         "agency_admin",
         "system_admin",
+        "court_liaison",
+        "witness_protection",
     }
 
 

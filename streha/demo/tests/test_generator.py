@@ -52,8 +52,8 @@ def test_creates_agencies_staff_with_roles_and_persons():
     output = demo(50, 3)
     assert "50 persons (50 new)" in output
 
-    assert len(generator.AGENCIES) == 17
-    assert Agency.objects.count() == 17
+    assert len(generator.AGENCIES) == 20
+    assert Agency.objects.count() == 20
     assert set(Agency.objects.values_list("code", flat=True)) == {
         code for code, *_rest in generator.AGENCIES
     }
@@ -126,6 +126,9 @@ def in_a_fresh_database(action, collect, clear=False):
 
 
 def wipe_demo_data():
+    from streha.justice.models import CriminalCase
+
+    CriminalCase.objects.all().delete()
     Case.objects.all().delete()
     Tip.objects.all().delete()
     Person.objects.all().delete()

@@ -1,0 +1,607 @@
+"""Reads of criminal cases, scoped by the access policy and audited where they show protected
+data. The case sheet (``case_sheet``) is the one description of a case both the page and the
+API print, so what one shows the other shows: never a witness's person, whoever asks."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from streha.access import policy
+from streha.accounts.models import AgencyKind, User
+from streha.audit import services as audit
+from streha.justice import catalogue, services
+from streha.justice.actions import CaseView
+from streha.justice.models import (
+    Charge,
+    CriminalCase,
+    Deadline,
+    EventKind,
+    Instance,
+    Judgment,
+    Measure,
+    Outcome,
+    ProceedingEvent,
+    ProtectionOrder,
+    Stage,
+    Witness,
+)
+from streha.web.labels import choice_label, enum_label
+
+PAGE_SIZE = 25
+COUNT_CAP = 1000
+
+
+# --- The list ---------------------------------------------------------------------------------
+
+
+def list_cases(
+    user: User,
+    *,
+    stage: str = "",
+    offence: str = "",
+    office: str = "",
+    year: int | None = None,
+    reclassified: bool = False,
+    below_minimum: bool = False,
+    page=1,
+    request=None,
+):
+    """A page of the criminal cases ``user`` may see, filtered; counted up to ``COUNT_CAP``."""
+    cases = policy.criminal_cases_visible_to(user)
+    if stage in Stage.values:
+        cases = cases.filter(stage=stage)
+    if offence:
+        cases = cases.filter(
+            Exists(Charge.objects.filter(defendant__case=OuterRef("pk"), offence__key=offence))
+        )
+    if office:
+        cases = cases.filter(prosecution_office__code=office)
+    if year:
+        cases = cases.filter(opened_on__year=year)
+    if reclassified:
+        cases = cases.filter(reclassified=True)
+    if below_minimum:
+        cases = cases.filter(below_minimum=True)
+    cases = cases.select_related("prosecution_office", "police_agency", "court").order_by(
+        "-opened_on", "-pk"
+    )
+    cases = cases.only(
+        "public_id",
+        "reference",
+        "stage",
+        "stage_on",
+        "opened_on",
+        "reclassified",
+        "below_minimum",
+        "police_number",
+        "prosecution_number",
+        "court_number",
+        "prosecution_office__name",
+        "police_agency__name",
+        "court__name",
+    )
+    paginator = Paginator(cases, PAGE_SIZE)
+    count = cases.order_by().values("pk")[: COUNT_CAP + 1].count()
+    paginator.count = min(count, COUNT_CAP)  # bounded: nobody reads past page 40
+    result = paginator.get_page(page)
+    result.count_capped = count > COUNT_CAP
+    if result.object_list:
+        audit.record_many(
+            user,
+            audit.Action.LIST,
+            list(result.object_list),
+            purpose="criminal case list",
+            request=request,
+        )
+    return result
+
+
+def case_rows(page) -> list[dict]:
+    return [
+        {
+            "public_id": str(case.public_id),
+            "url": reverse("justice:detail", args=[case.public_id]),
+            "reference": case.reference,
+            "stage": case.stage,
+            "stage_label": choice_label(case, "stage"),
+            "stage_on": case.stage_on,
+            "opened_on": case.opened_on,
+            "police": case.police_agency.name if case.police_agency_id else "",
+            "office": case.prosecution_office.name if case.prosecution_office_id else "",
+            "court": case.court.name if case.court_id else "",
+            "numbers": [
+                n for n in (case.police_number, case.prosecution_number, case.court_number) if n
+            ],
+            "reclassified": case.reclassified,
+            "below_minimum": case.below_minimum,
+        }
+        for case in page
+    ]
+
+
+# --- One case ---------------------------------------------------------------------------------
+
+
+def read_case(user: User, public_id, *, request=None, purpose: str = "") -> CaseView:
+    """The case if ``user`` may see it (else 404), audited as read."""
+    case = (
+        policy.criminal_cases_visible_to(user)
+        .select_related("police_agency", "prosecution_office", "court", "prosecutor")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    access = policy.criminal_case_access(user, case)
+    if not access.can_view:
+        raise Http404
+    audit.record(
+        user,
+        audit.Action.READ,
+        obj=case,
+        field_groups=[] if access.injured_parties_only else ["investigation"],
+        purpose=purpose,
+        request=request,
+    )
+    return CaseView(case=case, access=access, user=user)
+
+
+def witness_label(witness: Witness) -> str:
+    return _("Witness %(pseudonym)s") % {"pseudonym": witness.pseudonym}
+
+
+def _money(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _events(case: CriminalCase, access) -> list[dict]:
+    standing = {e.pk for e in services.effective_events(case)}
+    events = case.events.select_related("agency", "defendant").order_by("occurred_on", "pk")
+    return [
+        {
+            "id": str(e.public_id),
+            "kind": e.kind,
+            "label": enum_label(EventKind, e.kind),
+            "occurred_on": e.occurred_on,
+            "document": e.document,
+            "agency": e.agency.name if e.agency_id else "",
+            "defendant": e.defendant.label if e.defendant_id else "",
+            "standing": e.pk in standing,
+            "corrects": e.corrects_id is not None,
+            "withdrawn": e.withdrawn,
+            "reason": e.reason if access.can_edit else "",
+            "note": e.note if access.can_edit else "",
+        }
+        for e in events
+    ]
+
+
+def _defendants(view: CaseView, request) -> list[dict]:
+    case, access = view.case, view.access
+    defendants = list(case.defendants.select_related("person").order_by("pk"))
+    charges = (
+        Charge.objects.filter(defendant__case=case)
+        .select_related("offence__criminal_code", "replaces")
+        .prefetch_related("victim_cases")
+        .order_by("pk")
+    )
+    judgments = (
+        Judgment.objects.filter(case=case)
+        .prefetch_related("sentences")
+        .order_by("decided_on", "pk")
+    )
+    if defendants and access.sees_defendants:
+        audit.record_many(
+            view.user,
+            audit.Action.READ,
+            [d.person for d in defendants],
+            field_groups=["identity"],
+            purpose="criminal case defendants",
+            request=request,
+        )
+    rows = []
+    for d in defendants:
+        rows.append(
+            {
+                "id": str(d.public_id),
+                "label": _("Defendant %(label)s") % {"label": d.label},
+                "name": f"{d.person.given_name} {d.person.family_name}".strip()
+                if access.sees_defendants
+                else "",
+                "person_reference": d.person.reference if access.sees_defendants else "",
+                "status": d.status,
+                "status_label": choice_label(d, "status"),
+                "roles": d.roles,
+                "detention": d.detention,
+                "detention_label": choice_label(d, "detention"),
+                "public_official": d.public_official,
+                "charges": [
+                    {
+                        "id": c.pk,
+                        "offence": c.offence.key,
+                        "citation": c.offence.citation,
+                        "title": c.offence.title,
+                        "scope": c.offence.scope,
+                        "unconfirmed": bool(c.offence.unconfirmed),
+                        "stage": c.stage,
+                        "stage_label": choice_label(c, "stage"),
+                        "counts": c.counts,
+                        "recorded_on": c.recorded_on,
+                        "replaces": c.replaces_id,
+                        "downgrades": c.downgrades,
+                        "victims": [v.reference for v in c.victim_cases.all()],
+                    }
+                    for c in charges
+                    if c.defendant_id == d.pk
+                ],
+                "judgments": [
+                    {
+                        "instance": j.instance,
+                        "instance_label": choice_label(j, "instance"),
+                        "outcome": j.outcome,
+                        "outcome_label": choice_label(j, "outcome"),
+                        "decided_on": j.decided_on,
+                        "final": j.final,
+                        "sentences": [
+                            {
+                                "kind": s.kind,
+                                "kind_label": choice_label(s, "kind"),
+                                "months": s.months,
+                                "fine_eur": _money(s.fine_eur),
+                                "below_minimum": s.below_minimum,
+                                "minimum_months": s.minimum_months,
+                            }
+                            for s in j.sentences.all()
+                        ],
+                    }
+                    for j in judgments
+                    if j.defendant_id == d.pk
+                ],
+            }
+        )
+    return rows
+
+
+def _injured_parties(view: CaseView) -> list[dict]:
+    parties = view.case.injured_parties.select_related("victim_case", "represented_by").order_by(
+        "pk"
+    )
+    if view.access.injured_parties_only:
+        parties = parties.filter(represented_by_id=view.user.pk)
+    return [
+        {
+            "id": str(p.public_id),
+            "label": _("Injured party %(label)s") % {"label": p.label},
+            "victim_case": p.victim_case.reference,
+            "advocate": p.represented_by.display_name if p.represented_by_id else "",
+            "claim_filed": p.claim_filed,
+            "amount_claimed": _money(p.amount_claimed),
+            "decision": p.decision,
+            "decision_label": choice_label(p, "decision"),
+            "amount_awarded": _money(p.amount_awarded),
+            "amount_paid": _money(p.amount_paid),
+            "decided_on": p.decided_on,
+            "state_compensation": [
+                {
+                    "applied_on": c.applied_on,
+                    "decision": c.decision,
+                    "decision_label": choice_label(c, "decision"),
+                    "amount_eur": _money(c.amount_eur),
+                    "paid_on": c.paid_on,
+                    "appeal_filed_on": c.appeal_filed_on,
+                }
+                for c in p.state_compensations.all()
+            ],
+            "residence_permits": [
+                {
+                    "ground": r.ground,
+                    "ground_label": choice_label(r, "ground"),
+                    "status": r.status,
+                    "status_label": choice_label(r, "status"),
+                    "decided_on": r.decided_on,
+                    "expires_on": r.expires_on,
+                }
+                for r in p.residence_permits.all()
+            ],
+            "interviews": [
+                {
+                    "interviewed_on": i.interviewed_on,
+                    "body": i.body,
+                    "body_label": choice_label(i, "body"),
+                    "video_recorded": i.video_recorded,
+                }
+                for i in p.interviews.all()
+            ],
+        }
+        for p in parties
+    ]
+
+
+def _witnesses(view: CaseView) -> list[dict]:
+    """Pseudonyms, kinds and orders; whether the viewer may resolve depends on the viewer
+    alone (never on the seal), so the answer is the same whoever the witness is."""
+    resolvable = policy.witnesses_resolvable_by(view.user).filter(case=view.case)
+    may_resolve = set(resolvable.values_list("pk", flat=True))
+    witnesses = view.case.witnesses.prefetch_related("orders").order_by("pk")
+    return [
+        {
+            "id": str(w.public_id),
+            "pseudonym": witness_label(w),
+            "kind": w.kind,
+            "kind_label": choice_label(w, "kind"),
+            "added_on": w.added_on,
+            "may_resolve": w.pk in may_resolve,
+            "orders": [
+                {
+                    "measures": o.measures,
+                    "measure_labels": [enum_label(Measure, m) for m in o.measures],
+                    "judge": o.judge,
+                    "legal_basis": o.legal_basis,
+                    "ordered_on": o.ordered_on,
+                    "until": o.until,
+                    "status": o.status,
+                    "status_label": choice_label(o, "status"),
+                }
+                for o in w.orders.all()
+            ],
+        }
+        for w in witnesses
+    ]
+
+
+def _victims(view: CaseView) -> list[dict]:
+    """Linked victim cases by reference; a prosecution office sees the victim's name only
+    when the victim case shared the identity group with it."""
+    from streha.justice.models import VictimCaseShare
+
+    victim_cases = list(view.case.victim_cases.select_related("person").order_by("pk"))
+    agency = view.user.agency_id
+    shared: dict[int, set] = {}
+    for share in VictimCaseShare.objects.filter(
+        victim_case__in=victim_cases, office_id=agency, grant__revoked_at__isnull=True
+    ):
+        shared.setdefault(share.victim_case_id, set()).update(share.field_groups)
+    rows = []
+    shown = []
+    for v in victim_cases:
+        groups = set(policy.case_access(view.user, v).field_groups) | shared.get(v.pk, set())
+        groups &= set(policy.role_field_groups(view.user))
+        name = ""
+        if "identity" in groups:
+            name = f"{v.person.given_name} {v.person.family_name}".strip()
+            shown.append(v.person)
+        rows.append(
+            {
+                "id": str(v.public_id),
+                "reference": v.reference,
+                "shared": sorted(shared.get(v.pk, set())),
+                "name": name,
+                "url": reverse("cases:detail", args=[v.public_id])
+                if policy.case_access(view.user, v).can_view
+                else "",
+            }
+        )
+    if shown:
+        audit.record_many(
+            view.user,
+            audit.Action.READ,
+            shown,
+            field_groups=["identity"],
+            purpose="criminal case victims",
+        )
+    return rows
+
+
+def case_sheet(view: CaseView, request=None) -> dict:
+    case, access = view.case, view.access
+    sheet = {
+        "id": str(case.public_id),
+        "reference": case.reference,
+        "stage": case.stage,
+        "stage_label": choice_label(case, "stage"),
+        "stage_on": case.stage_on,
+        "opened_on": case.opened_on,
+        "police": case.police_agency.name if case.police_agency_id else "",
+        "police_number": case.police_number,
+        "prosecution_office": case.prosecution_office.name if case.prosecution_office_id else "",
+        "prosecution_number": case.prosecution_number,
+        "court": case.court.name if case.court_id else "",
+        "court_number": case.court_number,
+        "prosecutor": case.prosecutor.display_name if case.prosecutor_id else "",
+        "reclassified": case.reclassified,
+        "below_minimum": case.below_minimum,
+        "injured_parties": _injured_parties(view),
+    }
+    if access.injured_parties_only:
+        return sheet
+    sheet |= {
+        "summary": case.summary,
+        "victim_cases": _victims(view),
+        "events": _events(case, access),
+        "defendants": _defendants(view, request),
+        "confiscations": [
+            {
+                "stage": c.stage,
+                "stage_label": choice_label(c, "stage"),
+                "asset": c.asset,
+                "asset_label": choice_label(c, "asset"),
+                "value_eur": _money(c.value_eur),
+                "decided_on": c.decided_on,
+            }
+            for c in case.confiscations.order_by("decided_on", "pk")
+        ],
+        "witnesses": _witnesses(view),
+        "deadlines": [
+            {
+                "kind": d.kind,
+                "label": choice_label(d, "kind"),
+                "due_on": d.due_on,
+            }
+            for d in case.deadlines.filter(done_at__isnull=True).order_by("due_on", "pk")
+        ],
+    }
+    return sheet
+
+
+# --- Witnesses for the witness protection unit -------------------------------------------------
+
+
+def resolvable_witnesses(user: User, page=1):
+    witnesses = policy.witnesses_resolvable_by(user).select_related("case").order_by("-pk")
+    return Paginator(witnesses, PAGE_SIZE).get_page(page)
+
+
+# --- "My work" ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JusticeWork:
+    overdue: list
+    due_soon: list
+    by_stage: list  # (stage label, stage value, count)
+
+
+def my_work(user: User, *, limit: int = 50) -> JusticeWork:
+    today = timezone.localdate()
+    deadlines = policy.justice_deadlines_for(user).select_related("case").order_by("due_on", "pk")
+    counts = dict(
+        policy.criminal_cases_visible_to(user)
+        .order_by()
+        .values_list("stage")
+        .annotate(n=Count("pk"))
+    )
+    return JusticeWork(
+        overdue=list(deadlines.filter(due_on__lt=today)[:limit]),
+        due_soon=list(
+            deadlines.filter(due_on__gte=today, due_on__lte=today + timedelta(days=14))[:limit]
+        ),
+        by_stage=[(label, value, counts.get(value, 0)) for value, label in Stage.choices],
+    )
+
+
+def navigation_entries(user) -> list:
+    entries = []
+    if policy._does_justice_work(user) or policy.criminal_cases_visible_to(user).exists():
+        entries.append((_("Criminal cases"), reverse("justice:list")))
+    if policy.is_witness_protection_unit(user):
+        entries.append((_("Protected witnesses"), reverse("justice:witnesses")))
+    return entries
+
+
+def my_work_panels(user) -> list:
+    from streha.web.selectors import Panel, bounded_count
+
+    if not policy._does_justice_work(user):
+        return []
+    today = timezone.localdate()
+    deadlines = policy.justice_deadlines_for(user)
+    cases = policy.criminal_cases_visible_to(user)
+    return [
+        Panel(
+            title=_("Criminal cases"),
+            figures=[
+                (_("Overdue deadlines"), bounded_count(deadlines.filter(due_on__lt=today))),
+                (
+                    _("Deadlines in the next 14 days"),
+                    bounded_count(
+                        deadlines.filter(due_on__gte=today, due_on__lte=today + timedelta(days=14))
+                    ),
+                ),
+                (
+                    _("Cases under investigation"),
+                    bounded_count(cases.filter(stage__in=[Stage.REPORTED, Stage.INVESTIGATION])),
+                ),
+                (
+                    _("Cases at court"),
+                    bounded_count(
+                        cases.filter(
+                            stage__in=[Stage.INDICTED, Stage.TRIAL, Stage.JUDGED, Stage.APPEAL]
+                        )
+                    ),
+                ),
+            ],
+            links=[
+                (_("Deadlines and cases by stage"), reverse("justice:my_work")),
+                (_("Criminal cases"), reverse("justice:list")),
+            ],
+        )
+    ]
+
+
+def deadline_of(user: User, deadline_id) -> Deadline | None:
+    if not policy._does_justice_work(user):
+        return None
+    return (
+        Deadline.objects.filter(agency_id=user.agency_id, pk=deadline_id)
+        .select_related("case")
+        .first()
+    )
+
+
+# --- Statistics (counts only) -------------------------------------------------------------------
+
+FUNNEL = [
+    EventKind.POLICE_CASE_OPENED,
+    EventKind.CRIMINAL_REPORT,
+    EventKind.SPECIAL_REPORT,
+    EventKind.INVESTIGATION_INITIATED,
+    EventKind.INDICTMENT_FILED,
+]
+
+
+def statistics_scope(user: User):
+    """All criminal cases for the national coordinator's analysts, else their agency's."""
+    if not policy.can_see_justice_statistics(user):
+        return CriminalCase.objects.none()
+    agency = user.agency
+    if agency is not None and agency.kind == AgencyKind.NATIONAL_COORDINATOR:
+        return CriminalCase.objects.all()
+    return CriminalCase.objects.filter(
+        Q(police_agency_id=user.agency_id) | Q(prosecution_office_id=user.agency_id)
+    )
+
+
+def attrition_funnel(user: User, year: int) -> dict:
+    """The period view of the attrition funnel for ``year``: cases with each event dated in the
+    year (corrections applied: withdrawn and superseded events are not counted), persons
+    convicted at first instance and finally, downgrades and sentences below the minimum, and
+    protected witnesses by measure. Never a name. ``series_break`` flags a year in which a new
+    criminal code came into force (Eurostat flag ``b``)."""
+    cases = statistics_scope(user)
+    events = ProceedingEvent.objects.filter(case__in=cases, occurred_on__year=year)
+    superseded = ProceedingEvent.objects.filter(corrects__isnull=False).values("corrects_id")
+    standing = events.exclude(pk__in=superseded).exclude(withdrawn=True)
+    by_kind = dict(
+        standing.filter(kind__in=FUNNEL)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("case_id", distinct=True))
+    )
+    judgments = Judgment.objects.filter(case__in=cases, decided_on__year=year)
+    convicted = [Outcome.CONVICTED, Outcome.PARTLY]
+    first = judgments.filter(instance=Instance.FIRST, outcome__in=convicted)
+    final = judgments.filter(final=True, outcome__in=convicted)
+    orders = ProtectionOrder.objects.filter(witness__case__in=cases, ordered_on__year=year)
+    measures: dict[str, int] = {}
+    for order_measures in orders.values_list("measures", flat=True):
+        for measure in set(order_measures):
+            measures[measure] = measures.get(measure, 0) + 1
+    return {
+        "year": year,
+        "series_break": catalogue.is_series_break_year(year),
+        "cases": {kind: by_kind.get(kind, 0) for kind in FUNNEL},
+        "persons_convicted_first_instance": first.values("defendant_id").distinct().count(),
+        "persons_convicted_final": final.values("defendant_id").distinct().count(),
+        "cases_downgraded": cases.filter(reclassified=True, opened_on__year=year).count(),
+        "sentences_below_minimum": judgments.filter(sentences__below_minimum=True)
+        .values("defendant_id")
+        .distinct()
+        .count(),
+        "protection_orders_by_measure": {m: measures.get(m, 0) for m in Measure.values},
+    }
