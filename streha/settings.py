@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "streha.jobs",
     "streha.imports",
+    "streha.linkage",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("streha.api.urls")),
     path("jobs/", include("streha.jobs.urls")),
     path("imports/", include("streha.imports.urls")),
+    path("duplicates/", include("streha.linkage.urls")),
     path(f"{settings.STREHA_ADMIN_PATH}/", admin.site.urls),
 ]
 

@@ -15,6 +15,7 @@ APP_SELECTORS = (
     "streha.tips.selectors",
     "streha.statistics.selectors",
     "streha.imports.selectors",
+    "streha.linkage.selectors",
 )
 
 
