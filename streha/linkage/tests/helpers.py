@@ -5,11 +5,53 @@ import datetime
 from streha.linkage.models import CandidatePair
 from streha.testing.factories import PersonFactory
 
-GIVEN = ["Arta", "Blerina", "Drita", "Elira", "Fatime", "Genta", "Hana", "Ilir", "Jeta", "Kaltrina",
-         "Lindita", "Mimoza", "Nora", "Pranvera", "Rina", "Shpresa", "Teuta", "Valbona", "Zana",
-         "Jelena", "Milica", "Dragana", "Ivana", "Marija", "Snežana", "Tijana", "Vesna", "Zorica"]  # fmt: skip
-FAMILY = ["Berisha", "Gashi", "Hoxha", "Krasniqi", "Morina", "Rexhepi", "Shala", "Thaçi",
-          "Zeqiri", "Jovanović", "Petrović", "Nikolić", "Marković", "Đorđević", "Stojanović"]  # fmt: skip
+GIVEN = [
+    "Arta",
+    "Blerina",
+    "Drita",
+    "Elira",
+    "Fatime",
+    "Genta",
+    "Hana",
+    "Ilir",
+    "Jeta",
+    "Kaltrina",
+    "Lindita",
+    "Mimoza",
+    "Nora",
+    "Pranvera",
+    "Rina",
+    "Shpresa",
+    "Teuta",
+    "Valbona",
+    "Zana",
+    "Jelena",
+    "Milica",
+    "Dragana",
+    "Ivana",
+    "Marija",
+    "Snežana",
+    "Tijana",
+    "Vesna",
+    "Zorica",
+]
+FAMILY = [
+    "Berisha",
+    "Gashi",
+    "Hoxha",
+    "Krasniqi",
+    "Morina",
+    "Rexhepi",
+    "Shala",
+    "Thaçi",
+    "Zeqiri",
+    "Jovanović",
+    "Petrović",
+    "Nikolić",
+    "Marković",
+    "Đorđević",
+    "Stojanović",
+]
 
 
 def population(agency_a, agency_b, n: int = 60):
