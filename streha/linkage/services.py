@@ -10,6 +10,7 @@ clusters are recomputed from the accepted links after every decision and every u
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -253,3 +254,129 @@ def recompute_clusters() -> int:
         [PersonCluster(person_id=p, cluster=c) for p, c in clusters.items()], batch_size=5000
     )
     return len(set(clusters.values()))
+
+
+def pprl_rows(secret: bytes, *, reason: str, actor: User | None = None):
+    """Pseudonyms and schema rows of every person, decrypted in one audited system read."""
+    from streha.linkage import pprl
+
+    persons = Person.objects.filter(anonymised_at__isnull=True).order_by("pk")
+    total = persons.count()
+    pseudonyms, rows = [], []
+    with read_context.system(f"{reason} ({total} persons)", actor=actor):
+        for person in persons.iterator(chunk_size=READ_CHUNK):
+            pseudonyms.append(pprl.pseudonym(secret, person.reference))
+            rows.append(pprl.pii_row(identity_of(person)))
+    return pseudonyms, rows
+
+
+# --- Matching at registration ------------------------------------------------------------------
+
+REGISTRATION_CANDIDATES = 400
+
+
+def _registration_candidates(person: Person) -> list[int]:
+    """Persons that could be ``person``, found without decrypting anything: the same (short,
+    colliding) blind index of the full name or a document number, or the same year of birth,
+    sex and citizenship (the most recent first, capped)."""
+    from django.db.models import Q
+
+    others = Person.objects.filter(anonymised_at__isnull=True).exclude(pk=person.pk)
+    by_index = Q()
+    for index in ("name_index", "personal_number_index", "passport_number_index"):
+        value = getattr(person, index, "")
+        if value:
+            by_index |= Q(**{index: value})
+    ids = list(others.filter(by_index).values_list("pk", flat=True)[:REGISTRATION_CANDIDATES])
+    if person.birth_year:
+        alike = others.filter(
+            birth_year=person.birth_year, gender=person.gender, citizenship=person.citizenship
+        ).order_by("-pk")
+        ids += list(alike.values_list("pk", flat=True)[: REGISTRATION_CANDIDATES - len(ids)])
+    return list(dict.fromkeys(ids))
+
+
+def score_against(person: Person, candidate_ids: list[int], model: LinkageModel):
+    """``[(candidate id, probability, weight, vector)]`` above the model's threshold, scored
+    with the stored model (no retraining), in an in-memory DuckDB."""
+    from splink import DuckDBAPI, Linker
+
+    persons = Person.objects.filter(pk__in=[person.pk, *candidate_ids])
+    rows = [engine.features(identity_of(p)) for p in persons]
+    con = engine.connection(memory_limit())
+    try:
+        linker = Linker(DuckDBAPI(connection=con).register(engine.frame(rows)), model.parameters)
+        result = linker.inference.predict(threshold_match_probability=model.threshold)
+        found = result.as_pandas_dataframe().to_dict("records")
+    finally:
+        con.close()
+    scored = []
+    for row in found:
+        ids = {int(row["unique_id_l"]), int(row["unique_id_r"])}
+        if person.pk in ids:
+            (other,) = ids - {person.pk}
+            scored.append(
+                (
+                    other,
+                    float(row["match_probability"]),
+                    float(row["match_weight"]),
+                    engine.comparison_vector(row),
+                )
+            )
+    return scored
+
+
+@dataclass(frozen=True)
+class RegistrationCheck:
+    in_scope: list  # persons the registering user may see: shown, with their reference
+    elsewhere: bool  # a match outside the user's scope exists: only that, and whom to ask
+
+
+def check_registration(actor: User, person: Person) -> RegistrationCheck:
+    """Possible existing records of a person just registered, checked at once.
+
+    Candidates come from the blind indexes and the non-identifying columns; they are scored
+    with the stored model inside one audited system read. Each match becomes a pending pair in
+    the review queue. Without a trained model (or without the ``linkage`` extra) only exact
+    name and document-number matches are found.
+    """
+    from streha.protection.search import exact
+
+    candidates = _registration_candidates(person)
+    if not candidates:
+        return RegistrationCheck(in_scope=[], elsewhere=False)
+    model = LinkageModel.objects.exclude(parameters={}).order_by("-trained_at", "-pk").first()
+    found: list[tuple[int, float, float, dict]] = []
+    with read_context.system("registration match check", actor=actor, obj=person):
+        try:
+            import splink  # noqa: F401
+        except ImportError:
+            model = None
+        if model is not None:
+            found = score_against(person, candidates, model)
+        else:
+            pool = Person.objects.filter(pk__in=candidates)
+            exact_ids: set[int] = set()
+            for index, field in (
+                ("name_index", f"{person.given_name} {person.family_name}"),
+                ("personal_number_index", person.personal_number),
+                ("passport_number_index", person.passport_number),
+            ):
+                if field and field.strip():
+                    exact_ids |= set(exact(pool, index, field).values_list("pk", flat=True))
+            found = [(pk, 1.0, 0.0, {}) for pk in sorted(exact_ids)]
+    for other, probability, weight, vector in found:
+        a, b = sorted((person.pk, other))
+        CandidatePair.objects.get_or_create(
+            person_a_id=a,
+            person_b_id=b,
+            defaults={
+                "model": model,
+                "match_probability": probability,
+                "match_weight": weight,
+                "comparison": vector,
+            },
+        )
+    matches = Person.objects.filter(pk__in=[pk for pk, *_ in found]).select_related("owner_agency")
+    in_scope = [p for p in matches if policy.registration_match_in_scope(actor, p)]
+    return RegistrationCheck(in_scope=in_scope, elsewhere=len(in_scope) < len(found))
