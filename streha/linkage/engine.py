@@ -240,6 +240,12 @@ def train(db_api, df, *, model_settings: dict | None = None, seed: int = 1) -> T
         ],
         recall=0.7,
     )
+    # A register with no sure duplicates yet gives λ = 0, which Splink cannot turn into a
+    # weight: fall back to one expected duplicate among all pairs.
+    records = max(len(df), 2)
+    floor = 2.0 / (records * (records - 1))
+    if not linker._settings_obj._probability_two_random_records_match > floor:
+        linker._settings_obj._probability_two_random_records_match = floor
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
     for rule in (block_on("given_name", "family_name"), block_on("dob")):
         try:
