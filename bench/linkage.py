@@ -41,7 +41,11 @@ def in_child(function, *args):
 
     process = ctx.Process(target=target)
     process.start()
-    result = parent.recv()
+    child.close()
+    try:
+        result = parent.recv()
+    except EOFError:  # the child died: say so in the figures, go on with the others
+        result = ({"error": f"exit code {process.exitcode}"}, 0.0)
     process.join()
     return result
 
@@ -231,7 +235,9 @@ def plain_splink(groups, truth, link_type: str = "dedupe_only") -> dict:
     started = time.perf_counter()
     db = DuckDBAPI()
     tables = [db.register(pd.DataFrame([_raw(i) for i in group])) for group in groups]
-    linker = Linker(tables if len(tables) > 1 else tables[0], baseline_settings(link_type))
+    linker = Linker(
+        tables if len(tables) > 1 else tables[0], baseline_settings(link_type), log_level="ERROR"
+    )
     linker.training.estimate_probability_two_random_records_match(
         [block_on("first_name", "surname", "dob")], recall=0.7
     )

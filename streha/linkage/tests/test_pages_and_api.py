@@ -10,6 +10,11 @@ from streha.linkage.tests.helpers import make_pair
 from streha.testing.factories import AgencyFactory, PersonFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def world(db):
     police = AgencyFactory(kind=AgencyKind.POLICE, name="Police Directorate")

@@ -19,6 +19,11 @@ SAME = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def agencies(db):
     return AgencyFactory(kind=AgencyKind.POLICE), AgencyFactory(kind=AgencyKind.SHELTER)
