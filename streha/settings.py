@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "streha.jobs",
     "streha.imports",
     "streha.justice",
+    "streha.linkage",
 ]
 
 MIDDLEWARE = [

@@ -1083,3 +1083,64 @@ def justice_deadlines_for(user: User):
     if not user.has_role(Role.SUPERVISOR):
         deadlines = deadlines.filter(Q(assignee__isnull=True) | Q(assignee_id=user.pk))
     return deadlines
+
+
+# --- Linkage: possible duplicate persons (streha/linkage/) ---------------------------------------
+# Who starts a deduplication run, who reviews a possible duplicate, and what everyone else may
+# learn of one (that it exists and whom to ask: never whose).
+
+DEDUPLICATION_ROLES = frozenset({Role.SUPERVISOR, Role.ANALYST})
+LINKAGE_REVIEW_ROLES = EDITING_ROLES
+
+
+def can_run_deduplication(user: User) -> bool:
+    """The national coordinator's office runs the search for duplicates across agencies (the
+    run reads identities under a service identity; its starter sees no identity through it)."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and _at_national_coordinator(user)
+        and user.has_role(*DEDUPLICATION_ROLES)
+    )
+
+
+def can_see_duplicate_queue(user: User) -> bool:
+    return bool(role_field_groups(user)) or can_run_deduplication(user)
+
+
+def can_review_pair(user: User, pair) -> bool:
+    """A reviewer holds the identity field group of BOTH persons (and an editing role)."""
+    if not (role_field_groups(user) and user.has_role(*LINKAGE_REVIEW_ROLES)):
+        return False
+    return all(
+        FieldGroup.IDENTITY in person_access(user, person).field_groups
+        for person in (pair.person_a, pair.person_b)
+    )
+
+
+def pairs_reviewable_by(user: User):
+    """Candidate pairs both of whose persons ``user`` may open (``can_review_pair`` decides
+    per pair: a shared record may not share the identity group)."""
+    from streha.linkage.models import CandidatePair
+
+    if not (role_field_groups(user) and user.has_role(*LINKAGE_REVIEW_ROLES)):
+        return CandidatePair.objects.none()
+    visible = persons_visible_to(user).values("pk")
+    return CandidatePair.objects.filter(person_a__in=visible, person_b__in=visible)
+
+
+def pairs_touching_scope_of(user: User):
+    """Pairs with at least one person ``user`` may open: of those the user cannot review,
+    only their number is shown, with whom to ask (the national coordinator's office)."""
+    from streha.linkage.models import CandidatePair
+
+    if not role_field_groups(user):
+        return CandidatePair.objects.none()
+    visible = persons_visible_to(user).values("pk")
+    return CandidatePair.objects.filter(Q(person_a__in=visible) | Q(person_b__in=visible))
+
+
+def registration_match_in_scope(user: User, person) -> bool:
+    """A possible match found at registration is shown only if ``user`` may see its identity;
+    otherwise only that a match exists (and to ask the national coordinator's office)."""
+    return FieldGroup.IDENTITY in person_access(user, person).field_groups

@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from streha.api import views
 from streha.cases import api as cases_api
 from streha.justice import api as justice_api
+from streha.linkage import api as linkage_api
 from streha.people.api import PersonViewSet
 from streha.people.statistics_api import PersonStatisticsView, PseudonymisedPersonsView
 from streha.statistics.api import StatisticsTableView
@@ -22,7 +23,12 @@ router.register("users", views.UserViewSet, basename="user")
 router.register("api-tokens", views.ApiTokenViewSet, basename="api-token")
 router.register("role-grants", views.RoleGrantViewSet, basename="role-grant")
 router.register("persons", PersonViewSet, basename="person")
-for register in (cases_api.register, tips_api.register, justice_api.register):
+for register in (
+    cases_api.register,
+    tips_api.register,
+    justice_api.register,
+    linkage_api.register,
+):
     register(router)
 
 urlpatterns = [

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from streha.access import policy
 from streha.accounts.reauth import check_recent_authentication
 from streha.api.serializers import UUID_PATTERN, PageQuerySerializer, error_responses, page_of
+from streha.linkage.hooks import registration_matches_for_api
 from streha.people import selectors, services
 from streha.people.models import Person
 from streha.people.serializers import (
@@ -91,9 +92,9 @@ class PersonViewSet(viewsets.ViewSet):
         data.is_valid(raise_exception=True)
         person = services.register_person(request.user, request=request, **data.validated_data)
         groups = policy.person_access(request.user, person).field_groups
-        return Response(
-            PersonSerializer(person, field_groups=groups).data, status=status.HTTP_201_CREATED
-        )
+        body = PersonSerializer(person, field_groups=groups).data
+        body["possible_matches"] = registration_matches_for_api(request.user, person)
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=PersonWriteSerializer,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from streha.access import policy
 from streha.accounts.reauth import require_recent_authentication
 from streha.audit import reasons
+from streha.linkage.hooks import announce_registration_matches
 from streha.people import selectors, services
 from streha.people.forms import BreakGlassForm, DocumentForm, PersonForm
 from streha.people.models import Person
@@ -46,6 +47,7 @@ def person_create(request):
             add_service_errors(form, error)
         else:
             messages.success(request, _("Person registered."))
+            announce_registration_matches(request, person)
             return redirect("people:detail", public_id=person.public_id)
     return render(request, "people/person_form.html", {"form": form, "creating": True})
 

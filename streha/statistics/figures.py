@@ -165,8 +165,11 @@ def registered_victims(cases, year: int) -> list[Victim]:
         .filter(n__gt=1)
         .values("person_id")
     )
+    # Records linked as one person (streha.linkage) are merged like one person's several cases.
+    clusters = _linked_clusters()
     grouped = (
         qualifying.exclude(person_id__in=several)
+        .exclude(person_id__in=list(clusters))
         .annotate(identified_in_year=_identified_in(year))
         .order_by()
         .values_list(*DESCRIPTION[1:-3], "identified_in_year")
@@ -174,11 +177,20 @@ def registered_victims(cases, year: int) -> list[Victim]:
     )
     victims = [_victim([(None, *row[:-2], row[-2])], year, n=row[-1]) for row in grouped]
     by_person: dict[int, list[tuple]] = defaultdict(list)
-    rows = qualifying.filter(person_id__in=several).order_by("person_id", "pk")
-    for row in rows.values_list(*DESCRIPTION).iterator(chunk_size=5000):
-        by_person[row[0]].append((*row[:-3], _identified_on(row, year)))
+    rows = qualifying.filter(Q(person_id__in=several) | Q(person_id__in=list(clusters)))
+    for row in rows.order_by("person_id", "pk").values_list(*DESCRIPTION).iterator(chunk_size=5000):
+        by_person[clusters.get(row[0], row[0])].append((*row[:-3], _identified_on(row, year)))
     victims.extend(_victim(person_cases, year) for person_cases in by_person.values())
     return victims
+
+
+def _linked_clusters() -> dict[int, int]:
+    """Person id -> cluster id of persons linked as duplicates (empty without the linkage app)."""
+    try:
+        from streha.linkage.selectors import linked_persons
+    except ImportError:
+        return {}
+    return linked_persons()
 
 
 # What describes a victim case for the tables (the last three decide "identified in the year").

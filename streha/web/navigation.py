@@ -16,6 +16,7 @@ APP_SELECTORS = (
     "streha.statistics.selectors",
     "streha.imports.selectors",
     "streha.justice.selectors",
+    "streha.linkage.selectors",
 )
 
 

@@ -1,0 +1,110 @@
+"""Possible duplicate persons, the decisions on them, and the clusters they make.
+
+A candidate pair holds two persons, how likely the model finds them the same person, and the
+comparison behind that (one match weight per compared field): never a name or a number. An
+accepted pair is a *link*, not a merge: both records stay as they are, and ``PersonCluster``
+(recomputed from the accepted links) ties each linked person to one cluster, which national
+statistics count once. Undoing a decision reopens the pair and recomputes the clusters.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LinkageModel(models.Model):
+    """One trained model: its Splink parameters (no data) and when it was trained."""
+
+    trained_at = models.DateTimeField(_("trained"))
+    parameters = models.JSONField()
+    persons = models.PositiveIntegerField(default=0)
+    pairs = models.PositiveIntegerField(default=0)
+    threshold = models.FloatField(default=0.5)
+    job = models.ForeignKey("jobs.Job", on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["-trained_at", "-pk"]
+        verbose_name = _("linkage model")
+
+    def __str__(self) -> str:
+        return f"model {self.pk}"
+
+
+class PairStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for review")
+    SAME = "same", _("Same person")
+    DIFFERENT = "different", _("Different persons")
+    UNSURE = "unsure", _("Not sure")
+
+
+DECIDED = (PairStatus.SAME, PairStatus.DIFFERENT)
+
+
+class CandidatePair(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # person_a has the smaller primary key: one row per pair.
+    person_a = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    model = models.ForeignKey(LinkageModel, on_delete=models.SET_NULL, null=True, related_name="+")
+    match_probability = models.FloatField(_("match probability"))
+    match_weight = models.FloatField(_("match weight"))
+    # {comparison name: match weight}: >0 the field agreed (how strongly), <0 it disagreed.
+    comparison = models.JSONField(default=dict)
+    status = models.CharField(
+        _("status"), max_length=12, choices=PairStatus.choices, default=PairStatus.PENDING
+    )
+    found_at = models.DateTimeField(_("found"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-match_probability", "pk"]
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        constraints = [
+            models.UniqueConstraint(fields=["person_a", "person_b"], name="linkage_one_pair"),
+            models.CheckConstraint(
+                condition=models.Q(person_a__lt=models.F("person_b")), name="linkage_pair_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-match_probability"])]
+
+    def __str__(self) -> str:
+        return str(self.public_id)
+
+
+class PairDecision(models.Model):
+    """A reviewer's decision on a pair, with the reasons; kept when undone (history)."""
+
+    pair = models.ForeignKey(CandidatePair, on_delete=models.CASCADE, related_name="decisions")
+    decision = models.CharField(max_length=12, choices=PairStatus.choices)
+    reason = models.TextField(_("reason"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.pair_id}:{self.decision}"
+
+
+class PersonCluster(models.Model):
+    """The cluster of a linked person (persons without accepted links have no row: each is
+    its own cluster). ``cluster`` is the smallest person id of the cluster, an opaque number."""
+
+    person = models.OneToOneField(
+        "people.Person", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    cluster = models.PositiveBigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.person_id}->{self.cluster}"

@@ -1,0 +1,149 @@
+"""Privacy-preserving linkage with partners: Bloom-filter CLKs (clkhash) matched by anonlink.
+
+Each side encodes its persons with the linkage schema and the shared secret agreed out of
+band; only the encodings (and pseudonyms) cross the border. The secret is read from a file
+or the environment at run time and never written beside the data. Names go through the same
+folding as the duplicate model (``engine.fold``: Albanian/Serbian spellings, diacritics), so
+"Thaçi" encoded by one side matches "Thaci" encoded by the other.
+
+Needs the optional extra ``pprl`` (clkhash 0.18.3 declares cryptography<41; the project's
+locks override that pin, and this module uses only what cryptography 50 still provides).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from streha.linkage import engine
+
+DEFAULT_SCHEMA = Path(__file__).resolve().parent / "data" / "pprl-schema.json"
+FORMAT = "streha-pprl/1"
+
+
+class PprlError(ValueError):
+    """A file or a secret that cannot be used (the message names no person)."""
+
+
+def load_schema(path: str | Path | None = None):
+    from clkhash import schema
+
+    try:
+        with open(path or DEFAULT_SCHEMA, encoding="utf-8") as handle:
+            return schema.from_json_dict(json.load(handle))
+    except (OSError, ValueError, KeyError) as exc:
+        raise PprlError(f"The linkage schema cannot be used: {type(exc).__name__}.") from exc
+
+
+def pii_row(identity: engine.Identity) -> list[str]:
+    """The schema's fields, in its order, normalised like the duplicate model's."""
+    row = engine.features(identity)
+    return [
+        row["given_name"] or "",
+        row["family_name"] or "",
+        row["dob"] or "",
+        row["sex"] or "",
+        row["personal_number"] or "",
+    ]
+
+
+def pseudonym(secret: bytes, reference: str) -> str:
+    """Stable per partner secret; only the holder of the secret and the records can invert it."""
+    return hmac.new(secret, reference.encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def encode(rows: list[list[str]], secret: bytes, schema) -> list[str]:
+    from clkhash import clk
+    from clkhash.serialization import serialize_bitarray
+
+    if len(secret) < 16:
+        raise PprlError("The shared secret must be at least 16 bytes.")
+    clks = clk.generate_clks(rows, schema, secret, validate=True, max_workers=1)
+    return [serialize_bitarray(b) for b in clks]
+
+
+def write(path: str | Path, pseudonyms: list[str], clks: list[str]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"format": FORMAT, "pseudonyms": pseudonyms, "clks": clks}, handle)
+
+
+def read(path: str | Path) -> tuple[list[str], list]:
+    from clkhash.serialization import deserialize_bitarray
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data.get("format") != FORMAT or len(data["pseudonyms"]) != len(data["clks"]):
+            raise PprlError("The file is not a Streha PPRL encoding.")
+        return list(data["pseudonyms"]), [deserialize_bitarray(c) for c in data["clks"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if isinstance(exc, PprlError):
+            raise
+        raise PprlError(f"The file cannot be read: {type(exc).__name__}.") from exc
+
+
+@dataclass
+class Overlap:
+    common: int
+    pairs: list[tuple[str, str, float]]
+
+
+def match(ours: list, theirs: list, *, threshold: float = 0.85) -> list[tuple[int, int, float]]:
+    """One-to-one matches (index in ours, index in theirs, Dice similarity) above threshold."""
+    from anonlink import candidate_generation, similarities, solving
+
+    if not ours or not theirs:
+        return []
+    candidates = candidate_generation.find_candidate_pairs(
+        [ours, theirs], similarities.dice_coefficient_accelerated, threshold
+    )
+    sims, datasets, records = candidates
+    scores = {
+        (d1, r1, d2, r2): float(sim)
+        for sim, d1, d2, r1, r2 in zip(
+            sims, datasets[0], datasets[1], records[0], records[1], strict=True
+        )
+    }
+    pairs = []
+    for group in solving.greedy_solve(candidates):
+        if len(group) != 2:
+            continue
+        (d1, r1), (d2, r2) = sorted(group)
+        pairs.append((r1, r2, scores.get((d1, r1, d2, r2), 0.0)))
+    return sorted(pairs)
+
+
+def overlap(ours_path, theirs_path, *, threshold: float = 0.85) -> Overlap:
+    our_ids, our_clks = read(ours_path)
+    their_ids, their_clks = read(theirs_path)
+    found = match(our_clks, their_clks, threshold=threshold)
+    return Overlap(
+        common=len(found),
+        pairs=[(our_ids[i], their_ids[j], round(score, 4)) for i, j, score in found],
+    )
+
+
+def secret_from(value: str | None = None, *, path: str | None = None) -> bytes:
+    if path:
+        try:
+            data = Path(path).read_bytes().strip()
+        except OSError as exc:
+            raise PprlError("The secret file cannot be read.") from exc
+    else:
+        data = (value or "").encode()
+    if len(data) < 16:
+        raise PprlError("The shared secret must be at least 16 bytes.")
+    return data
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def rows_of(identities: Iterable[engine.Identity]) -> list[list[str]]:
+    return [pii_row(identity) for identity in identities]

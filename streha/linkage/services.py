@@ -1,0 +1,382 @@
+"""Writes of the linkage app: the deduplication run, decisions on pairs, and the clusters.
+
+The run reads every person's identity through the protection layer inside ONE audited system
+read (how many persons, and why), hands the features to ``engine`` (an in-memory DuckDB that
+never spills to disk), and stores only what the model says about pairs: probabilities and
+match weights per field. Decisions are links, never merges: both records stay, and the
+clusters are recomputed from the accepted links after every decision and every undo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from streha.access import policy
+from streha.accounts.models import User
+from streha.audit import read_context
+from streha.audit import services as audit
+from streha.linkage import engine
+from streha.linkage.models import (
+    DECIDED,
+    CandidatePair,
+    LinkageModel,
+    PairDecision,
+    PairStatus,
+    PersonCluster,
+)
+from streha.people.models import Person
+
+MIN_REASON = 5
+READ_CHUNK = 2000
+Progress = Callable[[int, int], None]
+
+
+class LinkageUnavailable(ValidationError):
+    """Splink/DuckDB are not installed (the optional extra ``linkage``)."""
+
+
+def memory_limit() -> str:
+    return str(getattr(settings, "STREHA_LINKAGE_MEMORY_LIMIT", "3GB"))
+
+
+def threshold() -> float:
+    return float(getattr(settings, "STREHA_LINKAGE_THRESHOLD", 0.5))
+
+
+def identity_of(person: Person) -> engine.Identity:
+    return engine.Identity(
+        person_id=person.pk,
+        given_name=person.given_name or "",
+        family_name=person.family_name or "",
+        date_of_birth=person.date_of_birth,
+        birth_year=person.birth_year,
+        sex=person.gender or "",
+        citizenship=person.citizenship or "",
+        personal_number=person.personal_number or "",
+        passport_number=person.passport_number or "",
+        phone=person.phone or "",
+    )
+
+
+def read_identities(reason: str, *, actor: User | None = None, progress: Progress | None = None):
+    """Every person's model features, decrypted in memory inside one audited system read."""
+    persons = Person.objects.filter(anonymised_at__isnull=True).order_by("pk")
+    total = persons.count()
+    rows: list[dict] = []
+    purpose = f"{reason} ({total} persons)"
+    with read_context.system(purpose, actor=actor):
+        for person in persons.iterator(chunk_size=READ_CHUNK):
+            rows.append(engine.features(identity_of(person)))
+            if progress is not None and len(rows) % READ_CHUNK == 0:
+                progress(len(rows), total)
+    return rows
+
+
+def run_deduplication(
+    *, actor: User | None = None, reason: str = "deduplication run", progress=None, job=None
+) -> LinkageModel:
+    """Train the model on every person, score the candidate pairs and store them.
+
+    Decided pairs keep their decision; pending pairs the model no longer proposes are dropped.
+    """
+    try:
+        import duckdb
+        import splink  # noqa: F401
+    except ImportError as exc:
+        raise LinkageUnavailable(
+            _("Finding duplicates needs the optional 'linkage' extra (Splink and DuckDB).")
+        ) from exc
+    rows = read_identities(reason, actor=actor, progress=progress)
+    limit = threshold()
+    if len(rows) < 2:
+        parameters, pairs = {}, []
+    else:
+        try:
+            parameters, pairs = engine.run(rows, threshold=limit, memory_limit=memory_limit())
+        except duckdb.OutOfMemoryException as exc:
+            # The limit is what keeps identities off the disk (no spill): stop, write nothing.
+            raise LinkageUnavailable(
+                _("The run needs more memory than it may use (STREHA_LINKAGE_MEMORY_LIMIT).")
+            ) from exc
+    del rows
+    return _store(parameters, pairs, job=job, limit=limit)
+
+
+@transaction.atomic
+def _store(parameters: dict, pairs, *, job, limit: float) -> LinkageModel:
+    model = LinkageModel.objects.create(
+        trained_at=timezone.now(),
+        parameters=parameters,
+        persons=Person.objects.filter(anonymised_at__isnull=True).count(),
+        pairs=len(pairs),
+        threshold=limit,
+        job=job,
+    )
+    existing = {(p.person_a_id, p.person_b_id): p for p in CandidatePair.objects.all()}
+    seen = set()
+    new, changed = [], []
+    for left, right, probability, weight, vector in pairs:
+        key = (left, right)
+        seen.add(key)
+        pair = existing.get(key)
+        if pair is None:
+            new.append(
+                CandidatePair(
+                    person_a_id=left,
+                    person_b_id=right,
+                    model=model,
+                    match_probability=probability,
+                    match_weight=weight,
+                    comparison=vector,
+                )
+            )
+        else:
+            pair.model, pair.match_probability, pair.match_weight = model, probability, weight
+            pair.comparison = vector
+            changed.append(pair)
+    CandidatePair.objects.bulk_create(new, batch_size=2000)
+    CandidatePair.objects.bulk_update(
+        changed, ["model", "match_probability", "match_weight", "comparison"], batch_size=2000
+    )
+    stale = [p.pk for key, p in existing.items() if key not in seen and p.status == "pending"]
+    CandidatePair.objects.filter(pk__in=stale).delete()
+    return model
+
+
+# --- Review ------------------------------------------------------------------------------------
+
+
+def _require_review(actor: User, pair: CandidatePair) -> None:
+    policy.require(policy.can_review_pair(actor, pair))
+
+
+@transaction.atomic
+def decide_pair(
+    actor: User,
+    pair: CandidatePair,
+    *,
+    decision: str,
+    reason: str,
+    expected_version: int | None = None,
+    request=None,
+) -> CandidatePair:
+    """Same person, different persons, or not sure, with the reviewer's reasons (audited)."""
+    _require_review(actor, pair)
+    pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
+    if decision not in PairStatus.values or decision == PairStatus.PENDING:
+        raise ValidationError({"decision": _("Choose same person, different or not sure.")})
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON:
+        raise ValidationError({"reason": _("Give the reasons for the decision.")})
+    if expected_version is not None and expected_version != pair.version:
+        raise ValidationError(_("Someone else decided on this pair meanwhile; reload it."))
+    if pair.status in DECIDED:
+        raise ValidationError(_("This pair is already decided; undo the decision first."))
+    PairDecision.objects.create(pair=pair, decision=decision, reason=reason, decided_by=actor)
+    pair.status = decision
+    pair.version += 1
+    pair.save(update_fields=["status", "version", "updated_at"])
+    recompute_clusters()
+    audit.record(
+        actor,
+        audit.Action.REVIEW,
+        obj=pair,
+        field_groups=["identity"],
+        purpose="duplicate review",
+        request=request,
+        details={"decision": decision},
+        subjects=[pair.person_a_id, pair.person_b_id],
+    )
+    return pair
+
+
+@transaction.atomic
+def undo_decision(actor: User, pair: CandidatePair, *, request=None) -> CandidatePair:
+    """Reopen a decided pair: the link (if any) is undone and the clusters recomputed."""
+    _require_review(actor, pair)
+    pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
+    last = pair.decisions.filter(undone_at__isnull=True).order_by("-decided_at", "-pk").first()
+    if last is None:
+        raise ValidationError(_("There is no decision to undo."))
+    last.undone_at = timezone.now()
+    last.undone_by = actor
+    last.save(update_fields=["undone_at", "undone_by"])
+    pair.status = PairStatus.PENDING
+    pair.version += 1
+    pair.save(update_fields=["status", "version", "updated_at"])
+    recompute_clusters()
+    audit.record(
+        actor,
+        audit.Action.REVIEW,
+        obj=pair,
+        purpose="duplicate review undone",
+        request=request,
+        details={"undone": last.decision},
+        subjects=[pair.person_a_id, pair.person_b_id],
+    )
+    return pair
+
+
+def clusters_from_links(links: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """Person id -> cluster id (the smallest id of its connected component)."""
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for left, right in links:
+        a, b = find(left), find(right)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return {person: find(person) for person in parent}
+
+
+@transaction.atomic
+def recompute_clusters() -> int:
+    """Rewrite ``PersonCluster`` from the accepted links; returns the number of clusters."""
+    links = CandidatePair.objects.filter(status=PairStatus.SAME).values_list(
+        "person_a_id", "person_b_id"
+    )
+    clusters = clusters_from_links(links)
+    PersonCluster.objects.all().delete()
+    PersonCluster.objects.bulk_create(
+        [PersonCluster(person_id=p, cluster=c) for p, c in clusters.items()], batch_size=5000
+    )
+    return len(set(clusters.values()))
+
+
+def pprl_rows(secret: bytes, *, reason: str, actor: User | None = None):
+    """Pseudonyms and schema rows of every person, decrypted in one audited system read."""
+    from streha.linkage import pprl
+
+    persons = Person.objects.filter(anonymised_at__isnull=True).order_by("pk")
+    total = persons.count()
+    pseudonyms, rows = [], []
+    with read_context.system(f"{reason} ({total} persons)", actor=actor):
+        for person in persons.iterator(chunk_size=READ_CHUNK):
+            pseudonyms.append(pprl.pseudonym(secret, person.reference))
+            rows.append(pprl.pii_row(identity_of(person)))
+    return pseudonyms, rows
+
+
+# --- Matching at registration ------------------------------------------------------------------
+
+REGISTRATION_CANDIDATES = 400
+
+
+def _registration_candidates(person: Person) -> list[int]:
+    """Persons that could be ``person``, found without decrypting anything: the same (short,
+    colliding) blind index of the full name or a document number, or the same year of birth,
+    sex and citizenship (the most recent first, capped)."""
+    from django.db.models import Q
+
+    others = Person.objects.filter(anonymised_at__isnull=True).exclude(pk=person.pk)
+    by_index = Q()
+    for index in ("name_index", "personal_number_index", "passport_number_index"):
+        value = getattr(person, index, "")
+        if value:
+            by_index |= Q(**{index: value})
+    ids = list(others.filter(by_index).values_list("pk", flat=True)[:REGISTRATION_CANDIDATES])
+    if person.birth_year:
+        alike = others.filter(
+            birth_year=person.birth_year, gender=person.gender, citizenship=person.citizenship
+        ).order_by("-pk")
+        ids += list(alike.values_list("pk", flat=True)[: REGISTRATION_CANDIDATES - len(ids)])
+    return list(dict.fromkeys(ids))
+
+
+def score_against(person: Person, candidate_ids: list[int], model: LinkageModel):
+    """``[(candidate id, probability, weight, vector)]`` above the model's threshold, scored
+    with the stored model (no retraining), in an in-memory DuckDB."""
+    from splink import DuckDBAPI, Linker
+
+    persons = Person.objects.filter(pk__in=[person.pk, *candidate_ids])
+    rows = [engine.features(identity_of(p)) for p in persons]
+    con = engine.connection(memory_limit())
+    try:
+        linker = Linker(DuckDBAPI(connection=con).register(engine.frame(rows)), model.parameters)
+        result = linker.inference.predict(threshold_match_probability=model.threshold)
+        found = result.as_pandas_dataframe().to_dict("records")
+    finally:
+        con.close()
+    scored = []
+    for row in found:
+        ids = {int(row["unique_id_l"]), int(row["unique_id_r"])}
+        if person.pk in ids:
+            (other,) = ids - {person.pk}
+            scored.append(
+                (
+                    other,
+                    float(row["match_probability"]),
+                    float(row["match_weight"]),
+                    engine.comparison_vector(row),
+                )
+            )
+    return scored
+
+
+@dataclass(frozen=True)
+class RegistrationCheck:
+    in_scope: list  # persons the registering user may see: shown, with their reference
+    elsewhere: bool  # a match outside the user's scope exists: only that, and whom to ask
+
+
+def check_registration(actor: User, person: Person) -> RegistrationCheck:
+    """Possible existing records of a person just registered, checked at once.
+
+    Candidates come from the blind indexes and the non-identifying columns; they are scored
+    with the stored model inside one audited system read. Each match becomes a pending pair in
+    the review queue. Without a trained model (or without the ``linkage`` extra) only exact
+    name and document-number matches are found.
+    """
+    from streha.protection.search import exact
+
+    candidates = _registration_candidates(person)
+    if not candidates:
+        return RegistrationCheck(in_scope=[], elsewhere=False)
+    model = LinkageModel.objects.exclude(parameters={}).order_by("-trained_at", "-pk").first()
+    found: list[tuple[int, float, float, dict]] = []
+    with read_context.system("registration match check", actor=actor, obj=person):
+        try:
+            import splink  # noqa: F401
+        except ImportError:
+            model = None
+        if model is not None:
+            found = score_against(person, candidates, model)
+        else:
+            pool = Person.objects.filter(pk__in=candidates)
+            exact_ids: set[int] = set()
+            for index, field in (
+                ("name_index", f"{person.given_name} {person.family_name}"),
+                ("personal_number_index", person.personal_number),
+                ("passport_number_index", person.passport_number),
+            ):
+                if field and field.strip():
+                    exact_ids |= set(exact(pool, index, field).values_list("pk", flat=True))
+            found = [(pk, 1.0, 0.0, {}) for pk in sorted(exact_ids)]
+    for other, probability, weight, vector in found:
+        a, b = sorted((person.pk, other))
+        CandidatePair.objects.get_or_create(
+            person_a_id=a,
+            person_b_id=b,
+            defaults={
+                "model": model,
+                "match_probability": probability,
+                "match_weight": weight,
+                "comparison": vector,
+            },
+        )
+    matches = Person.objects.filter(pk__in=[pk for pk, *_ in found]).select_related("owner_agency")
+    in_scope = [p for p in matches if policy.registration_match_in_scope(actor, p)]
+    return RegistrationCheck(in_scope=in_scope, elsewhere=len(in_scope) < len(found))

@@ -1,0 +1,122 @@
+"""The review queue in HTML and API: reviewers see and decide; others learn nothing."""
+
+import pytest
+
+from streha.accounts.models import AgencyKind, Role
+from streha.audit.models import AuditEvent
+from streha.jobs.models import Job
+from streha.linkage.models import PairStatus, PersonCluster
+from streha.linkage.tests.helpers import make_pair
+from streha.testing.factories import AgencyFactory, PersonFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def world(db):
+    police = AgencyFactory(kind=AgencyKind.POLICE, name="Police Directorate")
+    shelter = AgencyFactory(kind=AgencyKind.SHELTER, name="Safe House Shelter")
+    ours = PersonFactory(owner_agency=police, given_name="Blerinaxx")
+    theirs = PersonFactory(owner_agency=shelter, given_name="Blerinayy")
+    mate = PersonFactory(owner_agency=police, given_name="Blerinazz")
+    return {
+        "police": police,
+        "shelter": shelter,
+        "cross": make_pair(ours, theirs),
+        "inside": make_pair(ours, mate, probability=0.91),
+        "persons": (ours, theirs, mate),
+    }
+
+
+def test_a_reviewer_without_identity_access_learns_nothing(world, client, api_client):
+    user = UserFactory(agency=world["police"], roles=[Role.SUPERVISOR])
+    cross = world["cross"]
+    _, theirs, _ = world["persons"]
+    client.force_login(user)
+    page = client.get("/duplicates/").content.decode()
+    assert "national coordinator" in page
+    for secret in (theirs.reference, "Blerinayy", "Safe House Shelter", str(cross.public_id)):
+        assert secret not in page
+    assert client.get(f"/duplicates/{cross.public_id}/").status_code == 404
+    answer = client.post(
+        f"/duplicates/{cross.public_id}/", {"decision": "same", "reason": "x" * 10}
+    )
+    assert answer.status_code == 404
+    api_client.force_authenticate(user)
+    listed = api_client.get("/api/v1/duplicate-pairs/").json()
+    assert listed["not_reviewable"] == 1
+    assert [row["id"] for row in listed["results"]] == [str(world["inside"].public_id)]
+    assert api_client.get(f"/api/v1/duplicate-pairs/{cross.public_id}/").status_code == 404
+    decided = api_client.post(
+        f"/api/v1/duplicate-pairs/{cross.public_id}/decide/",
+        {"decision": "same", "reason": "Same person."},
+        format="json",
+    )
+    assert decided.status_code == 404
+    cross.refresh_from_db()
+    assert cross.status == PairStatus.PENDING
+    # An analyst (no identity at all) sees no queue page and an empty API list.
+    analyst = UserFactory(agency=world["police"], roles=[Role.ANALYST])
+    client.force_login(analyst)
+    assert client.get("/duplicates/").status_code == 404
+    api_client.force_authenticate(analyst)
+    assert api_client.get("/api/v1/duplicate-pairs/").json()["results"] == []
+
+
+def test_reviewer_sees_both_decides_and_undoes_in_html(world, client):
+    user = UserFactory(agency=world["police"], roles=[Role.CASE_WORKER])
+    inside = world["inside"]
+    client.force_login(user)
+    queue = client.get("/duplicates/").content.decode()
+    assert str(inside.public_id) in queue
+    page = client.get(f"/duplicates/{inside.public_id}/").content.decode()
+    assert "Blerinaxx" in page and "Blerinazz" in page
+    read = AuditEvent.objects.filter(action="read", object_id=str(inside.public_id)).get()
+    assert sorted(read.details["subjects"]) == sorted([inside.person_a_id, inside.person_b_id])
+    invalid = client.post(f"/duplicates/{inside.public_id}/", {"decision": "same", "reason": ""})
+    assert invalid.status_code == 400
+    done = client.post(
+        f"/duplicates/{inside.public_id}/",
+        {"decision": "same", "reason": "Same passport.", "expected_version": 1},
+    )
+    assert done.status_code == 302
+    assert PersonCluster.objects.count() == 2
+    client.post(f"/duplicates/{inside.public_id}/undo/")
+    assert PersonCluster.objects.count() == 0
+    inside.refresh_from_db()
+    assert inside.status == PairStatus.PENDING
+
+
+def test_api_decision_validates(world, api_client):
+    user = UserFactory(agency=world["police"], roles=[Role.INVESTIGATOR])
+    inside = world["inside"]
+    api_client.force_authenticate(user)
+    url = f"/api/v1/duplicate-pairs/{inside.public_id}/decide/"
+    bad = api_client.post(url, {"decision": "maybe", "reason": "Because."}, format="json")
+    assert bad.status_code == 400
+    stale = api_client.post(
+        url, {"decision": "same", "reason": "Because.", "expected_version": 7}, format="json"
+    )
+    assert stale.status_code == 400
+    ok = api_client.post(url, {"decision": "different", "reason": "Other mother."}, format="json")
+    assert ok.status_code == 200 and ok.json()["status"] == "different"
+    undo = api_client.post(f"/api/v1/duplicate-pairs/{inside.public_id}/undo/")
+    assert undo.status_code == 200 and undo.json()["status"] == "pending"
+
+
+def test_only_the_national_coordinator_starts_a_run(world, client, api_client):
+    office = AgencyFactory(kind=AgencyKind.NATIONAL_COORDINATOR)
+    coordinator = UserFactory(agency=office, roles=[Role.SUPERVISOR])
+    client.force_login(coordinator)
+    response = client.post("/duplicates/run/")
+    job = Job.objects.get()
+    assert response.status_code == 302 and job.kind == "linkage.deduplicate"
+    assert job.started_by == coordinator
+    api_client.force_authenticate(coordinator)
+    assert api_client.post("/api/v1/duplicate-pairs/run/").status_code == 202
+    police_supervisor = UserFactory(agency=world["police"], roles=[Role.SUPERVISOR])
+    api_client.force_authenticate(police_supervisor)
+    assert api_client.post("/api/v1/duplicate-pairs/run/").status_code == 404

@@ -1,0 +1,93 @@
+import datetime
+
+import pytest
+
+from streha.accounts.models import AgencyKind, Role
+from streha.linkage import services
+from streha.linkage.models import CandidatePair
+from streha.linkage.tests.helpers import population
+from streha.testing.factories import AgencyFactory, PersonFactory, UserFactory
+
+SAME = {
+    "given_name": "Vjollca",
+    "family_name": "Krasniqi",
+    "date_of_birth": "1998-03-02",
+    "personal_number": "1234567890",
+    "gender": "feminine",
+    "birth_year": 1998,
+    "citizenship": "XK",
+}
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def agencies(db):
+    return AgencyFactory(kind=AgencyKind.POLICE), AgencyFactory(kind=AgencyKind.SHELTER)
+
+
+def _existing(agency):
+    data = {**SAME, "date_of_birth": datetime.date(1998, 3, 2)}
+    return PersonFactory(owner_agency=agency, **data)
+
+
+def test_a_match_elsewhere_says_only_that_one_exists(agencies, client):
+    police, shelter = agencies
+    existing = _existing(shelter)
+    user = UserFactory(agency=police, roles=[Role.CASE_WORKER])
+    client.force_login(user)
+    response = client.post("/persons/new/", SAME, follow=True)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "national coordinator" in body
+    assert existing.reference not in body and shelter.name not in body
+    assert CandidatePair.objects.count() == 1  # waiting in the queue of who may review it
+
+
+def test_a_match_in_scope_is_shown_by_reference(agencies, api_client):
+    police, _ = agencies
+    existing = _existing(police)
+    user = UserFactory(agency=police, roles=[Role.CASE_WORKER])
+    api_client.force_authenticate(user)
+    response = api_client.post("/api/v1/persons/", SAME, format="json")
+    assert response.status_code == 201
+    assert response.json()["possible_matches"] == {
+        "in_scope": [existing.reference],
+        "elsewhere": False,
+    }
+
+
+def test_no_match_no_message(agencies, api_client):
+    police, _ = agencies
+    _existing(police)
+    user = UserFactory(agency=police, roles=[Role.CASE_WORKER])
+    api_client.force_authenticate(user)
+    other = {**SAME, "given_name": "Teuta", "family_name": "Morina", "personal_number": "99"}
+    other["date_of_birth"] = "1971-11-20"
+    other["birth_year"] = 1971
+    response = api_client.post("/api/v1/persons/", other, format="json")
+    assert response.json()["possible_matches"] == {"in_scope": [], "elsewhere": False}
+
+
+def test_with_a_trained_model_a_spelling_variant_is_found(agencies):
+    police, shelter = agencies
+    persons, _ = population(police, shelter, n=40)
+    services.run_deduplication(reason="train")
+    original = persons[3]
+    user = UserFactory(agency=shelter, roles=[Role.CASE_WORKER])
+    variant = PersonFactory(
+        owner_agency=shelter,
+        given_name=original.given_name,
+        family_name=original.family_name + "j",
+        date_of_birth=original.date_of_birth,
+        birth_year=original.birth_year,
+        gender=original.gender,
+        citizenship=original.citizenship,
+        personal_number=original.personal_number,
+    )
+    found = services.check_registration(user, variant)
+    assert found.in_scope == [] and found.elsewhere is True
+    assert CandidatePair.objects.filter(person_a=original, person_b=variant).exists()

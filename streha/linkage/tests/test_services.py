@@ -1,0 +1,139 @@
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from streha.accounts.models import AgencyKind, Role
+from streha.audit.models import AuditEvent
+from streha.cases.models import Case, ExploitationType
+from streha.cases.tests.factories import CaseFactory
+from streha.linkage import selectors, services
+from streha.linkage.models import CandidatePair, LinkageModel, PairStatus, PersonCluster
+from streha.linkage.tests.helpers import make_pair, population
+from streha.statistics import figures
+from streha.testing.factories import AgencyFactory, PersonFactory, UserFactory
+
+
+@pytest.mark.django_db
+def test_run_finds_the_variants_in_one_audited_read():
+    police, shelter = AgencyFactory(kind=AgencyKind.POLICE), AgencyFactory()
+    persons, duplicates = population(police, shelter)
+    before = AuditEvent.objects.count()
+    model = services.run_deduplication(reason="test run")
+    found = set(CandidatePair.objects.values_list("person_a_id", "person_b_id"))
+    assert duplicates <= found
+    # No unrelated pair of the 60 distinct persons is proposed with confidence.
+    confident = set(
+        CandidatePair.objects.filter(match_probability__gte=0.9).values_list(
+            "person_a_id", "person_b_id"
+        )
+    )
+    assert confident - duplicates == set()
+    events = list(AuditEvent.objects.order_by("seq")[before:])
+    assert [e.action for e in events] == ["system_read"]
+    assert "test run" in events[0].purpose and f"({len(persons) + 2} persons)" in events[0].purpose
+    # The model is stored with its parameters and training date, the pairs with their vector.
+    assert model.parameters["comparisons"] and model.trained_at is not None
+    assert LinkageModel.objects.count() == 1
+    pair = CandidatePair.objects.get(person_a_id=min(next(iter(duplicates))))
+    assert pair.comparison["personal_number"] > 0 and set(pair.comparison) >= {"name", "birth"}
+
+
+@pytest.mark.django_db
+def test_a_rerun_keeps_decisions_and_drops_stale_pending_pairs():
+    agency = AgencyFactory()
+    a, b, c = (PersonFactory(owner_agency=agency) for _ in range(3))
+    decided = make_pair(a, b)
+    decided.status = PairStatus.DIFFERENT
+    decided.save()
+    stale = make_pair(a, c)
+    services._store({}, [], job=None, limit=0.5)
+    assert CandidatePair.objects.filter(pk=decided.pk).exists()
+    assert not CandidatePair.objects.filter(pk=stale.pk).exists()
+
+
+@pytest.fixture
+def two_agencies(db):
+    police = AgencyFactory(kind=AgencyKind.POLICE)
+    shelter = AgencyFactory(kind=AgencyKind.SHELTER)
+    return police, shelter
+
+
+def test_reviewer_must_hold_identity_of_both(two_agencies):
+    police, shelter = two_agencies
+    pair = make_pair(PersonFactory(owner_agency=police), PersonFactory(owner_agency=shelter))
+    outsider = UserFactory(agency=police, roles=[Role.SUPERVISOR])
+    with pytest.raises(PermissionDenied):
+        services.decide_pair(outsider, pair, decision="same", reason="Same documents.")
+    analyst = UserFactory(agency=police, roles=[Role.ANALYST])
+    with pytest.raises(PermissionDenied):
+        services.decide_pair(analyst, pair, decision="same", reason="Same documents.")
+    assert selectors.review_queue(outsider).hidden == 1
+    assert list(selectors.review_queue(outsider).page) == []
+
+
+def test_decision_validates_and_undo_restores_clusters(two_agencies):
+    police, _ = two_agencies
+    one, two, three = (PersonFactory(owner_agency=police) for _ in range(3))
+    first, second = make_pair(one, two), make_pair(two, three)
+    reviewer = UserFactory(agency=police, roles=[Role.CASE_WORKER])
+    with pytest.raises(ValidationError):
+        services.decide_pair(reviewer, first, decision="pending", reason="Because.")
+    with pytest.raises(ValidationError):
+        services.decide_pair(reviewer, first, decision="same", reason=" ")
+    services.decide_pair(reviewer, first, decision="same", reason="Same passport.")
+    services.decide_pair(reviewer, second, decision="same", reason="Same passport.")
+    assert selectors.cluster_of_person_ids([one.pk, two.pk, three.pk]) == {
+        one.pk: one.pk,
+        two.pk: one.pk,
+        three.pk: one.pk,
+    }
+    with pytest.raises(ValidationError):
+        services.decide_pair(reviewer, first, decision="different", reason="Second look.")
+    services.undo_decision(reviewer, first)
+    clusters = selectors.cluster_of_person_ids([one.pk, two.pk, three.pk])
+    assert clusters == {one.pk: one.pk, two.pk: two.pk, three.pk: two.pk}
+    services.undo_decision(reviewer, second)
+    assert PersonCluster.objects.count() == 0
+    first.refresh_from_db()
+    assert first.status == PairStatus.PENDING and first.decisions.count() == 1
+    assert first.decisions.get().undone_by == reviewer
+    with pytest.raises(ValidationError):
+        services.undo_decision(reviewer, first)
+    review_events = AuditEvent.objects.filter(action="review", object_id=str(first.public_id))
+    assert review_events.count() == 2
+
+
+def test_statistics_count_a_linked_person_once_and_undo_restores_the_count(two_agencies):
+    police, shelter = two_agencies
+
+    def victim(agency):
+        person = PersonFactory(owner_agency=agency, birth_year=1999)
+        CaseFactory(
+            owner_agency=agency,
+            person=person,
+            presumed_on=datetime.date(2025, 3, 1),
+            exploitation_types=[ExploitationType.SEXUAL.value],
+        )
+        return person
+
+    first, second, third = victim(police), victim(shelter), victim(shelter)
+
+    def total():
+        tables = {t.code: t for t in figures.national_tables(Case.objects.all(), 2025)}
+        return tables["T01"].grid.grand_total
+
+    assert total() == 3
+    pair = make_pair(first, second)
+    reviewer = UserFactory(agency=police, roles=[Role.CASE_WORKER])
+    # The reviewer needs the identity group of both: the shelter shares it with the police.
+    from streha.access.models import AccessGrant
+
+    AccessGrant.objects.create(
+        person=second, agency=police, field_groups=["identity"], reason="Joint case."
+    )
+    services.decide_pair(reviewer, pair, decision="same", reason="Same personal number.")
+    assert total() == 2
+    services.undo_decision(reviewer, pair)
+    assert total() == 3
+    assert selectors.cluster_of_person_ids([third.pk]) == {third.pk: third.pk}
