@@ -26,15 +26,23 @@ def serve(argv: list[str]) -> None:
     )
     args = parser.parse_args(argv)
     _prepare_metrics_directory()
-    gunicorn_args = [
+    gunicorn_args = gunicorn_arguments(args.host, args.port, args.workers)
+    if args.no_worker:
+        os.execv(sys.executable, gunicorn_args)  # noqa: S606 - our own interpreter, no shell
+    serve_with_worker(gunicorn_args)
+
+
+def gunicorn_arguments(host: str, port: str, workers: str) -> list[str]:
+    """The gunicorn command line of ``streha serve`` (our own interpreter, no shell)."""
+    return [
         sys.executable,
         "-m",
         "gunicorn",
         "streha.wsgi:application",
         "--bind",
-        f"{args.host}:{args.port}",
+        f"{host}:{port}",
         "--workers",
-        str(args.workers),
+        str(workers),
         "--access-logfile",
         "-",
         # The access log must not carry query strings (search terms), addresses or user agents;
@@ -42,10 +50,10 @@ def serve(argv: list[str]) -> None:
         "--access-logformat",
         '{"time": "%(t)s", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, '
         '"bytes": "%(b)s", "ms": %(M)s, "request_id": "%({x-request-id}o)s"}',
+        # No line at all for the tip line's pages (/report/...): see streha/web/logging.py.
+        "--logger-class",
+        "streha.web.logging.AccessLogWithoutTipLine",
     ]
-    if args.no_worker:
-        os.execv(sys.executable, gunicorn_args)  # noqa: S606 - our own interpreter, no shell
-    serve_with_worker(gunicorn_args)
 
 
 def serve_with_worker(gunicorn_args: list[str]) -> None:

@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "streha.web.middleware.SecurityHeadersMiddleware",
     "streha.accounts.middleware.RequireTwoFactorMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Hands an operator's tip-line cookie to the browser after sign-in (streha/tips/unlock.py).
+    "streha.tips.unlock.TipLineCookieMiddleware",
 ]
 
 ROOT_URLCONF = "streha.urls"
@@ -164,6 +166,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses a locked-out username before any password is checked.
     "axes.backends.AxesStandaloneBackend",
+    # Never signs anyone in: unlocks a hotline member's tip-line key with the password given.
+    "streha.tips.unlock.TipLineUnlockBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
@@ -375,6 +379,25 @@ STREHA_TIP_POW_BITS = env_int("STREHA_TIP_POW_BITS", 14)
 STREHA_TIP_MIN_SECONDS = env_int("STREHA_TIP_MIN_SECONDS", 3)
 STREHA_TIP_NOSCRIPT_MIN_SECONDS = env_int("STREHA_TIP_NOSCRIPT_MIN_SECONDS", 20)
 STREHA_TIP_RATE_PER_HOUR = env_int("STREHA_TIP_RATE_PER_HOUR", 10)
+# Reports per 10 minutes, the whole line together, above which the proof of work grows.
+STREHA_TIP_FLOOD_PER_10_MINUTES = env_int("STREHA_TIP_FLOOD_PER_10_MINUTES", 30)
+STREHA_TIP_POW_MAX_BITS = env_int("STREHA_TIP_POW_MAX_BITS", 24)
+# Reverse proxies in front of the server that append to X-Forwarded-For (0: none, use the
+# connection's address). The tip line's rate limits key on the address the last of them saw.
+STREHA_PROXY_HOPS = env_int("STREHA_PROXY_HOPS", 1 if env_bool("STREHA_BEHIND_PROXY", False) else 0)
+# The tip line's cache (rate limits, used form tokens) must be shared by every server process:
+# the database by default, or Redis (STREHA_TIP_CACHE_URL=redis://...).
+CACHES["tips"] = (
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("STREHA_TIP_CACHE_URL"),
+    }
+    if env("STREHA_TIP_CACHE_URL", "")
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "streha_tip_line_cache",
+    }
+)
 # The national anti-trafficking hotline; set the real number for the deployment.
 STREHA_HOTLINE_NUMBER = env("STREHA_HOTLINE_NUMBER", "0800 00 000 (demo)")
 STREHA_EMERGENCY_NUMBER = env("STREHA_EMERGENCY_NUMBER", "192")

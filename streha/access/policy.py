@@ -316,20 +316,79 @@ def is_hotline_operator(user: User) -> bool:
     )
 
 
+def is_tip_line_supervisor(user: User) -> bool:
+    """The hotline supervisor: a supervisor at the national coordinator's office, who starts
+    the tip line and adds and removes the members of the hotline unit."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.has_role(Role.SUPERVISOR)
+        and _at_national_coordinator(user)
+    )
+
+
+def may_join_tip_line(user: User) -> bool:
+    """Who gets a tip-line key at sign-in, so that the supervisor can add them to the unit."""
+    return is_hotline_operator(user) or is_tip_line_supervisor(user)
+
+
+def is_tip_line_member(user: User) -> bool:
+    """A member of the national hotline unit: added by the hotline supervisor, who sealed the
+    unit's keys to them. Removing them from the unit ends it; their role alone is not enough."""
+    if not (user.is_authenticated and user.is_active and may_join_tip_line(user)):
+        return False
+    cached = getattr(user, "_is_tip_line_member", None)
+    if cached is None:
+        from streha.tips.models import TipLineMember
+
+        cached = TipLineMember.objects.filter(user_id=user.pk, added_on__isnull=False).exists()
+        user._is_tip_line_member = cached  # for this request's user object only
+    return cached
+
+
+def in_agency_assigned_tips(user: User) -> bool:
+    """Case roles of an agency, who see the tips assigned to it (what was forwarded only)."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.agency_id is not None
+        and user.has_role(*TIP_ROLES_OF_ASSIGNED_AGENCY)
+    )
+
+
+def can_see_tip_queue(user: User) -> bool:
+    """May ``user`` open the tip queue (page, API, navigation, "my work")?
+
+    The national hotline unit sees the whole queue; an agency's case roles see the tips
+    assigned to their agency (``tips_visible_to`` says which). Everyone else gets a 404.
+    """
+    return is_tip_line_member(user) or in_agency_assigned_tips(user)
+
+
 def tips_visible_to(user: User):
-    """Hotline operators see the whole queue; an agency a tip was assigned to sees that tip."""
+    """The hotline unit sees the whole queue; an agency a tip was assigned to sees that tip,
+    and of its content only what the operator forwarded (``can_read_tip_content``)."""
     from streha.tips.models import Tip
 
-    if is_hotline_operator(user):
+    if is_tip_line_member(user):
         return Tip.objects.all()
-    if user.is_authenticated and user.agency_id and user.has_role(*TIP_ROLES_OF_ASSIGNED_AGENCY):
+    if in_agency_assigned_tips(user):
         return Tip.objects.filter(assigned_agency_id=user.agency_id)
     return Tip.objects.none()
 
 
+def can_read_tip_content(user: User) -> bool:
+    """The sealed report and messages: members of the unit, with their key unlocked."""
+    return is_tip_line_member(user)
+
+
 def can_triage_tips(user: User) -> bool:
-    """Categorise, assign, reply, convert, log calls: the hotline's work."""
-    return is_hotline_operator(user)
+    """Categorise, assign, forward, reply, convert, log calls: the hotline unit's operators."""
+    return is_hotline_operator(user) and is_tip_line_member(user)
+
+
+def can_manage_tip_line(user: User) -> bool:
+    return is_tip_line_supervisor(user)
 
 
 def _at_national_coordinator(user: User) -> bool:

@@ -295,6 +295,16 @@ def checkpoint_due(latest: Checkpoint | None, head_seq: int, now: datetime) -> b
     return now - latest.moment >= minutes
 
 
+def overdue(latest: Checkpoint | None, head_seq: int, now: datetime) -> bool:
+    """True when a checkpoint should have been made twice over: the worker is not running, or
+    the newest checkpoint lines were removed from the witness (which links alone cannot show)."""
+    if latest is None or head_seq <= latest.seq:
+        return False
+    if head_seq - latest.seq >= 2 * settings.STREHA_AUDIT_CHECKPOINT_EVERY:
+        return True
+    return now - latest.moment >= timedelta(minutes=2 * settings.STREHA_AUDIT_CHECKPOINT_MINUTES)
+
+
 def make_checkpoint(*, force: bool = False, target: Witness | None = None) -> Checkpoint | None:
     """Verify the events since the last checkpoint, then sign and append a new checkpoint.
 

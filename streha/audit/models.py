@@ -17,10 +17,12 @@ Three layers keep the log append-only:
    ``DROP TRIGGER`` (SQLite, PostgreSQL) or ``ALTER TABLE audit_event DISABLE TRIGGER USER``
    (PostgreSQL), or edit the SQLite file with any tool. Such edits are not prevented but are
    detected: verification names the first event whose content, link or position no longer fits.
-   Only a complete rewrite (every later hash recomputed and the head updated) or wiping both
-   tables escapes the chain, because the hash is not keyed; against that, copy the output of
-   ``streha audit head`` somewhere the DBA cannot write (a ticket, a signed e-mail, paper) and
-   check it later with ``streha audit verify --anchor SEQ:HASH``.
+   A complete rewrite (every later hash recomputed and the head updated), a rewound head or
+   a truncated tail escapes the chain alone, because the hash is not keyed; against that,
+   ``streha.audit.checkpoints`` signs checkpoints with a key the database never holds and
+   keeps them outside it, and ``streha audit verify`` checks the chain against them. On
+   PostgreSQL, ``streha db roles`` keeps the application's own role from touching the
+   triggers at all.
 
 Actor and agency are kept as ids without foreign-key constraints (``db_constraint=False``,
 ``DO_NOTHING``), plus a snapshot of username and agency code: renaming or deleting a user or

@@ -44,7 +44,7 @@ class Scope:
     named: set[tuple[str, int]] = field(default_factory=set)
     # Primary keys of persons the events were about.
     subjects: set[int] = field(default_factory=set)
-    # What was decrypted in this scope, for tests that check every decryption was audited.
+    # What a request decrypted, for tests that check every decryption was audited.
     decrypted: set[tuple[str, int]] = field(default_factory=set)
 
     def allows(self, instance: models.Model) -> bool:
@@ -90,6 +90,8 @@ def check(instance: models.Model) -> None:
         raise UnauditedDecryption(
             f"{label} #{instance.pk} decrypted outside any audited read or system context."
         )
+    if scope.kind != REQUEST:
+        return  # system and test scopes allow everything (and may open millions of records)
     scope.decrypted.add((label, instance.pk))
     if not scope.allows(instance):
         raise UnauditedDecryption(

@@ -74,7 +74,8 @@ def check_master_keys() -> CheckResult:
     try:
         ring = keys.keyring()
         data_key = keys.new_key()
-        if keys.unwrap(ring.wrap(data_key)) != data_key:
+        key_id, blob = ring.wrap_bound(data_key, "streha/readyz")
+        if ring.unwrap_bound(key_id, blob, "streha/readyz") != data_key:
             return CheckResult(FAILED, "master key round trip failed")
     except Exception as error:  # noqa: BLE001
         return CheckResult(FAILED, f"master keys not loaded ({type(error).__name__})")

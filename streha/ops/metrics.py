@@ -62,7 +62,7 @@ class StrehaCollector:
             ).count(),
         )
         if apps.is_installed("django_tasks_db"):
-            waiting = apps.get_model("django_tasks_db", "DBTaskResult").objects.filter(
+            waiting = apps.get_model("django_tasks_database", "DBTaskResult").objects.filter(
                 status="READY"
             )
             figures = waiting.aggregate(oldest=Min("enqueued_at"))

@@ -49,9 +49,23 @@ class PersonViewSet(viewsets.ViewSet):
             }
         )
 
-    @extend_schema(responses=PersonSerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "reason",
+                str,
+                description=(
+                    "Why the record is consulted: case:<case public id>, task:<task id> or "
+                    "code:<reason code>; by default the newest case of the person you may see."
+                ),
+            )
+        ],
+        responses=PersonSerializer,
+    )
     def retrieve(self, request, public_id=None):
-        view = selectors.read_person(request.user, public_id, request=request)
+        view = selectors.read_person(
+            request.user, public_id, request=request, reason=request.query_params.get("reason", "")
+        )
         return Response(PersonSerializer(view.person, field_groups=view.access.field_groups).data)
 
     @extend_schema(request=PersonWriteSerializer, responses={201: PersonSerializer})

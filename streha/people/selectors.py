@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from streha.access import policy
 from streha.access.models import BreakGlassGrant
 from streha.accounts.models import User
+from streha.audit import reasons
 from streha.audit import services as audit
 from streha.people.models import Person, PersonDocument
 from streha.protection.search import exact
@@ -63,8 +64,12 @@ def list_persons(
     return result
 
 
-def read_person(user: User, public_id, *, request=None, purpose: str = "") -> PersonView:
-    """The person with ``public_id`` if ``user`` may see it (else 404), audited as read."""
+def read_person(
+    user: User, public_id, *, request=None, purpose: str = "", reason: str = ""
+) -> PersonView:
+    """The person with ``public_id`` if ``user`` may see it (else 404), audited as read with
+    the reason it serves (``streha.audit.reasons``: ValidationError for a reason that is not
+    one for this person)."""
     person = (
         policy.persons_visible_to(user)
         .select_related("owner_agency")
@@ -76,12 +81,13 @@ def read_person(user: User, public_id, *, request=None, purpose: str = "") -> Pe
     access = policy.person_access(user, person)
     if not access.can_view:
         raise Http404
+    why = reasons.reason_for(user, person, reason, break_glass=access.break_glass)
     audit.record(
         user,
         audit.Action.READ,
         obj=person,
         field_groups=sorted(access.field_groups & set(Person.FIELD_GROUPS)),
-        purpose=purpose,
+        purpose=f"{purpose} ({why})" if purpose else why,
         request=request,
         break_glass=access.break_glass,
     )

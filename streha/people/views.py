@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from streha.access import policy
 from streha.accounts.views import add_service_errors
+from streha.audit import reasons
 from streha.people import selectors, services
 from streha.people.forms import BreakGlassForm, DocumentForm, PersonForm
 from streha.people.models import Person
@@ -55,7 +56,13 @@ def person_create(request):
 
 @login_required
 def person_detail(request, public_id):
-    view = selectors.read_person(request.user, public_id, request=request)
+    try:
+        view = selectors.read_person(
+            request.user, public_id, request=request, reason=request.GET.get("reason", "")
+        )
+    except ValidationError as error:
+        context = {"message": " ".join(error.messages), "codes": reasons.ReasonCode.choices}
+        return render(request, "people/reason_refused.html", context, status=400)
     return render(
         request,
         "people/person_detail.html",

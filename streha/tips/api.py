@@ -14,6 +14,7 @@ from streha.people.models import Gender
 from streha.places.models import Municipality
 from streha.tips import selectors, services
 from streha.tips.models import Category, ConversionKind, Tip, TipStatus
+from streha.tips.unlock import member_key
 
 
 class TipSerializer(serializers.ModelSerializer):
@@ -43,12 +44,60 @@ class TipSerializer(serializers.ModelSerializer):
             "converted_kind",
             "converted_to",
             "case",
+            "sealed",
             "what_seen",
             "where",
             "when",
             "contact",
+            "contact_may_be_shared",
+            "forwarded_text",
+            "forwarded_contact",
         ]
         read_only_fields = fields
+
+    sealed = serializers.SerializerMethodField(
+        help_text=_(
+            "True when the report is sealed and you cannot open it here: the hotline unit opens "
+            "it in a signed-in browser session; an assigned agency reads what was forwarded."
+        )
+    )
+    what_seen = serializers.SerializerMethodField()
+    where = serializers.SerializerMethodField()
+    when = serializers.SerializerMethodField()
+    contact = serializers.SerializerMethodField()
+    contact_may_be_shared = serializers.SerializerMethodField()
+
+    def _report(self):
+        return self.context.get("report")
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_sealed(self, tip):
+        return self._report() is None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_what_seen(self, tip):
+        report = self._report()
+        return report.what_seen if report else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_where(self, tip):
+        report = self._report()
+        return report.where if report else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_when(self, tip):
+        report = self._report()
+        return report.when if report else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_contact(self, tip):
+        report = self._report()
+        return report.contact if report else None
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_contact_may_be_shared(self, tip):
+        report = self._report()
+        return report.contact_may_be_shared if report else None
 
     @extend_schema_field(serializers.UUIDField(allow_null=True))
     def get_case(self, tip):
@@ -66,7 +115,17 @@ class TipSummarySerializer(TipSerializer):
         fields = [
             f
             for f in TipSerializer.Meta.fields
-            if f not in {"what_seen", "where", "when", "contact"}
+            if f
+            not in {
+                "sealed",
+                "what_seen",
+                "where",
+                "when",
+                "contact",
+                "contact_may_be_shared",
+                "forwarded_text",
+                "forwarded_contact",
+            }
         ]
 
 
@@ -74,6 +133,16 @@ class TriageSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.choices)
     status = serializers.ChoiceField(choices=TipStatus.choices)
     assigned_agency = serializers.SlugField(required=False, allow_null=True)
+    forwarded_text = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        help_text=_("What the assigned agency may read; nothing else of the report goes to it."),
+    )
+    forward_contact = serializers.BooleanField(
+        default=False,
+        help_text=_("Pass on the reporter's contact; only if the reporter agreed."),
+    )
 
 
 class ReplySerializer(serializers.Serializer):
@@ -93,6 +162,7 @@ class PhoneCallSerializer(serializers.Serializer):
     child_involved = serializers.BooleanField(default=False)
     immediate_danger = serializers.BooleanField(default=False)
     category = serializers.ChoiceField(choices=Category.choices, default=Category.UNKNOWN)
+    contact_may_be_shared = serializers.BooleanField(default=False)
 
 
 class ConvertSerializer(serializers.Serializer):
@@ -155,11 +225,20 @@ class TipViewSet(viewsets.ViewSet):
     lookup_value_regex = "[0-9a-f-]{36}"
 
     def _require_queue(self, request):
-        if not (
-            policy.is_hotline_operator(request.user)
-            or request.user.has_role(*policy.TIP_ROLES_OF_ASSIGNED_AGENCY)
-        ):
+        if not policy.can_see_tip_queue(request.user):
             raise NotFound()
+
+    def _detail(self, request, tip, **kwargs):
+        """The tip as this user may read it: the sealed report only for a member of the unit
+        whose key is unlocked in this (browser) session; forwarded text for an agency."""
+        report = None
+        if policy.can_read_tip_content(request.user):
+            report = selectors.open_report(request.user, member_key(request), tip)
+        data = TipSerializer(tip, context={"request": request, "report": report}).data
+        if policy.can_read_tip_content(request.user):
+            data["forwarded_text"] = tip.forwarded_text
+            data["forwarded_contact"] = tip.forwarded_contact
+        return Response(data, **kwargs)
 
     @extend_schema(responses=TipSummarySerializer(many=True))
     def list(self, request):
@@ -172,12 +251,7 @@ class TipViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=TipSerializer)
     def retrieve(self, request, public_id=None):
-        return Response(
-            TipSerializer(
-                selectors.read_tip(request.user, public_id, request=request),
-                context={"request": request},
-            ).data
-        )
+        return self._detail(request, selectors.read_tip(request.user, public_id, request=request))
 
     @extend_schema(request=PhoneCallSerializer, responses={201: TipSerializer})
     def create(self, request):
@@ -186,9 +260,7 @@ class TipViewSet(viewsets.ViewSet):
         data = PhoneCallSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tip = services.log_phone_call(request.user, request=request, **data.validated_data)
-        return Response(
-            TipSerializer(tip, context={"request": request}).data, status=status.HTTP_201_CREATED
-        )
+        return self._detail(request, tip, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=TriageSerializer, responses=TipSerializer)
     @action(detail=True, methods=["post"])
@@ -198,15 +270,21 @@ class TipViewSet(viewsets.ViewSet):
         data.is_valid(raise_exception=True)
         code = data.validated_data.get("assigned_agency")
         agency = get_object_or_404(Agency, code=code) if code else None
+        report = None
+        if data.validated_data["forward_contact"]:
+            report = selectors.open_report(request.user, member_key(request), tip)
         services.triage(
             request.user,
             tip,
             category=data.validated_data["category"],
             status=data.validated_data["status"],
             assigned_agency=agency,
+            forwarded_text=data.validated_data.get("forwarded_text", ""),
+            forward_contact=data.validated_data["forward_contact"],
+            report=report,
             request=request,
         )
-        return Response(TipSerializer(tip, context={"request": request}).data)
+        return self._detail(request, tip)
 
     @extend_schema(request=ReplySerializer, responses={201: ReplySerializer})
     @action(detail=True, methods=["post"])
@@ -214,8 +292,8 @@ class TipViewSet(viewsets.ViewSet):
         tip = selectors.read_tip(request.user, public_id, request=request)
         data = ReplySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        message = services.reply(request.user, tip, data.validated_data["body"], request=request)
-        return Response({"body": message.body}, status=201)
+        services.reply(request.user, tip, data.validated_data["body"], request=request)
+        return Response({"body": data.validated_data["body"]}, status=201)
 
     @extend_schema(request=ConvertSerializer, responses=TipSerializer)
     @action(detail=True, methods=["post"])
@@ -226,7 +304,7 @@ class TipViewSet(viewsets.ViewSet):
         data = ConvertSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.convert(request.user, tip, request=request, **data.service_arguments())
-        return Response(TipSerializer(tip, context={"request": request}).data)
+        return self._detail(request, tip)
 
 
 def register(router) -> None:

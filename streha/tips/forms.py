@@ -18,7 +18,10 @@ class ReportForm(forms.Form):
         help_text=_("Describe what happened, who was involved and why you are worried."),
     )
     municipality = forms.ModelChoiceField(
-        label=_("Municipality"), queryset=Municipality.objects.all(), required=False
+        label=_("Municipality"),
+        queryset=Municipality.objects.all(),
+        required=False,
+        empty_label=_("Not known, or I prefer not to say"),
     )
     where = forms.CharField(
         label=_("Where exactly?"),
@@ -32,6 +35,10 @@ class ReportForm(forms.Form):
         label=_("Your contact, only if you want to be called back"),
         required=False,
         help_text=_("Leave empty to stay completely anonymous."),
+    )
+    contact_may_be_shared = forms.BooleanField(
+        label=_("The hotline may pass my contact to the police or agency that takes the case"),
+        required=False,
     )
 
 
@@ -51,13 +58,19 @@ class PhoneCallForm(forms.Form):
         label=_("What the caller reports"), widget=forms.Textarea(attrs=TEXTAREA)
     )
     municipality = forms.ModelChoiceField(
-        label=_("Municipality"), queryset=Municipality.objects.all(), required=False
+        label=_("Municipality"),
+        queryset=Municipality.objects.all(),
+        required=False,
+        empty_label=_("Not known"),
     )
     where = forms.CharField(label=_("Where"), required=False)
     when = forms.CharField(label=_("When"), required=False)
     child_involved = forms.BooleanField(label=_("A child is involved"), required=False)
     immediate_danger = forms.BooleanField(label=_("Someone is in immediate danger"), required=False)
     contact = forms.CharField(label=_("Caller's contact, if given"), required=False)
+    contact_may_be_shared = forms.BooleanField(
+        label=_("The caller agreed that their contact may be passed on"), required=False
+    )
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
 
 
@@ -67,8 +80,25 @@ class TriageForm(forms.Form):
         label=_("Status"), choices=[c for c in TipStatus.choices if c[0] != TipStatus.CONVERTED]
     )
     assigned_agency = forms.ModelChoiceField(
-        label=_("Assign to"), queryset=Agency.objects.filter(is_active=True), required=False
+        label=_("Assign to"),
+        queryset=Agency.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("Nobody yet"),
     )
+    forwarded_text = forms.CharField(
+        label=_("What the agency may read"),
+        required=False,
+        widget=forms.Textarea(attrs=TEXTAREA),
+        help_text=_("Only this goes to the agency the tip is assigned to; edit it as needed."),
+    )
+    forward_contact = forms.BooleanField(
+        label=_("Pass on the reporter's contact (the reporter agreed)"), required=False
+    )
+
+    def __init__(self, *args, contact_may_be_shared=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not contact_may_be_shared:
+            del self.fields["forward_contact"]
 
 
 class ReplyForm(forms.Form):

@@ -1,10 +1,14 @@
 """The public campaign's pages and the anonymous tip line.
 
 A tip stores nothing about the person who sent it: no address, no browser, no exact time (the
-day only). What they wrote is encrypted like any identifying data. The receipt code and
-passphrase that let them come back are stored only as a keyed hash and a password hash.
+day only), and no sequential id (ids are random, so they do not order tips within a day). What
+they wrote is sealed to the hotline unit's public key (``streha.tips.sealing``): the server
+cannot read it. In clear stays only what the queue needs and the reporter chose to give:
+category, municipality, child involved, immediate danger, day received. The receipt code is
+stored as a keyed hash; the passphrase not at all (the reporter's public key is derived from it).
 """
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -86,18 +90,102 @@ class ConversionKind(models.TextChoices):
     VICTIM_CASE = "victim_case", _("Victim case")
 
 
+def random_id() -> int:
+    """A random primary key: a sequential one would order the tips of a day by arrival."""
+    return secrets.randbelow(2**62) + 1
+
+
+class TipLineKey(models.Model):
+    """A key pair of the hotline unit. The public half seals new tips; the private half exists
+    only sealed to each member (``KeySlot``). A new pair replaces the current one whenever a
+    member leaves, so that a removed member cannot read what comes after."""
+
+    public_key = models.CharField(max_length=64, unique=True)
+    current = models.BooleanField(default=True)
+    created_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("tip-line key")
+        verbose_name_plural = _("tip-line keys")
+
+    def __str__(self) -> str:
+        return f"tip-line key {self.pk}"
+
+
+class TipLineMember(models.Model):
+    """A member of the national hotline unit: a recipient of the tip line.
+
+    The member's own key pair is made at their first sign-in; its private half is locked under
+    the secret they sign in with (never stored). ``added_on`` is empty until the hotline
+    supervisor adds them, which seals the unit's private keys to them."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tip_line_member"
+    )
+    public_key = models.CharField(max_length=64)
+    locked_private_key = models.TextField()
+    added_on = models.DateField(_("added"), null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("hotline unit member")
+        verbose_name_plural = _("hotline unit members")
+
+    def __str__(self) -> str:
+        return f"member {self.user_id}"
+
+
+class KeySlot(models.Model):
+    """One unit private key, sealed to one member's public key."""
+
+    tip_line_key = models.ForeignKey(TipLineKey, on_delete=models.CASCADE, related_name="slots")
+    member = models.ForeignKey(TipLineMember, on_delete=models.CASCADE, related_name="slots")
+    sealed_private_key = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tip_line_key", "member"], name="one_slot_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"slot {self.tip_line_key_id}:{self.member_id}"
+
+
 class Tip(ProtectedModel):
     FIELD_GROUP = "identity"  # a tip may name victims and suspects: read as identifying data
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     category = models.CharField(
         _("category"), max_length=30, choices=Category.choices, default=Category.UNKNOWN
     )
-    what_seen = ProtectedTextField(_("what was seen"))
-    where = ProtectedTextField(_("where"), blank=True)
-    when = ProtectedCharField(_("when"), max_length=200, blank=True)
-    contact = ProtectedTextField(_("contact for a call back"), blank=True)
+    # What was reported (what, where, when, contact, and whether the contact may be passed on),
+    # sealed to the unit key ``sealed_to``. Only a member who signed in can open it.
+    sealed_to = models.ForeignKey(
+        TipLineKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sealed_report = models.TextField(blank=True, editable=False)
+    # The reporter's public key (derived from receipt and passphrase): replies are sealed to it.
+    reporter_public_key = models.CharField(max_length=64, blank=True, editable=False)
+    # What the operator forwarded to the assigned agency, which reads it through the access
+    # policy; the contact only when the reporter agreed to it being passed on.
+    # NULL for tips from before forwarding existed (a protected field has no empty default).
+    forwarded_text = ProtectedTextField(  # noqa: DJ001
+        _("forwarded to the agency"), blank=True, null=True
+    )
+    forwarded_contact = ProtectedTextField(  # noqa: DJ001
+        _("contact forwarded to the agency"), blank=True, null=True
+    )
+    # Legacy: content from before the tip line was sealed, under the server's keys. Sealed to
+    # the unit key and emptied when the tip line starts (``services.start_tip_line``); never
+    # written again. Their names stay because the stored ciphertext is bound to them.
+    what_seen = ProtectedTextField(blank=True, editable=False)
+    where = ProtectedTextField(blank=True, editable=False)
+    when = ProtectedCharField(max_length=200, blank=True, editable=False)
+    contact = ProtectedTextField(blank=True, editable=False)
     municipality = models.ForeignKey(
         "places.Municipality", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -145,13 +233,12 @@ class Tip(ProtectedModel):
     receipt_digest = models.CharField(  # noqa: DJ001
         max_length=64, unique=True, null=True, editable=False
     )
-    passphrase_hash = models.CharField(max_length=200, blank=True, editable=False)
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     class Meta:
-        ordering = ["-priority", "received_on", "pk"]
+        ordering = ["-priority", "received_on", "public_id"]
         indexes = [models.Index(fields=["status", "-priority", "received_on"])]
         verbose_name = _("tip")
         verbose_name_plural = _("tips")
@@ -171,13 +258,21 @@ class TipMessage(ProtectedModel):
         REPORTER = "reporter", _("Reporter")
         OPERATOR = "operator", _("Hotline")
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     tip = models.ForeignKey(Tip, on_delete=models.CASCADE, related_name="messages")
+    # The message's place in its thread: ids are random, and a time would be metadata.
+    number = models.PositiveIntegerField(default=0)
     author = models.CharField(max_length=10, choices=Author.choices)
-    body = ProtectedTextField(_("message"))
+    sealed_to = models.ForeignKey(
+        TipLineKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sealed_for_hotline = models.TextField(blank=True, editable=False)
+    sealed_for_reporter = models.TextField(blank=True, editable=False)
+    body = ProtectedTextField(blank=True, editable=False)  # legacy, as ``Tip.what_seen``
     sent_on = models.DateField(_("sent"))
 
     class Meta:
-        ordering = ["pk"]
+        ordering = ["number"]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
 

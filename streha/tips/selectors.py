@@ -12,7 +12,10 @@ from django.utils.translation import gettext as _
 from streha.access import policy
 from streha.audit import services as audit
 from streha.places.models import Municipality
-from streha.tips.models import Category, Channel, ConversionKind, Tip, TipStatus
+from streha.tips import sealing, services
+from streha.tips.models import Category, Channel, ConversionKind, Tip, TipMessage, TipStatus
+from streha.tips.services import Report, ReporterAccess
+from streha.tips.unlock import MemberKey
 
 SMALL_CELL = 5
 OPEN_STATUSES = (TipStatus.NEW, TipStatus.TRIAGE, TipStatus.ASSIGNED)
@@ -26,7 +29,7 @@ def queue(user, *, status: str = "open") -> QuerySet[Tip]:
         tips = tips.filter(status__in=OPEN_STATUSES)
     elif status in TipStatus.values:
         tips = tips.filter(status=status)
-    return tips.order_by("-priority", "received_on", "pk")
+    return tips.order_by("-priority", "received_on", "public_id")
 
 
 def read_tip(user, public_id, *, request=None) -> Tip:
@@ -42,6 +45,97 @@ def read_tip(user, public_id, *, request=None) -> Tip:
         request=request,
     )
     return tip
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    number: int
+    author: str
+    author_label: str
+    body: str | None  # None: sealed to a key this reader does not hold
+    sent_on: object
+
+
+def _unit_keys(user, key: MemberKey | None) -> dict:
+    if key is None or key.user_id != user.pk or not policy.can_read_tip_content(user):
+        return {}
+    return services.unit_private_keys(key)
+
+
+def open_report(user, key: MemberKey | None, tip: Tip, *, unit_keys=None) -> Report | None:
+    """What was reported, for a member of the hotline unit whose key is unlocked; else None.
+
+    The report must carry the tip's own id: a sealed report moved onto another row (by someone
+    who writes to the database) does not open as that tip."""
+    keys = _unit_keys(user, key) if unit_keys is None else unit_keys
+    private = keys.get(tip.sealed_to_id)
+    if private is None or not tip.sealed_report:
+        return None
+    try:
+        payload = sealing.open_json(private, tip.sealed_report)
+    except sealing.Unreadable:
+        return None
+    if payload.get("tip") != str(tip.public_id):
+        return None
+    return Report(
+        what_seen=payload["what_seen"],
+        where=payload["where"],
+        when=payload["when"],
+        contact=payload["contact"],
+        contact_may_be_shared=bool(payload.get("contact_may_be_shared")),
+    )
+
+
+def _entry(message: TipMessage, body: str | None) -> ThreadEntry:
+    return ThreadEntry(
+        number=message.number,
+        author=message.author,
+        author_label=str(message.get_author_display()),
+        body=body,
+        sent_on=message.sent_on,
+    )
+
+
+def _open_message(private, sealed: str, message: TipMessage) -> str | None:
+    if private is None or not sealed:
+        return None
+    try:
+        payload = sealing.open_json(private, sealed)
+    except sealing.Unreadable:
+        return None
+    if payload.get("tip") != str(message.tip.public_id) or payload.get("number") != message.number:
+        return None
+    return payload["body"]
+
+
+def hotline_thread(user, key: MemberKey | None, tip: Tip) -> list[ThreadEntry]:
+    keys = _unit_keys(user, key)
+    return [
+        _entry(m, _open_message(keys.get(m.sealed_to_id), m.sealed_for_hotline, m))
+        for m in tip.messages.select_related("tip")
+    ]
+
+
+def reporter_thread(access: ReporterAccess) -> list[ThreadEntry]:
+    """The reporter's view of the drop box, opened with the key their receipt derives."""
+    return [
+        _entry(m, _open_message(access.key, m.sealed_for_reporter, m))
+        for m in access.tip.messages.select_related("tip")
+    ]
+
+
+def queue_previews(user, key: MemberKey | None, tips) -> dict:
+    """The first words of each report on a queue page, for an unlocked member (else empty)."""
+    keys = _unit_keys(user, key)
+    if not keys:
+        return {}
+    previews = {}
+    for tip in tips:
+        report = open_report(user, key, tip, unit_keys=keys)
+        if report is not None:
+            text = " ".join(report.what_seen.split())
+            previews[tip.pk] = text if len(text) <= 120 else text[:119] + "…"
+    return previews
 
 
 def case_url(user, tip: Tip) -> str:
@@ -153,10 +247,10 @@ def campaign_figures() -> list[WeekFigures]:
 
 def navigation_entries(user) -> list:
     entries = []
-    if policy.is_hotline_operator(user) or (
-        user.agency_id and user.has_role(*policy.TIP_ROLES_OF_ASSIGNED_AGENCY)
-    ):
+    if policy.can_see_tip_queue(user):
         entries.append((_("Tips"), reverse("tips:queue")))
+    if policy.can_manage_tip_line(user):
+        entries.append((_("Hotline unit"), reverse("tips:unit")))
     if policy.can_edit_campaign(user):
         entries.append((_("Campaign"), reverse("tips:campaign")))
     return entries
@@ -167,9 +261,9 @@ def my_work_panels(user) -> list:
     open (only when there are some, so the page stays quiet for everyone else)."""
     from streha.web.selectors import Panel, bounded_count
 
-    if not policy.is_hotline_operator(user):
-        if not (user.agency_id and user.has_role(*policy.TIP_ROLES_OF_ASSIGNED_AGENCY)):
-            return []
+    if not policy.can_see_tip_queue(user):
+        return []
+    if not policy.is_tip_line_member(user):
         assigned = queue(user)
         count = bounded_count(assigned)
         if not count:
@@ -192,9 +286,11 @@ def my_work_panels(user) -> list:
                 (_("Open tips"), bounded_count(open_tips)),
                 (_("Urgent open tips"), bounded_count(open_tips.filter(priority__gt=0))),
             ],
-            links=[
-                (_("Triage queue"), reverse("tips:queue")),
-                (_("Log a hotline call"), reverse("tips:phone")),
-            ],
+            links=[(_("Triage queue"), reverse("tips:queue"))]
+            + (
+                [(_("Log a hotline call"), reverse("tips:phone"))]
+                if policy.can_triage_tips(user)
+                else []
+            ),
         )
     ]

@@ -6,13 +6,13 @@ a follow-up message) are deliberately not: an audit event would record the exact
 report, which could single out the reporter; the tip keeps the day only.
 """
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,17 +29,29 @@ from streha.places.catalogues import countries
 from streha.places.models import Municipality
 from streha.protection import crypto, keys
 from streha.protection.retention import apply_in_batches
+from streha.tips import sealing
 from streha.tips.models import (
     CampaignPage,
     Category,
     Channel,
     ConversionKind,
+    KeySlot,
     Tip,
+    TipLineKey,
+    TipLineMember,
     TipMessage,
     TipStatus,
 )
+from streha.tips.unlock import MemberKey
 
-LIMITS = {"what_seen": 5000, "where": 500, "when": 200, "contact": 300, "body": 5000}
+LIMITS = {
+    "what_seen": 5000,
+    "where": 500,
+    "when": 200,
+    "contact": 300,
+    "body": 5000,
+    "forwarded_text": 5000,
+}
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
 PASSPHRASE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet
 
@@ -48,6 +60,10 @@ PASSPHRASE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # noqa: S105 - an alph
 class Receipt:
     code: str
     passphrase: str
+
+
+class TipLineClosed(Exception):
+    """The tip line has no key yet (the hotline supervisor has not started it)."""
 
 
 def _clean_text(values: dict, required: tuple[str, ...]) -> dict:
@@ -77,6 +93,10 @@ def normalise_code(code: str) -> str:
     return "".join(char for char in code.upper() if char.isalnum())
 
 
+def _normalise_passphrase(passphrase: str) -> str:
+    return normalise_code(passphrase or "").lower()
+
+
 def _receipt_digest(code: str) -> str:
     return crypto.blind_index(keys.keyring().index_key, "tip.receipt", normalise_code(code))
 
@@ -91,6 +111,41 @@ def _priority(immediate_danger: bool, child_involved: bool) -> int:
     return 2 if immediate_danger else 1 if child_involved else 0
 
 
+def current_key() -> TipLineKey:
+    key = TipLineKey.objects.filter(current=True).order_by("-pk").first()
+    if key is None:
+        raise TipLineClosed
+    return key
+
+
+def is_open() -> bool:
+    return TipLineKey.objects.filter(current=True).exists()
+
+
+def seal_report(tip: Tip, key: TipLineKey, text: dict, contact_may_be_shared: bool) -> None:
+    """Seal what was reported into ``tip``; the tip's id inside binds it to this tip."""
+    tip.sealed_to = key
+    tip.sealed_report = sealing.seal_json(
+        key.public_key,
+        {
+            "tip": str(tip.public_id),
+            "what_seen": text["what_seen"],
+            "where": text["where"],
+            "when": text["when"],
+            "contact": text["contact"],
+            "contact_may_be_shared": bool(contact_may_be_shared and text["contact"]),
+        },
+    )
+
+
+def _seal_message(message: TipMessage, key: TipLineKey, body: str) -> None:
+    payload = {"tip": str(message.tip.public_id), "number": message.number, "body": body}
+    message.sealed_to = key
+    message.sealed_for_hotline = sealing.seal_json(key.public_key, payload)
+    if message.tip.reporter_public_key:
+        message.sealed_for_reporter = sealing.seal_json(message.tip.reporter_public_key, payload)
+
+
 @transaction.atomic
 def submit_report(
     *,
@@ -98,16 +153,26 @@ def submit_report(
     where: str = "",
     when: str = "",
     contact: str = "",
+    contact_may_be_shared: bool = False,
     municipality: Municipality | None = None,
     child_involved: bool = False,
     immediate_danger: bool = False,
 ) -> tuple[Tip, Receipt]:
-    """An anonymous report from the public. Returns the tip and its receipt (shown once)."""
+    """An anonymous report from the public. Returns the tip and its receipt (shown once).
+
+    Everything the reporter wrote is sealed to the hotline unit's key before it is stored; the
+    receipt's passphrase is not stored at all (it derives the reporter's key, whose public half
+    is kept to seal the hotline's replies).
+    """
     text = _clean_text(
         {"what_seen": what_seen, "where": where, "when": when, "contact": contact},
         required=("what_seen",),
     )
+    key = current_key()
     receipt = _new_receipt()
+    reporter = sealing.reporter_key(
+        normalise_code(receipt.code), _normalise_passphrase(receipt.passphrase)
+    )
     tip = Tip(
         channel=Channel.WEB,
         municipality=municipality,
@@ -116,33 +181,57 @@ def submit_report(
         priority=_priority(immediate_danger, child_involved),
         received_on=timezone.localdate(),
         receipt_digest=_receipt_digest(receipt.code),
-        passphrase_hash=make_password(normalise_code(receipt.passphrase).lower()),
-        **text,
+        reporter_public_key=sealing.public_text(reporter),
     )
+    seal_report(tip, key, text, contact_may_be_shared)
     tip.save()
     # No audit event: the public is not an accountable user, and an event would keep the exact
     # time of the report that the tip itself deliberately drops. Staff reads are audited.
     return tip, receipt
 
 
-def open_receipt(code: str, passphrase: str) -> Tip | None:
-    """The tip behind a receipt, or None. Both wrong and unknown look the same to the caller."""
+def spend_report_time() -> None:
+    """The work of an accepted report, for a refused one: both answer after the same time."""
+    sealing.reporter_key("0" * 12, "0" * 16)
+
+
+@dataclass(frozen=True)
+class ReporterAccess:
+    tip: Tip
+    key: sealing.PrivateKey
+
+
+def open_receipt(code: str, passphrase: str) -> ReporterAccess | None:
+    """The tip behind a receipt and the reporter's key, or None. Wrong and unknown look (and
+    take) the same: the key is derived either way."""
     tip = Tip.objects.filter(receipt_digest=_receipt_digest(code or "")).first()
-    if tip is None:
-        make_password(passphrase or "")  # spend the same time as a real check
+    key = sealing.reporter_key(normalise_code(code or ""), _normalise_passphrase(passphrase))
+    if tip is None or not tip.reporter_public_key:
         return None
-    if not check_password(normalise_code(passphrase or "").lower(), tip.passphrase_hash):
+    if not hmac.compare_digest(sealing.public_text(key), tip.reporter_public_key):
         return None
     read_context.opened_with_receipt(tip)  # the reporter's own report: see there why unaudited
-    return tip
+    return ReporterAccess(tip=tip, key=key)
+
+
+def _next_number(tip: Tip) -> int:
+    last = tip.messages.order_by("-number").values_list("number", flat=True).first()
+    return (last or 0) + 1
 
 
 @transaction.atomic
 def add_reporter_message(tip: Tip, body: str) -> TipMessage:
+    """More information from the reporter: sealed to the unit, and to the reporter's own key
+    so that they see it in their thread."""
     text = _clean_text({"body": body}, required=("body",))
+    tip = Tip.objects.select_for_update().get(pk=tip.pk)
     message = TipMessage(
-        tip=tip, author=TipMessage.Author.REPORTER, body=text["body"], sent_on=timezone.localdate()
+        tip=tip,
+        number=_next_number(tip),
+        author=TipMessage.Author.REPORTER,
+        sent_on=timezone.localdate(),
     )
+    _seal_message(message, current_key(), text["body"])
     message.save()
     if tip.status == TipStatus.CLOSED:
         tip.status = TipStatus.TRIAGE
@@ -166,9 +255,11 @@ def log_phone_call(
     child_involved: bool = False,
     immediate_danger: bool = False,
     category: str = Category.UNKNOWN,
+    contact_may_be_shared: bool = False,
     request=None,
 ) -> Tip:
-    """A call to the hotline, entered by the operator into the same queue (channel "phone")."""
+    """A call to the hotline, entered by the operator into the same queue (channel "phone"),
+    sealed like a web report."""
     policy.require(policy.can_triage_tips(actor))
     text = _clean_text(
         {"what_seen": what_seen, "where": where, "when": when, "contact": contact},
@@ -176,6 +267,10 @@ def log_phone_call(
     )
     if category not in Category.values:
         raise ValidationError({"category": _("Unknown category.")})
+    try:
+        key = current_key()
+    except TipLineClosed:
+        raise ValidationError(_("The tip line has not been started yet.")) from None
     tip = Tip(
         channel=Channel.PHONE,
         category=category,
@@ -185,8 +280,8 @@ def log_phone_call(
         priority=_priority(immediate_danger, child_involved),
         received_on=timezone.localdate(),
         logged_by=actor,
-        **text,
     )
+    seal_report(tip, key, text, contact_may_be_shared)
     tip.save()
     audit.record(
         actor,
@@ -199,6 +294,17 @@ def log_phone_call(
     return tip
 
 
+@dataclass(frozen=True)
+class Report:
+    """What a reporter (or caller) said, opened by a member of the hotline unit."""
+
+    what_seen: str
+    where: str
+    when: str
+    contact: str
+    contact_may_be_shared: bool
+
+
 @transaction.atomic
 def triage(
     actor: User,
@@ -207,13 +313,21 @@ def triage(
     category: str,
     status: str,
     assigned_agency: Agency | None,
+    forwarded_text: str = "",
+    forward_contact: bool = False,
+    report: Report | None = None,
     request=None,
 ) -> Tip:
+    """Categorise, set the status and assign. Assigning forwards to the agency exactly what the
+    operator wrote in ``forwarded_text`` (nothing else of the sealed report), and the contact
+    only if the operator asks and the reporter agreed (``report`` is the opened report)."""
     policy.require(policy.can_triage_tips(actor))
     errors = {}
     if category not in Category.values:
         errors["category"] = _("Unknown category.")
-    if status not in TipStatus.values or status == TipStatus.CONVERTED:
+    if tip.status == TipStatus.CONVERTED:
+        errors["status"] = _("This tip was already converted; its record keeps that link.")
+    elif status not in TipStatus.values or status == TipStatus.CONVERTED:
         errors["status"] = _("Choose a status; conversion has its own action.")
     if status == TipStatus.ASSIGNED and assigned_agency is None:
         errors["assigned_agency"] = _("Choose the agency the tip is assigned to.")
@@ -226,9 +340,25 @@ def triage(
         errors["assigned_agency"] = _(
             "Someone is in immediate danger: assign the tip to the police."
         )
+    try:
+        forwarded = _clean_text({"forwarded_text": forwarded_text}, required=())
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        forwarded = {"forwarded_text": ""}
+    if forward_contact and (report is None or not report.contact_may_be_shared):
+        errors["forward_contact"] = _(
+            "The reporter did not agree that their contact may be passed on."
+        )
     if errors:
         raise ValidationError(errors)
+    changed_agency = assigned_agency != tip.assigned_agency
     tip.category, tip.status, tip.assigned_agency = category, status, assigned_agency
+    if assigned_agency is None:
+        tip.forwarded_text = tip.forwarded_contact = ""
+    else:
+        if forwarded["forwarded_text"] or changed_agency:
+            tip.forwarded_text = forwarded["forwarded_text"]
+        tip.forwarded_contact = report.contact if forward_contact and report else ""
     tip.save()
     audit.record(
         actor,
@@ -240,6 +370,8 @@ def triage(
             "status": status,
             "category": category,
             "assigned_agency": assigned_agency.code if assigned_agency else "",
+            "forwarded": bool(tip.forwarded_text),
+            "contact_forwarded": bool(tip.forwarded_contact),
         },
     )
     return tip
@@ -247,14 +379,20 @@ def triage(
 
 @transaction.atomic
 def reply(actor: User, tip: Tip, body: str, *, request=None) -> TipMessage:
-    """A reply the reporter reads with their receipt."""
+    """A reply the reporter reads with their receipt: sealed to the reporter's key (and to the
+    unit's, for the other operators); the server can read neither."""
     policy.require(policy.can_triage_tips(actor))
-    if tip.channel != Channel.WEB:
+    if tip.channel != Channel.WEB or not tip.reporter_public_key:
         raise ValidationError({"body": _("Phone tips have no receipt to reply to.")})
     text = _clean_text({"body": body}, required=("body",))
+    tip = Tip.objects.select_for_update().get(pk=tip.pk)
     message = TipMessage(
-        tip=tip, author=TipMessage.Author.OPERATOR, body=text["body"], sent_on=timezone.localdate()
+        tip=tip,
+        number=_next_number(tip),
+        author=TipMessage.Author.OPERATOR,
+        sent_on=timezone.localdate(),
     )
+    _seal_message(message, current_key(), text["body"])
     message.save()
     audit.record(
         actor,
@@ -265,6 +403,143 @@ def reply(actor: User, tip: Tip, body: str, *, request=None) -> TipMessage:
         request=request,
     )
     return message
+
+
+# --- The hotline unit: its keys and members --------------------------------------------------
+
+
+def _member_of(actor: User) -> TipLineMember:
+    member = TipLineMember.objects.filter(user=actor).first()
+    if member is None:
+        raise ValidationError(
+            _("Sign out and sign in again: your tip-line key is made when you sign in.")
+        )
+    return member
+
+
+def unit_private_keys(key: MemberKey) -> dict[int, sealing.PrivateKey]:
+    """The unit keys sealed to this member, opened with the member's key (for one request)."""
+    opened = {}
+    for slot in KeySlot.objects.filter(member__user_id=key.user_id):
+        try:
+            raw = sealing.open_sealed(key.private, slot.sealed_private_key)
+        except sealing.Unreadable:
+            continue  # sealed to an earlier key pair of this member
+        opened[slot.tip_line_key_id] = sealing.private_from_bytes(raw)
+    return opened
+
+
+def _seal_legacy(key: TipLineKey) -> int:
+    """Content stored before the tip line was sealed: seal it to ``key``, empty the old fields."""
+    count = 0
+    for tip in Tip.objects.filter(sealed_report="", erased_on__isnull=True):
+        text = {"what_seen": tip.what_seen, "where": tip.where, "when": tip.when}
+        text["contact"] = tip.contact
+        seal_report(tip, key, text, contact_may_be_shared=False)
+        tip.what_seen = tip.where = tip.when = tip.contact = ""
+        tip.save()
+        count += 1
+    for message in TipMessage.objects.filter(sealed_for_hotline="").select_related("tip"):
+        body = message.body
+        _seal_message(message, key, body)
+        message.body = ""
+        message.save()
+    return count
+
+
+@transaction.atomic
+def start_tip_line(actor: User, key: MemberKey, *, request=None) -> TipLineKey:
+    """The hotline supervisor makes the unit's first key pair and becomes its first member."""
+    policy.require(policy.can_manage_tip_line(actor))
+    if key.user_id != actor.pk:
+        raise PermissionDenied
+    if TipLineKey.objects.exists():
+        raise ValidationError(_("The tip line is already started."))
+    member = _member_of(actor)
+    private = sealing.new_key_pair()
+    unit_key = TipLineKey.objects.create(
+        public_key=sealing.public_text(private), created_on=timezone.localdate()
+    )
+    KeySlot.objects.create(
+        tip_line_key=unit_key,
+        member=member,
+        sealed_private_key=sealing.seal(member.public_key, bytes(private)),
+    )
+    member.added_on, member.added_by = timezone.localdate(), actor
+    member.save()
+    sealed = _seal_legacy(unit_key)
+    audit.record(
+        actor,
+        audit.Action.CREATE,
+        obj=unit_key,
+        purpose="tip line started",
+        request=request,
+        details={"legacy_tips_sealed": sealed},
+    )
+    return unit_key
+
+
+@transaction.atomic
+def add_member(actor: User, key: MemberKey, member: TipLineMember, *, request=None):
+    """The supervisor re-seals every unit key they hold to the new member's public key."""
+    policy.require(policy.can_manage_tip_line(actor))
+    if key.user_id != actor.pk:
+        raise PermissionDenied
+    if not policy.may_join_tip_line(member.user):
+        raise ValidationError(_("Only hotline operators join the hotline unit."))
+    held = unit_private_keys(key)
+    if not held:
+        raise ValidationError(_("You hold no tip-line key to share."))
+    for key_id, private in held.items():
+        KeySlot.objects.update_or_create(
+            tip_line_key_id=key_id,
+            member=member,
+            defaults={"sealed_private_key": sealing.seal(member.public_key, bytes(private))},
+        )
+    member.added_on, member.added_by = timezone.localdate(), actor
+    member.save()
+    audit.record(
+        actor,
+        audit.Action.UPDATE,
+        obj=member,
+        purpose="hotline unit member added",
+        request=request,
+        details={"user": member.user_id},
+    )
+    return member
+
+
+@transaction.atomic
+def remove_member(actor: User, member: TipLineMember, *, request=None) -> TipLineKey:
+    """Remove a member and replace the unit's key pair: new tips are sealed to a key the removed
+    member never had. Only public keys are needed, so nobody has to unlock anything."""
+    policy.require(policy.can_manage_tip_line(actor))
+    user_id = member.user_id
+    member.delete()  # its slots go with it
+    return rotate_key(actor, request=request, details={"removed_user": user_id})
+
+
+def rotate_key(actor: User | None, *, request=None, details=None) -> TipLineKey:
+    private = sealing.new_key_pair()
+    TipLineKey.objects.filter(current=True).update(current=False)
+    unit_key = TipLineKey.objects.create(
+        public_key=sealing.public_text(private), created_on=timezone.localdate()
+    )
+    for member in TipLineMember.objects.filter(added_on__isnull=False):
+        KeySlot.objects.create(
+            tip_line_key=unit_key,
+            member=member,
+            sealed_private_key=sealing.seal(member.public_key, bytes(private)),
+        )
+    audit.record(
+        actor,
+        audit.Action.UPDATE,
+        obj=unit_key,
+        purpose="tip-line key replaced",
+        request=request,
+        details=details or {},
+    )
+    return unit_key
 
 
 # Tip categories that name a form of exploitation, and the case's value for it
@@ -496,8 +771,10 @@ def erase_tip(tip: Tip, *, reason: str, actor: User | None = None) -> Tip:
     """Erase what the tip says and its messages, and retire its receipt; the triage fields
     (day, channel, category, municipality, status, conversion) stay for the figures."""
     tip.what_seen = tip.where = tip.when = tip.contact = ""
+    tip.sealed_report = ""
+    tip.forwarded_text = tip.forwarded_contact = ""
     tip.receipt_digest = None
-    tip.passphrase_hash = ""
+    tip.reporter_public_key = ""
     tip.erased_on = timezone.localdate()
     tip.save()
     messages, _deleted = tip.messages.all().delete()

@@ -203,3 +203,14 @@ class MemoryWitness:
 
 def test_the_checkpoint_directory_is_not_the_database(settings):
     assert connection.settings_dict["NAME"] not in settings.STREHA_AUDIT_CHECKPOINT_DIR
+
+
+def test_verify_warns_when_the_last_checkpoint_is_overdue(chain_of, settings):
+    settings.STREHA_AUDIT_CHECKPOINT_EVERY = 2
+    chain_of(1)
+    checkpoints.make_checkpoint()
+    chain_of(3)
+    assert "overdue" not in run("verify")[1]  # 3 events since: due, not yet overdue
+    chain_of(1)
+    code, out, _err = run("verify")
+    assert code == 0 and "Warning: the last checkpoint is overdue" in out

@@ -77,3 +77,46 @@ def test_the_trail_is_only_about_its_person(client, make_user, agency, national_
     client.force_login(national_auditor)
     trail = client.get(reverse("audit:person", args=[mine.public_id]))
     assert worker.username not in trail.content.decode()
+
+
+def test_the_referral_page_before_acceptance_is_an_audited_read(client, make_user, agency):
+    shelter = AgencyFactory(kind=AgencyKind.SHELTER)
+    owner = make_user(Role.CASE_WORKER, agency=agency)
+    receiver = make_user(Role.CASE_WORKER, agency=shelter)
+    person = PersonFactory(owner_agency=agency)
+    case = case_services.open_case(
+        owner,
+        person,
+        source=Case._meta.get_field("source").choices[0][0],
+        first_contact_on=datetime.date(2026, 3, 1),
+    )
+    referral = case_services.send_referral(
+        owner, case, to_agency=shelter, field_groups=["identity"], purpose="Needs a safe bed"
+    )
+    client.force_login(receiver)
+    page = client.get(reverse("cases:referral", args=[referral.public_id]))
+    assert page.status_code == 200 and "Needs a safe bed" in page.content.decode()
+    event = AuditEvent.objects.get(actor_id=receiver.pk, action=Action.READ)
+    assert (event.object_type, event.object_id) == ("cases.referral", str(referral.public_id))
+    assert event.details["subjects"] == [person.pk]
+
+
+def test_the_auditors_break_glass_page_is_an_audited_read(client, make_user, agency):
+    from streha.people import services as people_services
+
+    supervisor = make_user(Role.SUPERVISOR, agency=agency)
+    auditor = make_user(Role.AUDITOR, agency=agency)
+    person = PersonFactory(owner_agency=AgencyFactory())
+    grant = people_services.open_break_glass(
+        supervisor,
+        person,
+        justification="Missing since yesterday, police asked us.",
+        field_groups=["identity"],
+    )
+    client.force_login(auditor)
+    page = client.get(reverse("audit:break_glass"))
+    assert "Missing since yesterday" in page.content.decode()
+    event = AuditEvent.objects.get(actor_id=auditor.pk, action=Action.READ)
+    assert event.object_type == "access.breakglassgrant"
+    assert event.details["object_ids"] == [str(grant.pk)]
+    assert event.details["subjects"] == [person.pk]

@@ -74,9 +74,12 @@ def sample(persons) -> list[dict]:
     ]
 
 
+# The drill's decrypted sample is a read like any other: inside an audited system read.
 SAMPLE_SCRIPT = (
     "import json; from streha.people.models import Person; "
+    "from streha.audit import read_context; "
     "from streha.ops.tests.test_backup import sample; "
+    "ctx = read_context.system('restore drill: decrypted sample'); ctx.__enter__(); "
     "print(json.dumps(sample(Person.objects.order_by('pk')[:10])))"
 )
 
@@ -145,8 +148,10 @@ def test_restore_drill(tmp_path, settings, restore_target):
     assert manifest["audit_anchor"] == result.anchor and result.anchor
 
     database_url, connect = restore_target
+    # The restored host holds the same keys as the first (kept apart from the backup).
     env = {
         "STREHA_MASTER_KEY_FILE": str(keys.key_file_path()),
+        "STREHA_AUDIT_SIGNING_KEY_FILE": str(settings.STREHA_AUDIT_SIGNING_KEY_FILE),
         "STREHA_AUDIT_CHECKPOINT_DIR": str(tmp_path / "restored-checkpoints"),
     }
     restored = streha(
@@ -168,7 +173,10 @@ def test_restore_drill(tmp_path, settings, restore_target):
     )
     assert verified.returncode == 0, verified.stderr
     seq = result.anchor.split(":")[0]
-    assert verified.stdout.strip() == f"Audit chain intact: {seq} events."
+    lines = verified.stdout.strip().splitlines()
+    assert lines[0] == f"Audit chain intact: {seq} events."
+    # …and checked against the signed checkpoint carried in the backup.
+    assert lines[1].startswith(f"Checked against 1 signed checkpoints (the last at event #{seq},")
 
     decrypted = streha("shell", "-c", SAMPLE_SCRIPT, database_url=database_url, env=env)
     assert decrypted.returncode == 0, decrypted.stderr

@@ -6,7 +6,9 @@ from streha.tips.models import CampaignPage, Tip
 
 PUBLIC = EVERYONE | {ANON}
 QUEUE = {Role.HOTLINE_OPERATOR, Role.INVESTIGATOR, Role.CASE_WORKER, Role.SUPERVISOR}
-# The world's inside agency is a shelter, so no national-coordinator rights apply there.
+# The world's inside agency is a shelter, so no national-coordinator rights apply there. Its
+# hotline operator is a member of the national hotline unit (added by the hotline supervisor,
+# who sits elsewhere): a hotline operator who is not a member sees no tip at all.
 HTML = {
     "public:learn": P(PUBLIC, path="/learn/"),
     "public:learn_page": P(PUBLIC, path="/learn/{campaign_page}/"),
@@ -20,6 +22,9 @@ HTML = {
     # A tip assigned to the inside agency is visible to its case roles; one assigned elsewhere
     # only to the hotline, which sees the whole queue.
     "tips:detail": P(QUEUE, {Role.HOTLINE_OPERATOR}, path="/tips/{tip}/"),
+    # The hotline supervisor (a supervisor at the national coordinator's office) only: the
+    # world's inside agency is a shelter, so nobody there (test_sealed_tip_line.py: the rest).
+    "tips:unit": P(set(), path="/tips/unit/"),
 }
 API = {
     ("/api/v1/tips/", "get"): P(QUEUE),
@@ -62,16 +67,22 @@ API = {
 def extend_world(world: dict) -> None:
     from django.utils import timezone
 
+    from streha.tips import services
+    from streha.tips.testing import open_tip_line
+
     world["in"]["campaign_page"] = world["out"]["campaign_page"] = (
         CampaignPage.objects.order_by("pk").first().slug
     )
+    open_tip_line(world["users"][Role.HOTLINE_OPERATOR])
+    key = services.current_key()
     for scope in ("in", "out"):
         tip = Tip(
             channel="web",
-            what_seen="Seen",
             received_on=timezone.localdate(),
             assigned_agency=world["agencies"][scope],
         )
+        content = {"what_seen": "Seen", "where": "", "when": "", "contact": ""}
+        services.seal_report(tip, key, content, contact_may_be_shared=False)
         tip.save()
         world[scope]["tip"] = tip.public_id
         world[scope]["tip_agency"] = world["agencies"][scope].code

@@ -17,6 +17,7 @@ from streha.testing.admin_fixtures import _english  # noqa: F401 - messages read
 from streha.testing.factories import AgencyFactory, MunicipalityFactory
 from streha.tips import services
 from streha.tips.models import ConversionKind, Tip, TipStatus
+from streha.tips.testing import open_tip_line, unlock_client
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +35,11 @@ CASE_FORM = {
 
 @pytest.fixture
 def operator(make_user):
-    return make_user(
+    user = make_user(
         Role.HOTLINE_OPERATOR, agency=AgencyFactory(kind=AgencyKind.NATIONAL_COORDINATOR)
     )
+    user.tip_line = open_tip_line(user)
+    return user
 
 
 @pytest.fixture
@@ -196,7 +199,7 @@ class TestService:
 
 class TestPages:
     def test_open_case_from_the_tip_page_and_follow_the_link(self, client, operator, tip):
-        client.force_login(operator)
+        unlock_client(client, operator, operator.tip_line.key(operator))
         page = client.get(f"/tips/{tip.public_id}/").content.decode()
         assert 'id="convert-victim-case"' in page and 'id="convert-police-report"' in page
         response = client.post(f"/tips/{tip.public_id}/", CASE_FORM)
@@ -223,7 +226,7 @@ class TestPages:
         assert case.reference in body and f"/cases/{case.public_id}/" not in body
 
     def test_invalid_input_shows_errors_and_writes_nothing(self, client, operator, tip):
-        client.force_login(operator)
+        unlock_client(client, operator, operator.tip_line.key(operator))
         for bad in ({"birth_year": "1800"}, {"citizenship": "1A"}, {"gender": "robot"}):
             response = client.post(f"/tips/{tip.public_id}/", {**CASE_FORM, **bad})
             assert response.status_code == 400
@@ -231,7 +234,7 @@ class TestPages:
         nothing_written(tip)
 
     def test_role_without_case_rights_gets_a_clear_4xx(self, client, operator, tip, no_case_rights):
-        client.force_login(operator)
+        unlock_client(client, operator, operator.tip_line.key(operator))
         page = client.get(f"/tips/{tip.public_id}/").content.decode()
         assert 'id="no-case-rights"' in page and 'id="convert-victim-case"' not in page
         response = client.post(f"/tips/{tip.public_id}/", CASE_FORM)
@@ -240,7 +243,7 @@ class TestPages:
         nothing_written(tip)
 
     def test_police_report_as_before(self, client, operator, tip):
-        client.force_login(operator)
+        unlock_client(client, operator, operator.tip_line.key(operator))
         response = client.post(
             f"/tips/{tip.public_id}/",
             {"action": "convert", "kind": "police_report", "reference": "KP-2026-0042"},
@@ -328,7 +331,7 @@ class TestApi:
     def test_schema_documents_the_case_fields(self, client, operator):
         import yaml
 
-        client.force_login(operator)
+        unlock_client(client, operator, operator.tip_line.key(operator))
         schema = yaml.safe_load(client.get("/api/schema/").content)
         convert = schema["components"]["schemas"]["ConvertRequest"]["properties"]
         assert {"converted_kind", "reference", "given_name", "needs_urgent_shelter"} <= set(convert)

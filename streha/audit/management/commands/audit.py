@@ -11,6 +11,7 @@ checkpoint is meant for the job worker or cron, every minute (see ``streha.audit
 import re
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -116,6 +117,14 @@ class Command(BaseCommand):
                     )
                     % {"count": len(signed), "seq": signed[-1].seq, "time": signed[-1].time}
                 )
+                head = services.chain_head()
+                if checkpoints.overdue(signed[-1], head.last_seq if head else 0, timezone.now()):
+                    self.stdout.write(
+                        _(
+                            "Warning: the last checkpoint is overdue; is `streha audit "
+                            "checkpoint` running, and is the witness complete?"
+                        )
+                    )
             elif not options["no_checkpoints"]:
                 self.stdout.write(_("No signed checkpoint yet: run `streha audit checkpoint`."))
             return

@@ -2,6 +2,9 @@
 // with `bits` zero bits. Costs a person a second, a spam robot a lot. No data leaves the page.
 (function () {
   "use strict";
+  // A refused report: move the focus to the summary that says what to fix.
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
   var form = document.getElementById("report-form");
   if (!form) { return; }
   if (!window.crypto || !window.crypto.subtle || !window.TextEncoder) {

@@ -1,0 +1,102 @@
+"""Every consultation of a person's record carries a reason: the case or task it serves, or a
+reason code; a reason that does not fit the person is refused before anything is shown."""
+
+import datetime
+
+import pytest
+
+from streha.accounts.models import Role
+from streha.audit.models import Action, AuditEvent
+from streha.cases import services as case_services
+from streha.cases.models import Case, Task
+from streha.testing.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def worker(make_user, agency):
+    return make_user(Role.CASE_WORKER, agency=agency)
+
+
+def open_case(worker, person) -> Case:
+    return case_services.open_case(
+        worker,
+        person,
+        source=Case._meta.get_field("source").choices[0][0],
+        first_contact_on=datetime.date(2026, 3, 1),
+    )
+
+
+def last_read(person) -> AuditEvent:
+    return AuditEvent.objects.filter(action=Action.READ, object_id=str(person.public_id)).first()
+
+
+def test_the_case_it_serves_is_the_default_reason(client, worker, agency):
+    person = PersonFactory(owner_agency=agency)
+    client.force_login(worker)
+    client.get(f"/persons/{person.public_id}/")
+    assert last_read(person).purpose == "code:registration"  # no case yet: the register
+    case = open_case(worker, person)
+    client.get(f"/persons/{person.public_id}/")
+    assert last_read(person).purpose == f"case:{case.public_id}"
+
+
+def test_a_reason_code_case_or_task_given_is_recorded(client, worker, agency):
+    person = PersonFactory(owner_agency=agency)
+    case = open_case(worker, person)
+    client.force_login(worker)
+    url = f"/persons/{person.public_id}/"
+    assert client.get(url, {"reason": "code:safety"}).status_code == 200
+    assert last_read(person).purpose == "code:safety"
+    assert client.get(url, {"reason": f"case:{case.public_id}"}).status_code == 200
+    assert last_read(person).purpose == f"case:{case.public_id}"
+    task = Task.objects.create(
+        case=case,
+        agency=agency,
+        kind=Task._meta.get_field("kind").choices[0][0],
+        due_on=datetime.date(2026, 3, 8),
+    )
+    assert client.get(url, {"reason": f"task:{task.pk}"}).status_code == 200
+    assert last_read(person).purpose == f"task:{task.pk}"
+
+
+def test_a_reason_that_does_not_fit_is_refused_before_anything_is_shown(
+    client, api_client, worker, agency
+):
+    person = PersonFactory(owner_agency=agency, given_name="Shqipe")
+    other_case = open_case(worker, PersonFactory(owner_agency=agency))
+    client.force_login(worker)
+    url = f"/persons/{person.public_id}/"
+    for reason in (
+        "code:curiosity",
+        f"case:{other_case.public_id}",  # a case, but of another person
+        "case:not-a-uuid",
+        "task:99999999999999999999999",
+        "task:12",
+    ):
+        response = client.get(url, {"reason": reason})
+        assert response.status_code == 400, reason
+        assert "Shqipe" not in response.content.decode()
+        assert "code:" in response.content.decode()
+    assert last_read(person) is None
+    api_client.force_authenticate(worker)
+    response = api_client.get(f"/api/v1/persons/{person.public_id}/", {"reason": "code:nosy"})
+    assert response.status_code == 400 and "reason" in response.json()["error"]["fields"]
+
+
+def test_under_break_glass_the_reason_is_the_break_glass(client, make_user, agency):
+    from streha.people import services as people_services
+    from streha.testing.factories import AgencyFactory
+
+    supervisor = make_user(Role.SUPERVISOR, agency=agency)
+    person = PersonFactory(owner_agency=AgencyFactory())
+    people_services.open_break_glass(
+        supervisor,
+        person,
+        justification="The police report the person missing tonight.",
+        field_groups=["identity"],
+    )
+    client.force_login(supervisor)
+    client.get(f"/persons/{person.public_id}/")
+    assert last_read(person).purpose == "break-glass"
