@@ -57,7 +57,12 @@ def table(request, code: str):
     if code not in DEFINITIONS:
         raise Http404()
     year = _year(request)
-    found = figures.table(policy.cases_for_statistics(request.user), code, year)
+    found = figures.table(
+        policy.cases_for_statistics(request.user),
+        code,
+        year,
+        tips=policy.tips_for_statistics(request.user),
+    )
     published = publish(found)
     download = request.GET.get("format", "")
     if download in DOWNLOADS:

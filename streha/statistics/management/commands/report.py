@@ -50,7 +50,9 @@ class Command(BaseCommand):
             else:
                 published = [
                     publish(table, exact=options["exact"])
-                    for table in figures.national_tables(cases, year)
+                    for table in figures.national_tables(
+                        cases, year, tips=policy.tips_for_national_report()
+                    )
                 ]
                 written = []
                 for table in published:
