@@ -438,6 +438,25 @@ def cases_for_national_report():
     return Case.objects.all()
 
 
+def tips_for_statistics(user: User):
+    """Tips an analyst may count (never read): all for the national coordinator's office, else
+    those assigned to the analyst's agency. Only the fields in clear may be read from it."""
+    from streha.tips.models import Tip
+
+    if not can_see_statistics(user):
+        return Tip.objects.none()
+    if _at_national_coordinator(user):
+        return Tip.objects.all()
+    return Tip.objects.filter(assigned_agency_id=user.agency_id)
+
+
+def tips_for_national_report():
+    """Every tip, for ``streha report national`` (clear fields only, as above)."""
+    from streha.tips.models import Tip
+
+    return Tip.objects.all()
+
+
 def can_see_exact_statistics(user: User) -> bool:
     """Unsuppressed counts stay inside the national coordinator's office: elsewhere a small
     cell could name a person an agency knows."""

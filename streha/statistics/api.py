@@ -49,7 +49,12 @@ class StatisticsTableView(APIView):
         if not policy.can_see_statistics(request.user) or code not in DEFINITIONS:
             raise NotFound()
         year = _year(request)
-        table = figures.table(policy.cases_for_statistics(request.user), code, year)
+        table = figures.table(
+            policy.cases_for_statistics(request.user),
+            code,
+            year,
+            tips=policy.tips_for_statistics(request.user),
+        )
         published = publish(table)
         definition = table.definition
         return Response(

@@ -112,6 +112,27 @@ DEFINITIONS = {
                 "when the count itself is suppressed."
             ),
         ),
+        Definition(
+            "TIP1",
+            _("Tips received by category and outcome"),
+            _("tips"),
+            _("day the tip was received"),
+            _(
+                "Every tip received in the year (web form and phone), by the category the hotline "
+                "gave it and what became of it: a victim case, a police report, closed without "
+                "either, or still open."
+            ),
+        ),
+        Definition(
+            "TIP2",
+            _("Tips received by municipality and channel"),
+            _("tips"),
+            _("day the tip was received"),
+            _(
+                "Every tip received in the year by the municipality it concerns (as the reporter "
+                "gave it; unknown when not given) and by channel."
+            ),
+        ),
     )
 }
 

@@ -332,6 +332,7 @@ def _glotip_group(v: Victim) -> str:
 
 # Resolved when shown, in the reader's language, like the other labels.
 _country_name = lazy(countries.name, str)
+_place_name = lazy(lambda place: place.name, str)
 
 
 def table_country_glotip(year: int, victims: list[Victim]) -> Table:
@@ -439,7 +440,63 @@ def table_rate(year: int, victims: list[Victim]) -> Table:
     )
 
 
-def national_tables(cases, year: int) -> list[Table]:
+OUTCOMES = (
+    ("victim_case", _("Victim case")),
+    ("police_report", _("Police report")),
+    ("closed", _("Closed")),
+    ("open", _("Open")),
+)
+
+
+def table_tips_by_category(tips, year: int) -> Table:
+    from streha.tips.models import Category
+
+    counts: dict = defaultdict(int)
+    rows = (
+        tips.filter(received_on__year=year)
+        .order_by()
+        .values_list("category", "converted_kind", "status")
+        .annotate(n=Count("pk"))
+    )
+    for category, converted_kind, status, n in rows:
+        outcome = converted_kind or ("closed" if status == "closed" else "open")
+        counts[(category, outcome)] += n
+    return Table(
+        DEFINITIONS["TIP1"],
+        year,
+        list(Category.labels),
+        _labels(OUTCOMES),
+        _grid(list(Category.values), _keys(OUTCOMES), counts),
+    )
+
+
+def table_tips_by_municipality(tips, year: int) -> Table:
+    from streha.places.models import Municipality
+    from streha.tips.models import Channel
+
+    counts: dict = defaultdict(int)
+    rows = (
+        tips.filter(received_on__year=year)
+        .order_by()
+        .values_list("municipality_id", "channel")
+        .annotate(n=Count("pk"))
+    )
+    for municipality_id, channel, n in rows:
+        counts[(municipality_id, channel)] += n
+    municipalities = Municipality.objects.in_bulk({m for m, _c in counts if m is not None})
+    ordered = sorted(municipalities.values(), key=lambda m: m.code)
+    keys = [*(m.pk for m in ordered), None]
+    labels = [*(_place_name(m) for m in ordered), _("Municipality unknown")]
+    return Table(
+        DEFINITIONS["TIP2"],
+        year,
+        labels,
+        list(Channel.labels),
+        _grid(keys, list(Channel.values), counts),
+    )
+
+
+def national_tables(cases, year: int, tips=None) -> list[Table]:
     """Every table available for ``year`` from ``cases`` (``policy.cases_for_statistics`` or
     ``policy.cases_for_national_report``), in the order of their codes."""
     victims = registered_victims(cases, year)
@@ -451,10 +508,19 @@ def national_tables(cases, year: int) -> list[Table]:
         table_scope_form_sex(year, victims),
         table_reflection_periods(cases, year),
         table_rate(year, victims),
+        *(
+            [table_tips_by_category(tips, year), table_tips_by_municipality(tips, year)]
+            if tips is not None
+            else []
+        ),
     ]
 
 
-def table(cases, code: str, year: int) -> Table | None:
+def table(cases, code: str, year: int, tips=None) -> Table | None:
+    if code == "TIP1":
+        return table_tips_by_category(tips, year)
+    if code == "TIP2":
+        return table_tips_by_municipality(tips, year)
     return next((t for t in national_tables(cases, year) if t.code == code), None)
 
 

@@ -73,6 +73,24 @@ def rate_shown(published: PublishedTable) -> str:
     return f"{published.table.rate:.1f}"
 
 
+def as_xlsx(published: PublishedTable) -> bytes:
+    """The table as an XLSX workbook: the same cells as the CSV, the definition underneath."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(published.code)
+    sheet.append([str(published.table.definition.title)])
+    sheet.append(published.header)
+    for row in published.rows:
+        sheet.append(row)
+    sheet.append([])
+    sheet.append([str(published.table.definition.rule)])
+    sheet.append([published.rule])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
 def as_csv(published: PublishedTable) -> str:
     """The table as CSV: a header line, then one line per row, cells as shown on the page."""
     out = io.StringIO()

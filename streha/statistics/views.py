@@ -10,7 +10,12 @@ from streha.access import policy
 from streha.audit import services as audit
 from streha.statistics import figures, selectors
 from streha.statistics.definitions import DEFINITIONS
-from streha.statistics.publication import as_csv, publish, rate_shown
+from streha.statistics.publication import as_csv, as_xlsx, publish, rate_shown
+
+DOWNLOADS = {
+    "csv": ("text/csv; charset=utf-8", as_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", as_xlsx),
+}
 
 
 def _require_analyst(request):
@@ -52,9 +57,16 @@ def table(request, code: str):
     if code not in DEFINITIONS:
         raise Http404()
     year = _year(request)
-    found = figures.table(policy.cases_for_statistics(request.user), code, year)
+    found = figures.table(
+        policy.cases_for_statistics(request.user),
+        code,
+        year,
+        tips=policy.tips_for_statistics(request.user),
+    )
     published = publish(found)
-    if request.GET.get("format") == "csv":
+    download = request.GET.get("format", "")
+    if download in DOWNLOADS:
+        content_type, make = DOWNLOADS[download]
         audit.record(
             request.user,
             audit.Action.EXPORT,
@@ -62,10 +74,10 @@ def table(request, code: str):
             object_id=code,
             purpose="statistics download",
             request=request,
-            details={"year": year, "rows": len(published.rows), "format": "csv"},
+            details={"year": year, "rows": len(published.rows), "format": download},
         )
-        response = HttpResponse(as_csv(published), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{code}-{year}.csv"'
+        response = HttpResponse(make(published), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{code}-{year}.{download}"'
         return response
     bars = _bars(published)
     return render(

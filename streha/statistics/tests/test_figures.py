@@ -150,12 +150,12 @@ def test_report_command_writes_every_table_as_the_page_shows_it(tables, tmp_path
 
     call_command("report", "national", "--year", str(YEAR), "--out", str(tmp_path))
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == [f"{code}.csv" for code in sorted(tables)]
+    assert written == sorted(f"{code}.csv" for code in [*tables, "TIP1", "TIP2"])
     lines = (tmp_path / "T01.csv").read_text().splitlines()
     assert lines[0].startswith("Category,Female · Child,Female · Adult")
     assert lines[1] == "Identified victims,c,c,0,0,0,0,0,0,0,12"
     event = AuditEvent.objects.filter(object_type="statistics.report").latest("pk")
-    assert event.details == {"year": YEAR, "files": 7, "exact": False}
+    assert event.details == {"year": YEAR, "files": 9, "exact": False}
 
 
 def test_report_command_exact_is_unsuppressed_and_audited(tables, tmp_path):
@@ -165,3 +165,34 @@ def test_report_command_exact_is_unsuppressed_and_audited(tables, tmp_path):
     lines = (tmp_path / "T01.csv").read_text().splitlines()
     assert lines[1] == "Identified victims,10,2,0,0,0,0,0,0,0,12"
     assert AuditEvent.objects.filter(object_type="statistics.report").latest("pk").details["exact"]
+
+
+def test_tip_tables_count_by_category_outcome_municipality_and_channel(db):
+    from streha.testing.factories import MunicipalityFactory
+    from streha.tips.models import Tip
+
+    place = MunicipalityFactory()
+    made = [
+        ("sexual_exploitation", "victim_case", "converted", "web", place),
+        ("sexual_exploitation", "", "closed", "phone", place),
+        ("forced_begging", "police_report", "converted", "web", None),
+        ("forced_begging", "", "new", "web", None),
+    ]
+    for category, kind, status, channel, municipality in made:
+        Tip.objects.create(
+            category=category,
+            converted_kind=kind,
+            status=status,
+            channel=channel,
+            municipality=municipality,
+            received_on=datetime.date(YEAR, 7, 1),
+        )
+    Tip.objects.create(channel="web", received_on=datetime.date(YEAR - 1, 7, 1))
+    by_category = figures.table_tips_by_category(Tip.objects.all(), YEAR)
+    # Rows in the order of the categories: unknown, sexual, labour, begging, child, other, total.
+    cells = _cells(by_category)
+    assert cells[1] == [1, 0, 1, 0, 2]  # victim case, police report, closed, open; total
+    assert cells[3] == [0, 1, 0, 1, 2]
+    assert cells[-1] == [1, 1, 1, 1, 4]  # the tip of the year before is not counted
+    by_place = figures.table_tips_by_municipality(Tip.objects.all(), YEAR)
+    assert _cells(by_place) == [[1, 1, 2], [2, 0, 2], [3, 1, 4]]  # web, phone

@@ -117,3 +117,20 @@ def test_publish_min_cell_setting(settings, national_analyst, registered):
     settings.STREHA_STATS_MIN_CELL = 2  # only ones hidden: the 2 men may now be published
     table = figures.table(policy.cases_for_statistics(national_analyst), "T02", YEAR)
     assert publish(table).rows[0][1:] == [7, 2, 0, 9]
+
+
+def test_xlsx_download_holds_the_same_cells(client, national_analyst, registered):
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(national_analyst)
+    page = client.get(reverse("statistics:table", args=["T02"]), {"year": YEAR})
+    download = client.get(
+        reverse("statistics:table", args=["T02"]), {"year": YEAR, "format": "xlsx"}
+    )
+    assert download["Content-Disposition"] == 'attachment; filename="T02-2025.xlsx"'
+    sheet = load_workbook(io.BytesIO(download.content)).active
+    rows = [list(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
+    published = page.context["published"]
+    assert rows[: len(published.rows)] == [list(row) for row in published.rows]

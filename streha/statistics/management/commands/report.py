@@ -15,7 +15,7 @@ from django.utils import translation
 from streha.access import policy
 from streha.audit import services as audit
 from streha.statistics import exports, figures
-from streha.statistics.publication import as_csv, min_cell, publish
+from streha.statistics.publication import as_csv, as_xlsx, min_cell, publish
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=["national", "ctdc"])
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--out", required=True, help="Directory to write the files into.")
-        parser.add_argument("--format", choices=["csv", "sdmx"], default="csv")
+        parser.add_argument("--format", choices=["csv", "xlsx", "sdmx"], default="csv")
         parser.add_argument(
             "--exact",
             action="store_true",
@@ -50,12 +50,18 @@ class Command(BaseCommand):
             else:
                 published = [
                     publish(table, exact=options["exact"])
-                    for table in figures.national_tables(cases, year)
+                    for table in figures.national_tables(
+                        cases, year, tips=policy.tips_for_national_report()
+                    )
                 ]
                 written = []
                 for table in published:
-                    (out / f"{table.code}.csv").write_text(as_csv(table), encoding="utf-8")
-                    written.append(f"{table.code}.csv")
+                    if options["format"] == "xlsx":
+                        (out / f"{table.code}.xlsx").write_bytes(as_xlsx(table))
+                        written.append(f"{table.code}.xlsx")
+                    else:
+                        (out / f"{table.code}.csv").write_text(as_csv(table), encoding="utf-8")
+                        written.append(f"{table.code}.csv")
                 if options["format"] == "sdmx":
                     (out / "eurostat.sdmx.csv").write_text(
                         exports.sdmx_csv(published), encoding="utf-8"
