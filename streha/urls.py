@@ -19,7 +19,6 @@ urlpatterns = [
     path("jobs/", include("streha.jobs.urls")),
     path("imports/", include("streha.imports.urls")),
     path("duplicates/", include("streha.linkage.urls")),
-    path(f"{settings.STREHA_ADMIN_PATH}/", admin.site.urls),
 ]
 # The Django admin only where enabled (never by default in production), behind the one sign-in.
 if settings.STREHA_ADMIN_ENABLED:
