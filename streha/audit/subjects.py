@@ -59,7 +59,7 @@ def subjects_of(objs: Iterable[models.Model]) -> list[list[int]]:
     # (model, inner attname) -> {related pk -> [object indexes]}
     pending: dict[tuple, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     for index, obj in enumerate(objs):
-        model = type(obj)
+        model = obj.__class__  # not type(): a lazy request.user proxies its class
         if _is_person(model):
             if obj.pk is not None:
                 result[index].add(obj.pk)

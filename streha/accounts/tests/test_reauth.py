@@ -69,7 +69,11 @@ def test_break_glass_waits_for_password_and_code_then_happens(
     session = client.session
     session[sessions.SECOND_FACTOR]["at"] -= 2 * 3600  # signed in two hours ago
     session.save()
-    data = {"reference": foreign_person.reference, "justification": JUSTIFICATION}
+    data = {
+        "reference": foreign_person.reference,
+        "justification": JUSTIFICATION,
+        "field_groups": ["identity"],
+    }
 
     held = client.post("/persons/break-glass/", data)
     assert held.status_code == 302
@@ -103,7 +107,11 @@ def test_a_stale_re_authentication_does_not_count(
     old = sessions.now() - settings.STREHA_REAUTHENTICATION_MINUTES * 60 - 1
     session[sessions.SECOND_FACTOR]["at"] = old
     session.save()
-    data = {"reference": foreign_person.reference, "justification": JUSTIFICATION}
+    data = {
+        "reference": foreign_person.reference,
+        "justification": JUSTIFICATION,
+        "field_groups": ["identity"],
+    }
     response = client.post("/persons/break-glass/", data)
     assert response["Location"].startswith("/accounts/2fa/reauthenticate/")
     assert not BreakGlassGrant.objects.exists()
@@ -114,7 +122,11 @@ def test_the_api_asks_for_re_authentication_in_the_web_interface(
 ):
     client.force_login(supervisor)
     pass_second_factor(client, supervisor)
-    data = {"reference": foreign_person.reference, "justification": JUSTIFICATION}
+    data = {
+        "reference": foreign_person.reference,
+        "justification": JUSTIFICATION,
+        "field_groups": ["identity"],
+    }
     refused = client.post("/api/v1/persons/break-glass/", data, content_type="application/json")
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "reauthentication_required"
@@ -132,7 +144,11 @@ def test_a_token_never_passes_re_authentication(make_user, agency, foreign_perso
     )
     response = APIClient().post(
         "/api/v1/persons/break-glass/",
-        {"reference": foreign_person.reference, "justification": JUSTIFICATION},
+        {
+            "reference": foreign_person.reference,
+            "justification": JUSTIFICATION,
+            "field_groups": ["identity"],
+        },
         format="json",
         HTTP_AUTHORIZATION=f"Token {secret}",
     )
@@ -144,7 +160,11 @@ def test_a_token_never_passes_re_authentication(make_user, agency, foreign_perso
 def test_demo_mode_asks_for_the_password_only(client, settings, supervisor, foreign_person):
     settings.DEMO_MODE = True
     client.force_login(supervisor)
-    data = {"reference": foreign_person.reference, "justification": JUSTIFICATION}
+    data = {
+        "reference": foreign_person.reference,
+        "justification": JUSTIFICATION,
+        "field_groups": ["identity"],
+    }
     held = client.post("/persons/break-glass/", data)
     assert held["Location"].startswith("/accounts/reauthenticate/")
     done = client.post(held["Location"], {"password": TEST_PASSWORD})
