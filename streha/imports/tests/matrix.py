@@ -26,7 +26,13 @@ def extend_world(world: dict) -> None:
     from streha.imports.exports import JOB_KIND
     from streha.imports.models import ExportFile, ImportUpload
     from streha.jobs.models import Job, JobState
+    from streha.testing.factories import UserFactory
 
+    # Whichever app's rows run first makes the outside administrator (jobs makes it too).
+    if "agency_admin" not in world["outside_users"]:
+        world["outside_users"]["agency_admin"] = UserFactory(
+            agency=world["agencies"]["out"], roles=[Role.AGENCY_ADMIN]
+        )
     uploaders = {
         "in": world["users"][Role.AGENCY_ADMIN],
         "out": world["outside_users"]["agency_admin"],

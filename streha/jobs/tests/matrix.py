@@ -21,7 +21,9 @@ def extend_world(world: dict) -> None:
     from streha.jobs.models import Job, JobState
     from streha.testing.factories import UserFactory
 
-    outside_admin = UserFactory(agency=world["agencies"]["out"], roles=[Role.AGENCY_ADMIN])
+    outside_admin = world["outside_users"].get("agency_admin") or UserFactory(
+        agency=world["agencies"]["out"], roles=[Role.AGENCY_ADMIN]
+    )
     world["outside_users"]["agency_admin"] = outside_admin
     for scope, starter in (("in", world["users"][Role.AGENCY_ADMIN]), ("out", outside_admin)):
         job = Job.objects.create(
