@@ -395,8 +395,8 @@ SPECTACULAR_SETTINGS = {
         # Justice: choice sets whose field names other apps use too.
         "WitnessKindEnum": "streha.justice.models.WitnessKind",
         "RoleInProcessEnum": "streha.justice.models.RoleInProcess",
-        "AgencyKindEnum": "streha.accounts.models.AgencyKind",
-        "RoleEnum": "streha.accounts.models.Role",
+        "KindEnum": "streha.accounts.models.AgencyKind",
+        "RolesEnum": "streha.accounts.models.Role",
     },
 }
 
