@@ -246,7 +246,7 @@ def train(db_api, df, *, model_settings: dict | None = None, seed: int = 1) -> T
     floor = 2.0 / (records * (records - 1))
     if not linker._settings_obj._probability_two_random_records_match > floor:
         linker._settings_obj._probability_two_random_records_match = floor
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
     for rule in (block_on("given_name", "family_name"), block_on("dob")):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
