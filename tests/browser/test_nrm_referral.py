@@ -91,6 +91,11 @@ def test_ngo_refers_presumed_victim_to_shelter(live_server, browser: Browser, st
     refer = ngo.locator("#form-refer")
     refer.locator("#submit-refer").click()
     expect(ngo.locator("#form-refer .field-error")).to_be_visible()
+    # GOV.UK's pattern: the summary at the top of the form takes the focus, links to the field,
+    # and the title says there is an error.
+    expect(ngo.locator("#form-refer [data-error-summary]")).to_be_focused()
+    expect(ngo.locator('#form-refer [data-error-summary] a[href="#id_to_agency"]')).to_be_visible()
+    expect(ngo).to_have_title(re.compile(r"^Gabim: "))
     expect(ngo.locator("#referral-list")).not_to_contain_text("Safe House")
     check_page(ngo)
     refer.locator("#id_to_agency").select_option(label="Safe House")
@@ -105,6 +110,7 @@ def test_ngo_refers_presumed_victim_to_shelter(live_server, browser: Browser, st
     check_page(shelter)
     shelter.locator(".referral-link").first.click()
     check_page(shelter)
+    expect(shelter.locator("#id_status")).to_have_value("")  # a decision starts unanswered
     expect(shelter.locator("#shared-groups")).to_contain_text("identity")
     shelter.locator("#id_status").select_option("accepted")
     shelter.locator("#answer-submit").click()
