@@ -111,7 +111,7 @@ def test_ngo_refers_presumed_victim_to_shelter(live_server, browser: Browser, st
     shelter.locator(".referral-link").first.click()
     check_page(shelter)
     expect(shelter.locator("#id_status")).to_have_value("")  # a decision starts unanswered
-    expect(shelter.locator("#shared-groups")).to_contain_text("identity")
+    expect(shelter.locator("#shared-groups")).to_contain_text("Identiteti")  # in words, in Albanian
     shelter.locator("#id_status").select_option("accepted")
     shelter.locator("#answer-submit").click()
     check_page(shelter)
