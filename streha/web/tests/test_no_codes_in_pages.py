@@ -129,3 +129,14 @@ def test_pages_show_no_codes_or_english(client, world, language):
             if leaked:
                 found[path] = leaked
     assert not found, "\n".join(f"{path}: {words}" for path, words in found.items())
+
+
+def test_audit_shows_objects_by_reference_not_uuid(client, world):
+    from streha.cases.models import Case
+
+    case = Case.objects.get()
+    auditor = next(user for user, paths in world.items() if "/audit/" in paths)
+    client.force_login(auditor)
+    body = client.get("/audit/").content.decode()
+    assert case.reference in body
+    assert str(case.public_id) not in body
