@@ -187,7 +187,7 @@ class ReferralForm(CaseForm):
     )
     field_groups = forms.MultipleChoiceField(
         label=_("Information shared"),
-        choices=[*FieldGroup.choices, ("ethnicity", _("Ethnicity"))],
+        choices=FieldGroup.choices,  # ethnicity is one of them (once)
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

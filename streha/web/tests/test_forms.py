@@ -76,3 +76,11 @@ def test_referral_answer_starts_unanswered_and_refuses_an_empty_answer(client, m
     assert refused.status_code in (200, 400)
     assert 'href="#id_status"' in _summary(refused.content.decode())
     assert Referral.objects.get(pk=referral.pk).status == ReferralStatus.SENT
+
+
+def test_groups_to_share_are_offered_once_each():
+    from streha.access.models import FieldGroup
+    from streha.cases.forms import ReferralForm
+
+    values = [value for value, _label in ReferralForm.base_fields["field_groups"].choices]
+    assert sorted(values) == sorted(FieldGroup.values)
