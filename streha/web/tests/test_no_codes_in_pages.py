@@ -140,3 +140,18 @@ def test_audit_shows_objects_by_reference_not_uuid(client, world):
     body = client.get("/audit/").content.decode()
     assert case.reference in body
     assert str(case.public_id) not in body
+
+
+def test_person_page_lists_the_persons_cases_the_user_may_open(client, world, make_user):
+    from streha.cases.models import Case
+    from streha.people.selectors import cases_of
+
+    case = Case.objects.get()
+    worker = next(user for user, paths in world.items() if "/persons/" in paths)
+    client.force_login(worker)
+    body = client.get(f"/persons/{case.person.public_id}/").content.decode()
+    listed = body.split('id="person-cases"', 1)[1].split("</ul>", 1)[0]
+    assert f'href="/cases/{case.public_id}/"' in listed and case.reference in listed
+    # Someone of another agency is offered none of them (the policy decides, not the page).
+    outsider = make_user(Role.CASE_WORKER, agency=AgencyFactory())
+    assert not cases_of(outsider, case.person).exists()
