@@ -306,6 +306,8 @@ LOCALE_PATHS = [BASE_DIR / "streha" / "locale", BASE_DIR / "streha" / "locale_th
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env("STREHA_TIME_ZONE", "Europe/Belgrade")
+# One date format per language on every page (streha/web/formats/).
+FORMAT_MODULE_PATH = ["streha.web.formats"]
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_HTTPONLY = True
 

@@ -4,16 +4,36 @@ from allauth.mfa.totp.forms import ActivateTOTPForm
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib.auth.signals import user_login_failed
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from streha.access import policy
 from streha.accounts import sessions
 from streha.accounts.models import Agency, Role, TokenScope, User
 
+# What each role does, beside its name on the staff form: whoever grants a role sees what it opens.
+ROLE_DESCRIPTIONS = {
+    Role.HOTLINE_OPERATOR: _("answers the hotline and triages tips"),
+    Role.CASE_WORKER: _("registers persons, opens cases and refers them"),
+    Role.SUPERVISOR: _("decides on cases and assigns the agency's work"),
+    Role.INVESTIGATOR: _("works the police side of cases"),
+    Role.PROSECUTOR: _("follows the cases in prosecution and court"),
+    Role.ANALYST: _("sees national statistics, no names"),
+    Role.AUDITOR: _("reads the audit trail and reviews break-glass access"),
+    Role.AGENCY_ADMIN: _("manages the agency's staff accounts"),
+    Role.SYSTEM_ADMIN: _("manages agencies and every staff account"),
+}
+
 
 def _role_choices(actor):
     grantable = set(policy.grantable_roles(actor))
-    return [(value, label) for value, label in Role.choices if value in grantable]
+    return [
+        (value, format_lazy("{}: {}", label, ROLE_DESCRIPTIONS[value]))
+        if value in ROLE_DESCRIPTIONS
+        else (value, label)
+        for value, label in Role.choices
+        if value in grantable
+    ]
 
 
 class StaffForm(forms.Form):

@@ -126,8 +126,36 @@ def _describe(events) -> None:
         event.object_label = _model_label(event.object_type)
         event.group_labels = [_group_label(group) for group in event.field_groups]
     references = _references({e.person_public_id for e in events if e.person_public_id})
+    others = _object_references(events)
     for event in events:
         event.person_reference = references.get(event.person_public_id, "")
+        # Auditors read a case by its reference (C-2026-…), not by its public UUID.
+        event.object_reference = others.get((event.object_type, event.object_id), "")
+
+
+def _object_references(events) -> dict[tuple[str, str], str]:
+    """(object type, public id) → reference, for objects other than persons whose model has a
+    reference: one query per type on the page."""
+    wanted: dict[str, set[str]] = {}
+    for event in events:
+        if event.object_type and event.object_type != PERSON_TYPE and event.object_id:
+            wanted.setdefault(event.object_type, set()).add(event.object_id)
+    found = {}
+    for object_type, ids in wanted.items():
+        try:
+            model = apps.get_model(object_type)
+        except (LookupError, ValueError):
+            continue
+        names = {f.name for f in model._meta.get_fields()}
+        if not {"public_id", "reference"} <= names:
+            continue
+        valid = set()
+        for object_id in ids:
+            with suppress(ValueError):
+                valid.add(uuid.UUID(object_id))
+        rows = model.objects.filter(public_id__in=valid).values_list("public_id", "reference")
+        found.update({(object_type, str(public_id)): ref for public_id, ref in rows})
+    return found
 
 
 def _model_label(object_type: str) -> str:

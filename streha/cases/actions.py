@@ -70,7 +70,7 @@ def _shows_narrative(case: Case, access: policy.CaseAccess) -> bool:
 def _questionnaire_variants() -> list[tuple[str, str]]:
     """One "screen" button per current questionnaire: (label, query)."""
     return [
-        (gettext("Screen: %(title)s") % {"title": q.title}, f"?questionnaire={q.code}")
+        (gettext("Screen: %(title)s") % {"title": gettext(q.title)}, f"?questionnaire={q.code}")
         for q in Questionnaire.objects.filter(is_current=True).only("code", "title")
     ]
 

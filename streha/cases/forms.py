@@ -118,11 +118,15 @@ class ScreeningForm(VersionedForm):
         return self.questionnaire
 
 
+# Decisions start unanswered: a preselected answer is one click from being recorded unread.
+NO_ANSWER_YET = ("", _("Choose an answer"))
+
+
 class ConfirmForm(VersionedForm):
     presumed = forms.TypedChoiceField(
         label=_("Decision"),
         coerce=lambda value: value == "yes",
-        choices=[("yes", _("Presumed victim")), ("no", _("Not a presumed victim"))],
+        choices=[NO_ANSWER_YET, ("yes", _("Presumed victim")), ("no", _("Not a presumed victim"))],
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea, required=False)
 
@@ -131,7 +135,7 @@ class DecisionForm(VersionedForm):
     identified = forms.TypedChoiceField(
         label=_("Decision"),
         coerce=lambda value: value == "yes",
-        choices=[("yes", _("Identified as a victim")), ("no", _("Not identified"))],
+        choices=[NO_ANSWER_YET, ("yes", _("Identified as a victim")), ("no", _("Not identified"))],
     )
     reasons = forms.CharField(label=_("Reasons"), widget=forms.Textarea)
     person_informed_on = forms.DateField(label=_("Person informed on"), required=False, widget=DATE)
@@ -183,7 +187,7 @@ class ReferralForm(CaseForm):
     )
     field_groups = forms.MultipleChoiceField(
         label=_("Information shared"),
-        choices=[*FieldGroup.choices, (policy.ETHNICITY_GROUP, _("Ethnicity"))],
+        choices=FieldGroup.choices,  # ethnicity is one of them (once)
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -235,7 +239,7 @@ class ConsentForm(CaseForm):
     given = forms.TypedChoiceField(
         label=_("Answer"),
         coerce=lambda value: value == "yes",
-        choices=[("yes", _("Consent given")), ("no", _("Consent refused"))],
+        choices=[NO_ANSWER_YET, ("yes", _("Consent given")), ("no", _("Consent refused"))],
     )
 
 
@@ -306,7 +310,8 @@ class AssignForm(VersionedForm):
 class AnswerForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Answer"),
-        choices=[(s.value, s.label) for s in ReferralStatus if s != ReferralStatus.SENT],
+        choices=[NO_ANSWER_YET]
+        + [(s.value, s.label) for s in ReferralStatus if s != ReferralStatus.SENT],
     )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea, required=False)
 

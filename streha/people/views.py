@@ -69,6 +69,7 @@ def person_detail(request, public_id):
             "person": view.person,
             "documents": view.person.documents.defer("content"),
             "document_form": DocumentForm(),
+            "cases": selectors.cases_of(request.user, view.person),
         },
     )
 

@@ -25,9 +25,18 @@ def bounded_count(queryset) -> int | str:
 @dataclass
 class Panel:
     title: str
-    figures: list[tuple[str, int | str]] = field(default_factory=list)
+    # (label, value) or (label, value, url of the list the figure counts)
+    figures: list[tuple] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)
     note: str = ""
+
+
+def without_two_factor(staff):
+    """The active accounts among ``staff`` with no TOTP device: the administrator's follow-up."""
+    with_two_factor = Authenticator.objects.filter(
+        type=Authenticator.Type.TOTP, user__in=staff
+    ).values("user")
+    return staff.filter(is_active=True).exclude(pk__in=with_two_factor)
 
 
 def my_work(user) -> list[Panel]:
@@ -35,17 +44,16 @@ def my_work(user) -> list[Panel]:
     if policy.can_administer_users(user):
         staff = policy.users_visible_to(user)
         tokens = policy.api_tokens_visible_to(user).active()
-        with_two_factor = Authenticator.objects.filter(
-            type=Authenticator.Type.TOTP, user__in=staff
-        ).values("user")
         panels.append(
             Panel(
                 title=_("Staff administration"),
                 figures=[
                     (_("Active staff accounts"), staff.filter(is_active=True).count()),
+                    # The figure links to the accounts it counts: the step is to follow them up.
                     (
                         _("Without two-factor authentication"),
-                        staff.filter(is_active=True).exclude(pk__in=with_two_factor).count(),
+                        without_two_factor(staff).count(),
+                        reverse("accounts:user_list") + "?two_factor=missing",
                     ),
                     (_("Active API tokens"), tokens.count()),
                 ],

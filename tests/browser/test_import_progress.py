@@ -13,6 +13,7 @@ from streha.imports.tests.conftest import csv_bytes, row
 from streha.jobs.models import Job
 from streha.jobs.services import execute_job
 from streha.testing.factories import TEST_PASSWORD, AgencyFactory, UserFactory
+from tests.browser.conftest import check_page, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,13 +35,15 @@ def test_the_progress_bar_moves_to_the_end(live_server, browser: Browser, monkey
 
     monkeypatch.setattr(services, "_flush", paced_flush)
 
-    page = browser.new_context(locale="en").new_page()
+    page = new_page(browser, locale="en")
     page.goto(f"{live_server.url}/accounts/login/")
+    check_page(page)
     page.locator("#id_login").fill("import.admin")
     page.locator("#id_password").fill(TEST_PASSWORD)
     page.locator("form[action='/accounts/login/'] button[type=submit]").click()
     page.wait_for_load_state()
     page.goto(f"{live_server.url}/imports/")
+    check_page(page)
     page.locator("#id_agency").select_option(label=owner.name)
     page.locator("#id_upload").set_input_files(
         files=[
@@ -53,9 +56,11 @@ def test_the_progress_bar_moves_to_the_end(live_server, browser: Browser, monkey
     )
     page.locator("form button[type=submit]").last.click()
     expect(page.locator("#report-created")).to_have_text("5")
+    check_page(page)
     page.locator("#start-import").click()
     bar = page.locator("#job-bar")
     expect(bar).to_have_attribute("value", "0")
+    check_page(page)
 
     job = Job.objects.get()
 
@@ -74,9 +79,11 @@ def test_the_progress_bar_moves_to_the_end(live_server, browser: Browser, monkey
             go_on.release()
         expect(page.locator("#job-progress")).to_have_attribute("data-state", "succeeded")
         expect(page.get_by_role("link", name="See the result")).to_be_visible()
+        check_page(page)
     finally:
         for _ in range(3):
             go_on.release()
         worker.join(timeout=30)
     page.get_by_role("link", name="See the result").click()
     expect(page.locator("#report-created")).to_have_text("5")
+    check_page(page)
