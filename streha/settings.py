@@ -397,8 +397,7 @@ SPECTACULAR_SETTINGS = {
         # Justice: choice sets whose field names other apps use too.
         "WitnessKindEnum": "streha.justice.models.WitnessKind",
         "RoleInProcessEnum": "streha.justice.models.RoleInProcess",
-        "KindEnum": "streha.accounts.models.AgencyKind",
-        "RolesEnum": "streha.accounts.models.Role",
+        "RoleEnum": "streha.accounts.models.Role",
     },
 }
 

@@ -173,7 +173,7 @@ def _insert(seed, chosen, agencies, offences, people, suspects) -> int:
     cases = []
     for victim_case, rng, showcase in chosen:
         cases.append(_build(seed, victim_case, rng, agencies, offences, people, suspects, showcase))
-    CriminalCase.objects.bulk_create([c["case"] for c in cases], batch_size=1000)
+    _bulk_create(CriminalCase, [c["case"] for c in cases], batch_size=1000)
     events, defendants = [], []
     for built in cases:
         case = built["case"]
@@ -184,8 +184,8 @@ def _insert(seed, chosen, agencies, offences, people, suspects) -> int:
         for defendant in built["defendants"]:
             defendant.case = case
         defendants += built["defendants"]
-    ProceedingEvent.objects.bulk_create(events, batch_size=2000)
-    Defendant.objects.bulk_create(defendants, batch_size=2000)
+    _bulk_create(ProceedingEvent, events, batch_size=2000)
+    _bulk_create(Defendant, defendants, batch_size=2000)
     charges, judgments, parties, witnesses = [], [], [], []
     for built in cases:
         for defendant, charge_list, judgment in built["per_defendant"]:
@@ -203,17 +203,17 @@ def _insert(seed, chosen, agencies, offences, people, suspects) -> int:
             built["witness"][0].case = built["case"]
             witnesses.append(built["witness"])
     # Charges first, then their reclassifications (which name them).
-    Charge.objects.bulk_create([c[0] for c in charges], batch_size=2000)
+    _bulk_create(Charge, [c[0] for c in charges], batch_size=2000)
     for charge_list in charges:
         if len(charge_list) > 1:
             charge_list[1].replaces = charge_list[0]
-    Charge.objects.bulk_create([c[1] for c in charges if len(c) > 1], batch_size=2000)
-    Judgment.objects.bulk_create([j[0] for j in judgments], batch_size=2000)
+    _bulk_create(Charge, [c[1] for c in charges if len(c) > 1], batch_size=2000)
+    _bulk_create(Judgment, [j[0] for j in judgments], batch_size=2000)
     for judgment, sentence in judgments:
         if sentence is not None:
             sentence.judgment = judgment
-    Sentence.objects.bulk_create([s for _j, s in judgments if s is not None], batch_size=2000)
-    InjuredParty.objects.bulk_create([p[0] for p in parties], batch_size=2000)
+    _bulk_create(Sentence, [s for _j, s in judgments if s is not None], batch_size=2000)
+    _bulk_create(InjuredParty, [p[0] for p in parties], batch_size=2000)
     interviews = []
     for party, count, day in parties:
         interviews += [
@@ -225,13 +225,15 @@ def _insert(seed, chosen, agencies, offences, people, suspects) -> int:
             )
             for i in range(count)
         ]
-    VictimInterview.objects.bulk_create(interviews, batch_size=2000)
-    Witness.objects.bulk_create([w[0] for w in witnesses], batch_size=2000)
-    WitnessSeal.objects.bulk_create(
+    _bulk_create(VictimInterview, interviews, batch_size=2000)
+    _bulk_create(Witness, [w[0] for w in witnesses], batch_size=2000)
+    _bulk_create(
+        WitnessSeal,
         [WitnessSeal(witness=w, person_ref=str(person_id)) for w, person_id, _day in witnesses],
         batch_size=2000,
     )
-    ProtectionOrder.objects.bulk_create(
+    _bulk_create(
+        ProtectionOrder,
         [
             ProtectionOrder(
                 witness=w,
@@ -415,3 +417,14 @@ def _build(seed, victim_case, rng, agencies, offences, people, suspects, showcas
         "party": party,
         "witness": witness,
     }
+
+
+def _bulk_create(model, objs, batch_size: int):
+    """Insert ``objs``; protected records get their ids first (their ciphertexts are bound to
+    them, see streha.protection.models.assign_ids)."""
+    from streha.protection.models import ProtectedModel, assign_ids
+
+    objs = list(objs)
+    if issubclass(model, ProtectedModel):
+        assign_ids(objs)
+    return model.objects.bulk_create(objs, batch_size=batch_size)

@@ -367,15 +367,25 @@ def _victims(view: CaseView) -> list[dict]:
         victim_case__in=victim_cases, office_id=agency, grant__revoked_at__isnull=True
     ):
         shared.setdefault(share.victim_case_id, set()).update(share.field_groups)
-    rows = []
-    shown = []
+    identity_of = {}
     for v in victim_cases:
         groups = set(policy.case_access(view.user, v).field_groups) | shared.get(v.pk, set())
         groups &= set(policy.role_field_groups(view.user))
+        identity_of[v.pk] = "identity" in groups
+    shown = [v.person for v in victim_cases if identity_of[v.pk]]
+    if shown:  # audited before any name is decrypted (streha/audit/read_context.py)
+        audit.record_many(
+            view.user,
+            audit.Action.READ,
+            shown,
+            field_groups=["identity"],
+            purpose="criminal case victims",
+        )
+    rows = []
+    for v in victim_cases:
         name = ""
-        if "identity" in groups:
+        if identity_of[v.pk]:
             name = f"{v.person.given_name} {v.person.family_name}".strip()
-            shown.append(v.person)
         rows.append(
             {
                 "id": str(v.public_id),
@@ -386,14 +396,6 @@ def _victims(view: CaseView) -> list[dict]:
                 if policy.case_access(view.user, v).can_view
                 else "",
             }
-        )
-    if shown:
-        audit.record_many(
-            view.user,
-            audit.Action.READ,
-            shown,
-            field_groups=["identity"],
-            purpose="criminal case victims",
         )
     return rows
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from streha.access import policy
 from streha.access.models import AccessGrant, FieldGroup
 from streha.accounts.models import Agency, AgencyKind, Role, User
+from streha.audit import read_context
 from streha.audit import services as audit
 from streha.justice.models import (
     Charge,
@@ -1042,8 +1043,7 @@ def resolve_witness(actor: User, witness_id, *, reason: str, request=None) -> Re
     if len(reason.strip()) < 10:
         raise ValidationError({"reason": _("Give the reason (10 characters or more).")})
     WitnessResolution.objects.create(witness=witness, resolved_by=actor, reason=reason.strip())
-    seal = WitnessSeal.objects.filter(witness=witness).first()
-    person = Person.objects.filter(public_id=seal.person_ref).first() if seal else None
+    # Audited before the seal is opened (decryption only inside an audited read).
     audit.record(
         actor,
         audit.Action.READ,
@@ -1052,6 +1052,14 @@ def resolve_witness(actor: User, witness_id, *, reason: str, request=None) -> Re
         purpose="resolve witness pseudonym",
         request=request,
     )
+    seal = WitnessSeal.objects.filter(witness=witness).first()
+    if seal is not None:
+        read_context.name([seal])  # the event above, on its witness, covers opening it
+    person = Person.objects.filter(public_id=seal.person_ref).first() if seal else None
+    if person is not None:
+        # The resolver is shown who the witness is: that read of the person is in the audited
+        # scope of this request only, never in the person's trail (it would reveal the link).
+        read_context.name([person])
     return Resolution(witness=witness, person=person)
 
 
