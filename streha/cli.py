@@ -29,7 +29,8 @@ def serve(argv: list[str]) -> None:
     gunicorn_args = gunicorn_arguments(args.host, args.port, args.workers)
     if args.no_worker:
         os.execv(sys.executable, gunicorn_args)  # noqa: S606 - our own interpreter, no shell
-    serve_with_worker(gunicorn_args)
+    else:
+        serve_with_worker(gunicorn_args)
 
 
 def gunicorn_arguments(host: str, port: str, workers: str) -> list[str]:

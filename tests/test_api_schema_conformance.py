@@ -21,6 +21,7 @@ from schemathesis import checks
 
 from streha.accounts import services as account_services
 from streha.accounts.models import AgencyKind, Role
+from streha.testing.factories import UserFactory
 
 # The operations of the case and person apps (the others: their own apps' runs).
 OPERATIONS = r"^/api/v1/(cases|referrals|case-tasks|case-notifications|persons)/"
@@ -59,8 +60,16 @@ def tokens(world):
     admin = world.user(Role.SYSTEM_ADMIN, AgencyKind.POLICE)
     found = {}
     for role in ROLES:
-        user = world.user(role, AgencyKind.POLICE)
-        _token, secret = account_services.issue_api_token(admin, user=user, name=role)
+        # Tokens are for service accounts only (accounts.services): one per role, at the police.
+        machine = UserFactory(
+            agency=world.agency(AgencyKind.POLICE),
+            roles=[role],
+            username=f"machine.{role}",
+            is_service_account=True,
+        )
+        _token, secret = account_services.issue_api_token(
+            admin, user=machine, name=role, scopes=["read", "write"]
+        )
         found[role] = secret
     return found
 

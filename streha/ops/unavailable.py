@@ -71,6 +71,7 @@ def handler_500(request, *args, **kwargs):
     from streha.web.views import handler_500 as web_handler_500
 
     error = sys.exc_info()[1]
-    if isinstance(error, DATABASE_ERRORS):
+    if isinstance(error, DATABASE_ERRORS):  # raised in a middleware, around the one above
+        logger.warning("database unavailable: %s", type(error).__name__)
         return database_unavailable_response(request)
     return web_handler_500(request, *args, **kwargs)

@@ -66,7 +66,7 @@ def test_case_table_on_a_phone(live_server, browser: Browser, worker):
     assert _small_targets(page) == []
 
 
-def test_header_keeps_one_line_on_a_laptop(live_server, browser: Browser, worker):
+def test_header_fits_a_laptop_in_at_most_two_rows(live_server, browser: Browser, worker):
     page = _sign_in(browser, live_server.url, 1366, 768)
     page.goto(f"{live_server.url}/cases/")
     check_page(page)
@@ -77,8 +77,9 @@ def test_header_keeps_one_line_on_a_laptop(live_server, browser: Browser, worker
     heights = page.locator(".main-nav li, .sign-out").evaluate_all(
         "els => els.map(e => Math.round(e.getBoundingClientRect().height))"
     )
-    # One line: every item starts within a few pixels of the first (items differ in height).
-    assert max(tops) - min(tops) <= max(heights) // 2, (tops, heights)
+    # With every domain's entry (cases, justice, imports, duplicates…) the navigation may take a
+    # second row inside the header, never a third, and never a sideways scroll.
+    assert max(tops) - min(tops) <= max(heights) + max(heights) // 2, (tops, heights)
     expect(page.locator(".sign-out .who")).to_have_attribute(
         "title", f"{worker.display_name} · {LONG_NAME}"
     )

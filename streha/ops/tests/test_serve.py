@@ -13,7 +13,7 @@ def test_serve_preloads_logs_json_without_queries_or_addresses_and_sums_metrics(
     (tmp_path / "prometheus").mkdir()
     (tmp_path / "prometheus" / "counter_1.db").write_bytes(b"old")
     monkeypatch.delenv("STREHA_PRELOAD", raising=False)
-    cli.serve(["--port", "8123", "--workers", "3"])
+    cli.serve(["--port", "8123", "--workers", "3", "--no-worker"])
     args = captured["args"]
     assert args[args.index("--bind") + 1] == "127.0.0.1:8123"
     assert args[args.index("--workers") + 1] == "3"

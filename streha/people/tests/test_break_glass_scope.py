@@ -11,6 +11,7 @@ from streha.accounts.models import Role
 from streha.audit.models import Action, AuditEvent
 from streha.cases.models import Notification
 from streha.people import services
+from streha.testing.auth import reauthenticate
 from streha.testing.factories import AgencyFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,7 @@ def supervisor(make_user, agency):
 
 def test_only_the_groups_asked_for_are_opened(client, supervisor, person):
     client.force_login(supervisor)
+    reauthenticate(client, supervisor)  # break-glass asks for a fresh sign-in (accounts.reauth)
     response = client.post(
         "/persons/break-glass/",
         {"reference": person.reference, "justification": JUSTIFICATION},
