@@ -61,9 +61,17 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, DATABASE_ERRORS):
-            logger.warning("database unavailable: %s", type(exception).__name__)
+            _log_once(request, exception)
             return database_unavailable_response(request)
         return None
+
+
+def _log_once(request, error) -> None:
+    """One warning per request, whichever layer met the database error first."""
+    if getattr(request, "_streha_unavailable_logged", False):
+        return
+    request._streha_unavailable_logged = True
+    logger.warning("database unavailable: %s", type(error).__name__)
 
 
 def handler_500(request, *args, **kwargs):
@@ -72,6 +80,6 @@ def handler_500(request, *args, **kwargs):
 
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_ERRORS):  # raised in a middleware, around the one above
-        logger.warning("database unavailable: %s", type(error).__name__)
+        _log_once(request, error)
         return database_unavailable_response(request)
     return web_handler_500(request, *args, **kwargs)
