@@ -496,32 +496,39 @@ def table_tips_by_municipality(tips, year: int) -> Table:
     )
 
 
+# Tables built from the year's registered victims, by code (in the order of the codes).
+VICTIM_TABLES = {
+    "T01": table_status_sex_age,
+    "T02": table_citizenship_sex,
+    "T03": table_forms_sex_age,
+    "T04": table_country_glotip,
+    "T05": table_scope_form_sex,
+    "T16": table_rate,
+}
+
+
 def national_tables(cases, year: int, tips=None) -> list[Table]:
     """Every table available for ``year`` from ``cases`` (``policy.cases_for_statistics`` or
     ``policy.cases_for_national_report``), in the order of their codes."""
     victims = registered_victims(cases, year)
-    return [
-        table_status_sex_age(year, victims),
-        table_citizenship_sex(year, victims),
-        table_forms_sex_age(year, victims),
-        table_country_glotip(year, victims),
-        table_scope_form_sex(year, victims),
-        table_reflection_periods(cases, year),
-        table_rate(year, victims),
-        *(
-            [table_tips_by_category(tips, year), table_tips_by_municipality(tips, year)]
-            if tips is not None
-            else []
-        ),
-    ]
+    tables = [build(year, victims) for build in VICTIM_TABLES.values()]
+    tables.insert(5, table_reflection_periods(cases, year))  # T15 comes before T16
+    if tips is not None:
+        tables += [table_tips_by_category(tips, year), table_tips_by_municipality(tips, year)]
+    return tables
 
 
 def table(cases, code: str, year: int, tips=None) -> Table | None:
+    """One table, computing only what it needs (a page or an API call shows one)."""
     if code == "TIP1":
         return table_tips_by_category(tips, year)
     if code == "TIP2":
         return table_tips_by_municipality(tips, year)
-    return next((t for t in national_tables(cases, year) if t.code == code), None)
+    if code == "T15":
+        return table_reflection_periods(cases, year)
+    if code in VICTIM_TABLES:
+        return VICTIM_TABLES[code](year, registered_victims(cases, year))
+    return None
 
 
 def default_year() -> int:
