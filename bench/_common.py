@@ -69,6 +69,19 @@ def timed(function, repeat: int) -> list[float]:
     return samples
 
 
+def round_robin(functions: dict, requests: int, warm: int = 20) -> dict[str, list[float]]:
+    """Milliseconds per call of each function, taken in turn ``requests`` times after ``warm``
+    calls each: round robin, so that every page and its references see the same machine (a
+    background job, a WAL checkpoint) rather than one of them a quieter minute."""
+    for function in functions.values():  # warm caches and connections
+        timed(function, warm)
+    samples = {name: [] for name in functions}
+    for _ in range(requests):
+        for name, function in functions.items():
+            samples[name] += timed(function, 1)
+    return samples
+
+
 def summary(samples: list[float]) -> dict:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]

@@ -90,12 +90,7 @@ def main() -> None:
     pages = {"criminal_case_list": case_list, "criminal_case_detail": case_detail, "funnel": funnel}
     references = {"floor": floor, "audited_shell": audited_shell}
     everything = {**references, **pages}
-    for function in everything.values():  # warm caches and connections
-        _common.timed(function, 20)
-    samples = {name: [] for name in everything}
-    for _ in range(REQUESTS):
-        for name, function in everything.items():
-            samples[name] += _common.timed(function, 1)
+    samples = _common.round_robin(everything, REQUESTS)
     floor_figures = _common.summary(samples["floor"])
     shell_figures = _common.summary(samples["audited_shell"])
     figures = {
