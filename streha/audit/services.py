@@ -336,14 +336,20 @@ def _locked_head() -> AuditChainHead:
     except AuditChainHead.DoesNotExist:
         pass
     # Migration 0002 creates the head; it is missing only in a wiped (flushed) database.
-    # Events without a head mean someone removed it: refuse rather than start a second chain.
-    if AuditEvent.objects.exists():
-        raise AuditChainError(
-            _("The audit chain head is missing while events exist; run `streha audit verify`.")
-        )
+    # Create it first and only then look for events: while our uncommitted row exists, any other
+    # appender waits on it, so events found now were chained to a head someone removed. Checking
+    # for events first raced with an appender committing its head and first event in between.
     try:
         with transaction.atomic():
             AuditChainHead.objects.create(id=HEAD_ID)
+            if AuditEvent.objects.exists():
+                # Events without a head mean someone removed it: refuse, never start a second chain.
+                raise AuditChainError(
+                    _(
+                        "The audit chain head is missing while events exist; "
+                        "run `streha audit verify`."
+                    )
+                )
     except IntegrityError:
         pass  # another process created it first; its row is the one to lock
     return heads.get(pk=HEAD_ID)
