@@ -24,6 +24,7 @@ from streha.cases.models import (
     Task,
 )
 from streha.people.selectors import search_filter, searchable_persons
+from streha.protection.token_search import SearchTooBroad
 
 PAGE_SIZE = 25
 _TYPES_TEXT = Cast("exploitation_types", TextField())
@@ -154,7 +155,10 @@ def list_cases(
             # drops a match.
             # Only among the persons the user may see with the indexed field group: a wider
             # search would answer whether a name or number exists anywhere in the country.
-            persons = search_filter(searchable_persons(user, query), query).values("pk")
+            try:
+                persons = search_filter(searchable_persons(user, query), query).values("pk")
+            except SearchTooBroad:  # too many persons (among those the user may see) to open
+                return MergedPage([], 1, 0, too_broad=True)
             candidates = Case.objects.filter(person_id__in=persons).order_by()
             candidates = list(candidates.values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
             if len(candidates) > SEARCH_CANDIDATES:

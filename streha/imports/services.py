@@ -292,6 +292,9 @@ class _Importer:
         # Protected records are sealed to their ids: the ids come first (protection.models).
         assign_ids(persons)
         Person.objects.bulk_create(persons)
+        from streha.people.name_index import write_for_new
+
+        write_for_new(persons)  # the per-name search index (bulk_create sends no signal)
         for prepared in new:
             case = prepared.case
             case.person = prepared.person

@@ -19,6 +19,7 @@ from streha.people.serializers import (
     PersonSerializer,
     PersonWriteSerializer,
 )
+from streha.protection.token_search import SearchTooBroad
 
 
 class PersonViewSet(viewsets.ViewSet):
@@ -38,8 +39,10 @@ class PersonViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"])
     def search(self, request):
-        """Exact search by personal or passport number, full name or reference. A POST, so
-        that names and numbers never appear in URLs or access logs."""
+        """Search by reference, whole personal or passport number, or by names (any one name,
+        several in any order, Albanian or Serbian spelling, with or without accents), with the
+        year or date of birth if wanted. A POST, so that names and numbers never appear in URLs
+        or access logs. 400 ``search_too_broad`` when the search names too many persons."""
         data = PersonSearchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._page(
@@ -48,6 +51,8 @@ class PersonViewSet(viewsets.ViewSet):
 
     def _page(self, request, *, query: str, page):
         page = selectors.list_persons(request.user, query=query, page=page, request=request)
+        if page.too_broad:
+            raise SearchTooBroad
         identity = frozenset({"identity"})
         return Response(
             {

@@ -20,6 +20,7 @@ from streha.protection.fields import (
     ProtectedTextField,
 )
 from streha.protection.models import ProtectedModel
+from streha.protection.token_search import NameTokenIndex
 
 IdentityField = ProtectedCharField
 IdentityDateField = ProtectedDateField
@@ -110,9 +111,35 @@ class Person(ProtectedModel):
         verbose_name_plural = _("persons")
         indexes = [models.Index(fields=["owner_agency", "-created_at"])]
 
+    # Single names (given, family, aliases), one index entry each (``PersonNameKey``), so that a
+    # search by any one name, in either language's spelling, finds the person.
+    NAME_TOKENS = NameTokenIndex(
+        purpose="person.name_token", source=("given_name", "family_name", "aliases")
+    )
+
     def __str__(self) -> str:
         # Never the name: this string ends up in logs, admin history and error reports.
         return self.reference
+
+
+class PersonNameKey(models.Model):
+    """One blind-index entry per name of a person: the truncated keyed hash of the name's
+    spelling key (``streha.protection.name_keys``), shared by several different names.
+
+    Given, family and other names share one index and one key, so an entry does not say which
+    of the person's names it stands for. Rewritten whenever a name changes
+    (``streha.people.name_index``), emptied when the person is anonymised."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_keys")
+    digest = models.CharField(max_length=24)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "person"], name="person_name_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.digest
 
 
 class PersonDocument(ProtectedModel):

@@ -1,6 +1,7 @@
 """Reads of persons. Reading identifying data is itself an audited act, so the functions that
 return identities also record who read what; plain scoping lives in the access policy."""
 
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -15,8 +16,10 @@ from streha.access.models import BreakGlassGrant
 from streha.accounts.models import User
 from streha.audit import reasons
 from streha.audit import services as audit
-from streha.people.models import Person, PersonDocument
+from streha.people.models import Person, PersonDocument, PersonNameKey
+from streha.protection.name_keys import name_keys
 from streha.protection.search import exact
+from streha.protection.token_search import SearchTooBroad, equal_after_opening
 
 PAGE_SIZE = 25
 _IDENTIFIER = re.compile(r"^[A-Za-z]{0,3}[\d\s-]{5,}$")
@@ -35,30 +38,96 @@ class PersonView:
 # The field group each blind index belongs to: a search by it looks only among the persons the
 # user may see with that group (``policy.persons_visible_with``).
 INDEXED_GROUP = "identity"
+# Candidates one name search may open (decrypt and compare) for one request: a search naming
+# more, among the persons the user may see, is "too broad" and the user adds a name or a year.
+SEARCH_CANDIDATES = 1000
+_YEAR = re.compile(r"^(19|20)\d\d$")
+_DATES = (
+    re.compile(r"^(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})\.?$"),
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+)
 
 
-def search_filter(persons: QuerySet[Person], query: str) -> QuerySet[Person]:
-    """Exact search through blind indexes: personal or passport number, or full name.
+@dataclass(frozen=True)
+class ParsedQuery:
+    """What a search box's text asks for: names, and a year or date of birth."""
+
+    names: str
+    birth_year: int | None = None
+    date_of_birth: datetime.date | None = None
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Split a name search into its names and a year ("1999") or date of birth ("12.03.1999",
+    "1999-03-12"), in any order."""
+    names, year, born = [], None, None
+    for word in query.split():
+        if _YEAR.match(word):
+            year = int(word)
+            continue
+        for pattern in _DATES:
+            match = pattern.match(word)
+            if match:
+                try:
+                    born = datetime.date(int(match["y"]), int(match["m"]), int(match["d"]))
+                except ValueError:
+                    born = None
+                else:
+                    year = born.year
+                break
+        else:
+            names.append(word)
+    return ParsedQuery(" ".join(names), year, born)
+
+
+def is_reference(query: str) -> bool:
+    return bool(_REFERENCE.match(query.strip().upper()))
+
+
+def search_filter(
+    persons: QuerySet[Person], query: str, *, limit: int | None = None
+) -> QuerySet[Person]:
+    """The persons of ``persons`` a search finds: by reference, personal or passport number
+    (whole, through their blind indexes), or by names: any one name, several in any order,
+    in Albanian, Serbian (Latin or Cyrillic) or unaccented spelling, optionally with the year
+    or date of birth (through the per-name index, ``streha.protection.token_search``).
 
     ``persons`` must already be the persons the user may see with the indexed group
     (``searchable_persons``): filtering a wider set first would let the result's size answer
-    whether a name or number exists elsewhere."""
+    whether a name or number exists elsewhere. Raises ``SearchTooBroad`` when a name search
+    names more than ``limit`` (``SEARCH_CANDIDATES``) candidates among ``persons``."""
     query = query.strip()
     if not query:
         return persons
-    if _REFERENCE.match(query.upper()):
+    if is_reference(query):
         return persons.filter(reference=query.upper())
     if _IDENTIFIER.match(query):
         return exact(persons, "personal_number_index", query) | exact(
             persons, "passport_number_index", query
         )
-    return exact(persons, "name_index", query)
+    wanted = parse_query(query)
+    if wanted.birth_year is not None:
+        persons = persons.filter(birth_year=wanted.birth_year)
+    equal = {"date_of_birth": wanted.date_of_birth} if wanted.date_of_birth else {}
+    limit = SEARCH_CANDIDATES if limit is None else limit
+    if not name_keys(wanted.names):
+        if wanted.names or wanted.birth_year is None:
+            return persons.none()  # only initials or punctuation: nothing to search by
+        return equal_after_opening(persons, equal, limit=limit) if equal else persons
+    found = Person.NAME_TOKENS.matching(
+        persons, PersonNameKey.objects.all(), "person", wanted.names, limit=limit, equal=equal
+    )
+    if equal:
+        return found
+    # The whole-name index too: it finds a person whose per-name entries are not written yet
+    # (registered before they existed, until ``streha reindex_names`` has run).
+    return found | exact(persons, "name_index", wanted.names)
 
 
 def searchable_persons(user: User, query: str) -> QuerySet[Person]:
     """The persons ``user`` may search with ``query``: a reference (not protected) among all
     they may see, a name or number among those they may see with its field group."""
-    if _REFERENCE.match(query.strip().upper()):
+    if is_reference(query):
         return policy.persons_visible_to(user)
     return policy.persons_visible_with(user, INDEXED_GROUP)
 
@@ -74,15 +143,22 @@ class PersonRow:
 def list_persons(
     user: User, *, query: str = "", page: int | str = 1, request=None, purpose: str = ""
 ) -> Page:
-    """A page of ``PersonRow``s: the persons ``user`` may see, or those a search finds.
-    Names appear only on rows whose person the user may see with the identity group (an
-    agency holding a referral that shares only the narrative sees the reference alone)."""
+    """A page of ``PersonRow``s: the persons ``user`` may see, or those a search finds
+    (``search_filter``; ``page.too_broad`` says a search named too many to open). Names appear
+    only on rows whose person the user may see with the identity group (an agency holding a
+    referral that shares only the narrative sees the reference alone)."""
+    too_broad = False
     persons = policy.persons_visible_to(user) if not query.strip() else None
     if persons is None:
-        persons = search_filter(searchable_persons(user, query), query)
+        try:
+            persons = search_filter(searchable_persons(user, query), query)
+        except SearchTooBroad:
+            # Say so rather than show an arbitrary part (counted among the user's own scope).
+            persons, too_broad = Person.objects.none(), True
     persons = persons.select_related("owner_agency")
     paginator = Paginator(persons.order_by("-created_at", "-pk"), PAGE_SIZE)
     result = paginator.get_page(page)
+    result.too_broad = too_broad
     listed = list(result.object_list)
     groups = policy.person_field_groups(user, listed)
     result.object_list = [

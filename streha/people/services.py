@@ -21,6 +21,7 @@ from streha.access.models import BreakGlassGrant
 from streha.accounts.models import Role, User
 from streha.audit import read_context
 from streha.audit import services as audit
+from streha.people import name_index
 from streha.people.models import Person, PersonDocument
 from streha.protection.models import assign_ids
 from streha.protection.retention import apply_in_batches
@@ -115,6 +116,7 @@ def register_persons_bulk(
     with transaction.atomic():
         assign_ids(persons)
         Person.objects.bulk_create(persons, batch_size=BULK_BATCH)
+        name_index.write_for_new(persons)  # bulk_create sends no post_save
         audit.record_each(
             audit.Action.CREATE,
             persons,
