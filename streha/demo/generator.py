@@ -288,6 +288,11 @@ def run(seed: int, persons: int, progress=None) -> DemoResult:
 
     agencies, staff = ensure_agencies_and_staff()
     created, total = generate_persons(seed, persons, agencies, staff, progress)
+    # Persons loaded before the per-name search index existed get their entries (none else
+    # is read: new persons have them from ``register_persons_bulk``).
+    from streha.people.name_index import reindex_names
+
+    reindex_names(only_missing=True)
     case_workers = {
         user.agency_id: user
         for user in staff.values()

@@ -1,0 +1,331 @@
+"""Issue 16: search as case workers expect it, and issue 10 point 6: never an identity oracle.
+
+By any one name, by full name in either order, by reference, personal or passport number, by
+name with year or date of birth; tolerant of diacritics and of Albanian/Serbian spellings; only
+among the persons the user may see with the identity group."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from streha.accounts.models import AgencyKind, Role
+from streha.audit.models import AuditEvent
+from streha.cases import selectors as case_selectors
+from streha.cases.tests.factories import CaseFactory
+from streha.people import name_index, selectors, services
+from streha.people.models import Person, PersonNameKey
+from streha.protection.name_keys import name_key, name_keys
+from streha.protection.token_search import SearchTooBroad
+
+POLICE, SHELTER = AgencyKind.POLICE, AgencyKind.SHELTER
+
+
+def _found(user, query) -> list[str]:
+    return sorted(row.person.reference for row in selectors.list_persons(user, query=query))
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("Gjergj", "Đerđ", "Djerdj", "Ђерђ", "GJERGJ"),
+        ("Xhevdet", "Dževdet", "Dzevdet", "Џевдет"),
+        ("Krasniqi", "Krasnići", "Krasnici", "Краснићи"),
+        ("Haxhiu", "Hadžiu", "Hadziu"),
+        ("Shala", "Šala", "Sala"),
+        ("Zhaku", "Žaku", "Zaku"),
+        ("Çeku", "Čeku", "Ćeku", "Ceku"),
+        ("Dritë", "Drite", "DRITË"),
+        ("Bytyqi", "Bitići"),
+        ("Thaçi", "Tači"),
+        ("Hoxha", "Hodža"),
+        ("Marigonë", "Marigone"),
+    ],
+)
+def test_spellings_of_one_name_share_one_key(spellings):
+    assert len({name_key(spelling) for spelling in spellings}) == 1, spellings
+
+
+def test_different_names_keep_different_keys():
+    assert len({name_key(n) for n in ("Arta", "Ardita", "Drita", "Besa", "Besnik")}) == 5
+    assert name_keys("N.N. Krasniqi") == {"krasnici"}  # the unknown-name placeholder is dropped
+    assert name_keys("A. Krasniqi 1999") == {"krasnici"}  # initials and numbers are not names
+
+
+@pytest.fixture
+def police(world):
+    return world.user(Role.CASE_WORKER, POLICE)
+
+
+@pytest.fixture
+def arta(world):
+    return world.person(
+        POLICE,
+        given_name="Arta",
+        family_name="Haxhiu",
+        aliases="Ari",
+        personal_number="1234567890",
+        passport_number="XK7654321",
+        birth_year=1999,
+        date_of_birth=datetime.date(1999, 3, 12),
+    )
+
+
+@pytest.fixture
+def others(world):
+    """Persons sharing one of Arta's names, to show each search finds only whom it names."""
+    return [
+        world.person(POLICE, given_name="Besa", family_name="Haxhiu", birth_year=2001),
+        world.person(POLICE, given_name="Arta", family_name="Krasniqi", birth_year=1999),
+        world.person(POLICE, given_name="Arta", family_name="Haxhiu", birth_year=2004),
+    ]
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("Haxhiu", {"arta", "besa", "arta2004"}),
+        ("haxhiu", {"arta", "besa", "arta2004"}),
+        ("Arta", {"arta", "krasniqi", "arta2004"}),
+        ("Ari", {"arta"}),  # an alias
+        ("Arta Haxhiu", {"arta", "arta2004"}),
+        ("Haxhiu Arta", {"arta", "arta2004"}),
+        ("  HAXHIU,   arta ", {"arta", "arta2004"}),
+        ("Arta Haxhiu 1999", {"arta"}),
+        ("1999 Haxhiu", {"arta"}),
+        ("Arta 1999", {"arta", "krasniqi"}),
+        ("Haxhiu 12.03.1999", {"arta"}),
+        ("Haxhiu 1999-03-12", {"arta"}),
+        ("Haxhiu 13.03.1999", set()),
+        ("1234567890", {"arta"}),
+        ("123 456 7890", {"arta"}),
+        ("XK7654321", {"arta"}),
+        ("xk 7654321", {"arta"}),
+        ("Arta Gashi", set()),
+        ("Drita", set()),
+        ("A.", set()),
+    ],
+)
+def test_each_way_of_searching_finds_the_right_persons(police, arta, others, query, expected):
+    names = {
+        arta.reference: "arta",
+        others[0].reference: "besa",
+        others[1].reference: "krasniqi",
+        others[2].reference: "arta2004",
+    }
+    assert {names[reference] for reference in _found(police, query)} == expected
+
+
+def test_reference_finds_the_person_in_person_and_case_search(police, arta, world):
+    arta.reference = "P-00AB12CD34"
+    arta.save(update_fields=["reference"])
+    case = CaseFactory(owner_agency=world.agency(POLICE), person=arta)
+    CaseFactory(owner_agency=world.agency(POLICE), person=world.person(POLICE))
+    assert _found(police, "p-00ab12cd34") == [arta.reference]
+    for query in ("P-00AB12CD34", " p-00ab12cd34 ", "Haxhiu", "Hadžiu 1999"):
+        assert [c.pk for c in case_selectors.list_cases(police, query=query)] == [case.pk]
+
+
+@pytest.mark.parametrize(
+    "query", ["Đerđ Krasnići", "Ђерђ Краснићи", "djerdj krasnici", "KRASNIQI GJERGJ"]
+)
+def test_albanian_serbian_and_unaccented_spellings_find_each_other(police, world, query):
+    gjergj = world.person(POLICE, given_name="Gjergj", family_name="Krasniqi")
+    world.person(POLICE, given_name="Gjergj", family_name="Berisha")
+    assert _found(police, query) == [gjergj.reference]
+
+
+def test_serbian_spelling_stored_is_found_by_the_albanian_one(police, world):
+    dzevdet = world.person(POLICE, given_name="Dževdet", family_name="Hadžiu")
+    assert _found(police, "Xhevdet Haxhiu") == [dzevdet.reference]
+    assert _found(police, "Dzevdet") == [dzevdet.reference]
+
+
+def test_search_in_the_api_and_the_page(police, arta, client):
+    client.force_login(police)
+    answer = client.post("/api/v1/persons/search/", {"query": "haxhiu 1999"}).json()
+    assert [row["reference"] for row in answer["results"]] == [arta.reference]
+    html = client.post("/persons/", {"q": "Haxhiu"}).content.decode()
+    assert arta.reference in html
+    event = AuditEvent.objects.filter(action="search").first()
+    assert event is not None and event.actor == police
+
+
+def test_the_page_says_how_search_works_in_each_language(police, client):
+    client.force_login(police)
+    expected = {
+        "en": "any one name",
+        "sq": "çdo emër",
+        "sr-latn": "bilo kojem imenu",
+    }
+    for language, phrase in expected.items():
+        client.cookies["django_language"] = language
+        html = client.get("/persons/").content.decode()
+        assert phrase in html, language
+
+
+# --- Never an identity oracle (issue 10 point 6) ---------------------------------------------
+
+
+def test_user_outside_scope_or_without_identity_finds_nothing(world, arta):
+    shelter = world.user(Role.CASE_WORKER, SHELTER)
+    analyst = world.user(Role.ANALYST, POLICE)
+    for user in (shelter, analyst):
+        for query in ("Haxhiu", "Arta Haxhiu 1999", "1234567890", arta.reference):
+            assert _found(user, query) == [], (user.username, query)
+            assert not case_selectors.list_cases(user, query=query).object_list
+
+
+def test_too_broad_counts_only_what_the_user_may_see(world, police, monkeypatch, client):
+    """Many persons of one surname at the police make the search too broad for the police (who
+    may see them all), never for the shelter, which sees none and learns no count."""
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 2)
+    for given in ("Arta", "Besa", "Drita"):
+        CaseFactory(
+            owner_agency=world.agency(POLICE),
+            person=world.person(POLICE, given_name=given, family_name="Krasniqi"),
+        )
+    shelter = world.user(Role.CASE_WORKER, SHELTER)
+    own = world.person(SHELTER, given_name="Besa", family_name="Krasniqi")
+    outsider_page = selectors.list_persons(shelter, query="Krasniqi")
+    assert not outsider_page.too_broad
+    assert [row.person for row in outsider_page] == [own]
+    case_page = case_selectors.list_cases(shelter, query="Krasniqi")
+    assert not case_page.too_broad and case_page.paginator.count == 0
+
+    page = selectors.list_persons(police, query="Krasniqi")
+    assert page.too_broad and not page.object_list
+    assert case_selectors.list_cases(police, query="Krasniqi").too_broad
+    assert len(_found(police, "Krasniqi Besa")) == 1  # one more name narrows it
+    with pytest.raises(SearchTooBroad):
+        selectors.search_filter(Person.objects.all(), "Krasniqi")
+
+    client.force_login(police)
+    answer = client.post("/api/v1/persons/search/", {"query": "Krasniqi"})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "search_too_broad"
+    html = client.post("/persons/", {"q": "Krasniqi"}).content.decode()
+    assert 'id="too-broad"' in html
+    client.force_login(shelter)
+    answer = client.post("/api/v1/persons/search/", {"query": "Krasniqi"})
+    assert answer.status_code == 200 and answer.json()["count"] == 1
+
+
+# --- The index itself ------------------------------------------------------------------------
+
+NAMES = [
+    ("Arta", "Krasniqi"),
+    ("Besnik", "Gashi"),
+    ("Drita", "Berisha"),
+    ("Edona", "Hoxha"),
+    ("Fatmir", "Morina"),
+    ("Gentiana", "Shala"),
+    ("Hana", "Bytyqi"),
+    ("Ilir", "Kastrati"),
+    ("Jeta", "Rexhepi"),
+    ("Kaltrina", "Maloku"),
+    ("Liridon", "Zeqiri"),
+    ("Marigona", "Ahmeti"),
+]
+
+
+@pytest.mark.django_db
+@override_settings(STREHA_NAME_TOKEN_INDEX_BITS=2)
+def test_false_positives_of_the_truncated_index_are_filtered(world, police):
+    """With 2 bits, a quarter of all names share each entry: the index alone names many
+    persons for a name, and the search still returns exactly those who bear it."""
+    persons = {
+        family: world.person(POLICE, given_name=given, family_name=family)
+        for given, family in NAMES
+    }
+    digests = set(PersonNameKey.objects.values_list("digest", flat=True))
+    assert digests <= {"t2:0", "t2:1", "t2:2", "t2:3"}
+    shared = 0
+    for given, family in NAMES:
+        digest = Person.NAME_TOKENS.digest(name_key(family))
+        candidates = PersonNameKey.objects.filter(digest=digest).values("person").distinct()
+        shared += candidates.count() - 1
+        assert _found(police, family) == [persons[family].reference]
+        assert _found(police, f"{family} {given}") == [persons[family].reference]
+    assert shared >= len(NAMES)  # every name had company: the entry alone is ambiguous
+
+
+def test_entries_follow_the_names_and_vanish_when_anonymised(world, police):
+    person = world.person(POLICE, given_name="Arta", family_name="Haxhiu")
+    assert PersonNameKey.objects.filter(person=person).count() == 2
+    person = Person.objects.get(pk=person.pk)
+    person.family_name = "Krasniqi"
+    person.save()
+    assert _found(police, "Haxhiu") == []
+    assert _found(police, "Krasnići") == [person.reference]
+    person = Person.objects.get(pk=person.pk)
+    person.gender = "masculine"
+    person.save(update_fields=["gender"])  # nothing named changes: the entries stay
+    assert PersonNameKey.objects.filter(person=person).count() == 2
+    services.anonymise_person(person, reason="retention")
+    assert not PersonNameKey.objects.filter(person=person).exists()
+    assert _found(police, "Arta") == []
+
+
+def test_bulk_registration_writes_the_entries(world, police):
+    persons = [
+        Person(
+            reference=f"D7-{index:08d}",
+            owner_agency=world.agency(POLICE),
+            given_name=given,
+            family_name=family,
+        )
+        for index, (given, family) in enumerate(NAMES)
+    ]
+    services.register_persons_bulk(persons)
+    assert PersonNameKey.objects.count() == 2 * len(NAMES)
+    assert _found(police, "Rexhepi") == ["D7-00000008"]
+
+
+@pytest.mark.strict_reads
+def test_reindex_is_idempotent_and_audited(world):
+    from streha.audit import read_context
+
+    with read_context.testing_scope():
+        persons = [world.person(POLICE, given_name=g, family_name=f) for g, f in NAMES[:5]]
+    expected = set(PersonNameKey.objects.values_list("person_id", "digest"))
+    assert len(expected) == 10
+    PersonNameKey.objects.all().delete()  # as before the index existed
+    PersonNameKey.objects.create(person=persons[0], digest="t10:000")  # a stale entry
+
+    assert name_index.reindex_names(batch_size=2, only_missing=True) == (4, 4)
+    assert name_index.reindex_names(batch_size=2) == (5, 1)  # the stale one is rewritten
+    assert set(PersonNameKey.objects.values_list("person_id", "digest")) == expected
+    assert name_index.reindex_names(batch_size=2) == (5, 0)
+    assert name_index.reindex_names(only_missing=True) == (0, 0)
+    call_command("reindex_names", "--batch-size", "3")
+    assert set(PersonNameKey.objects.values_list("person_id", "digest")) == expected
+    system_reads = AuditEvent.objects.filter(
+        action="system_read", purpose="re-indexing person names for search"
+    )
+    assert system_reads.count() == 4  # one per run that read names; none for nothing missing
+
+
+@override_settings(STREHA_NAME_TOKEN_INDEX_BITS=6)
+def test_reindex_follows_a_change_of_bits(world, police):
+    person = world.person(POLICE, given_name="Arta", family_name="Haxhiu")
+    with override_settings(STREHA_NAME_TOKEN_INDEX_BITS=8):
+        assert name_index.reindex_names() == (1, 1)
+        assert all(d.startswith("t8:") for d in person.name_keys.values_list("digest", flat=True))
+        assert _found(police, "Haxhiu") == [person.reference]
+
+
+def test_demo_data_is_searchable_by_single_names(db, settings):
+    """The demo generator writes the entries in bulk, and a second run reads nothing more."""
+    from io import StringIO
+
+    settings.DEMO_MODE = True
+    call_command("demo", persons=30, seed=5, verbosity=0, stdout=StringIO(), stderr=StringIO())
+    persons = list(Person.objects.filter(reference__startswith="D5-").order_by("pk"))
+    assert len(persons) == 30
+    held = set(PersonNameKey.objects.values_list("person_id", flat=True))
+    assert held == {person.pk for person in persons}
+    assert name_index.reindex_names(only_missing=True) == (0, 0)
+    for person in persons[:5]:
+        assert person in selectors.search_filter(Person.objects.all(), person.family_name)
+        assert person in selectors.search_filter(Person.objects.all(), person.given_name)
