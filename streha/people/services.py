@@ -22,7 +22,7 @@ from streha.accounts.models import Role, User
 from streha.audit import read_context
 from streha.audit import services as audit
 from streha.people import name_index
-from streha.people.models import Person, PersonDocument
+from streha.people.models import Person, PersonDocument, PersonNameKey
 from streha.protection.models import assign_ids
 from streha.protection.retention import apply_in_batches
 from streha.protection.services import shred_data_key
@@ -271,6 +271,9 @@ def _anonymise(person: Person, *, actor: User | None, reason: str) -> Person:
     person.anonymised_at = timezone.now()
     person.save()
     shred_data_key(person, actor=actor)
+    # The per-name search entries go with the names (the save above already emptied them;
+    # this holds however the names were erased).
+    PersonNameKey.objects.filter(person_id=person.pk).delete()
     documents, _deleted = person.documents.all().delete()
     # Imported here: cases build on people, not the other way round.
     from streha.cases.documents.services import erase_documents_of_person
