@@ -42,7 +42,7 @@ from streha.protection.models import assign_ids
 logger = logging.getLogger("streha.imports")
 
 JOB_KIND = "imports.htcds"
-PROFILES = ("htcds", "kobo")
+PROFILES = ("htcds", "kobo", "jus")
 # The people services' own words for it (same message, same translations).
 ANONYMISED = gettext_lazy("This record was anonymised and can no longer be changed.")
 BATCH = settings.STREHA_IMPORT_BATCH
@@ -421,10 +421,22 @@ def dry_run(
     nothing."""
     if not may_import(actor, agency):
         raise PermissionDenied(_("You are not allowed to do this."))
+    if profile == "jus":
+        return _justice(actor, agency, content, file_name, write=False)
     importer = _Importer(
         actor, agency, mapping if mapping is not None else saved_mapping(agency), profile
     )
     _walk(importer, content, file_name, write=False)
+    return importer.report
+
+
+def _justice(actor, agency, content, file_name, *, write: bool, ctx=None) -> Report:
+    from streha.imports.justice_import import JusticeImporter
+
+    importer = JusticeImporter(
+        actor, agency, Report(), may_import=may_import, job=ctx.job if ctx else None
+    )
+    importer.walk(content, file_name, write=write, ctx=ctx)
     return importer.report
 
 
@@ -509,6 +521,8 @@ def import_now(
     """The real run: valid rows written in atomic batches; rejected rows reported."""
     if not may_import(actor, agency):
         raise PermissionDenied(_("You are not allowed to do this."))
+    if profile == "jus":
+        return _justice(actor, agency, content, file_name, write=True, ctx=ctx)
     importer = _Importer(
         actor,
         agency,
