@@ -24,6 +24,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -369,6 +370,13 @@ class JusticeImporter:
                         err(line, column, reason)
                 return
             new_person = Person(owner_agency=plan["agency"], reference=reference, **parsed.person)
+            try:  # the person model's own rules, as the registration service applies them
+                new_person.full_clean(exclude=["reference", "owner_agency"], validate_unique=False)
+            except ValidationError as exc:
+                fields = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+                for name, messages in fields.items():
+                    err(line, _column_of(name), " ".join(messages))
+                return
         labels[label] = {"charges": 0, "judgments": 0, "charge_rows": {}}
         plan["defendants"].append(
             {
@@ -781,6 +789,13 @@ class JusticeImporter:
             report.created += added
             report.unchanged += old - (1 if new.get("changed_case") else 0)
             report.updated += 1 if new.get("changed_case") else 0
+
+
+def _column_of(field_name: str) -> str:
+    for column, name in htcds.PERSON_COLUMNS.items():
+        if name == field_name:
+            return column
+    return field_name or "jus_DefendantReference"
 
 
 def _count_by(queryset, name: str):
