@@ -28,7 +28,7 @@ from streha.cases.models import Case, CaseEvent, Source
 from streha.cases.services import new_reference as new_case_reference
 from streha.imports import htcds
 from streha.imports.models import ImportedRecord, ImportMapping, ImportUpload
-from streha.imports.reader import FileRefused, Row, read_rows
+from streha.imports.reader import FileRefused, Row, count_rows, read_rows
 from streha.jobs.registry import job_kind
 from streha.jobs.services import JobContext, JobError, start_job
 from streha.people.models import Person
@@ -165,8 +165,10 @@ class _Importer:
 
     def prepare(self, row: Row, columns: htcds.Columns) -> Prepared | None:
         """Validate one row completely; report and return None if it is rejected."""
-        names = {position: name for name, position in columns.index.items()}
-        problems = [(names.get(index, str(index + 1)), reason) for index, reason in row.problems]
+        problems = []
+        if row.problems:
+            names = {position: name for name, position in columns.index.items()}
+            problems = [(names.get(index, str(index + 1)), r) for index, r in row.problems]
         try:
             parsed = htcds.parse_row(row.cells, columns, mapping=self.mapping, profile=self.profile)
         except htcds.RowErrors as exc:
@@ -535,10 +537,7 @@ def import_now(
 
 
 def _count_rows(content: bytes, file_name: str) -> int:
-    try:
-        return max(0, sum(1 for _row in read_rows(content, file_name)) - 1)
-    except FileRefused:
-        return 0
+    return max(0, count_rows(content, file_name) - 1)
 
 
 UNCONFIRMED_HOURS = 2
