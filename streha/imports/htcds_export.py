@@ -88,15 +88,12 @@ def _csv(header, rows: Iterator[dict]) -> tuple[bytes, int]:
 
 
 def _victim_rows(identities: bool, named: list, tick: Callable[[], None]) -> Iterator[dict]:
-    from streha.cases.models import Case
-
     cases = (
         policy.cases_for_national_report()
         .select_related("person", "owner_agency", "first_contact_municipality")
         .order_by("owner_agency__code", "person__reference", "reference")
     )
     for case in cases.iterator(chunk_size=1000):
-        assert isinstance(case, Case)
         person = case.person
         row = htcds.row_of(person, case)
         if identities:
@@ -165,10 +162,11 @@ def _audited(actor: User | None, export: HtcdsExport, job=None) -> None:
     if export.identities:
         from streha.people.models import Person
 
-        persons = [p for p in export.named if not isinstance(p, str)]
+        persons = {p.pk: p for p in export.named if not isinstance(p, str)}
         defendants = {p for p in export.named if isinstance(p, str)}
-        if defendants:
-            persons += list(Person.objects.filter(reference__in=defendants))
+        for person in Person.objects.filter(reference__in=defendants):
+            persons.setdefault(person.pk, person)
+        persons = [persons[pk] for pk in sorted(persons)]
         if persons:
             audit.record_many(
                 actor,

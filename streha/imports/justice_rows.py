@@ -66,13 +66,19 @@ COLUMNS = (
     "jus_Months",
     "jus_FineEur",
 )
-# Columns that hold someone's identity (or free text that may): empty in a pseudonymised file.
+# Columns that hold someone's identity, free text that may, or the numbers under which the
+# police, prosecution and court files (which name people) can be found: empty in a
+# pseudonymised file.
 IDENTIFYING = (
     "prs_FirstName",
     "prs_SecondName",
     "prs_Birthdate",
     "prs_IdentityNumber",
     "jus_Summary",
+    "jus_PoliceNumber",
+    "jus_ProsecutionNumber",
+    "jus_CourtNumber",
+    "jus_Document",
 )
 
 

@@ -132,6 +132,8 @@ class _Importer:
         self.municipalities: dict[str, int | None] = {}
         self.report = Report()
         # References met so far in this file: the same one twice is an error, across batches.
+        # A job's run keeps only the current batch's here: its earlier batches are found in the
+        # database (records whose last job is this one), so memory does not grow with the file.
         self.seen: set = set()
 
     def _agency(self, code: str) -> Agency | None:
@@ -255,12 +257,16 @@ class _Importer:
         existing = self.classify(batch)
         job_id = str(self.job.public_id) if self.job else ""
         details = {"import_job": job_id} if job_id else {}
-        seen = self.seen
+        seen = self.seen if self.job is None else set()
         new: list[Prepared] = []
+        unchanged: list[int] = []
         for prepared in batch:
             key = (prepared.agency.pk, prepared.parsed.reference)
             record = existing.get(key)
-            if key in seen:
+            earlier_batch = (
+                self.job is not None and record is not None and record.last_job_id == self.job.pk
+            )
+            if key in seen or earlier_batch:
                 self._reject(
                     prepared.line,
                     [("ext_Reference", _("This reference appears twice in the file."))],
@@ -271,12 +277,16 @@ class _Importer:
                 new.append(prepared)
             elif record.fingerprint == prepared.fingerprint:
                 self.report.unchanged += 1
+                unchanged.append(record.pk)
             elif record.person.anonymised_at is not None:
                 self._reject(prepared.line, [("ext_Reference", ANONYMISED)])
             else:
                 self._update(record, prepared, details)
         if new:
             self._create(new, details)
+        if unchanged and self.job is not None:
+            # Marked as met by this job (one statement per batch), for the duplicate check.
+            ImportedRecord.objects.filter(pk__in=unchanged).update(last_job=self.job)
 
     def _create(self, new: list[Prepared], details: dict) -> None:
         taken = set(
@@ -643,14 +653,16 @@ def run_import(ctx: JobContext) -> dict:
     agency = upload.agency if upload is not None else None
     if upload is None or agency is None:
         raise JobError(_("The uploaded file is no longer kept; upload it again."))
-    content = bytes(upload.content)
+    content, file_name = bytes(upload.content), upload.file_name
+    # Only the decrypted file stays in memory for the run (not the encrypted copy as well).
+    del upload
     if not ctx.checkpoint:
-        ctx.progress(0, _count_rows(content, upload.file_name))
+        ctx.progress(0, _count_rows(content, file_name))
     report = import_now(
         ctx.job.started_by,
         agency,
         content,
-        file_name=upload.file_name,
+        file_name=file_name,
         mapping=ctx.params.get("mapping") or {},
         profile=ctx.params.get("profile", "htcds"),
         ctx=ctx,
