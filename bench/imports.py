@@ -176,7 +176,12 @@ def main() -> None:
     small = in_child(_import_child, prefix + "S", max(1, ROWS // 10), True)
     memory_full = in_child(_import_child, prefix + "M", ROWS, True)
     # The reference: a fresh demo seed, so the generator really inserts ROWS persons.
-    bulk = in_child(_bulk_child, 1000 + run % 1000 + ROWS % 997, ROWS)
+    from streha.people.models import Person
+
+    seed = 1000 + run % 1000 + ROWS % 997
+    while Person.objects.filter(reference__startswith=f"D{seed}-").exists():
+        seed += 1  # a seed already generated would insert nothing
+    bulk = in_child(_bulk_child, seed, ROWS)
     figures = {
         "persons_in_database": persons,
         "import": full,
