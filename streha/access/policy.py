@@ -775,6 +775,24 @@ def can_import_records(user: User, agency: Agency) -> bool:
     return is_agency_admin(user) and user.agency_id == agency.pk
 
 
+def can_export_htcds(user: User) -> bool:
+    """The national HTCDS export (every agency's victims and criminal cases, pseudonymised)
+    is made in the national coordinator's office, by its analysts, supervisors and
+    administrators."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and _at_national_coordinator(user)
+        and user.has_role(Role.ANALYST, Role.SUPERVISOR, Role.AGENCY_ADMIN)
+    )
+
+
+def can_export_htcds_identities(user: User) -> bool:
+    """Identities go into the HTCDS export only under a data-sharing agreement, which the
+    national coordinator's supervisors and administrators answer for (not its analysts)."""
+    return can_export_htcds(user) and user.has_role(Role.SUPERVISOR, Role.AGENCY_ADMIN)
+
+
 def tasks_visible_to(user: User):
     """Open and done tasks of the user's agency for its case roles: tasks are an agency's work.
     ``own_tasks_only`` narrows a non-supervisor's list to theirs and the unassigned."""

@@ -8,7 +8,15 @@ from streha.imports import htcds
 PROFILE_CHOICES = [
     ("htcds", _("HTCDS columns (CSV or XLSX)")),
     ("kobo", _("KoboToolbox/ODK export of the HTCDS form (CSV)")),
+    ("jus", _("Criminal cases (jus_* columns of the HTCDS export)")),
 ]
+
+
+class HtcdsExportForm(forms.Form):
+    identities = forms.BooleanField(
+        required=False,
+        label=_("Include identities (only under a data-sharing agreement)"),
+    )
 
 
 class UploadForm(forms.Form):

@@ -66,16 +66,17 @@ def _checked(line: int, raw: list) -> Row:
 
 
 def read_csv(content: bytes) -> Iterator[Row]:
-    if content.startswith(b"\xef\xbb\xbf"):
-        content = content[3:]
-    text = content.decode("utf-8", errors="surrogateescape")
-    csv.field_size_limit(max(len(text), 131072))
-    sample = text[:4096]
+    """Rows decoded as they are read (no decoded copy of the whole file is ever made)."""
+    csv.field_size_limit(max(len(content), 131072))
+    sample = content[:4096].decode("utf-8-sig", errors="surrogateescape")
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    stream = io.TextIOWrapper(
+        io.BytesIO(content), encoding="utf-8-sig", errors="surrogateescape", newline=""
+    )
+    reader = csv.reader(stream, dialect)
     while True:
         try:
             raw = next(reader)
@@ -118,3 +119,32 @@ def read_rows(content: bytes, file_name: str = "") -> Iterator[Row]:
     if content.startswith(b"PK\x03\x04") or file_name.lower().endswith(".xlsx"):
         return read_xlsx(content)
     return read_csv(content)
+
+
+def count_rows(content: bytes, file_name: str = "") -> int:
+    """How many lines the file has (for the progress bar), without checking any cell: a
+    quick first pass, so the real one is not paid twice."""
+    try:
+        if content.startswith(b"PK\x03\x04") or file_name.lower().endswith(".xlsx"):
+            return sum(1 for _row in read_xlsx(content))
+        csv.field_size_limit(max(len(content), 131072))
+        stream = io.TextIOWrapper(
+            io.BytesIO(content), encoding="utf-8-sig", errors="surrogateescape", newline=""
+        )
+        sample = content[:4096].decode("utf-8-sig", errors="surrogateescape")
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(stream, dialect)
+        count = 0
+        while True:
+            try:
+                next(reader)
+            except StopIteration:
+                return count
+            except csv.Error:
+                pass
+            count += 1
+    except FileRefused:
+        return 0

@@ -9,7 +9,8 @@ from streha.jobs.models import Job
 
 def navigation_entries(user) -> list:
     """ "Import" for those who may import (their own agency's administrators, the national
-    coordinator's importers); "Jobs" for whoever has started one."""
+    coordinator's importers); "HTCDS export" for the national coordinator's office; "Jobs" for
+    whoever has started one."""
     entries = []
     if user.agency is not None and policy.can_import_records(user, user.agency):
         entries.append((_("Import"), reverse("imports:upload")))
@@ -17,6 +18,8 @@ def navigation_entries(user) -> list:
 
     if lists_for(user):
         entries.append((_("Exports"), reverse("imports:export")))
+    if policy.can_export_htcds(user):
+        entries.append((_("HTCDS export"), reverse("imports:htcds_export")))
     if Job.objects.filter(started_by=user).exists():
         entries.append((_("Jobs"), reverse("jobs:list")))
     return entries

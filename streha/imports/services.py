@@ -28,7 +28,7 @@ from streha.cases.models import Case, CaseEvent, Source
 from streha.cases.services import new_reference as new_case_reference
 from streha.imports import htcds
 from streha.imports.models import ImportedRecord, ImportMapping, ImportUpload
-from streha.imports.reader import FileRefused, Row, read_rows
+from streha.imports.reader import FileRefused, Row, count_rows, read_rows
 from streha.jobs.registry import job_kind
 from streha.jobs.services import JobContext, JobError, start_job
 from streha.people.models import Person
@@ -42,7 +42,7 @@ from streha.protection.models import assign_ids
 logger = logging.getLogger("streha.imports")
 
 JOB_KIND = "imports.htcds"
-PROFILES = ("htcds", "kobo")
+PROFILES = ("htcds", "kobo", "jus")
 # The people services' own words for it (same message, same translations).
 ANONYMISED = gettext_lazy("This record was anonymised and can no longer be changed.")
 BATCH = settings.STREHA_IMPORT_BATCH
@@ -132,6 +132,8 @@ class _Importer:
         self.municipalities: dict[str, int | None] = {}
         self.report = Report()
         # References met so far in this file: the same one twice is an error, across batches.
+        # A job's run keeps only the current batch's here: its earlier batches are found in the
+        # database (records whose last job is this one), so memory does not grow with the file.
         self.seen: set = set()
 
     def _agency(self, code: str) -> Agency | None:
@@ -165,8 +167,10 @@ class _Importer:
 
     def prepare(self, row: Row, columns: htcds.Columns) -> Prepared | None:
         """Validate one row completely; report and return None if it is rejected."""
-        names = {position: name for name, position in columns.index.items()}
-        problems = [(names.get(index, str(index + 1)), reason) for index, reason in row.problems]
+        problems = []
+        if row.problems:
+            names = {position: name for name, position in columns.index.items()}
+            problems = [(names.get(index, str(index + 1)), r) for index, r in row.problems]
         try:
             parsed = htcds.parse_row(row.cells, columns, mapping=self.mapping, profile=self.profile)
         except htcds.RowErrors as exc:
@@ -253,12 +257,16 @@ class _Importer:
         existing = self.classify(batch)
         job_id = str(self.job.public_id) if self.job else ""
         details = {"import_job": job_id} if job_id else {}
-        seen = self.seen
+        seen = self.seen if self.job is None else set()
         new: list[Prepared] = []
+        unchanged: list[int] = []
         for prepared in batch:
             key = (prepared.agency.pk, prepared.parsed.reference)
             record = existing.get(key)
-            if key in seen:
+            earlier_batch = (
+                self.job is not None and record is not None and record.last_job_id == self.job.pk
+            )
+            if key in seen or earlier_batch:
                 self._reject(
                     prepared.line,
                     [("ext_Reference", _("This reference appears twice in the file."))],
@@ -269,12 +277,16 @@ class _Importer:
                 new.append(prepared)
             elif record.fingerprint == prepared.fingerprint:
                 self.report.unchanged += 1
+                unchanged.append(record.pk)
             elif record.person.anonymised_at is not None:
                 self._reject(prepared.line, [("ext_Reference", ANONYMISED)])
             else:
                 self._update(record, prepared, details)
         if new:
             self._create(new, details)
+        if unchanged and self.job is not None:
+            # Marked as met by this job (one statement per batch), for the duplicate check.
+            ImportedRecord.objects.filter(pk__in=unchanged).update(last_job=self.job)
 
     def _create(self, new: list[Prepared], details: dict) -> None:
         taken = set(
@@ -424,10 +436,22 @@ def dry_run(
     nothing."""
     if not may_import(actor, agency):
         raise PermissionDenied(_("You are not allowed to do this."))
+    if profile == "jus":
+        return _justice(actor, agency, content, file_name, write=False)
     importer = _Importer(
         actor, agency, mapping if mapping is not None else saved_mapping(agency), profile
     )
     _walk(importer, content, file_name, write=False)
+    return importer.report
+
+
+def _justice(actor, agency, content, file_name, *, write: bool, ctx=None) -> Report:
+    from streha.imports.justice_import import JusticeImporter
+
+    importer = JusticeImporter(
+        actor, agency, Report(), may_import=may_import, job=ctx.job if ctx else None
+    )
+    importer.walk(content, file_name, write=write, ctx=ctx)
     return importer.report
 
 
@@ -512,6 +536,8 @@ def import_now(
     """The real run: valid rows written in atomic batches; rejected rows reported."""
     if not may_import(actor, agency):
         raise PermissionDenied(_("You are not allowed to do this."))
+    if profile == "jus":
+        return _justice(actor, agency, content, file_name, write=True, ctx=ctx)
     importer = _Importer(
         actor,
         agency,
@@ -524,10 +550,7 @@ def import_now(
 
 
 def _count_rows(content: bytes, file_name: str) -> int:
-    try:
-        return max(0, sum(1 for _row in read_rows(content, file_name)) - 1)
-    except FileRefused:
-        return 0
+    return max(0, count_rows(content, file_name) - 1)
 
 
 UNCONFIRMED_HOURS = 2
@@ -633,14 +656,16 @@ def run_import(ctx: JobContext) -> dict:
     agency = upload.agency if upload is not None else None
     if upload is None or agency is None:
         raise JobError(_("The uploaded file is no longer kept; upload it again."))
-    content = bytes(upload.content)
+    content, file_name = bytes(upload.content), upload.file_name
+    # Only the decrypted file stays in memory for the run (not the encrypted copy as well).
+    del upload
     if not ctx.checkpoint:
-        ctx.progress(0, _count_rows(content, upload.file_name))
+        ctx.progress(0, _count_rows(content, file_name))
     report = import_now(
         ctx.job.started_by,
         agency,
         content,
-        file_name=upload.file_name,
+        file_name=file_name,
         mapping=ctx.params.get("mapping") or {},
         profile=ctx.params.get("profile", "htcds"),
         ctx=ctx,

@@ -10,4 +10,5 @@ urlpatterns = [
     path("report/<uuid:public_id>/", views.report, name="report"),
     path("exports/", views.export, name="export"),
     path("exports/<uuid:public_id>/", views.export_download, name="export_download"),
+    path("htcds/", views.htcds, name="htcds_export"),
 ]

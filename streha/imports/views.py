@@ -4,10 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from streha.accounts.models import Agency
-from streha.imports import exports, services
-from streha.imports.forms import ExportForm, MappingForm, UploadForm
+from streha.accounts.reauth import require_recent_authentication
+from streha.imports import exports, htcds_export, services
+from streha.imports.forms import ExportForm, HtcdsExportForm, MappingForm, UploadForm
 from streha.imports.models import ImportUpload
 from streha.jobs import selectors as job_selectors
 
@@ -120,7 +122,7 @@ def export(request):
 @login_required
 def export_download(request, public_id):
     job = job_selectors.job_for(request.user, public_id)
-    if job.kind != exports.JOB_KIND:
+    if job.kind not in (exports.JOB_KIND, htcds_export.JOB_KIND):
         raise Http404
     exports.purge_export_files()
     try:
@@ -128,3 +130,26 @@ def export_download(request, public_id):
     except (PermissionDenied, ValidationError) as exc:
         raise Http404 from exc
     return _file_response(export_file.content, export_file.file_name, export_file.content_type)
+
+
+@login_required
+@require_recent_authentication
+def htcds(request):
+    """The national HTCDS export, as a job; identities only under an agreement (policy)."""
+    if not htcds_export.may_export(request.user, identities=False):
+        raise Http404
+    form = HtcdsExportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        identities = form.cleaned_data["identities"]
+        if htcds_export.may_export(request.user, identities=identities):
+            job = htcds_export.request_export(request.user, identities=identities)
+            return redirect("jobs:detail", public_id=job.public_id)
+        form.add_error(
+            "identities",
+            _(
+                "Only the national coordinator's supervisors and administrators may include "
+                "identities."
+            ),
+        )
+    status = 400 if request.method == "POST" else 200
+    return render(request, "imports/htcds_export.html", {"form": form}, status=status)

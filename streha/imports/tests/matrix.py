@@ -17,6 +17,9 @@ HTML = {
     ),
     "imports:export": P(CASE | {Role.AUDITOR}, path="/imports/exports/"),
     "imports:export_download": P({Role.CASE_WORKER}, set(), path="/imports/exports/{export_job}/"),
+    # The national HTCDS export belongs to the national coordinator's office, which the
+    # matrix's agencies are not (test_htcds_export.py checks who there may use it).
+    "imports:htcds_export": P(set(), path="/imports/htcds/"),
 }
 API: dict = {}
 

@@ -294,3 +294,17 @@ def test_an_anonymised_record_is_not_written_again(importer, owner):
     assert (report.updated, report.rejected) == (0, 1)
     person = Person.objects.get(reference="Z1")
     assert person.given_name == "" and person.family_name == ""
+
+
+def test_an_unchanged_reference_twice_in_a_later_file_is_rejected_across_batches(
+    importer, owner, monkeypatch
+):
+    """A job finds its earlier batches' references in the database (not in memory): an
+    unchanged record met in one batch is marked as met, so its repeat is still caught."""
+    monkeypatch.setattr(services, "BATCH", 2)
+    run(importer, owner, csv_bytes([row("U1")]))
+    content = csv_bytes([row("U1"), row("U2"), row("U3"), row("U1")])
+    job, report = run(importer, owner, content)
+    assert (report.created, report.unchanged, report.rejected) == (2, 1, 1)
+    assert report.errors == [[5, "ext_Reference", report.errors[0][2]]]
+    assert ImportedRecord.objects.get(source_reference="U1").last_job == job

@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("file")
         parser.add_argument("--agency", required=True, help="Code of the agency owning the rows.")
         parser.add_argument("--dry-run", action="store_true")
-        parser.add_argument("--profile", choices=["htcds", "kobo"], default="htcds")
+        parser.add_argument("--profile", choices=["htcds", "kobo", "jus"], default="htcds")
 
     def handle(self, *, file, agency, dry_run, profile, **options) -> None:
         owner = Agency.objects.filter(code=agency).first()
