@@ -331,7 +331,7 @@ def pprl_febrl4() -> dict:
     theirs = [deserialize_bitarray(c) for c in pprl.encode(pprl.rows_of(right), secret, schema)]
     encoded = time.perf_counter()
     results = {}
-    for threshold in (0.7, 0.8):
+    for threshold in (0.75, 0.8):
         t0 = time.perf_counter()
         found = {(i, len(left) + j) for i, j, _ in pprl.match(ours, theirs, threshold=threshold)}
         results[str(threshold)] = {

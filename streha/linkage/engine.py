@@ -391,7 +391,9 @@ def train(db_api, table, *, records: int, model_settings: dict | None = None, se
     floor = 2.0 / (records * (records - 1))
     if not linker._settings_obj._probability_two_random_records_match > floor:
         linker._settings_obj._probability_two_random_records_match = floor
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
+    # One pass over the sample: the chunked early stop never stops for rare levels (swapped
+    # names, a near personal number) and ran ~60 SQL passes instead of one.
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed, num_chunks=1)
     for rule in (block_on("given_name", "family_name"), block_on("dob")):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
