@@ -338,30 +338,42 @@ from keyed
 def load_features(con, raw, table: str = "person_features") -> str:
     """Build the model's columns (``COLUMNS``) from ``raw`` (``raw_frame``) in ``con``, in SQL:
     no Python loop over persons. Returns the table's name."""
-    import pandas as pd
-
-    table_nicknames = nicknames()
-    con.register(
-        "streha_nicknames",
-        pd.DataFrame(
-            {"nickname": list(table_nicknames), "name": list(table_nicknames.values())}
-        ).astype("string"),
-    )
+    _ensure_nicknames(con)
     con.register("streha_raw", raw)
     try:
         con.execute(
             FEATURES_SQL.format(
                 table=table,
                 source="streha_raw",
-                nicknames="streha_nicknames",
+                nicknames=NICKNAMES_TABLE,
                 fold_given=fold_sql("given_name"),
                 fold_family=fold_sql("family_name"),
             )
         )
     finally:
         con.unregister("streha_raw")
-        con.unregister("streha_nicknames")
     return table
+
+
+NICKNAMES_TABLE = "streha_nicknames"
+
+
+def _ensure_nicknames(con) -> None:
+    """The nickname table, loaded once per connection (a registration scorer reuses it)."""
+    import pandas as pd
+
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [NICKNAMES_TABLE]
+    ).fetchall()[0][0]
+    if exists:
+        return
+    table = nicknames()
+    source = pd.DataFrame({"nickname": list(table), "name": list(table.values())})
+    con.register("streha_nicknames_source", source.astype("string"))
+    try:
+        con.execute("CREATE TABLE streha_nicknames AS SELECT * FROM streha_nicknames_source")
+    finally:
+        con.unregister("streha_nicknames_source")
 
 
 @dataclass
