@@ -24,10 +24,19 @@ def deduplicate(ctx: JobContext) -> dict:
 
     try:
         model = services.run_deduplication(
-            reason=f"deduplication job {ctx.job.public_id}", progress=progress, job=ctx.job
+            reason=f"deduplication job {ctx.job.public_id}",
+            progress=progress,
+            job=ctx.job,
+            retrain=bool(ctx.params.get("retrain")),
         )
     except services.LinkageUnavailable as exc:
         raise JobError(exc.messages[0]) from exc
     except MemoryError as exc:
         raise JobError(str(_("The run needs more memory than it may use."))) from exc
-    return {"persons": model.persons, "pairs": model.pairs, "model": model.pk}
+    return {
+        "persons": model.persons,
+        "pairs": model.pairs,
+        "model": model.pk,
+        "trained": model.trained,
+        "seconds": model.timings,
+    }

@@ -18,6 +18,9 @@ class LinkageModel(models.Model):
     """One trained model: its Splink parameters (no data) and when it was trained."""
 
     trained_at = models.DateTimeField(_("trained"))
+    # False: a run that predicted with an earlier model's parameters (copied here, with that
+    # model's training date) instead of training again.
+    trained = models.BooleanField(default=True)
     parameters = models.JSONField()
     persons = models.PositiveIntegerField(default=0)
     pairs = models.PositiveIntegerField(default=0)

@@ -93,7 +93,7 @@ class Overlap:
     pairs: list[tuple[str, str, float]]
 
 
-def match(ours: list, theirs: list, *, threshold: float = 0.85) -> list[tuple[int, int, float]]:
+def match(ours: list, theirs: list, *, threshold: float = 0.75) -> list[tuple[int, int, float]]:
     """One-to-one matches (index in ours, index in theirs, Dice similarity) above threshold."""
     from anonlink import candidate_generation, similarities, solving
 
@@ -118,7 +118,7 @@ def match(ours: list, theirs: list, *, threshold: float = 0.85) -> list[tuple[in
     return sorted(pairs)
 
 
-def overlap(ours_path, theirs_path, *, threshold: float = 0.85) -> Overlap:
+def overlap(ours_path, theirs_path, *, threshold: float = 0.75) -> Overlap:
     our_ids, our_clks = read(ours_path)
     their_ids, their_clks = read(theirs_path)
     found = match(our_clks, their_clks, threshold=threshold)

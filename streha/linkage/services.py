@@ -9,6 +9,8 @@ clusters are recomputed from the accepted links after every decision and every u
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -66,25 +68,70 @@ def identity_of(person: Person) -> engine.Identity:
 
 
 def read_identities(reason: str, *, actor: User | None = None, progress: Progress | None = None):
-    """Every person's model features, decrypted in memory inside one audited system read."""
+    """Every person's identity as ``engine.RAW`` columns, decrypted in memory inside one
+    audited system read. Columns of plain strings, not one object per person: the features
+    are computed from them in DuckDB (``engine.load_features``)."""
     persons = Person.objects.filter(anonymised_at__isnull=True).order_by("pk")
     total = persons.count()
-    rows: list[dict] = []
+    columns: dict[str, list] = {name: [] for name in engine.RAW}
     purpose = f"{reason} ({total} persons)"
     with read_context.system(purpose, actor=actor):
-        for person in persons.iterator(chunk_size=READ_CHUNK):
-            rows.append(engine.features(identity_of(person)))
-            if progress is not None and len(rows) % READ_CHUNK == 0:
-                progress(len(rows), total)
-    return rows
+        for read, person in enumerate(persons.iterator(chunk_size=READ_CHUNK), start=1):
+            _append_identity(columns, person)
+            if progress is not None and read % READ_CHUNK == 0:
+                progress(read, total)
+    return columns
+
+
+def _append_identity(columns: dict[str, list], person: Person) -> None:
+    dob = person.date_of_birth
+    columns["unique_id"].append(person.pk)
+    columns["given_name"].append(person.given_name or None)
+    columns["family_name"].append(person.family_name or None)
+    columns["date_of_birth"].append(dob.isoformat() if dob else None)
+    columns["birth_year"].append(str(person.birth_year) if person.birth_year else None)
+    columns["sex"].append(person.gender or None)
+    columns["citizenship"].append(person.citizenship or None)
+    columns["personal_number"].append(person.personal_number or None)
+    columns["passport_number"].append(person.passport_number or None)
+    columns["phone"].append(person.phone or None)
+
+
+def reusable_model(persons: int) -> LinkageModel | None:
+    """The stored model a run may predict with instead of training again: the latest one
+    that was trained on at least half as many persons as there are now (a model trained on
+    a small register knows too few names and spellings)."""
+    model = LinkageModel.objects.exclude(parameters={}).order_by("-trained_at", "-pk").first()
+    if model is None or model.persons * 2 < persons:
+        return None
+    return model
+
+
+def scaled_parameters(model: LinkageModel, persons: int) -> dict:
+    """The stored parameters with λ (the probability that two random records are the same
+    person) rescaled to the register's size now: duplicates grow with the persons, pairs
+    with their square, so λ shrinks as 1/persons."""
+    parameters = dict(model.parameters)
+    key = "probability_two_random_records_match"
+    if key in parameters and model.persons > 1 and persons > 1:
+        parameters[key] = parameters[key] * (model.persons - 1) / (persons - 1)
+    return parameters
 
 
 def run_deduplication(
-    *, actor: User | None = None, reason: str = "deduplication run", progress=None, job=None
+    *,
+    actor: User | None = None,
+    reason: str = "deduplication run",
+    progress=None,
+    job=None,
+    retrain: bool = False,
 ) -> LinkageModel:
-    """Train the model on every person, score the candidate pairs and store them.
+    """Score the candidate pairs of every person and store them; train the model first when
+    asked (``retrain``) or when no stored model fits (``reusable_model``).
 
     Decided pairs keep their decision; pending pairs the model no longer proposes are dropped.
+    The returned model carries ``timings`` (seconds reading, scoring, storing): reading
+    includes decryption, which plain Splink on a DataFrame does not pay.
     """
     try:
         import duckdb
@@ -93,33 +140,59 @@ def run_deduplication(
         raise LinkageUnavailable(
             _("Finding duplicates needs the optional 'linkage' extra (Splink and DuckDB).")
         ) from exc
-    rows = read_identities(reason, actor=actor, progress=progress)
+    started = time.perf_counter()
+    columns = read_identities(reason, actor=actor, progress=progress)
+    read_at = time.perf_counter()
+    persons = len(columns["unique_id"])
+    stored = None if retrain else reusable_model(persons)
     limit = threshold()
-    if len(rows) < 2:
-        parameters, pairs = {}, []
-    else:
+    outcome = engine.Outcome(model={}, pairs=[], trained=False)
+    if persons >= 2:
         try:
-            parameters, pairs = engine.run(rows, threshold=limit, memory_limit=memory_limit())
+            outcome = engine.run(
+                engine.raw_frame(columns),
+                threshold=limit,
+                memory_limit=memory_limit(),
+                model=scaled_parameters(stored, persons) if stored else None,
+            )
         except duckdb.OutOfMemoryException as exc:
             # The limit is what keeps identities off the disk (no spill): stop, write nothing.
             raise LinkageUnavailable(
                 _("The run needs more memory than it may use (STREHA_LINKAGE_MEMORY_LIMIT).")
             ) from exc
-    del rows
-    return _store(parameters, pairs, job=job, limit=limit)
+    del columns
+    scored_at = time.perf_counter()
+    model = _store(
+        outcome,
+        persons=persons,
+        trained_at=timezone.now() if outcome.trained or stored is None else stored.trained_at,
+        job=job,
+        limit=limit,
+    )
+    model.timings = {
+        "read_and_decrypt": round(read_at - started, 2),
+        "score": round(scored_at - read_at, 2),
+        "store": round(time.perf_counter() - scored_at, 2),
+    }
+    return model
 
 
 @transaction.atomic
-def _store(parameters: dict, pairs, *, job, limit: float) -> LinkageModel:
+def _store(outcome: engine.Outcome, *, persons: int, trained_at, job, limit: float):
+    pairs = outcome.pairs
     model = LinkageModel.objects.create(
-        trained_at=timezone.now(),
-        parameters=parameters,
-        persons=Person.objects.filter(anonymised_at__isnull=True).count(),
+        trained_at=trained_at,
+        trained=outcome.trained,
+        parameters=outcome.model,
+        persons=persons,
         pairs=len(pairs),
         threshold=limit,
         job=job,
     )
-    existing = {(p.person_a_id, p.person_b_id): p for p in CandidatePair.objects.all()}
+    existing = {
+        (p.person_a_id, p.person_b_id): p
+        for p in CandidatePair.objects.only("pk", "person_a_id", "person_b_id", "status")
+    }
     seen = set()
     new, changed = [], []
     for left, right, probability, weight, vector in pairs:
@@ -141,12 +214,13 @@ def _store(parameters: dict, pairs, *, job, limit: float) -> LinkageModel:
             pair.model, pair.match_probability, pair.match_weight = model, probability, weight
             pair.comparison = vector
             changed.append(pair)
-    CandidatePair.objects.bulk_create(new, batch_size=2000)
+    CandidatePair.objects.bulk_create(new, batch_size=5000)
     CandidatePair.objects.bulk_update(
         changed, ["model", "match_probability", "match_weight", "comparison"], batch_size=2000
     )
     stale = [p.pk for key, p in existing.items() if key not in seen and p.status == "pending"]
-    CandidatePair.objects.filter(pk__in=stale).delete()
+    for start in range(0, len(stale), 5000):
+        CandidatePair.objects.filter(pk__in=stale[start : start + 5000]).delete()
     return model
 
 
@@ -296,34 +370,36 @@ def _registration_candidates(person: Person) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+_scorer: engine.Scorer | None = None
+_scorer_lock = threading.Lock()
+
+
+def scorer(model: LinkageModel) -> engine.Scorer:
+    """This process's scorer for ``model``: built at the first check, rebuilt when a newer
+    model is stored (a run trains or rescales one), never per check."""
+    global _scorer
+    key = f"streha-linkage-model-{model.pk}"
+    if _scorer is None or _scorer.key != key:
+        if _scorer is not None:
+            _scorer.close()
+        _scorer = engine.Scorer(model.parameters, key=key)
+    return _scorer
+
+
 def score_against(person: Person, candidate_ids: list[int], model: LinkageModel):
     """``[(candidate id, probability, weight, vector)]`` above the model's threshold, scored
-    with the stored model (no retraining), in an in-memory DuckDB."""
-    from splink import DuckDBAPI, Linker
-
-    persons = Person.objects.filter(pk__in=[person.pk, *candidate_ids])
-    rows = [engine.features(identity_of(p)) for p in persons]
-    con = engine.connection(memory_limit())
-    try:
-        linker = Linker(DuckDBAPI(connection=con).register(engine.frame(rows)), model.parameters)
-        result = linker.inference.predict(threshold_match_probability=model.threshold)
-        found = result.as_pandas_dataframe().to_dict("records")
-    finally:
-        con.close()
-    scored = []
-    for row in found:
-        ids = {int(row["unique_id_l"]), int(row["unique_id_r"])}
-        if person.pk in ids:
-            (other,) = ids - {person.pk}
-            scored.append(
-                (
-                    other,
-                    float(row["match_probability"]),
-                    float(row["match_weight"]),
-                    engine.comparison_vector(row),
-                )
-            )
-    return scored
+    with the stored model (no retraining) by this process's cached scorer."""
+    new: dict[str, list] = {name: [] for name in engine.RAW}
+    candidates: dict[str, list] = {name: [] for name in engine.RAW}
+    for other in Person.objects.filter(pk__in=candidate_ids).order_by("pk"):
+        _append_identity(candidates, other)
+    _append_identity(new, person)
+    if not candidates["unique_id"]:
+        return []
+    with _scorer_lock:
+        return scorer(model).score(
+            engine.raw_frame(new), engine.raw_frame(candidates), model.threshold
+        )
 
 
 @dataclass(frozen=True)

@@ -58,3 +58,53 @@ def test_connection_never_spills_to_disk():
     temp = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
     con.close()
     assert temp == ""
+
+
+IDENTITIES = [
+    engine.Identity(1, "Vjollcë", "KRASNIQI", datetime.date(1998, 3, 2), None, "feminine", "XK",
+                    "12-345 678", "p 1234567", "+383 44 123 456"),
+    engine.Identity(2, "Vjolla Marie", "Thaçi", None, 1998, "unknown", "", "", "", "00383 44"),
+    engine.Identity(3, "Џемајл", "Ђорђевић", "1971-11-20", None, "", "RS", "", "", ""),
+    engine.Identity(4, " Saša ", "Šala-Gjergj", None, None, "masculine", "AL", "", "", "044123"),
+    engine.Identity(5, "", "O'Neill", None, None, "", "", "", "", ""),
+    engine.Identity(6, "Љиљана", "Њего Çeku", "2001-01-09", 2001, "", "", "x", "", "12345"),
+]  # fmt: skip
+
+
+def test_sql_features_equal_python():
+    """The run computes the features in DuckDB (``load_features``); the rules are those of
+    ``features`` (used by PPRL), so both must give the same columns for the same person."""
+    con = engine.connection("256MB")
+    try:
+        engine.load_features(con, engine.raw_frame(engine.raw_columns(IDENTITIES)))
+        rows = con.execute("SELECT * FROM person_features ORDER BY unique_id").fetchall()
+        columns = [d[0] for d in con.description]
+    finally:
+        con.close()
+    assert columns == engine.COLUMNS
+    expected = [engine.features(identity) for identity in IDENTITIES]
+    assert [dict(zip(columns, row, strict=True)) for row in rows] == expected
+
+
+def test_the_scorer_scores_a_new_record_against_candidates_with_a_stored_model():
+    base = dict(given_name="Arta", family_name="Berisha", date_of_birth="1990-04-05",
+                sex="feminine", citizenship="XK", personal_number="1234567890")  # fmt: skip
+    others = [
+        engine.Identity(10 + i, given, family, f"19{60 + i}-0{1 + i % 9}-1{i % 9}", None,
+                        "feminine", "XK", f"99{i}")
+        for i, (given, family) in enumerate(
+            [("Drita", "Gashi"), ("Nora", "Hoxha"), ("Teuta", "Morina"), ("Hana", "Shala")] * 5
+        )
+    ]  # fmt: skip
+    records = [engine.Identity(1, **base), engine.Identity(2, **{**base, "given_name": "Artë"})]
+    outcome = engine.run(engine.raw_frame(engine.raw_columns(records + others)))
+    scorer = engine.Scorer(outcome.model, key="test-scorer")
+    try:
+        new = engine.raw_frame(engine.raw_columns([engine.Identity(99, **base)]))
+        candidates = engine.raw_frame(engine.raw_columns(records + others[:3]))
+        first = scorer.score(new, candidates, 0.5)
+        again = scorer.score(new, candidates, 0.5)  # the cached SQL
+    finally:
+        scorer.close()
+    assert sorted(pk for pk, *_ in first) == [1, 2]
+    assert first == again

@@ -2,12 +2,13 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from streha.accounts.models import AgencyKind, Role
 from streha.audit.models import AuditEvent
 from streha.cases.models import Case, ExploitationType
 from streha.cases.tests.factories import CaseFactory
-from streha.linkage import selectors, services
+from streha.linkage import engine, selectors, services
 from streha.linkage.models import CandidatePair, LinkageModel, PairStatus, PersonCluster
 from streha.linkage.tests.helpers import make_pair, population
 from streha.statistics import figures
@@ -37,6 +38,38 @@ def test_run_finds_the_variants_in_one_audited_read():
     assert LinkageModel.objects.count() == 1
     pair = CandidatePair.objects.get(person_a_id=min(next(iter(duplicates))))
     assert pair.comparison["personal_number"] > 0 and set(pair.comparison) >= {"name", "birth"}
+    assert model.trained and set(model.timings) == {"read_and_decrypt", "score", "store"}
+
+
+@pytest.mark.django_db
+def test_a_later_run_predicts_with_the_stored_model_unless_asked_to_retrain(monkeypatch):
+    police, shelter = AgencyFactory(kind=AgencyKind.POLICE), AgencyFactory()
+    _persons, duplicates = population(police, shelter)
+    first = services.run_deduplication(reason="train")
+    trainings = []
+    real_train = engine.train
+    monkeypatch.setattr(engine, "train", lambda *a, **k: trainings.append(1) or real_train(*a, **k))
+    second = services.run_deduplication(reason="again")
+    assert trainings == [] and second.trained is False
+    assert second.trained_at == first.trained_at and second.parameters == first.parameters
+    assert duplicates <= set(CandidatePair.objects.values_list("person_a_id", "person_b_id"))
+    third = services.run_deduplication(reason="retrain", retrain=True)
+    assert trainings == [1] and third.trained is True and third.trained_at > first.trained_at
+
+
+@pytest.mark.django_db
+def test_a_stored_model_is_reused_only_for_a_register_of_comparable_size():
+    model = LinkageModel.objects.create(
+        trained_at=timezone.now(),
+        parameters={"probability_two_random_records_match": 0.01, "comparisons": []},
+        persons=101,
+    )
+    assert services.reusable_model(202) == model
+    assert services.reusable_model(203) is None
+    # Duplicates grow with the persons, pairs with their square: λ shrinks as 1/persons.
+    scaled = services.scaled_parameters(model, 201)
+    assert scaled["probability_two_random_records_match"] == pytest.approx(0.005)
+    assert model.parameters["probability_two_random_records_match"] == 0.01
 
 
 @pytest.mark.django_db
@@ -47,7 +80,13 @@ def test_a_rerun_keeps_decisions_and_drops_stale_pending_pairs():
     decided.status = PairStatus.DIFFERENT
     decided.save()
     stale = make_pair(a, c)
-    services._store({}, [], job=None, limit=0.5)
+    services._store(
+        engine.Outcome(model={}, pairs=[], trained=False),
+        persons=3,
+        trained_at=timezone.now(),
+        job=None,
+        limit=0.5,
+    )
     assert CandidatePair.objects.filter(pk=decided.pk).exists()
     assert not CandidatePair.objects.filter(pk=stale.pk).exists()
 

@@ -20,13 +20,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("run", help="Train the model and store the possible duplicates.")
+        run = sub.add_parser("run", help="Score every person and store the possible duplicates.")
+        run.add_argument(
+            "--retrain",
+            action="store_true",
+            help="Train the model again even if a stored one fits the register.",
+        )
         export = sub.add_parser("export", help="Write reference,cluster for every person.")
         export.add_argument("--out", required=True)
 
     def handle(self, *, action, **options) -> None:
         if action == "run":
-            job = start_job(jobs.KIND, None, {})
+            job = start_job(jobs.KIND, None, {"retrain": bool(options.get("retrain"))})
             execute_job(str(job.public_id))
             job.refresh_from_db()
             if job.state != "succeeded":

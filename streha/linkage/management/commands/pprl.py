@@ -1,5 +1,5 @@
 """``streha pprl export --out FILE [--schema FILE] (--secret-file FILE | STREHA_PPRL_SECRET)``
-and ``streha pprl match --ours A --theirs B [--threshold 0.85] [--pairs FILE.csv]``.
+and ``streha pprl match --ours A --theirs B [--threshold 0.75] [--pairs FILE.csv]``.
 
 Export encodes every person as a Bloom-filter CLK (one audited system read); match reports how
 many persons the two files hold in common and, on request, the pseudonymous pairs. Neither
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         match = sub.add_parser("match", help="Count the persons two encodings hold in common.")
         match.add_argument("--ours", required=True)
         match.add_argument("--theirs", required=True)
-        match.add_argument("--threshold", type=float, default=0.85)
+        match.add_argument("--threshold", type=float, default=0.75)
         match.add_argument("--pairs", default=None, help="Write the pseudonymous pairs here.")
 
     def handle(self, *, action, **options) -> None:
