@@ -110,6 +110,15 @@ class Table:
     notes: list[Promise | str] = field(default_factory=list)
     rate: float | None = None  # table 16 only: victims per 100,000 inhabitants
     population: int | None = None
+    # A new criminal code came into force in the year (Eurostat flag "b" on every figure).
+    series_break: bool = False
+    # Suppressed even in the exact view (protected witnesses: nobody may narrow one down).
+    always_suppressed: bool = False
+    # Amounts in euros beside the counts (tables 11 and 12): one grid of the same rows, each
+    # column hidden wherever the count column it belongs to (``amount_of``) is hidden.
+    amounts: Grid | None = None
+    amount_labels: list[Promise | str] = field(default_factory=list)
+    amount_of: list[int] = field(default_factory=list)
 
     @property
     def code(self) -> str:
@@ -507,18 +516,23 @@ VICTIM_TABLES = {
 }
 
 
-def national_tables(cases, year: int, tips=None) -> list[Table]:
+def national_tables(cases, year: int, tips=None, criminal_cases=None) -> list[Table]:
     """Every table available for ``year`` from ``cases`` (``policy.cases_for_statistics`` or
-    ``policy.cases_for_national_report``), in the order of their codes."""
+    ``policy.cases_for_national_report``) and ``criminal_cases`` (the justice scope of
+    ``streha.statistics.selectors``), in the order of their codes."""
     victims = registered_victims(cases, year)
     tables = [build(year, victims) for build in VICTIM_TABLES.values()]
-    tables.insert(5, table_reflection_periods(cases, year))  # T15 comes before T16
+    if criminal_cases is not None:
+        from streha.statistics.justice import justice_tables
+
+        tables[5:5] = justice_tables(cases, criminal_cases, year)
+    tables.insert(-1, table_reflection_periods(cases, year))  # T15 comes before T16
     if tips is not None:
         tables += [table_tips_by_category(tips, year), table_tips_by_municipality(tips, year)]
     return tables
 
 
-def table(cases, code: str, year: int, tips=None) -> Table | None:
+def table(cases, code: str, year: int, tips=None, criminal_cases=None) -> Table | None:
     """One table, computing only what it needs (a page or an API call shows one)."""
     if code == "TIP1":
         return table_tips_by_category(tips, year)
@@ -528,6 +542,10 @@ def table(cases, code: str, year: int, tips=None) -> Table | None:
         return table_reflection_periods(cases, year)
     if code in VICTIM_TABLES:
         return VICTIM_TABLES[code](year, registered_victims(cases, year))
+    if criminal_cases is not None:
+        from streha.statistics.justice import justice_table
+
+        return justice_table(cases, criminal_cases, code, year)
     return None
 
 

@@ -7,6 +7,21 @@ from streha.access import policy
 from streha.statistics import figures
 
 
+def criminal_cases_for_statistics(user):
+    """Criminal cases an analyst may count: the justice app's statistics scope, which asks the
+    access policy (``policy.can_see_justice_statistics``). Clear fields only."""
+    from streha.justice.selectors import statistics_scope
+
+    return statistics_scope(user)
+
+
+def criminal_cases_for_national_report():
+    """Every criminal case, for ``streha report national`` (the command audits itself)."""
+    from streha.justice.models import CriminalCase
+
+    return CriminalCase.objects.all()
+
+
 def navigation_entries(user) -> list[tuple[str, str]]:
     if not policy.can_see_statistics(user):
         return []

@@ -62,6 +62,7 @@ def table(request, code: str):
         code,
         year,
         tips=policy.tips_for_statistics(request.user),
+        criminal_cases=selectors.criminal_cases_for_statistics(request.user),
     )
     published = publish(found)
     download = request.GET.get("format", "")
@@ -99,7 +100,7 @@ def table(request, code: str):
 def _bars(published) -> list[dict]:
     """Row totals as horizontal bars (SVG attributes, no inline style: the CSP forbids it).
     Hidden totals get no bar, so the chart never shows what the table withholds."""
-    totals = [(row[0], row[-1]) for row in published.rows[:-1]]
+    totals = [(row[0], row[published.chart_column]) for row in published.body]
     largest = max((value for _label, value in totals if isinstance(value, int)), default=0)
     bars = []
     for i, (label, value) in enumerate(totals):

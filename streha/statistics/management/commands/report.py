@@ -14,7 +14,7 @@ from django.utils import translation
 
 from streha.access import policy
 from streha.audit import services as audit
-from streha.statistics import exports, figures
+from streha.statistics import exports, figures, selectors
 from streha.statistics.publication import as_csv, as_xlsx, min_cell, publish
 
 
@@ -51,7 +51,10 @@ class Command(BaseCommand):
                 published = [
                     publish(table, exact=options["exact"])
                     for table in figures.national_tables(
-                        cases, year, tips=policy.tips_for_national_report()
+                        cases,
+                        year,
+                        tips=policy.tips_for_national_report(),
+                        criminal_cases=selectors.criminal_cases_for_national_report(),
                     )
                 ]
                 written = []
