@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from streha.access import policy
 from streha.statistics import figures
+from streha.statistics.definitions import DEFINITIONS
 
 
 def criminal_cases_for_statistics(user):
@@ -55,6 +56,19 @@ def my_work_panels(user) -> list:
         Panel(
             title=_("National statistics %(year)s") % {"year": year},
             figures=key_figures(user, year),
-            links=[(_("All tables"), reverse("statistics:index"))],
+            links=[
+                (_("All tables"), reverse("statistics:index")),
+                *(
+                    (
+                        f"{code}: {definition.title}",
+                        reverse("statistics:table", args=[code]) + f"?year={year}",
+                    )
+                    for code, definition in DEFINITIONS.items()
+                ),
+                (
+                    _("National report (PDF)"),
+                    reverse("statistics:report_pdf") + f"?year={year}",
+                ),
+            ],
         )
     ]
