@@ -218,7 +218,8 @@ DEFINITIONS = {
             _("start or end of the reflection period"),
             _(
                 "Granted: the reflection period started in the year (recognition as a presumed "
-                "victim). Ended: its last day fell in the year. Each person counts once a row."
+                "victim). Ended: its last day fell in the year. Each person counts once a row, "
+                "by person record, or once per cluster of records linked as duplicates."
             ),
         ),
         Definition(

@@ -387,6 +387,7 @@ def table_scope_form_sex(year: int, victims: list[Victim]) -> Table:
 
 def table_reflection_periods(cases, year: int) -> Table:
     counts: dict = defaultdict(int)
+    clusters = _linked_clusters()
     for key, lookup in (("granted", "presumed_on__year"), ("ended", "reflection_ends_on__year")):
         seen = set()
         rows = (
@@ -395,8 +396,9 @@ def table_reflection_periods(cases, year: int) -> Table:
             .values_list("person_id", "person__gender")
         )
         for person_id, gender in rows.iterator(chunk_size=5000):
-            if person_id not in seen:
-                seen.add(person_id)
+            person = ("cluster", clusters[person_id]) if person_id in clusters else person_id
+            if person not in seen:
+                seen.add(person)
                 counts[(key, _sex(gender))] += 1
     grid = Grid.from_cells(
         [[counts.get((r, s), 0) for s in _keys(SEXES)] for r in ("granted", "ended")],

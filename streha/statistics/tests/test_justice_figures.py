@@ -253,7 +253,19 @@ def test_table_6_counts_a_linked_duplicate_once(tables, justice_year):
     t6 = figures.table(Case.objects.all(), "T06", YEAR, criminal_cases=CriminalCase.objects.all())
     assert _cells(t6)[4][-1] == 1  # related · suspected: one person, not two
     assert _cells(t6)[-1][-1] == 5
-    assert "cluster" in str(t6.definition.rule)
+
+
+def test_every_definition_of_persons_says_a_cluster_counts_once():
+    from django.utils import translation
+
+    from streha.statistics.definitions import DEFINITIONS
+
+    with translation.override("en"):
+        for code, definition in DEFINITIONS.items():
+            rule, unit = str(definition.rule), str(definition.unit)
+            if "person" in unit:
+                assert "cluster" in rule or "as in table 1" in rule, code
+        assert "cluster" in str(DEFINITIONS["T01"].rule)
 
 
 def test_table_7_attrition_by_year_and_cohort(tables):
@@ -370,3 +382,36 @@ def test_report_command_writes_the_justice_tables(justice_year, tmp_path):
     )
     assert lines[1] == "First instance · Acquitted,c,0,c"
     assert (tmp_path / "T14.csv").exists()
+
+
+def test_justice_sdmx_flags_confidential_cells_and_the_2019_break(justice_year, tmp_path):
+    import csv
+    import io
+
+    # Move one report into 2019, the year the new code came into force.
+    case = CriminalCase.objects.get(reference="CC-B")
+    ProceedingEvent.objects.create(
+        case=case, kind=EventKind.CRIMINAL_REPORT, occurred_on=D(2019, 5, 1)
+    )
+    for year, flag in ((YEAR, "c"), (2019, "bc")):
+        out = tmp_path / str(year)
+        call_command(
+            "report", "national", "--year", str(year), "--out", str(out), "--format", "sdmx"
+        )
+        rows = list(csv.DictReader(io.StringIO((out / "eurostat-justice.sdmx.csv").read_text())))
+        assert len(rows) == 12 * 13  # every stage × offence row, every sex × citizenship column
+        # Suspected of a related offence, female nationals: B1 (and, in 2025, no one else).
+        cell = next(
+            r
+            for r in rows
+            if (r["LEG_STAT"], r["OFFENCE"], r["SEX"], r["CITIZEN"])
+            == ("PER_SUSP", "THB_REL", "F", "NAT")
+        )
+        assert (cell["OBS_VALUE"], cell["OBS_FLAG"]) == ("", flag)
+        zero = next(
+            r
+            for r in rows
+            if (r["LEG_STAT"], r["OFFENCE"], r["SEX"], r["CITIZEN"])
+            == ("PER_SUSP", "OTH", "F", "NAT")
+        )
+        assert zero["OBS_VALUE"] == "0" and zero["OBS_FLAG"] == ("b" if year == 2019 else "")

@@ -3,10 +3,10 @@
 ``national`` writes every table, one file each (``T01.csv`` …), cells exactly as the pages show
 them after suppression, headers in English; ``--format pdf`` writes the annual report instead,
 one PDF per language (``national-report-YYYY-sq.pdf``, ``-sr-latn``, ``-en``); ``--format sdmx``
-adds ``eurostat.sdmx.csv`` (the victim tables 1–3 and the justice tables 6 and 8–10 in Eurostat's
-SDMX-CSV shape, flag ``b`` on a year of series break). ``ctdc`` writes ``ctdc.csv``, one row
-per victim in the CTDC global dataset's 27 columns. ``--exact`` (national tables only) is for
-the national coordinator's own use; every run is audited.
+adds ``eurostat.sdmx.csv`` (the victim tables 1–3) and ``eurostat-justice.sdmx.csv`` (table 6)
+in Eurostat's SDMX-CSV shape, flag ``b`` on a year of series break. ``ctdc`` writes ``ctdc.csv``,
+one row per victim in the CTDC global dataset's 27 columns. ``--exact`` (national tables only)
+is for the national coordinator's own use; every run is audited.
 """
 
 from pathlib import Path
@@ -72,6 +72,10 @@ class Command(BaseCommand):
                         exports.sdmx_csv(published), encoding="utf-8"
                     )
                     written.append("eurostat.sdmx.csv")
+                    (out / "eurostat-justice.sdmx.csv").write_text(
+                        exports.justice_sdmx_csv(published), encoding="utf-8"
+                    )
+                    written.append("eurostat-justice.sdmx.csv")
         audit.record(
             None,
             audit.Action.EXPORT,
