@@ -148,7 +148,10 @@ def _defendants_with_event(criminal_cases, kinds, year: int) -> set[int]:
     )
     named, whole_cases = set(), set()
     for case_id, defendant_id in events.order_by().values_list("case_id", "defendant_id"):
-        (named.add(defendant_id) if defendant_id else whole_cases.add(case_id))
+        if defendant_id:
+            named.add(defendant_id)
+        else:
+            whole_cases.add(case_id)
     ids = set(Defendant.objects.filter(case_id__in=whole_cases).values_list("pk", flat=True))
     return ids | named
 
