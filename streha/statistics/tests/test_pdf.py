@@ -17,6 +17,7 @@ from streha.cases.models import ExploitationType, Status
 from streha.cases.tests.factories import CaseFactory
 from streha.people.models import Gender
 from streha.statistics.definitions import DEFINITIONS
+from streha.statistics.publication import publish
 from streha.testing.factories import AgencyFactory, PersonFactory
 
 YEAR = 2025
@@ -112,5 +113,15 @@ def test_report_command_writes_the_pdf_in_three_languages(registered, tmp_path):
         text = _text((tmp_path / f"national-report-{YEAR}-{language}.pdf").read_bytes())
         with translation.override(language):
             assert str(DEFINITIONS["T09"].title) in text
-            total_label = str(DEFINITIONS["T02"].title)
-        assert total_label in text
+            # Labels joined when a table is made are in the PDF's language too.
+            first_row = " ".join(str(cell) for cell in publish(table("T06")).rows[0])
+            assert first_row in text
+            assert str(DEFINITIONS["T02"].title) in text
+
+
+def table(code):
+    from streha.cases.models import Case
+    from streha.justice.models import CriminalCase
+    from streha.statistics import figures
+
+    return figures.table(Case.objects.all(), code, YEAR, criminal_cases=CriminalCase.objects.all())

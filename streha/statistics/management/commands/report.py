@@ -50,17 +50,22 @@ class Command(BaseCommand):
                 (out / "ctdc.csv").write_text(exports.ctdc_csv(rows), encoding="utf-8")
                 written = ["ctdc.csv"]
             else:
-                tables = figures.national_tables(
-                    cases,
-                    year,
-                    tips=policy.tips_for_national_report(),
-                    criminal_cases=selectors.criminal_cases_for_national_report(),
-                )
-                published = [publish(table, exact=options["exact"]) for table in tables]
+
+                def tables():
+                    return figures.national_tables(
+                        cases,
+                        year,
+                        tips=policy.tips_for_national_report(),
+                        criminal_cases=selectors.criminal_cases_for_national_report(),
+                    )
+
                 written = []
                 if options["format"] == "pdf":
                     written = self._pdfs(tables, year, out, exact=options["exact"])
-                for table in published if options["format"] != "pdf" else []:
+                    published = []
+                else:
+                    published = [publish(table, exact=options["exact"]) for table in tables()]
+                for table in published:
                     if options["format"] == "xlsx":
                         (out / f"{table.code}.xlsx").write_bytes(as_xlsx(table))
                         written.append(f"{table.code}.xlsx")
@@ -87,13 +92,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Wrote {', '.join(written)} for {year} to {out}.")
 
     def _pdfs(self, tables, year: int, out: Path, *, exact: bool) -> list[str]:
-        """The annual report in each language, from the same tables (labels resolve late)."""
+        """The annual report in each language; the tables are made in that language (some
+        labels are joined when a table is made)."""
         from streha.statistics.pdf import LANGUAGES, annual_report
 
         written = []
         for language in LANGUAGES:
             with translation.override(language):
-                published = [publish(table, exact=exact) for table in tables]
+                published = [publish(table, exact=exact) for table in tables()]
                 name = f"national-report-{year}-{language}.pdf"
                 made_on = timezone.localdate()
                 (out / name).write_bytes(annual_report(published, year, made_on=made_on))
