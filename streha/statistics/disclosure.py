@@ -54,8 +54,10 @@ class Grid:
         row_totals: list[int] | None = None,
         grand_total: int | None = None,
         margins: bool = True,
+        width: int | None = None,
     ) -> Grid:
-        n_cols = len(cells[0]) if cells else 0
+        # ``width``: the number of columns, needed when there are no rows (nothing to count).
+        n_cols = len(cells[0]) if cells else (width or 0)
         if not margins:  # nothing but the cells is published (they may be None: unknown)
             row_totals, column_totals, grand_total = [0] * len(cells), [0] * n_cols, 0
         rows_add_up = row_totals is None

@@ -252,7 +252,8 @@ def _victim(cases: list[tuple], year: int, n: int = 1) -> Victim:
 
 
 def _grid(rows: list[str], columns: list[str], counts: dict[tuple[str, str], int]) -> Grid:
-    return Grid.from_cells([[counts.get((r, c), 0) for c in columns] for r in rows])
+    cells = [[counts.get((r, c), 0) for c in columns] for r in rows]
+    return Grid.from_cells(cells, width=len(columns))
 
 
 def _keys(pairs) -> list[str]:

@@ -120,7 +120,8 @@ def _standing(events):
 
 
 def _grid(rows, columns, counts, **margins) -> Grid:
-    return Grid.from_cells([[counts.get((r, c), 0) for c in columns] for r in rows], **margins)
+    cells = [[counts.get((r, c), 0) for c in columns] for r in rows]
+    return Grid.from_cells(cells, width=len(columns), **margins)
 
 
 def _series_note(year: int) -> list:

@@ -45,29 +45,51 @@ def _paragraph(pdf, text: str, size: int = 9) -> None:
     pdf.ln(1)
 
 
-def _table(pdf, published: PublishedTable) -> None:
-    from fpdf.fonts import FontFace
+def _lines(pdf, text: str, width: float) -> list[str]:
+    """``text`` broken into lines that fit ``width`` (fpdf2's line breaking only when needed:
+    it is the slow part of a table)."""
+    if pdf.get_string_width(text) <= width - 2:
+        return [text]
+    return pdf.multi_cell(width, 1, text, dry_run=True, output="LINES", padding=(0, 1))
 
+
+def _row(pdf, cells: list[str], widths: list[float], size: float, *, bold: bool) -> bool:
+    """One row of bordered cells, as tall as its longest wrapped cell; False if it did not
+    fit on the page (the caller starts a new page and repeats the header)."""
+    pdf.set_font(FONT, "B" if bold else "", size)
+    line = size * 0.45
+    wrapped = [_lines(pdf, text, width) for text, width in zip(cells, widths, strict=True)]
+    height = max(len(lines) for lines in wrapped) * line + 1
+    if pdf.will_page_break(height):
+        return False
+    left, top = pdf.l_margin, pdf.get_y()
+    x = left
+    for i, (lines, width) in enumerate(zip(wrapped, widths, strict=True)):
+        pdf.rect(x, top, width, height)
+        for j, text in enumerate(lines):
+            pdf.set_xy(x, top + 0.5 + j * line)
+            pdf.cell(width, line, text, align="L" if i == 0 else "R")
+        x += width
+    pdf.set_xy(left, top + height)
+    return True
+
+
+def _table(pdf, published: PublishedTable) -> None:
+    """The published cells as a bordered table (header repeated on each new page)."""
     columns = len(published.header)
     size = 8 if columns <= 8 else (6.5 if columns <= 12 else 5.5)
-    pdf.set_font(FONT, "", size)
-    width = pdf.epw
-    first = min(70, width * 0.3)
-    rest = (width - first) / max(1, columns - 1)
-    with pdf.table(
-        col_widths=(first, *([rest] * (columns - 1))),
-        text_align=("LEFT", *(["RIGHT"] * (columns - 1))),
-        line_height=size * 0.5,
-        first_row_as_headings=True,
-        headings_style=FontFace(emphasis="BOLD"),
-    ) as grid:
-        heading = grid.row()
-        for text in published.header:
-            heading.cell(str(text))
-        for row in published.rows:
-            line = grid.row()
-            for cell in row:
-                line.cell(str(cell))
+    first = min(70, pdf.epw * 0.3)
+    widths = [first, *([(pdf.epw - first) / max(1, columns - 1)] * (columns - 1))]
+    header = [str(text) for text in published.header]
+    if not _row(pdf, header, widths, size, bold=True):
+        pdf.add_page()
+        _row(pdf, header, widths, size, bold=True)
+    for row in published.rows:
+        cells = [str(cell) for cell in row]
+        if not _row(pdf, cells, widths, size, bold=False):
+            pdf.add_page()
+            _row(pdf, header, widths, size, bold=True)
+            _row(pdf, cells, widths, size, bold=False)
     pdf.ln(2)
 
 

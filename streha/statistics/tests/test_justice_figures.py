@@ -415,3 +415,13 @@ def test_justice_sdmx_flags_confidential_cells_and_the_2019_break(justice_year, 
             == ("PER_SUSP", "OTH", "F", "NAT")
         )
         assert zero["OBS_VALUE"] == "0" and zero["OBS_FLAG"] == ("b" if year == 2019 else "")
+
+
+def test_a_year_without_records_publishes_every_table_with_its_columns(db):
+    # No reclassification, no country of citizenship: tables without rows keep their columns.
+    found = figures.national_tables(
+        Case.objects.all(), YEAR, criminal_cases=CriminalCase.objects.all()
+    )
+    for table in found:
+        published = publish(table)
+        assert all(len(row) == len(published.header) for row in published.rows), table.code
