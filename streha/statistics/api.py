@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from streha.access import policy
-from streha.statistics import figures
+from streha.statistics import figures, selectors
 from streha.statistics.definitions import DEFINITIONS
 from streha.statistics.publication import publish
 
@@ -54,6 +54,7 @@ class StatisticsTableView(APIView):
             code,
             year,
             tips=policy.tips_for_statistics(request.user),
+            criminal_cases=selectors.criminal_cases_for_statistics(request.user),
         )
         published = publish(table)
         definition = table.definition

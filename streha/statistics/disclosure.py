@@ -38,21 +38,44 @@ class Grid:
     grand_total: int
     column_totals_add_up: bool = True
     hidden: set[Cell] = field(default_factory=set)
+    # False when the columns are not exclusive either (a person in two columns): row totals
+    # and the grand total are then counts given, not sums, and give no equation.
+    row_totals_add_up: bool = True
+    # False for a table published without totals (a funnel whose rows are different units):
+    # no equation at all, and only the interior cells are shown.
+    margins: bool = True
 
     @classmethod
-    def from_cells(cls, cells: list[list[int]], *, column_totals: list[int] | None = None) -> Grid:
-        n_cols = len(cells[0]) if cells else 0
-        row_totals = [sum(row) for row in cells]
+    def from_cells(
+        cls,
+        cells: list[list[int]],
+        *,
+        column_totals: list[int] | None = None,
+        row_totals: list[int] | None = None,
+        grand_total: int | None = None,
+        margins: bool = True,
+        width: int | None = None,
+    ) -> Grid:
+        # ``width``: the number of columns, needed when there are no rows (nothing to count).
+        n_cols = len(cells[0]) if cells else (width or 0)
+        if not margins:  # nothing but the cells is published (they may be None: unknown)
+            row_totals, column_totals, grand_total = [0] * len(cells), [0] * n_cols, 0
+        rows_add_up = row_totals is None
+        if row_totals is None:
+            row_totals = [sum(row) for row in cells]
         add_up = column_totals is None
         if column_totals is None:
             column_totals = [sum(row[c] for row in cells) for c in range(n_cols)]
-        grand = sum(row_totals) if add_up else sum(column_totals)
+        if grand_total is None:
+            grand_total = sum(row_totals) if add_up else sum(column_totals)
         return cls(
             [list(row) for row in cells],
-            row_totals,
+            list(row_totals),
             list(column_totals),
-            grand,
+            grand_total,
             column_totals_add_up=add_up,
+            row_totals_add_up=rows_add_up,
+            margins=margins,
         )
 
     @property
@@ -74,13 +97,23 @@ class Grid:
         return self.cells[r][c]
 
     def all_cells(self) -> list[Cell]:
+        if not self.margins:
+            return [(r, c) for r in range(self.n_rows) for c in range(self.n_cols)]
         return [(r, c) for r in range(self.n_rows + 1) for c in range(self.n_cols + 1)]
 
     def equations(self) -> list[list[tuple[Cell, int]]]:
         """Each published relation as a list of (cell, coefficient) summing to zero."""
         rows, cols = self.n_rows, self.n_cols
+        if not self.margins:
+            return []
+        if not self.row_totals_add_up:
+            # Row totals and grand total are given: only the columns may add up.
+            if not self.column_totals_add_up:
+                return []
+            return [[*(((r, c), 1) for r in range(rows)), ((rows, c), -1)] for c in range(cols)]
         equations = [[*(((r, c), 1) for c in range(cols)), ((r, cols), -1)] for r in range(rows)]
-        equations.append([*(((rows, c), 1) for c in range(cols)), ((rows, cols), -1)])
+        if sum(self.column_totals) == self.grand_total:  # the columns are exclusive
+            equations.append([*(((rows, c), 1) for c in range(cols)), ((rows, cols), -1)])
         if self.column_totals_add_up:
             for c in range(cols):
                 equations.append([*(((r, c), 1) for r in range(rows)), ((rows, c), -1)])
@@ -147,6 +180,13 @@ def suppress(grid: Grid, min_cell: int) -> Grid:
     published non-zero cell anywhere. Deterministic: ties are broken by position.
     """
     grid.hidden = {cell for cell in grid.all_cells() if 0 < grid.value(cell) < min_cell}
+    return protect(grid)
+
+
+def protect(grid: Grid) -> Grid:
+    """Secondary suppression: hide further cells of ``grid`` (beyond ``grid.hidden``) until no
+    hidden cell can be derived. Used on its own for amounts (euros) that must stay hidden
+    wherever the count of the same cell is, and must not be worked out from their totals."""
     while True:
         derivable = derivable_cells(grid)
         if not derivable:
@@ -156,13 +196,15 @@ def suppress(grid: Grid, min_cell: int) -> Grid:
             cell
             for cell in grid.all_cells()
             if cell not in grid.hidden
-            and grid.value(cell) > 0
+            and (grid.value(cell) or 0) > 0
             and (cell[0] == target[0] or cell[1] == target[1])
         ]
         if not candidates:
             candidates = [
-                cell for cell in grid.all_cells() if cell not in grid.hidden and grid.value(cell)
+                cell
+                for cell in grid.all_cells()
+                if cell not in grid.hidden and (grid.value(cell) or 0) > 0
             ]
         if not candidates:
             return grid  # everything non-zero is hidden already: nothing more can be derived
-        grid.hidden.add(min(candidates, key=lambda cell: (grid.value(cell), cell)))
+        grid.hidden.add(min(candidates, key=lambda cell: (grid.value(cell) or 0, cell)))

@@ -96,6 +96,56 @@ def sdmx_csv(published: list[PublishedTable]) -> str:
     return out.getvalue()
 
 
+JUSTICE_SDMX_HEADER = ["DATAFLOW", "FREQ", "GEO", "TIME_PERIOD", "LEG_STAT", "OFFENCE", "SEX",
+                       "CITIZEN", "UNIT", "OBS_VALUE", "OBS_FLAG"]  # fmt: skip
+
+
+def _flag(hidden: bool, series_break: bool) -> str:
+    """Eurostat's observation flags: ``b`` break in series, ``c`` confidential (both: ``bc``)."""
+    flags = eurostat_codes()["flags"]
+    return (flags["break_in_series"] if series_break else "") + (
+        flags["confidential"] if hidden else ""
+    )
+
+
+def justice_sdmx_csv(published: list[PublishedTable]) -> str:
+    """Table 6 (persons suspected, prosecuted, convicted by sex and citizenship, trafficking and
+    related offences apart) as SDMX-CSV: ``c`` for a confidential cell (value left empty), ``b``
+    on every observation of a year in which a new criminal code came into force (2019)."""
+    from streha.statistics.justice import JUSTICE_STAGES, OFFENCE_SCOPES
+
+    codes = eurostat_codes()
+    dims = codes["justice_codes"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(JUSTICE_SDMX_HEADER)
+    for table in published:
+        if table.code not in codes["justice_dataflows"]:
+            continue
+        rows = [(sc, st) for sc in _keys(OFFENCE_SCOPES) for st in _keys(JUSTICE_STAGES)]
+        columns = [(s, c) for s in _keys(SEXES) for c in _keys(CITIZENSHIP_GROUPS)]
+        columns.append(("total", "total"))
+        for (scope, stage), row in zip(rows, table.rows, strict=False):  # not the totals row
+            for (sex, citizen), cell in zip(columns, row[1:], strict=True):
+                hidden = cell == CONFIDENTIAL
+                writer.writerow(
+                    [
+                        codes["justice_dataflows"][table.code]["id"],
+                        "A",
+                        settings.STREHA_COUNTRY,
+                        table.table.year,
+                        dims["LEG_STAT"][stage],
+                        dims["OFFENCE"][scope],
+                        dims["SEX"][sex],
+                        dims["CITIZEN"][citizen],
+                        "NR",
+                        "" if hidden else cell,
+                        _flag(hidden, table.table.series_break),
+                    ]
+                )
+    return out.getvalue()
+
+
 # --- CTDC global dataset ---------------------------------------------------------------------
 
 CTDC_COLUMNS = [

@@ -110,6 +110,15 @@ class Table:
     notes: list[Promise | str] = field(default_factory=list)
     rate: float | None = None  # table 16 only: victims per 100,000 inhabitants
     population: int | None = None
+    # A new criminal code came into force in the year (Eurostat flag "b" on every figure).
+    series_break: bool = False
+    # Suppressed even in the exact view (protected witnesses: nobody may narrow one down).
+    always_suppressed: bool = False
+    # Amounts in euros beside the counts (tables 11 and 12): one grid of the same rows, each
+    # column hidden wherever the count column it belongs to (``amount_of``) is hidden.
+    amounts: Grid | None = None
+    amount_labels: list[Promise | str] = field(default_factory=list)
+    amount_of: list[int] = field(default_factory=list)
 
     @property
     def code(self) -> str:
@@ -243,7 +252,8 @@ def _victim(cases: list[tuple], year: int, n: int = 1) -> Victim:
 
 
 def _grid(rows: list[str], columns: list[str], counts: dict[tuple[str, str], int]) -> Grid:
-    return Grid.from_cells([[counts.get((r, c), 0) for c in columns] for r in rows])
+    cells = [[counts.get((r, c), 0) for c in columns] for r in rows]
+    return Grid.from_cells(cells, width=len(columns))
 
 
 def _keys(pairs) -> list[str]:
@@ -378,6 +388,7 @@ def table_scope_form_sex(year: int, victims: list[Victim]) -> Table:
 
 def table_reflection_periods(cases, year: int) -> Table:
     counts: dict = defaultdict(int)
+    clusters = _linked_clusters()
     for key, lookup in (("granted", "presumed_on__year"), ("ended", "reflection_ends_on__year")):
         seen = set()
         rows = (
@@ -386,8 +397,9 @@ def table_reflection_periods(cases, year: int) -> Table:
             .values_list("person_id", "person__gender")
         )
         for person_id, gender in rows.iterator(chunk_size=5000):
-            if person_id not in seen:
-                seen.add(person_id)
+            person = ("cluster", clusters[person_id]) if person_id in clusters else person_id
+            if person not in seen:
+                seen.add(person)
                 counts[(key, _sex(gender))] += 1
     grid = Grid.from_cells(
         [[counts.get((r, s), 0) for s in _keys(SEXES)] for r in ("granted", "ended")],
@@ -507,18 +519,23 @@ VICTIM_TABLES = {
 }
 
 
-def national_tables(cases, year: int, tips=None) -> list[Table]:
+def national_tables(cases, year: int, tips=None, criminal_cases=None) -> list[Table]:
     """Every table available for ``year`` from ``cases`` (``policy.cases_for_statistics`` or
-    ``policy.cases_for_national_report``), in the order of their codes."""
+    ``policy.cases_for_national_report``) and ``criminal_cases`` (the justice scope of
+    ``streha.statistics.selectors``), in the order of their codes."""
     victims = registered_victims(cases, year)
     tables = [build(year, victims) for build in VICTIM_TABLES.values()]
-    tables.insert(5, table_reflection_periods(cases, year))  # T15 comes before T16
+    if criminal_cases is not None:
+        from streha.statistics.justice import justice_tables
+
+        tables[5:5] = justice_tables(cases, criminal_cases, year)
+    tables.insert(-1, table_reflection_periods(cases, year))  # T15 comes before T16
     if tips is not None:
         tables += [table_tips_by_category(tips, year), table_tips_by_municipality(tips, year)]
     return tables
 
 
-def table(cases, code: str, year: int, tips=None) -> Table | None:
+def table(cases, code: str, year: int, tips=None, criminal_cases=None) -> Table | None:
     """One table, computing only what it needs (a page or an API call shows one)."""
     if code == "TIP1":
         return table_tips_by_category(tips, year)
@@ -528,6 +545,10 @@ def table(cases, code: str, year: int, tips=None) -> Table | None:
         return table_reflection_periods(cases, year)
     if code in VICTIM_TABLES:
         return VICTIM_TABLES[code](year, registered_victims(cases, year))
+    if criminal_cases is not None:
+        from streha.statistics.justice import justice_table
+
+        return justice_table(cases, criminal_cases, code, year)
     return None
 
 

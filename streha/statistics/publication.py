@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from streha.statistics.definitions import SUPPRESSION_RULE
-from streha.statistics.disclosure import suppress
+from streha.statistics.disclosure import protect, suppress
 from streha.statistics.figures import Table
 
 CONFIDENTIAL = "c"
@@ -39,29 +39,80 @@ class PublishedTable:
         return self.table.code
 
     @property
+    def body(self) -> list[list[str | int]]:
+        """The rows without the totals row (what a chart draws)."""
+        return self.rows[:-1] if self.table.grid.margins else self.rows
+
+    @property
+    def chart_column(self) -> int:
+        """Index of the cell a chart draws for each row: the row total, or the first column
+        of a table without totals."""
+        grid = self.table.grid
+        return grid.n_cols + 1 if grid.margins else 1
+
+    @property
     def rule(self) -> str:
         return str(SUPPRESSION_RULE) % {"limit": min_cell() - 1}
 
 
 def publish(table: Table, *, exact: bool = False) -> PublishedTable:
     grid = table.grid
+    exact = exact and not table.always_suppressed
     if exact:
         grid.hidden = set()
     else:
         suppress(grid, min_cell())
+    amounts = _amounts_hidden_with_their_counts(table, exact)
 
     def shown(cell):
         return CONFIDENTIAL if cell in grid.hidden else grid.value(cell)
 
-    header = [_("Category"), *(str(label) for label in table.column_labels), _("Total")]
-    rows = [
-        [str(label), *(shown((r, c)) for c in range(grid.n_cols + 1))]
-        for r, label in enumerate(table.row_labels)
-    ]
-    rows.append(
-        [str(table.total_label), *(shown((grid.n_rows, c)) for c in range(grid.n_cols + 1))]
-    )
-    return PublishedTable(table, header, rows, exact, len(grid.hidden))
+    def amount_shown(cell):
+        if cell in amounts.hidden:
+            return CONFIDENTIAL
+        value = amounts.value(cell)
+        return "–" if value is None else value
+
+    margins = grid.margins
+    columns = range(grid.n_cols + 1) if margins else range(grid.n_cols)
+    amount_columns = []
+    if amounts is not None:
+        amount_columns = range(amounts.n_cols + 1) if amounts.margins else range(amounts.n_cols)
+    header = [_("Category"), *(str(label) for label in table.column_labels)]
+    if margins:
+        header.append(_("Total"))
+    header += [str(label) for label in table.amount_labels]
+    if amounts is not None and amounts.margins:
+        header.append(_("Euros in total"))
+    labels = [*table.row_labels, table.total_label] if margins else list(table.row_labels)
+    rows = []
+    for r, label in enumerate(labels):
+        row = [str(label), *(shown((r, c)) for c in columns)]
+        if amounts is not None and (r < amounts.n_rows or amounts.margins):
+            row += [amount_shown((r, c)) for c in amount_columns]
+        elif amounts is not None:
+            row += [""] * len(amount_columns)
+        rows.append(row)
+    hidden = len(grid.hidden) + (len(amounts.hidden) if amounts is not None else 0)
+    return PublishedTable(table, header, rows, exact, hidden)
+
+
+def _amounts_hidden_with_their_counts(table: Table, exact: bool):
+    """Euros are hidden wherever the count of their cell is, then as many more as it takes
+    that none can be worked out from the euro totals."""
+    amounts = table.amounts
+    if amounts is None:
+        return None
+    amounts.hidden = set()
+    if exact:
+        return amounts
+    counts = table.grid
+    for r, c in amounts.all_cells():
+        count_row = counts.n_rows if r == amounts.n_rows else r
+        count_column = counts.n_cols if c == amounts.n_cols else table.amount_of[c]
+        if (count_row, count_column) in counts.hidden:
+            amounts.hidden.add((r, c))
+    return protect(amounts)
 
 
 def rate_shown(published: PublishedTable) -> str:

@@ -5,6 +5,22 @@ from django.utils.translation import gettext as _
 
 from streha.access import policy
 from streha.statistics import figures
+from streha.statistics.definitions import DEFINITIONS
+
+
+def criminal_cases_for_statistics(user):
+    """Criminal cases an analyst may count: the justice app's statistics scope, which asks the
+    access policy (``policy.can_see_justice_statistics``). Clear fields only."""
+    from streha.justice.selectors import statistics_scope
+
+    return statistics_scope(user)
+
+
+def criminal_cases_for_national_report():
+    """Every criminal case, for ``streha report national`` (the command audits itself)."""
+    from streha.justice.models import CriminalCase
+
+    return CriminalCase.objects.all()
 
 
 def navigation_entries(user) -> list[tuple[str, str]]:
@@ -40,6 +56,19 @@ def my_work_panels(user) -> list:
         Panel(
             title=_("National statistics %(year)s") % {"year": year},
             figures=key_figures(user, year),
-            links=[(_("All tables"), reverse("statistics:index"))],
+            links=[
+                (_("All tables"), reverse("statistics:index")),
+                *(
+                    (
+                        f"{code}: {definition.title}",
+                        reverse("statistics:table", args=[code]) + f"?year={year}",
+                    )
+                    for code, definition in DEFINITIONS.items()
+                ),
+                (
+                    _("National report (PDF)"),
+                    reverse("statistics:report_pdf") + f"?year={year}",
+                ),
+            ],
         )
     ]

@@ -6,5 +6,6 @@ app_name = "statistics"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("report.pdf", views.report_pdf, name="report_pdf"),
     path("<str:code>/", views.table, name="table"),
 ]

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -62,6 +63,7 @@ def table(request, code: str):
         code,
         year,
         tips=policy.tips_for_statistics(request.user),
+        criminal_cases=selectors.criminal_cases_for_statistics(request.user),
     )
     published = publish(found)
     download = request.GET.get("format", "")
@@ -96,10 +98,41 @@ def table(request, code: str):
     )
 
 
+@login_required
+@require_GET
+def report_pdf(request):
+    """The national annual report of the year as a PDF in the reader's language, made from
+    the analyst's scope with every small cell suppressed (it is a publication), audited."""
+    from streha.statistics.pdf import annual_report
+
+    _require_analyst(request)
+    year = _year(request)
+    tables = figures.national_tables(
+        policy.cases_for_statistics(request.user),
+        year,
+        tips=policy.tips_for_statistics(request.user),
+        criminal_cases=selectors.criminal_cases_for_statistics(request.user),
+    )
+    published = [publish(table) for table in tables]
+    audit.record(
+        request.user,
+        audit.Action.EXPORT,
+        object_type="statistics.report",
+        object_id=f"national-{year}",
+        purpose="national report (PDF)",
+        request=request,
+        details={"year": year, "tables": len(published), "format": "pdf"},
+    )
+    content = annual_report(published, year, made_on=timezone.localdate())
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="national-report-{year}.pdf"'
+    return response
+
+
 def _bars(published) -> list[dict]:
     """Row totals as horizontal bars (SVG attributes, no inline style: the CSP forbids it).
     Hidden totals get no bar, so the chart never shows what the table withholds."""
-    totals = [(row[0], row[-1]) for row in published.rows[:-1]]
+    totals = [(row[0], row[published.chart_column]) for row in published.body]
     largest = max((value for _label, value in totals if isinstance(value, int)), default=0)
     bars = []
     for i, (label, value) in enumerate(totals):

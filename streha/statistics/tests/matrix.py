@@ -6,6 +6,7 @@ from streha.testing.matrix import P
 HTML = {
     "statistics:index": P({Role.ANALYST}, path="/statistics/"),
     "statistics:table": P({Role.ANALYST}, path="/statistics/T01/"),
+    "statistics:report_pdf": P({Role.ANALYST}, path="/statistics/report.pdf"),
 }
 API = {
     ("/api/v1/statistics/tables/{code}/", "get"): P(

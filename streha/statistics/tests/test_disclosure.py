@@ -79,3 +79,41 @@ def test_rows_that_do_not_add_up_give_only_row_equations():
     assert (0, 1) in grid.hidden
     assert derivable_cells(grid) == set()
     assert _alternatives(grid) == grid.hidden
+
+
+def test_given_row_totals_leave_only_the_column_equations():
+    # Assets of criminal cases: a case with cash and a car is in two columns, so row totals and
+    # the grand total are counts of cases, not sums; the columns still add up.
+    grid = Grid.from_cells([[6, 3], [7, 8]], row_totals=[8, 12], grand_total=17)
+    assert grid.equations() == [
+        [((0, 0), 1), ((1, 0), 1), ((2, 0), -1)],
+        [((0, 1), 1), ((1, 1), 1), ((2, 1), -1)],
+    ]
+    suppress(grid, K)
+    assert {(0, 1), (1, 1)} <= grid.hidden  # the 3 alone would be 11 − 8 from its column
+    assert derivable_cells(grid) == set()
+    assert _alternatives(grid) == grid.hidden
+
+
+def test_totals_of_persons_in_several_columns_give_no_equation_for_the_grand_total():
+    # Witnesses: one witness may be in two columns (two measures with different states).
+    grid = Grid.from_cells([[6, 0], [0, 6]], column_totals=[6, 6], grand_total=6)
+    assert all(((2, 2), -1) not in equation for equation in grid.equations())
+
+
+def test_a_table_without_margins_publishes_only_its_cells_and_hides_only_small_ones():
+    grid = suppress(Grid.from_cells([[3, 7], [0, 12]], margins=False), K)
+    assert grid.all_cells() == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert grid.equations() == []
+    assert grid.hidden == {(0, 0)}
+
+
+def test_amounts_hidden_with_their_counts_get_complements_of_their_own():
+    from streha.statistics.disclosure import protect
+
+    # Euros by row: hiding only the first (its count was small) would leave it as total − rest.
+    amounts = Grid.from_cells([[1200, 5000], [800, 9000]])
+    amounts.hidden = {(0, 0)}
+    protect(amounts)
+    assert len(amounts.hidden) > 1
+    assert derivable_cells(amounts) == set()

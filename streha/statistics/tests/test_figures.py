@@ -150,12 +150,13 @@ def test_report_command_writes_every_table_as_the_page_shows_it(tables, tmp_path
 
     call_command("report", "national", "--year", str(YEAR), "--out", str(tmp_path))
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == sorted(f"{code}.csv" for code in [*tables, "TIP1", "TIP2"])
+    codes = [f"T{n:02}" for n in range(1, 17)]
+    assert written == sorted(f"{code}.csv" for code in [*codes, "TIP1", "TIP2"])
     lines = (tmp_path / "T01.csv").read_text().splitlines()
     assert lines[0].startswith("Category,Female · Child,Female · Adult")
     assert lines[1] == "Identified victims,c,c,0,0,0,0,0,0,0,12"
     event = AuditEvent.objects.filter(object_type="statistics.report").latest("pk")
-    assert event.details == {"year": YEAR, "files": 9, "exact": False}
+    assert event.details == {"year": YEAR, "files": 18, "exact": False}
 
 
 def test_report_command_exact_is_unsuppressed_and_audited(tables, tmp_path):

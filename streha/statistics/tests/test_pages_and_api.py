@@ -57,7 +57,7 @@ def test_analyst_sees_key_figures_and_every_table(client, national_analyst, regi
     page = client.get(reverse("statistics:index"), {"year": YEAR}, HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200
     assert page.context["key_figures"][0][1] == 9  # exact inside the coordinator's office
-    for code in ("T01", "T02", "T03", "T04", "T05", "T15", "T16"):
+    for code in [f"T{n:02}" for n in range(1, 17)]:
         assert reverse("statistics:table", args=[code]) in page.content.decode()
 
 
@@ -134,3 +134,32 @@ def test_xlsx_download_holds_the_same_cells(client, national_analyst, registered
     rows = [list(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
     published = page.context["published"]
     assert rows[: len(published.rows)] == [list(row) for row in published.rows]
+
+
+def test_the_analysts_home_links_every_table_and_the_report(client, national_analyst):
+    from streha.statistics.definitions import DEFINITIONS
+    from streha.statistics.selectors import my_work_panels
+
+    panel = my_work_panels(national_analyst)[0]
+    urls = [url for _label, url in panel.links]
+    for code in DEFINITIONS:
+        assert any(url.startswith(reverse("statistics:table", args=[code])) for url in urls)
+    assert any(url.startswith(reverse("statistics:report_pdf")) for url in urls)
+
+
+@pytest.mark.parametrize("code", ["T06", "T07", "T08", "T09", "T10", "T11", "T12", "T13", "T14"])
+def test_justice_tables_page_csv_and_api_agree(client, api_client, national_analyst, code):
+    from streha.justice.catalogue import load_offences
+
+    load_offences("XK")
+    client.force_login(national_analyst)
+    page = client.get(reverse("statistics:table", args=[code]), {"year": YEAR})
+    assert page.status_code == 200
+    published = page.context["published"]
+    assert str(published.table.definition.title) in page.content.decode()
+    download = client.get(reverse("statistics:table", args=[code]), {"year": YEAR, "format": "csv"})
+    assert download.content.decode() == as_csv(published)
+    api_client.force_authenticate(national_analyst)
+    answer = api_client.get(reverse("statistics-table", args=[code]), {"year": YEAR})
+    assert answer.status_code == 200
+    assert answer.json()["rows"] == [list(row) for row in published.rows]

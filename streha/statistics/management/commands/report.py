@@ -1,20 +1,22 @@
 """``streha report national|ctdc --year YYYY --out DIR``: the year's tables in official formats.
 
 ``national`` writes every table, one file each (``T01.csv`` …), cells exactly as the pages show
-them after suppression, headers in English; ``--format sdmx`` adds ``eurostat.sdmx.csv`` (tables
-1–3 in Eurostat's SDMX-CSV shape). ``ctdc`` writes ``ctdc.csv``, one row per victim in the CTDC
-global dataset's 27 columns. ``--exact`` (national tables only) is for the national coordinator's
-own use; every run is audited.
+them after suppression, headers in English; ``--format pdf`` writes the annual report instead,
+one PDF per language (``national-report-YYYY-sq.pdf``, ``-sr-latn``, ``-en``); ``--format sdmx``
+adds ``eurostat.sdmx.csv`` (the victim tables 1–3) and ``eurostat-justice.sdmx.csv`` (table 6)
+in Eurostat's SDMX-CSV shape, flag ``b`` on a year of series break. ``ctdc`` writes ``ctdc.csv``,
+one row per victim in the CTDC global dataset's 27 columns. ``--exact`` (national tables only)
+is for the national coordinator's own use; every run is audited.
 """
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from streha.access import policy
 from streha.audit import services as audit
-from streha.statistics import exports, figures
+from streha.statistics import exports, figures, selectors
 from streha.statistics.publication import as_csv, as_xlsx, min_cell, publish
 
 
@@ -25,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=["national", "ctdc"])
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--out", required=True, help="Directory to write the files into.")
-        parser.add_argument("--format", choices=["csv", "xlsx", "sdmx"], default="csv")
+        parser.add_argument("--format", choices=["csv", "xlsx", "sdmx", "pdf"], default="csv")
         parser.add_argument(
             "--exact",
             action="store_true",
@@ -48,13 +50,21 @@ class Command(BaseCommand):
                 (out / "ctdc.csv").write_text(exports.ctdc_csv(rows), encoding="utf-8")
                 written = ["ctdc.csv"]
             else:
-                published = [
-                    publish(table, exact=options["exact"])
-                    for table in figures.national_tables(
-                        cases, year, tips=policy.tips_for_national_report()
+
+                def tables():
+                    return figures.national_tables(
+                        cases,
+                        year,
+                        tips=policy.tips_for_national_report(),
+                        criminal_cases=selectors.criminal_cases_for_national_report(),
                     )
-                ]
+
                 written = []
+                if options["format"] == "pdf":
+                    written = self._pdfs(tables, year, out, exact=options["exact"])
+                    published = []
+                else:
+                    published = [publish(table, exact=options["exact"]) for table in tables()]
                 for table in published:
                     if options["format"] == "xlsx":
                         (out / f"{table.code}.xlsx").write_bytes(as_xlsx(table))
@@ -67,6 +77,10 @@ class Command(BaseCommand):
                         exports.sdmx_csv(published), encoding="utf-8"
                     )
                     written.append("eurostat.sdmx.csv")
+                    (out / "eurostat-justice.sdmx.csv").write_text(
+                        exports.justice_sdmx_csv(published), encoding="utf-8"
+                    )
+                    written.append("eurostat-justice.sdmx.csv")
         audit.record(
             None,
             audit.Action.EXPORT,
@@ -76,3 +90,18 @@ class Command(BaseCommand):
             details={"year": year, "files": len(written), "exact": bool(options["exact"])},
         )
         self.stdout.write(f"Wrote {', '.join(written)} for {year} to {out}.")
+
+    def _pdfs(self, tables, year: int, out: Path, *, exact: bool) -> list[str]:
+        """The annual report in each language; the tables are made in that language (some
+        labels are joined when a table is made)."""
+        from streha.statistics.pdf import LANGUAGES, annual_report
+
+        written = []
+        for language in LANGUAGES:
+            with translation.override(language):
+                published = [publish(table, exact=exact) for table in tables()]
+                name = f"national-report-{year}-{language}.pdf"
+                made_on = timezone.localdate()
+                (out / name).write_bytes(annual_report(published, year, made_on=made_on))
+            written.append(name)
+        return written
