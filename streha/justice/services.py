@@ -372,22 +372,31 @@ def _refresh_derived(case: CriminalCase) -> None:
     _update_deadlines(case, events)
 
 
-def _update_deadlines(case: CriminalCase, events: list[ProceedingEvent]) -> None:
-    """Open the deadline of each rule whose event stands and is not followed by a closing
-    event; close the others. Done by rule, so a correction moves or withdraws a deadline."""
-    now = timezone.now()
+def due_deadlines(events: list[ProceedingEvent]) -> dict[str, tuple[DeadlineRule, date | None]]:
+    """For each deadline rule, its due date when its latest opening event stands and no
+    closing event followed it, else None (the rule is done). Reads nothing: the demo derives
+    its deadlines with it too."""
+    due = {}
     for rule in {r.kind: r for r in DEADLINE_RULES.values()}.values():
         openers = [e for e in events if e.kind in DEADLINE_RULES and DEADLINE_RULES[e.kind] == rule]
         opener = max(openers, key=lambda e: (e.occurred_on, e.pk), default=None)
         closed = opener is None or any(
             e.kind in rule.closed_by and e.occurred_on >= opener.occurred_on for e in events
         )
+        due[rule.kind] = (rule, None if closed else opener.occurred_on + timedelta(days=rule.days))
+    return due
+
+
+def _update_deadlines(case: CriminalCase, events: list[ProceedingEvent]) -> None:
+    """Open the deadline of each rule whose event stands and is not followed by a closing
+    event; close the others. Done by rule, so a correction moves or withdraws a deadline."""
+    now = timezone.now()
+    for rule, due in due_deadlines(events).values():
         existing = Deadline.objects.filter(case=case, kind=rule.kind, done_at__isnull=True)
         agency_id = getattr(case, f"{rule.agency_field}_id")
-        if closed or agency_id is None:
+        if due is None or agency_id is None:
             existing.update(done_at=now)
             continue
-        due = opener.occurred_on + timedelta(days=rule.days)
         if not existing.filter(due_on=due, agency_id=agency_id).exists():
             existing.update(done_at=now)
             Deadline.objects.create(
