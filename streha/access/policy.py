@@ -1101,9 +1101,15 @@ def witnesses_resolvable_by(user: User):
     )
 
 
-def can_share_with_prosecution(user: User, victim_case) -> bool:
+def can_share_with_prosecution(user: User, victim_case, access=None) -> bool:
     """Who may refer a victim case may share it with a prosecution office."""
-    return case_access(user, victim_case).can_edit
+    return (access or case_access(user, victim_case)).can_edit
+
+
+def can_open_criminal_case_from(user: User, victim_case, access=None) -> bool:
+    """Who may open criminal cases may open one from a victim case they see; it is linked to
+    that victim case."""
+    return can_open_criminal_cases(user) and (access or case_access(user, victim_case)).can_view
 
 
 def can_see_justice_statistics(user: User) -> bool:

@@ -358,3 +358,29 @@ LABELS: dict[str, Promise] = {name: step.label for name, step in ACTIONS.items()
 def allowed(case: Case, access: policy.CaseAccess) -> set[str]:
     """The names of the steps ``access`` may take on ``case`` at its stage now."""
     return {name for name, step in ACTIONS.items() if step.offered(case, access)}
+
+
+@dataclass(frozen=True)
+class LinkedStep:
+    """A step another domain offers on the victim case page, taken on that domain's own page
+    (opening a criminal case from the victim case, sharing it with a prosecution office).
+    ``offered(user, case, access)`` asks the access policy; ``url(case)`` is the step's page.
+    Other apps add theirs with ``register_linked_step`` when they are ready, so this module
+    does not import them."""
+
+    name: str
+    label: Promise
+    offered: Callable[[Any, Case, policy.CaseAccess], bool]
+    url: Callable[[Case], str]
+
+
+LINKED_STEPS: dict[str, LinkedStep] = {}
+
+
+def register_linked_step(step: LinkedStep) -> None:
+    LINKED_STEPS[step.name] = step
+
+
+def linked_steps(user, case: Case, access: policy.CaseAccess) -> list[LinkedStep]:
+    """The other domains' steps ``user`` may take from ``case``, in the order registered."""
+    return [step for step in LINKED_STEPS.values() if step.offered(user, case, access)]

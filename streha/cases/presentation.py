@@ -66,6 +66,7 @@ class Step:
     action: str
     label: str
     query: str = ""
+    url: str = ""  # a step of another domain, on its own page (``actions.LinkedStep``)
 
 
 def next_steps(allowed: set[str]) -> list[Step]:
@@ -86,6 +87,14 @@ def next_steps(allowed: set[str]) -> list[Step]:
     position = 1 if "confirm" in allowed else 0
     steps[position:position] = variants
     return steps
+
+
+def linked_steps(user, case: Case, access) -> list[Step]:
+    """The buttons of the other domains' steps ``user`` may take from the case."""
+    return [
+        Step(step.name, str(step.label), url=step.url(case))
+        for step in actions.linked_steps(user, case, access)
+    ]
 
 
 def profile_summary(case: Case) -> list[tuple[str, str]]:

@@ -113,7 +113,8 @@ def _detail_context(request, view):
         "notes": selectors.notes(case)[: selectors.RECENT] if shows_narrative else [],
         "tasks": tasks,
         "consents": selectors.consents(case)[: selectors.RECENT],
-        "steps": presentation.next_steps(allowed),
+        "steps": presentation.next_steps(allowed)
+        + presentation.linked_steps(request.user, case, view.access),
         "allowed": allowed,
         "profile": presentation.profile_summary(case),
         "shows_narrative": shows_narrative,

@@ -14,11 +14,14 @@ from trying what the services would refuse.
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from urllib.parse import urlencode
 
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from streha.access import policy
+from streha.cases.actions import LinkedStep, register_linked_step
 from streha.justice import forms as step_forms
 from streha.justice import services
 from streha.justice.models import CriminalCase, EventKind
@@ -265,3 +268,32 @@ def next_steps(view: CaseView, offered: list[str]) -> list[Step]:
         ]
     steps += [Step(name, str(ACTIONS[name].label)) for name in offered if name != "event"]
     return steps
+
+
+# --- Steps offered on the victim case page (``streha.cases.actions.LINKED_STEPS``) -------------
+
+
+def _open_from_url(victim_case) -> str:
+    return f"{reverse('justice:create')}?{urlencode({'victim_case': victim_case.public_id})}"
+
+
+VICTIM_CASE_STEPS = (
+    LinkedStep(
+        "open_criminal_case",
+        _("Open a criminal case"),
+        policy.can_open_criminal_case_from,
+        _open_from_url,
+    ),
+    LinkedStep(
+        "share_with_prosecution",
+        _("Share with the prosecution"),
+        policy.can_share_with_prosecution,
+        lambda victim_case: reverse("justice:share", args=[victim_case.public_id]),
+    ),
+)
+
+
+def register_victim_case_steps() -> None:
+    """Offer the justice steps on the victim case page (called when the app is ready)."""
+    for step in VICTIM_CASE_STEPS:
+        register_linked_step(step)

@@ -162,7 +162,9 @@ class DeadlineSerializer(serializers.Serializer):
 def _errors(*codes: int) -> dict:
     meaning = {
         400: "invalid input (messages by field, never repeating the values sent)",
+        403: "the step belongs to another office in this case (code not_allowed)",
         404: "no such case, not visible to you, or not a step you may take now",
+        409: "the proceedings as recorded do not allow the step now (code refused)",
     }
     return {
         code: OpenApiResponse(JusticeErrorSerializer, description=meaning[code]) for code in codes
@@ -292,7 +294,7 @@ def _step_action(name: str):
         summary=summary,
         description=step.description or summary,
         request=serializer_for(name, step.form),
-        responses={200: CaseSheetSerializer, **_errors(400, 404)},
+        responses={200: CaseSheetSerializer, **_errors(400, 403, 404, 409)},
         operation_id=f"criminal_cases_step_{name}",
     )
     return schema(action(detail=True, methods=["post"], url_path=name.replace("_", "-"))(run))

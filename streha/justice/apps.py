@@ -7,3 +7,8 @@ class JusticeConfig(AppConfig):
     name = "streha.justice"
     label = "justice"
     verbose_name = _("Justice")
+
+    def ready(self) -> None:
+        from streha.justice.actions import register_victim_case_steps
+
+        register_victim_case_steps()

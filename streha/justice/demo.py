@@ -24,7 +24,9 @@ from streha.justice.models import (
     Charge,
     ChargeStage,
     CriminalCase,
+    Deadline,
     Defendant,
+    DefendantStatus,
     EventKind,
     InjuredParty,
     Judgment,
@@ -46,6 +48,9 @@ K = EventKind
 
 # The ends of the first cases of a seed, so that every demo shows the later stages.
 SHOWCASE = [K.FINAL, K.FIRST_INSTANCE_JUDGMENT, K.INDICTMENT_CONFIRMED]
+# A showcase case starts at its victim's first contact, at least this long before TODAY, so
+# that it reaches its end before TODAY.
+SHOWCASE_SPAN = timedelta(days=1100)
 # Demo staff (streha/demo/generator.py STAFF) the cases name.
 PEOPLE = ("investigator", "prosecutor", "prosecutor.prizren", "court.liaison")
 # Where a case stops (the last kind of event reached), weights summing to 100.
@@ -149,15 +154,17 @@ def generate_criminal_cases(seed: int, *, progress=None) -> int:
         return 0
     created = 0
     chosen = []
-    ordinal = -1
+    shown = 0
     for victim_case in victim_cases.order_by("pk").iterator(chunk_size=2000):
         rng = random.Random(f"{seed}-{victim_case.reference}")
         if rng.random() >= SHARE:
             continue
-        ordinal += 1
+        showcase = None
+        if shown < len(SHOWCASE) and victim_case.first_contact_on <= TODAY - SHOWCASE_SPAN:
+            showcase, shown = SHOWCASE[shown], shown + 1
         if reference(seed, victim_case) in done:
             continue
-        chosen.append((victim_case, rng, SHOWCASE[ordinal] if ordinal < len(SHOWCASE) else None))
+        chosen.append((victim_case, rng, showcase))
         if len(chosen) >= BLOCK:
             created += _insert(seed, chosen, agencies, offences, people, suspects)
             chosen = []
@@ -174,10 +181,15 @@ def _insert(seed, chosen, agencies, offences, people, suspects) -> int:
     for victim_case, rng, showcase in chosen:
         cases.append(_build(seed, victim_case, rng, agencies, offences, people, suspects, showcase))
     _bulk_create(CriminalCase, [c["case"] for c in cases], batch_size=1000)
+    links = CriminalCase.victim_cases.through
+    _bulk_create(
+        links,
+        [links(criminalcase=c["case"], case=c["victim_case"]) for c in cases],
+        batch_size=2000,
+    )
     events, defendants = [], []
     for built in cases:
         case = built["case"]
-        built["case"].victim_cases.add(built["victim_case"])
         for event in built["events"]:
             event.case = case
         events += built["events"]
@@ -224,6 +236,7 @@ def _insert(seed, chosen, agencies, offences, people, suspects) -> int:
                 video_recorded=i == 0,
             )
             for i in range(count)
+            if day + timedelta(days=7 * i) <= TODAY
         ]
     _bulk_create(VictimInterview, interviews, batch_size=2000)
     _bulk_create(Witness, [w[0] for w in witnesses], batch_size=2000)
@@ -247,8 +260,7 @@ def _insert(seed, chosen, agencies, offences, people, suspects) -> int:
         ],
         batch_size=2000,
     )
-    for built in cases:
-        services._refresh_derived(built["case"])
+    _derive(cases)
     audit.record_each(
         audit.Action.CREATE,
         [b["case"] for b in cases],
@@ -256,6 +268,41 @@ def _insert(seed, chosen, agencies, offences, people, suspects) -> int:
         field_groups=["investigation"],
     )
     return len(cases)
+
+
+def _derive(cases: list[dict]) -> None:
+    """What the services derive from the recorded events, charges and sentences (the stage,
+    the flags, the open deadlines), with the services' own rules, in bulk."""
+    deadlines = []
+    for built in cases:
+        case, events = built["case"], built["events"]
+        case.stage, case.stage_on = services.derive_stage(events)
+        case.reclassified = any(
+            charge.downgrades for _d, charges, _j in built["per_defendant"] for charge in charges
+        )
+        case.below_minimum = any(
+            judgment[1] is not None and judgment[1].below_minimum
+            for _d, _c, judgment in built["per_defendant"]
+            if judgment is not None
+        )
+        for rule, due in services.due_deadlines(events).values():
+            agency_id = getattr(case, f"{rule.agency_field}_id")
+            if due is not None and agency_id is not None:
+                deadlines.append(
+                    Deadline(
+                        case=case,
+                        agency_id=agency_id,
+                        assignee=case.prosecutor,
+                        kind=rule.kind,
+                        due_on=due,
+                    )
+                )
+    CriminalCase.objects.bulk_update(
+        [b["case"] for b in cases],
+        ["stage", "stage_on", "reclassified", "below_minimum"],
+        batch_size=1000,
+    )
+    _bulk_create(Deadline, deadlines, batch_size=2000)
 
 
 def _build(seed, victim_case, rng, agencies, offences, people, suspects, showcase=None) -> dict:
@@ -271,20 +318,21 @@ def _build(seed, victim_case, rng, agencies, offences, people, suspects, showcas
     office = agencies["prosecution-prizren" if prizren else "state-prosecutor"]
     court = agencies["court-prizren" if prizren else "court-prishtina"]
     prosecutor = people["prosecutor.prizren" if prizren else "prosecutor"]
-    opened = min(
-        TODAY - timedelta(days=30),
-        victim_case.first_contact_on + timedelta(days=rng.randrange(0, 45)),
-    )
+    # Every date of the case follows the victim's first contact, in the procedure's order.
+    first_contact = victim_case.first_contact_on
+    opened = min(first_contact + timedelta(days=rng.randrange(0, 45)), max(first_contact, TODAY))
     end = _pick(rng, ENDS)
     if showcase is not None:
-        opened, end = TODAY - timedelta(days=900), showcase
+        end = showcase
     kinds = [K.POLICE_CASE_OPENED, *PATHS[end]]
-    events, day = [], opened
+    events, day, indicted_on = [], opened, None
     for kind in kinds:
         if kind != K.POLICE_CASE_OPENED:
             day = day + timedelta(days=rng.randrange(10, 120))
         if day > TODAY:
             break
+        if kind == K.INDICTMENT_FILED:
+            indicted_on = day
         agency = (
             police
             if kind in (K.POLICE_CASE_OPENED, K.CRIMINAL_REPORT, K.SPECIAL_REPORT)
@@ -321,13 +369,21 @@ def _build(seed, victim_case, rng, agencies, offences, people, suspects, showcas
         charge_list = [
             Charge(offence=offence, counts=1, stage=ChargeStage.REPORT, recorded_on=opened)
         ]
-        indicted = reached & {K.INDICTMENT_FILED}
+        indicted = bool(reached & {K.INDICTMENT_FILED})
+        if indicted:
+            defendant.status = DefendantStatus.ACCUSED
         downgraded = indicted and offence.key == "trafficking" and rng.random() < 0.12
         downgraded = downgraded or (showcase == K.INDICTMENT_CONFIRMED and index == 0)
         if downgraded:
             lesser = offences[(code, "facilitating_prostitution")]
             charge_list.append(
-                Charge(offence=lesser, counts=1, stage=ChargeStage.INDICTMENT, recorded_on=day)
+                Charge(
+                    offence=lesser,
+                    counts=1,
+                    stage=ChargeStage.INDICTMENT,
+                    recorded_on=indicted_on,
+                    replaces=charge_list[0],
+                )
             )
         judgment = None
         if judged:
@@ -352,6 +408,11 @@ def _build(seed, victim_case, rng, agencies, offences, people, suspects, showcas
                     minimum_months=minimum,
                     below_minimum=services.below_minimum(kind, months, minimum),
                 )
+            if final:
+                convicted = outcome != "acquitted"
+                defendant.status = (
+                    DefendantStatus.CONVICTED if convicted else DefendantStatus.ACQUITTED
+                )
             judgment = (
                 Judgment(
                     instance="first",
@@ -366,7 +427,7 @@ def _build(seed, victim_case, rng, agencies, offences, people, suspects, showcas
         events.append(
             ProceedingEvent(kind=K.FIRST_INSTANCE_JUDGMENT, occurred_on=judged_day, agency=court)
         )
-        if end == K.APPEAL_FILED:
+        if end == K.APPEAL_FILED and judged_day + timedelta(days=10) <= TODAY:
             events.append(
                 ProceedingEvent(
                     kind=K.APPEAL_FILED, occurred_on=judged_day + timedelta(days=10), agency=office
@@ -386,7 +447,7 @@ def _build(seed, victim_case, rng, agencies, offences, people, suspects, showcas
             events[1].occurred_on if len(events) > 1 else opened,
         )
     witness = None
-    if end in INDICTED and (rng.random() < 0.4 or showcase):
+    if indicted_on is not None and (rng.random() < 0.4 or showcase):
         witness = (
             Witness(pseudonym="A", kind="injured_party", added_on=day),
             victim_case.person.public_id,

@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from streha.access import policy
@@ -21,6 +21,7 @@ from streha.justice.models import (
     Charge,
     CriminalCase,
     Deadline,
+    DeadlineKind,
     EventKind,
     Instance,
     Judgment,
@@ -496,44 +497,99 @@ def navigation_entries(user) -> list:
     return entries
 
 
+HOME_ITEMS = 5  # deadlines and events listed by name on the home page
+
+
+def _short(day) -> str:
+    """A date in the active language's one format."""
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+def _stage_counts(cases) -> dict[str, int]:
+    """Cases by stage, one grouped query (the office's cases are thousands, not millions)."""
+    return dict(cases.order_by().values_list("stage").annotate(n=Count("pk")))
+
+
+def recent_events(user: User, *, limit: int = HOME_ITEMS) -> list[tuple[str, str]]:
+    """The latest events of the criminal cases of the user's agency, as (text, case page url)
+    links. Only the kind, date and case reference are read: nothing protected is opened, and
+    a victim advocate (who sees only the injured-party parts) gets none."""
+    if not policy._does_justice_work(user):
+        return []
+    agency = user.agency_id
+    events = (
+        ProceedingEvent.objects.filter(
+            Q(case__police_agency_id=agency)
+            | Q(case__prosecution_office_id=agency)
+            | Q(case__court_id=agency)
+        )
+        .order_by("-recorded_at", "-pk")
+        .values_list("kind", "occurred_on", "case__reference", "case__public_id")[:limit]
+    )
+    return [
+        (
+            f"{reference} · {enum_label(EventKind, kind)} · {_short(occurred_on)}",
+            reverse("justice:detail", args=[public_id]),
+        )
+        for kind, occurred_on, reference, public_id in events
+    ]
+
+
+def _deadline_links(deadlines) -> list[tuple[str, str]]:
+    return [
+        (
+            f"{_short(d.due_on)} · {d.case.reference} · {enum_label(DeadlineKind, d.kind)}",
+            reverse("justice:detail", args=[d.case.public_id]),
+        )
+        for d in deadlines.select_related("case").order_by("due_on", "pk")[:HOME_ITEMS]
+    ]
+
+
 def my_work_panels(user) -> list:
+    """The justice part of the home page. A prosecution office's staff first see their
+    deadlines (overdue and due in 14 days, the first ones by name); every justice role sees
+    the criminal cases of its agency by stage, each figure linking to the list filtered to
+    that stage, and the latest events of those cases (police: their unit's; the court
+    liaison: their court's)."""
     from streha.web.selectors import Panel, bounded_count
 
     if not policy._does_justice_work(user):
         return []
+    panels = []
     today = timezone.localdate()
-    deadlines = policy.justice_deadlines_for(user)
-    cases = policy.criminal_cases_visible_to(user)
-    return [
-        Panel(
-            title=_("Criminal cases"),
-            figures=[
-                (_("Overdue deadlines"), bounded_count(deadlines.filter(due_on__lt=today))),
-                (
-                    _("Deadlines in the next 14 days"),
-                    bounded_count(
-                        deadlines.filter(due_on__gte=today, due_on__lte=today + timedelta(days=14))
-                    ),
-                ),
-                (
-                    _("Cases under investigation"),
-                    bounded_count(cases.filter(stage__in=[Stage.REPORTED, Stage.INVESTIGATION])),
-                ),
-                (
-                    _("Cases at court"),
-                    bounded_count(
-                        cases.filter(
-                            stage__in=[Stage.INDICTED, Stage.TRIAL, Stage.JUDGED, Stage.APPEAL]
-                        )
-                    ),
-                ),
-            ],
-            links=[
-                (_("Deadlines and cases by stage"), reverse("justice:my_work")),
-                (_("Criminal cases"), reverse("justice:list")),
-            ],
+    list_url = reverse("justice:list")
+    if user.agency.kind == AgencyKind.PROSECUTION:
+        deadlines = policy.justice_deadlines_for(user)
+        overdue = deadlines.filter(due_on__lt=today)
+        soon = deadlines.filter(due_on__gte=today, due_on__lte=today + timedelta(days=14))
+        work_url = reverse("justice:my_work")
+        panels.append(
+            Panel(
+                title=_("Deadlines of the proceedings"),
+                figures=[
+                    (_("Overdue deadlines"), bounded_count(overdue), work_url),
+                    (_("Deadlines in the next 14 days"), bounded_count(soon), work_url),
+                ],
+                links=_deadline_links(overdue) + _deadline_links(soon),
+            )
         )
-    ]
+    counts = _stage_counts(policy.criminal_cases_visible_to(user))
+    panels.append(
+        Panel(
+            title=_("Criminal cases by stage"),
+            figures=[
+                (label, counts[value], f"{list_url}?stage={value}")
+                for value, label in Stage.choices
+                if counts.get(value)
+            ],
+            note="" if counts else _("No criminal cases yet."),
+            links=[(_("Criminal cases"), list_url)],
+        )
+    )
+    events = recent_events(user)
+    if events:
+        panels.append(Panel(title=_("Recent events in criminal cases"), links=events))
+    return panels
 
 
 def deadline_of(user: User, deadline_id) -> Deadline | None:

@@ -1,13 +1,15 @@
 """Writes of criminal cases: every rule of the proceedings, checked here and audited.
 
-Each service takes the acting user and the case, asks the access policy, validates (raising
-``ValidationError`` with messages by field, never quoting the input), writes in one transaction
-and records one audit event. Events are appended, never changed; the stage, the defendants'
-status and the case's "downgraded" and "below minimum" flags are derived from what was
-recorded, here and nowhere else.
+Each service takes the acting user and the case, asks the access policy (``PermissionDenied``),
+validates the input (``ValidationError`` with messages by field, never quoting the input),
+refuses what the proceedings as they stand do not allow (``errors.ProceedingsRefusal``, a
+domain error), writes in one transaction and records one audit event. Events are appended,
+never changed; the stage, the defendants' status and the case's "downgraded" and "below
+minimum" flags are derived from what was recorded, here and nowhere else.
 """
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,6 +25,7 @@ from streha.access.models import AccessGrant, FieldGroup
 from streha.accounts.models import Agency, AgencyKind, Role, User
 from streha.audit import read_context
 from streha.audit import services as audit
+from streha.justice.errors import NotTheirStep, ProceedingsRefusal
 from streha.justice.models import (
     Charge,
     ChargeStage,
@@ -199,6 +202,44 @@ def _not_future(value: date | None, field: str) -> None:
         raise ValidationError({field: _("The date cannot be in the future.")})
 
 
+# --- Dated records of a case (confiscation, compensation, permits, interviews) -------------
+
+
+@dataclass(frozen=True)
+class DatedRecordKind:
+    """One kind of dated record of a criminal case, said once: its model, the audit purpose,
+    who may record it (``may(access, party, actor)``), the dates that cannot be in the future,
+    its own checks (``checks(case, fields)``, raising ``ValidationError``), and whether it is
+    recorded on an injured party of the case (``of_party``) or on the case itself."""
+
+    model: type
+    purpose: str
+    may: Callable[[policy.CriminalCaseAccess, object, User], bool]
+    dates: tuple[str, ...] = ()
+    checks: Callable[[CriminalCase, dict], None] = lambda case, fields: None
+    of_party: bool = False
+
+
+@transaction.atomic
+def record(kind: DatedRecordKind, actor: User, case: CriminalCase, *, request=None, **fields):
+    """Record one dated record of ``kind``: the policy, the dates, the kind's checks, one row,
+    one audit event on the case."""
+    access = _access(actor, case)
+    owner = {"case": case}
+    if kind.of_party:
+        party = fields.pop("party")
+        if party.case_id != case.pk:
+            raise ValidationError({"party": _("Choose an injured party of this case.")})
+        owner = {"injured_party": party}
+    policy.require(kind.may(access, owner.get("injured_party"), actor))
+    for name in kind.dates:
+        _not_future(fields.get(name), name)
+    kind.checks(case, fields)
+    item = kind.model.objects.create(**owner, **fields)
+    _audit(actor, audit.Action.UPDATE, case, kind.purpose, request)
+    return item
+
+
 # --- Opening, numbers, links ----------------------------------------------------------------
 
 
@@ -372,22 +413,31 @@ def _refresh_derived(case: CriminalCase) -> None:
     _update_deadlines(case, events)
 
 
-def _update_deadlines(case: CriminalCase, events: list[ProceedingEvent]) -> None:
-    """Open the deadline of each rule whose event stands and is not followed by a closing
-    event; close the others. Done by rule, so a correction moves or withdraws a deadline."""
-    now = timezone.now()
+def due_deadlines(events: list[ProceedingEvent]) -> dict[str, tuple[DeadlineRule, date | None]]:
+    """For each deadline rule, its due date when its latest opening event stands and no
+    closing event followed it, else None (the rule is done). Reads nothing: the demo derives
+    its deadlines with it too."""
+    due = {}
     for rule in {r.kind: r for r in DEADLINE_RULES.values()}.values():
         openers = [e for e in events if e.kind in DEADLINE_RULES and DEADLINE_RULES[e.kind] == rule]
         opener = max(openers, key=lambda e: (e.occurred_on, e.pk), default=None)
         closed = opener is None or any(
             e.kind in rule.closed_by and e.occurred_on >= opener.occurred_on for e in events
         )
+        due[rule.kind] = (rule, None if closed else opener.occurred_on + timedelta(days=rule.days))
+    return due
+
+
+def _update_deadlines(case: CriminalCase, events: list[ProceedingEvent]) -> None:
+    """Open the deadline of each rule whose event stands and is not followed by a closing
+    event; close the others. Done by rule, so a correction moves or withdraws a deadline."""
+    now = timezone.now()
+    for rule, due in due_deadlines(events).values():
         existing = Deadline.objects.filter(case=case, kind=rule.kind, done_at__isnull=True)
         agency_id = getattr(case, f"{rule.agency_field}_id")
-        if closed or agency_id is None:
+        if due is None or agency_id is None:
             existing.update(done_at=now)
             continue
-        due = opener.occurred_on + timedelta(days=rule.days)
         if not existing.filter(due_on=due, agency_id=agency_id).exists():
             existing.update(done_at=now)
             Deadline.objects.create(
@@ -451,13 +501,15 @@ def record_event(
     policy.require(bool(access.event_kinds))
     case = _locked(case)
     if kind not in allowed_event_kinds(access, case):
-        raise ValidationError({"kind": _("This event cannot be recorded at the case's stage.")})
+        raise ProceedingsRefusal(
+            _("This event cannot be recorded at the case's stage."), field="kind"
+        )
     _not_future(occurred_on, "occurred_on")
     if occurred_on < case.opened_on:
         raise ValidationError({"occurred_on": _("The date is before the case was opened.")})
     if kind in (K.CRIMINAL_REPORT, K.SPECIAL_REPORT) and case.prosecution_office_id is None:
-        raise ValidationError(
-            {"kind": _("Name the prosecution office first (the case numbers step).")}
+        raise ProceedingsRefusal(
+            _("Name the prosecution office first (the case numbers step)."), field="kind"
         )
     event = _append_event(
         actor,
@@ -548,7 +600,7 @@ def add_defendant(
     person = _person_by_reference(actor, person_reference, "person_reference")
     case = _locked(case)
     if case.defendants.filter(person=person).exists():
-        raise ValidationError({"person_reference": _("This person is already a defendant.")})
+        raise ProceedingsRefusal(_("This person is already a defendant."), field="person_reference")
     number = case.defendants.count() + 1
     defendant = Defendant.objects.create(
         case=case,
@@ -594,7 +646,10 @@ def add_charge(
     access = _access(actor, case)
     policy.require(access.police or access.prosecution or access.court)
     if stage == ChargeStage.REPORT and not (access.police or access.prosecution):
-        raise PermissionDenied
+        raise NotTheirStep(
+            _("Charges of the criminal report are recorded by the police or the prosecution."),
+            field="stage",
+        )
     if defendant.case_id != case.pk:
         raise ValidationError({"defendant": _("Choose a defendant of this case.")})
     if counts < 1:
@@ -604,7 +659,7 @@ def add_charge(
         if replaces.defendant_id != defendant.pk:
             raise ValidationError({"replaces": _("Choose a charge of the same defendant.")})
         if Charge.objects.filter(replaces=replaces).exists():
-            raise ValidationError({"replaces": _("This charge was already reclassified.")})
+            raise ProceedingsRefusal(_("This charge was already reclassified."), field="replaces")
     chosen = _case_victims(case, victim_cases)
     case = _locked(case)
     charge = Charge.objects.create(
@@ -681,8 +736,8 @@ def record_judgment(
     kind = JUDGMENT_EVENT[instance]
     stage, _on = derive_stage(effective_events(case))
     if kind not in NEXT_EVENTS[stage]:
-        raise ValidationError(
-            {"instance": _("This judgment cannot be recorded at the case's stage.")}
+        raise ProceedingsRefusal(
+            _("This judgment cannot be recorded at the case's stage."), field="instance"
         )
     judgment = Judgment.objects.create(
         case=case,
@@ -729,35 +784,26 @@ def record_judgment(
     return judgment
 
 
-@transaction.atomic
-def record_confiscation(
-    actor: User,
-    case: CriminalCase,
-    *,
-    stage: str,
-    asset: str,
-    value_eur: Decimal,
-    decided_on: date,
-    defendant: Defendant | None = None,
-    request=None,
-) -> Confiscation:
-    access = _access(actor, case)
-    policy.require(access.can_edit)
-    if value_eur is None or value_eur <= 0:
+def _confiscation_checks(case: CriminalCase, fields: dict) -> None:
+    if fields.get("value_eur") is None or fields["value_eur"] <= 0:
         raise ValidationError({"value_eur": _("Give a value above zero.")})
+    defendant = fields.get("defendant")
     if defendant is not None and defendant.case_id != case.pk:
         raise ValidationError({"defendant": _("Choose a defendant of this case.")})
-    _not_future(decided_on, "decided_on")
-    item = Confiscation.objects.create(
-        case=case,
-        defendant=defendant,
-        stage=stage,
-        asset=asset,
-        value_eur=value_eur,
-        decided_on=decided_on,
-    )
-    _audit(actor, audit.Action.UPDATE, case, "confiscation", request)
-    return item
+
+
+CONFISCATION = DatedRecordKind(
+    Confiscation,
+    "confiscation",
+    may=lambda access, party, actor: access.can_edit,
+    dates=("decided_on",),
+    checks=_confiscation_checks,
+)
+
+
+def record_confiscation(actor: User, case: CriminalCase, *, request=None, **fields) -> Confiscation:
+    """Seized or confiscated assets: stage, asset, value in euros, date, perhaps a defendant."""
+    return record(CONFISCATION, actor, case, request=request, **fields)
 
 
 # --- Victims in the proceedings -----------------------------------------------------------------
@@ -778,7 +824,7 @@ def add_injured_party(
     policy.require(access.prosecution)
     _case_victims(case, [victim_case])
     if case.injured_parties.filter(victim_case=victim_case).exists():
-        raise ValidationError({"victim_case": _("This victim is already an injured party.")})
+        raise ProceedingsRefusal(_("This victim is already an injured party."), field="victim_case")
     represented_by = None
     if advocate.strip():
         represented_by = User.objects.filter(
@@ -841,100 +887,66 @@ def record_claim(
     return party
 
 
-@transaction.atomic
-def record_state_compensation(
-    actor: User,
-    case: CriminalCase,
-    *,
-    party: InjuredParty,
-    applied_on: date,
-    decision: str,
-    decided_on: date | None = None,
-    amount_eur: Decimal | None = None,
-    paid_on: date | None = None,
-    appeal_filed_on: date | None = None,
-    request=None,
-) -> StateCompensation:
-    party = _party_of(actor, case, party)
-    for field, value in (
-        ("applied_on", applied_on),
-        ("decided_on", decided_on),
-        ("paid_on", paid_on),
-        ("appeal_filed_on", appeal_filed_on),
-    ):
-        _not_future(value, field)
-    if decided_on and decided_on < applied_on:
+def _compensation_checks(case: CriminalCase, fields: dict) -> None:
+    decided_on, decision = fields.get("decided_on"), fields.get("decision")
+    if decided_on and decided_on < fields["applied_on"]:
         raise ValidationError({"decided_on": _("The decision is dated before the application.")})
-    if decision == "granted" and not amount_eur:
+    if decision == "granted" and not fields.get("amount_eur"):
         raise ValidationError({"amount_eur": _("Give the amount granted.")})
-    if paid_on and decision != "granted":
+    if fields.get("paid_on") and decision != "granted":
         raise ValidationError({"paid_on": _("Only granted compensation is paid.")})
-    item = StateCompensation.objects.create(
-        injured_party=party,
-        applied_on=applied_on,
-        decision=decision,
-        decided_on=decided_on,
-        amount_eur=amount_eur,
-        paid_on=paid_on,
-        appeal_filed_on=appeal_filed_on,
-    )
-    _audit(actor, audit.Action.UPDATE, case, "state compensation", request)
-    return item
 
 
-@transaction.atomic
-def record_residence_permit(
-    actor: User,
-    case: CriminalCase,
-    *,
-    party: InjuredParty,
-    ground: str,
-    status: str,
-    decided_on: date,
-    expires_on: date | None = None,
-    request=None,
-) -> ResidencePermit:
-    party = _party_of(actor, case, party)
-    _not_future(decided_on, "decided_on")
-    if status != "refused" and (expires_on is None or expires_on <= decided_on):
+def _permit_checks(case: CriminalCase, fields: dict) -> None:
+    expires_on, decided_on = fields.get("expires_on"), fields["decided_on"]
+    if fields["status"] != "refused" and (expires_on is None or expires_on <= decided_on):
         raise ValidationError({"expires_on": _("A permit expires after the decision.")})
-    if status == "refused" and expires_on is not None:
+    if fields["status"] == "refused" and expires_on is not None:
         raise ValidationError({"expires_on": _("A refused permit has no expiry.")})
-    item = ResidencePermit.objects.create(
-        injured_party=party,
-        ground=ground,
-        status=status,
-        decided_on=decided_on,
-        expires_on=expires_on,
-    )
-    _audit(actor, audit.Action.UPDATE, case, "residence permit", request)
-    return item
 
 
-@transaction.atomic
-def record_interview(
-    actor: User,
-    case: CriminalCase,
-    *,
-    party: InjuredParty,
-    interviewed_on: date,
-    body: str,
-    video_recorded: bool = False,
-    request=None,
-) -> VictimInterview:
-    access = _access(actor, case)
-    policy.require(access.can_edit)
-    if party.case_id != case.pk:
-        raise ValidationError({"party": _("Choose an injured party of this case.")})
-    _not_future(interviewed_on, "interviewed_on")
-    item = VictimInterview.objects.create(
-        injured_party=party,
-        interviewed_on=interviewed_on,
-        body=body,
-        video_recorded=video_recorded,
-    )
-    _audit(actor, audit.Action.UPDATE, case, "victim interview", request)
-    return item
+STATE_COMPENSATION = DatedRecordKind(
+    StateCompensation,
+    "state compensation",
+    may=lambda access, party, actor: policy.can_edit_injured_party(access, party, actor),
+    dates=("applied_on", "decided_on", "paid_on", "appeal_filed_on"),
+    checks=_compensation_checks,
+    of_party=True,
+)
+RESIDENCE_PERMIT = DatedRecordKind(
+    ResidencePermit,
+    "residence permit",
+    may=lambda access, party, actor: policy.can_edit_injured_party(access, party, actor),
+    dates=("decided_on",),
+    checks=_permit_checks,
+    of_party=True,
+)
+VICTIM_INTERVIEW = DatedRecordKind(
+    VictimInterview,
+    "victim interview",
+    may=lambda access, party, actor: access.can_edit,
+    dates=("interviewed_on",),
+    of_party=True,
+)
+
+
+def record_state_compensation(
+    actor: User, case: CriminalCase, *, request=None, **fields
+) -> StateCompensation:
+    """An application to the compensation programme (Law No. 05/L-036) and its outcome."""
+    return record(STATE_COMPENSATION, actor, case, request=request, **fields)
+
+
+def record_residence_permit(
+    actor: User, case: CriminalCase, *, request=None, **fields
+) -> ResidencePermit:
+    """A residence permit decision for a foreign victim (Law No. 04/L-218)."""
+    return record(RESIDENCE_PERMIT, actor, case, request=request, **fields)
+
+
+def record_interview(actor: User, case: CriminalCase, *, request=None, **fields) -> VictimInterview:
+    """One interview of a victim (the Directive asks to keep them few: they are counted)."""
+    return record(VICTIM_INTERVIEW, actor, case, request=request, **fields)
 
 
 # --- Witnesses --------------------------------------------------------------------------------
@@ -952,7 +964,7 @@ def _next_pseudonym(case: CriminalCase) -> str:
                 number //= 26
             if name not in taken:
                 return name
-    raise ValidationError(_("Too many witnesses."))
+    raise ProceedingsRefusal(_("Too many witnesses."))
 
 
 @transaction.atomic

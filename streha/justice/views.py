@@ -17,11 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from streha.access import policy
-from streha.accounts.views import add_service_errors
 from streha.justice import catalogue, selectors, services
 from streha.justice import forms as step_forms
 from streha.justice.actions import ACTIONS, next_steps, offered_actions
 from streha.justice.models import Stage
+from streha.web.errors import add_service_errors, page_errors
+from streha.web.steps import run_step, swap_case_body
 
 
 def _require_justice(request) -> None:
@@ -142,6 +143,7 @@ def _step_response(request, view, name, form, status=200):
 
 
 @login_required
+@page_errors
 def case_step(request, public_id, step):
     """A step of the case: GET shows its form, POST runs its service (404 when not offered)."""
     if step not in ACTIONS or request.method not in ("GET", "POST"):
@@ -155,23 +157,23 @@ def case_step(request, public_id, step):
         initial = {key: request.GET[key] for key in ("kind",) if key in request.GET}
         return _step_response(request, view, step, definition.form(initial=initial, **kwargs))
     form = definition.form(request.POST, **kwargs)
-    if not form.is_valid():
-        return _step_response(request, view, step, form, status=400)
-    try:
-        definition.take(view, form.cleaned_data, request=request)
-    except PermissionDenied as error:
-        raise Http404 from error
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return _step_response(request, view, step, form, status=400)
-    messages.success(request, _("Saved."))
-    if request.htmx:
+
+    def respond(form, status):
+        return _step_response(request, view, step, form, status=status)
+
+    def done():
+        if not request.htmx:
+            return redirect("justice:detail", public_id=public_id)
         fresh = selectors.read_case(request.user, public_id, request=request)
-        response = render(request, "justice/_case_body.html", _detail_context(request, fresh))
-        response["HX-Retarget"] = "#case-body"
-        response["HX-Reswap"] = "outerHTML"
-        return response
-    return redirect("justice:detail", public_id=public_id)
+        return swap_case_body(request, "justice/_case_body.html", _detail_context(request, fresh))
+
+    return run_step(
+        request,
+        form,
+        lambda data: definition.take(view, data, request=request),
+        respond=respond,
+        done=done,
+    )
 
 
 @login_required

@@ -78,21 +78,30 @@ def step(page: Page, name: str, fields: dict, *, query: str = "") -> None:
 
 
 def test_criminal_case_from_report_to_final_judgment(live_server, browser: Browser, staff):
-    from streha.justice.models import Charge, CriminalCase, Defendant, Offence
+    from streha.justice.models import Charge, CriminalCase, Defendant, Offence, VictimCaseShare
 
     base = live_server.url
     users = staff["users"]
 
-    # The investigator opens the criminal case from the victim case and reports it.
+    # The investigator, on the victim case page, shares the victim's identity with the
+    # prosecution office, then opens the criminal case from there and reports it.
     police = sign_in(browser, base, "inv")
-    police.goto(f"{base}/justice/")
-    police.locator("#open-criminal-case").click()
+    victim_case = staff["victim_case"]
+    police.goto(f"{base}/cases/{victim_case.public_id}/")
+    police.locator("#step-share_with_prosecution").click()
+    police.locator("#id_office").select_option("office")
+    police.locator("#share-form input[value='identity']").check()
+    police.locator("#submit-share").click()
+    expect(police).to_have_url(f"{base}/cases/{victim_case.public_id}/")
+    police.locator("#step-open_criminal_case").click()
+    expect(police.locator("#id_victim_case")).to_have_count(0)  # it is the case we came from
     police.locator("#id_opened_on").fill("2025-03-03")
     police.locator("#id_prosecution_office").select_option("office")
-    police.locator("#id_victim_case").fill(staff["victim_case"].reference)
     police.locator("#submit-open").click()
     expect(police).to_have_url(re.compile(r"/justice/[0-9a-f-]{36}/$"))
     case = CriminalCase.objects.get()
+    assert list(case.victim_cases.all()) == [victim_case]
+    assert VictimCaseShare.objects.get().field_groups == ["identity"]
     trafficking = Offence.objects.get(key="trafficking", criminal_code__code="06/L-074")
     for suspect in staff["suspects"]:
         step(

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from streha.audit.models import AuditEvent
 from streha.justice import services
+from streha.justice.errors import ProceedingsRefusal
 from streha.justice.models import (
     AppendOnly,
     ChargeStage,
@@ -44,19 +45,20 @@ def test_the_police_outcome_is_an_event_not_a_flag(world):
 
 def test_a_report_needs_a_prosecution_office(world):
     case = services.open_case(world.users["investigator"], opened_on=DAY)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ProceedingsRefusal) as refused:
         services.record_event(
             world.users["investigator"], case, kind="criminal_report", occurred_on=DAY
         )
+    assert (refused.value.status_code, refused.value.field) == (409, "kind")
 
 
 def test_each_office_records_only_its_own_events(world, reported):
     users = world.users
-    with pytest.raises(ValidationError):  # not the police's to indict
+    with pytest.raises(ProceedingsRefusal):  # not the police's to indict
         services.record_event(
             users["investigator"], reported, kind="indictment_filed", occurred_on=DAY
         )
-    with pytest.raises(ValidationError):  # the court confirms an indictment that exists
+    with pytest.raises(ProceedingsRefusal):  # the court confirms an indictment that exists
         services.record_event(
             users["liaison"], reported, kind="indictment_confirmed", occurred_on=DAY
         )
@@ -71,7 +73,7 @@ def test_each_office_records_only_its_own_events(world, reported):
 
 
 def test_events_out_of_order_or_in_the_future_are_refused(world, reported):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ProceedingsRefusal):
         services.record_event(world.users["prosecutor"], reported, kind="final", occurred_on=DAY)
     from django.utils import timezone
 
@@ -163,7 +165,7 @@ def test_reclassification_keeps_the_earlier_charge_and_flags_a_downgrade(world, 
         defendant.charges.count() == 2
         and first.replaced_by.offence.key == "facilitating_prostitution"
     )
-    with pytest.raises(ValidationError):  # a charge is reclassified once
+    with pytest.raises(ProceedingsRefusal):  # a charge is reclassified once
         services.add_charge(
             prosecutor,
             reported,

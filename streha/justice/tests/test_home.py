@@ -1,0 +1,109 @@
+"""The justice part of the home page, per role: the prosecutor's deadlines, the cases of each
+role's agency by stage linking to the filtered list, and the latest events."""
+
+import re
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from streha.justice import services
+
+pytestmark = pytest.mark.django_db
+
+
+def _text(html: str) -> str:
+    """The page's words, tags replaced by spaces, white space collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.fixture
+def today(monkeypatch):
+    """The clock, frozen at a day the test names (deadlines are due relative to it)."""
+
+    def freeze(day: date) -> None:
+        monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: day)
+
+    return freeze
+
+
+def _home(client, user, language="en") -> str:
+    client.force_login(user)
+    response = client.get(reverse("web:home"), headers={"accept-language": language})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_prosecutor_sees_deadlines_due_then_overdue(client, world, reported, today):
+    case_url = reverse("justice:detail", args=[reported.public_id])
+    today(date(2025, 3, 20))  # the decision on the report is due on 2 April 2025
+    body = _home(client, world.users["prosecutor"])
+    assert "Deadlines of the proceedings" in body
+    due = _text(body)
+    assert "Overdue deadlines 0" in due and "Deadlines in the next 14 days 1" in due
+    assert (
+        f'<a href="{case_url}">02/04/2025 · {reported.reference} · Decide on the criminal report'
+        in body
+    )
+    today(date(2025, 5, 1))
+    due = _text(_home(client, world.users["prosecutor"]))
+    assert "Overdue deadlines 1" in due and "Deadlines in the next 14 days 0" in due
+
+
+def test_the_prosecutor_sees_the_office_cases_by_stage_linking_to_the_list(client, world, reported):
+    body = _home(client, world.users["prosecutor"])
+    assert "Criminal cases by stage" in body
+    listed = reverse("justice:list") + "?stage=reported"
+    assert f'<a href="{listed}">1</a>' in body
+    assert "?stage=trial" not in body  # only the stages the office has cases at
+    assert client.get(listed).status_code == 200
+    assert reported.reference in client.get(listed).content.decode()
+
+
+def test_the_prosecutor_sees_the_recent_events(client, world, reported):
+    body = _home(client, world.users["prosecutor"])
+    assert "Recent events in criminal cases" in body
+    case_url = reverse("justice:detail", args=[reported.public_id])
+    assert (
+        f'<a href="{case_url}">{reported.reference} · Criminal report sent to the prosecutor · '
+        "03/03/2025</a>" in body
+    )
+
+
+def test_the_home_speaks_albanian(client, world, reported):
+    body = _home(client, world.users["prosecutor"], language="sq")
+    assert "Criminal cases by stage" not in body and "Recent events" not in body
+    assert "03.03.2025" in body
+
+
+def test_the_investigator_sees_the_units_cases_and_events_without_deadlines(
+    client, world, reported
+):
+    body = _home(client, world.users["investigator"])
+    assert "Deadlines of the proceedings" not in body
+    assert f"{reverse('justice:list')}?stage=reported" in body
+    assert f"{reported.reference} · Criminal report sent to the prosecutor" in body
+
+
+def test_the_court_liaison_sees_the_courts_cases_and_what_the_court_recorded(
+    client, world, reported
+):
+    prosecutor, liaison = world.users["prosecutor"], world.users["liaison"]
+    services.record_event(
+        prosecutor, reported, kind="indictment_filed", occurred_on=date(2025, 4, 1)
+    )
+    services.record_event(
+        liaison, reported, kind="indictment_confirmed", occurred_on=date(2025, 4, 9)
+    )
+    body = _home(client, liaison)
+    assert "Deadlines of the proceedings" not in body
+    assert f"{reverse('justice:list')}?stage=indicted" in body
+    assert f"{reported.reference} · Indictment confirmed · 09/04/2025" in body
+
+
+def test_roles_without_justice_work_get_no_justice_panel(client, world, reported):
+    for role in ("shelter_worker", "analyst", "advocate"):
+        body = _home(client, world.users[role])
+        assert "Criminal cases by stage" not in body
+        assert reported.reference not in body
