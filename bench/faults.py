@@ -18,6 +18,7 @@ without their creation audit event. The goal: 0 lost, 0 half-written, 0 response
 back within 30 s of the database returning. Writes var/bench/faults.json.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -209,6 +210,17 @@ def mount_tmpfs(size_mb: int) -> Path | None:
     return target
 
 
+def unmount(target: Path) -> None:
+    """Unmount the test tmpfs, waiting for the killed server's processes to let go of it."""
+    for _ in range(20):
+        if subprocess.run(["umount", str(target)], capture_output=True, check=False).returncode:
+            time.sleep(0.5)
+        else:
+            target.rmdir()
+            return
+    subprocess.run(["umount", "-l", str(target)], check=False)
+
+
 def fill(directory: Path) -> Path:
     filler = directory / "filler"
     with filler.open("wb") as handle:
@@ -254,14 +266,19 @@ def run(env: dict, database: str, extra_phases, notes: dict) -> dict:
 
         phase("baseline", lambda: None, 10)
 
+        def kill(pid: int) -> None:
+            # A worker gunicorn was already replacing may be gone.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
+
         def kill_one_worker():
-            os.kill(server.worker_pids()[0], 9)
+            kill(server.worker_pids()[0])
 
         phase("kill -9 one gunicorn worker", kill_one_worker, 5)
 
         def kill_all_workers():
             for pid in server.worker_pids():
-                os.kill(pid, 9)
+                kill(pid)
 
         phase("kill -9 every gunicorn worker", kill_all_workers, 5)
 
@@ -270,7 +287,7 @@ def run(env: dict, database: str, extra_phases, notes: dict) -> dict:
             server.process.wait()
             time.sleep(1)
             restarted = time.monotonic()
-            server.start()
+            server.start(wait=300)
             return {"seconds_to_restart": round(time.monotonic() - restarted, 1)}
 
         phase("kill -9 gunicorn master (restarted as systemd would)", kill_master, 5)
@@ -403,8 +420,7 @@ def postgresql() -> dict:
     finally:
         cluster.destroy()
         if disk:
-            subprocess.run(["umount", str(disk)], check=False)
-            disk.rmdir()
+            unmount(disk)
 
 
 def sqlite() -> dict:
@@ -433,8 +449,7 @@ def sqlite() -> dict:
         return run(env, "sqlite", faults, {"disk_full_tested": bool(disk)})
     finally:
         if disk:
-            subprocess.run(["umount", str(disk)], check=False)
-            disk.rmdir()
+            unmount(disk)
         else:
             shutil.rmtree(directory, ignore_errors=True)
 
