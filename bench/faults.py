@@ -329,7 +329,14 @@ def run(env: dict, database: str, extra_phases, notes: dict) -> dict:
         "tracebacks_or_5xx_bodies": writers.bad_bodies[:5],
         "answers": dict(all_answers),
         "max_seconds_to_service_after_database_returns": max(
-            (p["seconds_to_next_acknowledged_write"] or 999 for p in db_phases), default=None
+            # None (no write within the limit) counts as a failure; 0.0 is a success.
+            (
+                999
+                if p["seconds_to_next_acknowledged_write"] is None
+                else p["seconds_to_next_acknowledged_write"]
+                for p in db_phases
+            ),
+            default=None,
         ),
         "phases": phases,
         "checker": {k: (v if isinstance(v, int) else len(v)) for k, v in checked.items()},
