@@ -155,7 +155,9 @@ class Server:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.base}/healthz", timeout=2) as response:  # noqa: S310
+                # Under load the check waits in line behind the writers' requests: give it time.
+                left = max(2.0, min(30.0, deadline - time.monotonic()))
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=left) as response:  # noqa: S310
                     if response.status == 200:
                         return
             except OSError:

@@ -9,15 +9,20 @@ through the public form (2xx carries the receipt code), until at least ``BENCH_F
 (default 1,200) were acknowledged. Meanwhile, one after another: kill -9 of one gunicorn worker,
 of every worker, of the master (then restarted, as systemd would); kill -9 of PostgreSQL and its
 restart; the database unreachable for 20 s; the disk holding the database full for 15 s.
+The same on the embedded SQLite default (``BENCH_FAULTS_DATABASES``, default
+``sqlite,postgresql``): the gunicorn kills and its file's directory (a tmpfs of
+``BENCH_FAULTS_SQLITE_TMPFS_MB``, default 200) full for 15 s; no server to kill or cut off.
 
 Then a checker (a Django process) looks for every acknowledged person and tip, and for persons
 without their creation audit event. The goal: 0 lost, 0 half-written, 0 responses 500, service
 back within 30 s of the database returning. Writes var/bench/faults.json.
 """
 
+import contextlib
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,16 +42,23 @@ WORKERS = int(os.environ.get("BENCH_FAULTS_WORKERS", "4"))
 THREADS = int(os.environ.get("BENCH_FAULTS_THREADS", "24"))
 WANTED = int(os.environ.get("BENCH_FAULTS_WRITES", "1200"))
 TMPFS_MB = int(os.environ.get("BENCH_FAULTS_TMPFS_MB", "600"))
+SQLITE_TMPFS_MB = int(os.environ.get("BENCH_FAULTS_SQLITE_TMPFS_MB", "200"))
 RECEIPT = '<dd id="receipt-code">'
 
 TOKENS_SCRIPT = """
 import json
-from streha.accounts.models import User
-from streha.accounts.services import issue_api_token
+from streha.accounts.models import TokenScope, User
+from streha.accounts.services import create_user, issue_api_token
 admin = User.objects.get(username="admin")
 secrets = []
+# API tokens are for service accounts only: one per writing agency, with a writer's roles.
 for name in ("investigator", "shelter.worker", "social.worker"):
-    _token, secret = issue_api_token(admin, user=User.objects.get(username=name), name="faults")
+    staff = User.objects.get(username=name)
+    client = create_user(None, agency=staff.agency, username=f"faults.{name}",
+                         email=f"faults.{name}@demo.streha.invalid", roles=staff.roles,
+                         invite=False, service_account=True)
+    _token, secret = issue_api_token(admin, user=client, name="faults",
+                                     scopes=[TokenScope.READ, TokenScope.WRITE])
     secrets.append(secret)
 print(json.dumps(secrets))
 """
@@ -198,6 +210,17 @@ def mount_tmpfs(size_mb: int) -> Path | None:
     return target
 
 
+def unmount(target: Path) -> None:
+    """Unmount the test tmpfs, waiting for the killed server's processes to let go of it."""
+    for _ in range(20):
+        if subprocess.run(["umount", str(target)], capture_output=True, check=False).returncode:
+            time.sleep(0.5)
+        else:
+            target.rmdir()
+            return
+    subprocess.run(["umount", "-l", str(target)], check=False)
+
+
 def fill(directory: Path) -> Path:
     filler = directory / "filler"
     with filler.open("wb") as handle:
@@ -211,21 +234,9 @@ def fill(directory: Path) -> Path:
     return filler
 
 
-def main() -> None:
-    disk = mount_tmpfs(TMPFS_MB) if os.geteuid() == 0 else None
-    cluster = _cluster.Cluster(PORT, data_dir=(disk / "data") if disk else None).init()
-    cluster.start()
-    database_url = cluster.createdb()
-    env = {
-        "DATABASE_URL": database_url,
-        "STREHA_DEBUG": "0",
-        "STREHA_LOG_LEVEL": "WARNING",
-        "STREHA_TIP_MIN_SECONDS": "0",
-        "STREHA_TIP_RATE_PER_HOUR": "100000000",
-        "STREHA_API_USER_RATE": "1000000/minute",
-        "STREHA_VAR_DIR": str(_common.OUT / "faults-var"),
-        "STREHA_DB_CONN_MAX_AGE": "60",
-    }
+def run(env: dict, database: str, extra_phases, notes: dict) -> dict:
+    """Writers against gunicorn on ``env``'s database through the gunicorn kills and
+    ``extra_phases(phase)`` (the database's own faults), then the check; returns the figures."""
     server = None
     phases: list[dict] = []
     try:
@@ -235,7 +246,7 @@ def main() -> None:
             _cluster.streha("shell", "-c", TOKENS_SCRIPT, env=env).stdout.splitlines()[-1]
         )
         started_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-        server = _cluster.Server(env, WORKERS, log=_common.OUT / "faults-gunicorn.log")
+        server = _cluster.Server(env, WORKERS, log=_common.OUT / f"faults-gunicorn-{database}.log")
         server.start()
         writers = Writers(server.base, tokens)
         threads = writers.start()
@@ -251,18 +262,23 @@ def main() -> None:
             detail.update(name=name, seconds=round(time.monotonic() - began, 1))
             detail["answers"] = dict(writers.statuses.get(name, {}))
             phases.append(detail)
-            print(f"{name}: {detail}")
+            print(f"{database}: {name}: {detail}")
 
         phase("baseline", lambda: None, 10)
 
+        def kill(pid: int) -> None:
+            # A worker gunicorn was already replacing may be gone.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
+
         def kill_one_worker():
-            os.kill(server.worker_pids()[0], 9)
+            kill(server.worker_pids()[0])
 
         phase("kill -9 one gunicorn worker", kill_one_worker, 5)
 
         def kill_all_workers():
             for pid in server.worker_pids():
-                os.kill(pid, 9)
+                kill(pid)
 
         phase("kill -9 every gunicorn worker", kill_all_workers, 5)
 
@@ -271,41 +287,11 @@ def main() -> None:
             server.process.wait()
             time.sleep(1)
             restarted = time.monotonic()
-            server.start()
+            server.start(wait=300)
             return {"seconds_to_restart": round(time.monotonic() - restarted, 1)}
 
         phase("kill -9 gunicorn master (restarted as systemd would)", kill_master, 5)
-
-        def database_returns():
-            cluster.start()
-            return time.monotonic()
-
-        phase("kill -9 PostgreSQL, restarted after 3 s", cluster.kill9, 3, database_returns)
-        phase(
-            "database unreachable for 20 s (server stopped)",
-            lambda: cluster.stop("fast"),
-            20,
-            database_returns,
-        )
-        if disk:
-            state = {}
-
-            def disk_full():
-                state["filler"] = fill(disk)
-
-            def disk_freed():
-                state["filler"].unlink()
-                if (
-                    cluster.postmaster_pid() is None
-                    or subprocess.run(
-                        ["pg_isready", "-h", "127.0.0.1", "-p", str(PORT)], check=False
-                    ).returncode
-                ):
-                    cluster.stop("immediate")
-                    cluster.start()
-                return time.monotonic()
-
-            phase("disk holding the database full for 15 s", disk_full, 15, disk_freed)
+        extra_phases(phase)
         writers.phase = "until enough writes"
         while writers.acknowledged() < WANTED:
             time.sleep(0.5)
@@ -314,65 +300,183 @@ def main() -> None:
             thread.join(timeout=60)
 
         acknowledged = {"persons": writers.persons, "tips": writers.tips, "started_at": started_at}
-        ack_file = _common.OUT / "faults-acknowledged.json"
+        ack_file = _common.OUT / f"faults-acknowledged-{database}.json"
         ack_file.write_text(json.dumps(acknowledged))
         checked = json.loads(
             _cluster.streha(
                 "shell", "-c", CHECK_SCRIPT.replace("sys.argv[1]", repr(str(ack_file))), env=env
             ).stdout.splitlines()[-1]
         )
-        all_answers = Counter()
-        for counts in writers.statuses.values():
-            all_answers.update(counts)
-        db_phases = [p for p in phases if "PostgreSQL" in p["name"] or "database" in p["name"]]
-        figures = {
-            "database": "postgresql",
-            "gunicorn_workers": WORKERS,
-            "writer_threads": THREADS,
-            "disk_full_tested": bool(disk),
-            "acknowledged_writes": writers.acknowledged(),
-            "acknowledged_persons": len(writers.persons),
-            "acknowledged_tips": len(writers.tips),
-            "lost": len(checked["lost_persons"]) + len(checked["lost_tips"]),
-            "half_written": len(checked["persons_without_audit_event"]),
-            "responses_500": all_answers.get("500", 0),
-            "responses_503": all_answers.get("503", 0),
-            "tracebacks_or_5xx_bodies": writers.bad_bodies[:5],
-            "answers": dict(all_answers),
-            "max_seconds_to_service_after_database_returns": max(
-                (p["seconds_to_next_acknowledged_write"] or 999 for p in db_phases), default=None
-            ),
-            "phases": phases,
-            "checker": {k: (v if isinstance(v, int) else len(v)) for k, v in checked.items()},
-        }
-        figures["goal_met"] = (
-            figures["lost"] == 0
-            and figures["half_written"] == 0
-            and figures["responses_500"] == 0
-            and (figures["max_seconds_to_service_after_database_returns"] or 999) <= 30
-        )
-        rows = [
-            (key, figures[key])
-            for key in (
-                "acknowledged_writes",
-                "lost",
-                "half_written",
-                "responses_500",
-                "responses_503",
-                "max_seconds_to_service_after_database_returns",
-                "disk_full_tested",
-                "goal_met",
-            )
-        ]
-        print(_common.table(rows, ("figure", "value")))
-        print("written:", _common.write("faults", figures))
     finally:
         if server:
             server.stop()
+    all_answers = Counter()
+    for counts in writers.statuses.values():
+        all_answers.update(counts)
+    db_phases = [p for p in phases if p.get("database_fault")]
+    figures = {
+        "database": database,
+        "gunicorn_workers": WORKERS,
+        "writer_threads": THREADS,
+        **notes,
+        "acknowledged_writes": writers.acknowledged(),
+        "acknowledged_persons": len(writers.persons),
+        "acknowledged_tips": len(writers.tips),
+        "lost": len(checked["lost_persons"]) + len(checked["lost_tips"]),
+        "half_written": len(checked["persons_without_audit_event"]),
+        "responses_500": all_answers.get("500", 0),
+        "responses_503": all_answers.get("503", 0),
+        "tracebacks_or_5xx_bodies": writers.bad_bodies[:5],
+        "answers": dict(all_answers),
+        "max_seconds_to_service_after_database_returns": max(
+            # None (no write within the limit) counts as a failure; 0.0 is a success.
+            (
+                999
+                if p["seconds_to_next_acknowledged_write"] is None
+                else p["seconds_to_next_acknowledged_write"]
+                for p in db_phases
+            ),
+            default=None,
+        ),
+        "phases": phases,
+        "checker": {k: (v if isinstance(v, int) else len(v)) for k, v in checked.items()},
+    }
+    figures["goal_met"] = (
+        figures["lost"] == 0
+        and figures["half_written"] == 0
+        and figures["responses_500"] == 0
+        and (figures["max_seconds_to_service_after_database_returns"] or 0) <= 30
+    )
+    rows = [
+        (key, figures[key])
+        for key in (
+            "acknowledged_writes",
+            "lost",
+            "half_written",
+            "responses_500",
+            "responses_503",
+            "max_seconds_to_service_after_database_returns",
+            "disk_full_tested",
+            "goal_met",
+        )
+    ]
+    print(f"== {database}")
+    print(_common.table(rows, ("figure", "value")))
+    return figures
+
+
+def server_env(database_url: str, name: str) -> dict:
+    return {
+        "DATABASE_URL": database_url,
+        "STREHA_DEBUG": "0",
+        "STREHA_LOG_LEVEL": "WARNING",
+        "STREHA_TIP_MIN_SECONDS": "0",
+        "STREHA_TIP_RATE_PER_HOUR": "100000000",
+        "STREHA_API_USER_RATE": "1000000/minute",
+        "STREHA_VAR_DIR": str(_common.OUT / f"faults-var-{name}"),
+        "STREHA_DB_CONN_MAX_AGE": "60",
+    }
+
+
+def postgresql() -> dict:
+    disk = mount_tmpfs(TMPFS_MB) if os.geteuid() == 0 else None
+    cluster = _cluster.Cluster(PORT, data_dir=(disk / "data") if disk else None).init()
+    cluster.start()
+    try:
+        env = server_env(cluster.createdb(), "postgresql")
+
+        def database_returns():
+            cluster.start()
+            return time.monotonic()
+
+        def faults(phase):
+            phase(
+                "kill -9 PostgreSQL, restarted after 3 s",
+                lambda: {"database_fault": True, **(cluster.kill9() or {})},
+                3,
+                database_returns,
+            )
+            phase(
+                "database unreachable for 20 s (server stopped)",
+                lambda: {"database_fault": True, **(cluster.stop("fast") or {})},
+                20,
+                database_returns,
+            )
+            if disk:
+                state = {}
+
+                def disk_full():
+                    state["filler"] = fill(disk)
+                    return {"database_fault": True}
+
+                def disk_freed():
+                    state["filler"].unlink()
+                    if (
+                        cluster.postmaster_pid() is None
+                        or subprocess.run(
+                            ["pg_isready", "-h", "127.0.0.1", "-p", str(PORT)], check=False
+                        ).returncode
+                    ):
+                        cluster.stop("immediate")
+                        cluster.start()
+                    return time.monotonic()
+
+                phase("disk holding the database full for 15 s", disk_full, 15, disk_freed)
+
+        return run(env, "postgresql", faults, {"disk_full_tested": bool(disk)})
+    finally:
         cluster.destroy()
         if disk:
-            subprocess.run(["umount", str(disk)], check=False)
-            disk.rmdir()
+            unmount(disk)
+
+
+def sqlite() -> dict:
+    """The embedded default: the database file on a small tmpfs (when one can be mounted), so
+    its directory can be filled; PostgreSQL's own faults (kill, unreachable) do not apply."""
+    disk = mount_tmpfs(SQLITE_TMPFS_MB) if os.geteuid() == 0 else None
+    directory = disk or Path(tempfile.mkdtemp(prefix="streha-faults-sqlite-"))
+    try:
+        env = server_env(f"sqlite:///{directory / 'streha.sqlite3'}", "sqlite")
+
+        def faults(phase):
+            if not disk:
+                return
+            state = {}
+
+            def disk_full():
+                state["filler"] = fill(disk)
+                return {"database_fault": True}
+
+            def disk_freed():
+                state["filler"].unlink()
+                return time.monotonic()
+
+            phase("disk holding the database file full for 15 s", disk_full, 15, disk_freed)
+
+        return run(env, "sqlite", faults, {"disk_full_tested": bool(disk)})
+    finally:
+        if disk:
+            unmount(disk)
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def main() -> None:
+    """Runs ``BENCH_FAULTS_DATABASES`` (default both); faults.json keeps PostgreSQL's figures
+    at its top level (as before) and SQLite's under ``"sqlite"``; a database not run this time
+    keeps its figures from the last run."""
+    wanted = os.environ.get("BENCH_FAULTS_DATABASES", "sqlite,postgresql").split(",")
+    path = _common.OUT / "faults.json"
+    figures = json.loads(path.read_text()) if path.exists() else {}
+    if "sqlite" in wanted:
+        figures["sqlite"] = sqlite()
+        _common.write("faults", figures)
+    if "postgresql" in wanted:
+        figures = {**postgresql(), "sqlite": figures.get("sqlite")}
+    figures["goal_met_everywhere"] = bool(
+        figures.get("goal_met") and (figures.get("sqlite") or {}).get("goal_met")
+    )
+    print("written:", _common.write("faults", figures))
 
 
 if __name__ == "__main__":

@@ -61,27 +61,36 @@ def gunicorn_arguments(host: str, port: str, workers: str) -> list[str]:
     ]
 
 
-def serve_with_worker(gunicorn_args: list[str]) -> None:
-    """Run gunicorn and ``streha worker`` side by side; when either ends, stop the other."""
+def serve_with_worker(
+    gunicorn_args: list[str], worker_args: list[str] | None = None, restart_delay: float = 1.0
+) -> None:
+    """Run gunicorn and ``streha worker`` side by side. When gunicorn ends, stop the worker;
+    when the worker ends while gunicorn serves (a database error it did not survive, such as
+    SQLite's "database is locked" under many writers), start it again after ``restart_delay``
+    seconds rather than take the web server down with it."""
     import signal
     import subprocess
     import time
 
-    worker_args = [sys.executable, "-m", "streha.cli", "worker"]
-    children = [
-        subprocess.Popen(gunicorn_args),  # noqa: S603 - our own interpreter, fixed arguments
-        subprocess.Popen(worker_args),  # noqa: S603
-    ]
+    worker_args = worker_args or [sys.executable, "-m", "streha.cli", "worker"]
+    server = subprocess.Popen(gunicorn_args)  # noqa: S603 - our own interpreter, fixed arguments
+    children = [server, subprocess.Popen(worker_args)]  # noqa: S603
+    stopping = []
 
     def stop(signum=None, frame=None) -> None:
+        stopping.append(True)
         for child in children:
             if child.poll() is None:
                 child.terminate()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        while all(child.poll() is None for child in children):
+        while server.poll() is None:
+            if children[1].poll() is not None and not stopping:
+                time.sleep(restart_delay)
+                if server.poll() is None and not stopping:
+                    sys.stderr.write("streha: the background worker ended; starting it again\n")
+                    children[1] = subprocess.Popen(worker_args)  # noqa: S603
             time.sleep(0.5)
     finally:
         stop()
@@ -90,7 +99,9 @@ def serve_with_worker(gunicorn_args: list[str]) -> None:
                 child.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 child.kill()
-    sys.exit(max(child.returncode or 0 for child in children))
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    sys.exit(server.returncode or 0)
 
 
 def _prepare_metrics_directory() -> None:

@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Renews the idle timeout once a minute rather than writing the session on every request.
+    "streha.web.middleware.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -246,9 +248,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
 AXES_VERBOSE = False
 
-# Idle timeout: every request renews the session, so it expires after this long without activity.
+# Idle timeout: activity renews the session (at most once every STREHA_SESSION_RENEW_SECONDS,
+# streha.web.middleware.SessionRenewalMiddleware, not a write per request), so it expires after
+# this long without activity.
 SESSION_COOKIE_AGE = env_int("STREHA_SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+STREHA_SESSION_RENEW_SECONDS = env_int("STREHA_SESSION_RENEW_SECONDS", 60)
 # Absolute lifetime: however active, a session ends this long after its sign-in (a stolen
 # session cookie does not live for ever).
 STREHA_SESSION_MAX_HOURS = env_int("STREHA_SESSION_MAX_HOURS", 10)

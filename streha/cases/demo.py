@@ -33,6 +33,7 @@ from streha.cases.models import (
     Task,
     TaskKind,
 )
+from streha.demo import bulk
 from streha.people.models import Person
 from streha.protection.models import assign_ids
 
@@ -232,8 +233,7 @@ def _insert(built) -> int:
     cases = [case for case, _extras in built]
     with transaction.atomic():
         assign_ids(cases)
-        Case.objects.bulk_create(cases, batch_size=1000)
-        # bulk_create sets primary keys on SQLite and PostgreSQL.
+        bulk.insert(cases)  # ids assigned above
         events, referrals, services, tasks, grants = [], [], [], [], []
         for case, extras in built:
             events.append(
@@ -296,11 +296,11 @@ def _insert(built) -> int:
                 )
         assign_ids(events)
         assign_ids(referrals)
-        CaseEvent.objects.bulk_create(events, batch_size=2000)
-        Referral.objects.bulk_create(referrals, batch_size=2000)
-        AssistanceService.objects.bulk_create(services, batch_size=2000)
-        Task.objects.bulk_create(tasks, batch_size=2000)
-        AccessGrant.objects.bulk_create(grants, batch_size=2000)
+        bulk.insert(events)
+        bulk.insert(referrals)
+        bulk.insert(services)
+        bulk.insert(tasks)
+        bulk.insert(grants)
         audit.record_each(
             audit.Action.CREATE,
             cases,

@@ -1,30 +1,39 @@
-import json
-import os
+"""``streha serve`` keeps the web server up when its background worker dies, and stops the
+worker when the web server ends."""
 
-from streha import cli
+import sys
+
+import pytest
+
+from streha.cli import serve_with_worker
 
 
-def test_serve_preloads_logs_json_without_queries_or_addresses_and_sums_metrics(
-    monkeypatch, tmp_path
-):
-    captured = {}
-    monkeypatch.setattr(os, "execv", lambda path, args: captured.update(args=args))
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prometheus"))
-    (tmp_path / "prometheus").mkdir()
-    (tmp_path / "prometheus" / "counter_1.db").write_bytes(b"old")
-    monkeypatch.delenv("STREHA_PRELOAD", raising=False)
-    cli.serve(["--port", "8123", "--workers", "3", "--no-worker"])
-    args = captured["args"]
-    assert args[args.index("--bind") + 1] == "127.0.0.1:8123"
-    assert args[args.index("--workers") + 1] == "3"
-    assert "--preload" in args
-    log_format = args[args.index("--access-logformat") + 1]
-    for leaky in ("%(q)s", "%(h)s", "%(a)s", "%(r)s", "%(f)s"):
-        assert leaky not in log_format
-    sample = log_format % {
-        "t": "[now]", "m": "GET", "U": "/cases/", "s": 200, "b": "10", "M": 5,
-        "{x-request-id}o": "abc",
-    }  # fmt: skip
-    assert json.loads(sample)["request_id"] == "abc"
-    # The metrics directory is emptied before the workers start (no counts of a previous run).
-    assert list((tmp_path / "prometheus").iterdir()) == []
+def test_a_dead_worker_is_started_again_and_the_server_decides_the_end(tmp_path):
+    starts = tmp_path / "starts"
+    worker = [
+        sys.executable,
+        "-c",
+        f"open({str(starts)!r}, 'a').write('x'); raise SystemExit(1)",
+    ]
+    server = [sys.executable, "-c", "import time; time.sleep(4)"]
+    with pytest.raises(SystemExit) as ended:
+        serve_with_worker(server, worker, restart_delay=0.2)
+    assert ended.value.code == 0  # the server's own exit status, not the worker's failure
+    assert len(starts.read_text()) >= 2  # the worker died and was started again
+
+
+def test_the_worker_is_stopped_when_the_server_ends(tmp_path):
+    stopped = tmp_path / "stopped"
+    worker = [
+        sys.executable,
+        "-c",
+        "import signal, sys, time\n"
+        f"signal.signal(signal.SIGTERM, lambda *a: (open({str(stopped)!r}, 'w').write('1'), "
+        "sys.exit(0)))\n"
+        "time.sleep(60)",
+    ]
+    server = [sys.executable, "-c", "import time; time.sleep(1.5); raise SystemExit(3)"]
+    with pytest.raises(SystemExit) as ended:
+        serve_with_worker(server, worker, restart_delay=0.2)
+    assert ended.value.code == 3
+    assert stopped.read_text() == "1"

@@ -352,19 +352,36 @@ def test_idle_timeout_settings(settings):
 
     idle_minutes = env_int("STREHA_SESSION_IDLE_MINUTES", 30)
     assert idle_minutes * 60 == settings.SESSION_COOKIE_AGE
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    # Renewed by streha.web.middleware.SessionRenewalMiddleware, once a minute at most.
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False
+    assert settings.STREHA_SESSION_RENEW_SECONDS == 60
 
 
 def session_row(client):
     return Session.objects.get(session_key=client.session.session_key)
 
 
-def test_every_request_renews_the_session(client, demo_mode, settings, worker):
+def test_activity_renews_the_session_once_a_minute(
+    client, demo_mode, settings, worker, monkeypatch
+):
+    from streha.web import middleware
+
     sign_in(client, "ana.worker", TEST_PASSWORD)
+    assert client.get(HOME_URL).status_code == 200
     row = session_row(client)
     row.expire_date = timezone.now() + timedelta(seconds=60)
     row.save(update_fields=["expire_date"])
+    started = middleware._clock()
 
+    # Within the minute: the page is read without writing the session.
+    monkeypatch.setattr(middleware, "_clock", lambda: started + 30)
+    assert client.get(HOME_URL).status_code == 200
+    assert session_row(client).expire_date == row.expire_date
+
+    # A minute later: renewed for the whole idle timeout.
+    monkeypatch.setattr(
+        middleware, "_clock", lambda: started + settings.STREHA_SESSION_RENEW_SECONDS
+    )
     assert client.get(HOME_URL).status_code == 200
     renewed = session_row(client).expire_date
     expected = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)

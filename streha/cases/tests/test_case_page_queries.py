@@ -1,0 +1,78 @@
+"""The case page's cost is pinned: a fixed number of queries whatever the case holds (no query
+per note, referral, service, task or event), so a change that adds one fails here rather than in
+the benchmarks (bench/pages.py; issue 17: the page within 2x the audited shell)."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from streha.accounts.models import AgencyKind
+from streha.cases import services
+from streha.cases.models import AssistanceService, ConsentPurpose, ServiceKind, Task, TaskKind
+from streha.testing.factories import AgencyFactory
+
+pytestmark = pytest.mark.django_db
+
+# Session and user (2), role grants (1), the case and its agency (2), the audit event with its
+# subject (4: chain head, event, subject, head update), the page's records (9: services, tasks,
+# events, screening, the questionnaires offered, documents, referrals, consents, notes) and the
+# header's menu checks (3: tips, jobs, court cases). Not counted: transaction control
+# (BEGIN, savepoints), which differs between SQLite, PostgreSQL and the test's transaction.
+# No session write: the idle timeout is renewed once a minute (SessionRenewalMiddleware).
+CASE_PAGE_QUERIES = 21
+TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "COMMIT")
+
+
+def page_queries(client, case) -> tuple[int, list[str]]:
+    executed: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        response = client.get(f"/cases/{case.public_id}/")
+    assert response.status_code == 200
+    queries = [sql for sql in executed if not sql.startswith(TRANSACTION_CONTROL)]
+    return len(queries), executed
+
+
+def add_records(worker, case, n):
+    today = timezone.localdate()
+    for i in range(n):
+        services.add_note(worker, case, body=f"Note {i}")
+        services.record_consent(worker, case, purpose=ConsentPurpose.values[0], given=True)
+        Task.objects.create(
+            case=case, agency_id=case.owner_agency_id, kind=TaskKind.FOLLOW_UP, due_on=today
+        )
+        AssistanceService.objects.create(
+            case=case,
+            kind=ServiceKind.values[i % len(ServiceKind.values)],
+            provider_id=case.owner_agency_id,
+            starts_on=today - timedelta(days=i),
+        )
+        case.refresh_from_db()
+        services.send_referral(
+            worker, case, to_agency=AgencyFactory(kind=AgencyKind.SHELTER), field_groups=[]
+        )
+        case.refresh_from_db()
+
+
+def test_case_page_queries_do_not_grow_with_its_records(client, worker, case):
+    client.force_login(worker)
+    client.get(f"/cases/{case.public_id}/")  # the session's first renewal is not the page's
+    add_records(worker, case, 1)
+    few, _ = page_queries(client, case)
+    add_records(worker, case, 4)
+    many, executed = page_queries(client, case)
+    assert many == few, executed
+
+
+def test_case_page_query_count_is_pinned(client, worker, case):
+    client.force_login(worker)
+    client.get(f"/cases/{case.public_id}/")
+    add_records(worker, case, 2)
+    count, executed = page_queries(client, case)
+    assert count == CASE_PAGE_QUERIES, "\n".join(executed)

@@ -1,0 +1,82 @@
+"""``streha.demo.bulk.insert`` writes exactly the rows ``bulk_create`` writes: same columns,
+same sealing (the stored values open with the record's key), same defaults and stamps."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+
+from streha.access.models import AccessGrant
+from streha.audit import read_context
+from streha.demo import bulk
+from streha.people.models import Person
+from streha.protection.fields import ProtectedFieldMixin
+from streha.protection.models import assign_ids
+from streha.testing.factories import AgencyFactory, PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _person(agency, reference):
+    return Person(
+        reference=reference,
+        owner_agency=agency,
+        given_name="Arbëresha",
+        family_name="Gashi",
+        date_of_birth=date(2001, 5, 17),
+        personal_number="1234567890",
+        phone="+383 44 123 456",
+    )
+
+
+def _stored(reference):
+    columns = [f.column for f in Person._meta.concrete_fields if f.column not in ("id",)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM people_person WHERE reference = %s",  # noqa: S608
+            [reference],
+        )
+        return dict(zip(columns, cursor.fetchone(), strict=True))
+
+
+def test_insert_writes_what_bulk_create_writes():
+    agency = AgencyFactory()
+    fast, orm = _person(agency, "B-FAST"), _person(agency, "B-ORM")
+    assign_ids([fast, orm])
+    assert bulk.insert([fast]) == 1
+    Person.objects.bulk_create([orm])
+    fast_row, orm_row = _stored("B-FAST"), _stored("B-ORM")
+    sealed = {f.column for f in Person._meta.concrete_fields if isinstance(f, ProtectedFieldMixin)}
+    per_record = {"reference", "public_id", "data_key", "created_at", "updated_at"}
+    # Only what is unique per record differs (its key, ciphertexts, ids and stamps); every
+    # other column, blind indexes included, is the same.
+    assert {c for c in fast_row if fast_row[c] != orm_row[c]} <= per_record | sealed
+    assert fast_row["data_key"] and fast_row["created_at"]
+    assert fast_row["owner_agency_id"] == agency.pk
+    with read_context.testing_scope():
+        stored = Person.objects.get(reference="B-FAST")
+        assert (stored.given_name, stored.family_name) == ("Arbëresha", "Gashi")
+        assert stored.date_of_birth == date(2001, 5, 17)
+        assert stored.personal_number == "1234567890"
+        assert stored.created_at is not None
+
+
+def test_insert_without_ids_lets_the_database_number_rows():
+    person = PersonFactory()
+    agencies = AgencyFactory.create_batch(3)
+    grants = [
+        AccessGrant(person=person, agency=agency, field_groups=["identity"], reason="referral")
+        for agency in agencies
+    ]
+    assert bulk.insert(grants) == 3
+    stored = AccessGrant.objects.filter(person=person).order_by("pk")
+    assert [grant.agency_id for grant in stored] == [agency.pk for agency in agencies]
+
+
+def test_mixing_records_with_and_without_ids_is_refused():
+    agency = AgencyFactory()
+    first, second = _person(agency, "B-1"), _person(agency, "B-2")
+    assign_ids([first])
+    with pytest.raises(ValueError):
+        bulk.insert([first, second])
+    assert not Person.objects.filter(reference__in=["B-1", "B-2"]).exists()
