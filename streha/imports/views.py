@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from streha.accounts.models import Agency
+from streha.accounts.reauth import require_recent_authentication
 from streha.imports import exports, services
 from streha.imports.forms import ExportForm, MappingForm, UploadForm
 from streha.imports.models import ImportUpload
@@ -92,6 +93,7 @@ def _file_response(content: bytes, name: str, content_type: str) -> HttpResponse
 
 
 @login_required
+@require_recent_authentication
 def export(request):
     """Export a work list: small lists download at once, large ones become a job."""
     lists = exports.lists_for(request.user)
@@ -118,6 +120,7 @@ def export(request):
 
 
 @login_required
+@require_recent_authentication(on_read=True)
 def export_download(request, public_id):
     job = job_selectors.job_for(request.user, public_id)
     if job.kind != exports.JOB_KIND:

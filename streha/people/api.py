@@ -112,6 +112,7 @@ class PersonViewSet(viewsets.ViewSet):
     @extend_schema(request=None, responses={200: dict, **error_responses(403, 404)})
     @action(detail=True, methods=["get"])
     def export(self, request, public_id=None):
+        check_recent_authentication(request)
         view = selectors.read_person(request.user, public_id, request=request)
         return Response(services.export_person(request.user, view.person, request=request))
 

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from streha.access import policy
+from streha.accounts.reauth import check_recent_authentication
 from streha.people import statistics
 
 
@@ -57,6 +58,7 @@ class PseudonymisedPersonsView(APIView):
     def get(self, request):
         if not policy.can_see_statistics(request.user):
             raise NotFound()
+        check_recent_authentication(request)
         try:
             offset = max(0, int(request.query_params.get("offset", 0)))
             limit = min(500, max(1, int(request.query_params.get("limit", 100))))

@@ -139,6 +139,7 @@ def person_edit(request, public_id):
 
 
 @login_required
+@require_recent_authentication
 def person_export(request, public_id):
     if request.method != "POST":
         raise Http404

@@ -268,6 +268,9 @@ class TestDataProtectionDuties:
     ):
         supervisor = make_user(Role.SUPERVISOR, agency=agency)
         client.force_login(supervisor)
+        refused = client.post(f"/persons/{own_person.public_id}/export/")
+        assert refused.url.startswith("/accounts/reauthenticate/")  # a fresh sign-in first
+        reauthenticate(client, supervisor)
         response = client.post(f"/persons/{own_person.public_id}/export/")
         assert response.status_code == 200
         data = response.json()
@@ -276,6 +279,7 @@ class TestDataProtectionDuties:
 
     def test_case_worker_cannot_export(self, client, worker, own_person):
         client.force_login(worker)
+        reauthenticate(client, worker)
         assert client.post(f"/persons/{own_person.public_id}/export/").status_code == 404
         assert events("export").count() == 0
 
