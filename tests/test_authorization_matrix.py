@@ -136,7 +136,7 @@ API = {
     ("/api/v1/agencies/", "post"): P(
         {Role.SYSTEM_ADMIN},
         refused=403,
-        data={"code": "new-agency", "name": "New", "kind": "health"},
+        data={"code": "new-agency", "name": "New", "kind": "health", "municipality": "prishtina"},
     ),
     ("/api/v1/agencies/{id}/", "get"): P(EVERYONE, path="/api/v1/agencies/{agency}/"),
     ("/api/v1/users/", "get"): P(EVERYONE),

@@ -22,7 +22,9 @@ class AgencyWriteSerializer(serializers.Serializer):
     code = serializers.SlugField(max_length=60)
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=AgencyKind.choices)
-    municipality = serializers.SlugField(max_length=40, required=False, allow_null=True)
+    # Every agency has a seat (a national one: the municipality of its head office): its
+    # region decides regional statistics and work lists, so an agency without one is refused.
+    municipality = serializers.SlugField(max_length=40)
 
 
 class UserSerializer(serializers.ModelSerializer):
