@@ -134,9 +134,15 @@ class ApiTokenIssuedSerializer(ApiTokenSerializer):
 
 class RoleGrantSerializer(serializers.ModelSerializer):
     user = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    revoked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    granted_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    revoked_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = RoleGrant
@@ -191,9 +197,11 @@ class ErrorSerializer(serializers.Serializer):
 
 ERROR_MEANINGS = {
     400: "invalid input (messages by field, never repeating the values sent)",
+    401: "no credential, or a wrong, expired or revoked one",
     403: "your role may not do this",
     404: "no such object, or not visible to you",
     409: "the object changed since you read it: reload it, then send the current version",
+    429: "too many requests: wait, then try again",
 }
 
 

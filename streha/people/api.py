@@ -71,7 +71,8 @@ class PersonViewSet(viewsets.ViewSet):
                 str,
                 description=(
                     "Why the record is consulted: case:<case public id>, task:<task id> or "
-                    "code:<reason code>; by default the newest case of the person you may see."
+                    "code:<reason code>; required unless the record is opened under "
+                    "break-glass (else 400 reason_required)."
                 ),
             )
         ],

@@ -17,7 +17,11 @@ class PersonStatisticsView(APIView):
         parameters=[OpenApiParameter("by", str, enum=sorted(statistics.DIMENSIONS))],
         responses=inline_serializer(
             "PersonCount",
-            {"value": serializers.CharField(), "count": serializers.IntegerField(allow_null=True)},
+            {
+                # A gender or citizenship code, a year of birth, or null (not recorded).
+                "value": serializers.JSONField(allow_null=True),
+                "count": serializers.IntegerField(allow_null=True),
+            },
             many=True,
         ),
     )
