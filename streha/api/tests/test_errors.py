@@ -181,3 +181,11 @@ def test_an_agency_without_a_municipality_is_refused_with_a_clear_400(api_client
         error = error_of(response, 400)
         assert "municipality" in error["fields"]
     assert not Agency.objects.filter(code="seatless").exists()
+
+
+@pytest.mark.parametrize("page", ["null", "x", "0", "-1"])
+def test_a_page_that_is_not_a_whole_number_from_1_is_a_400(api_client, make_user, page):
+    """Issue 10 point 9 (found by schemathesis): ``page=null`` was a 404 "invalid page"."""
+    api_client.force_authenticate(make_user(Role.SYSTEM_ADMIN))
+    error = error_of(api_client.get("/api/v1/agencies/", {"page": page}), 400)
+    assert "page" in error["fields"]
