@@ -23,6 +23,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from streha.audit import read_context
 from streha.errors import DomainError
 
 BREAK_GLASS = "break-glass"
@@ -74,9 +75,11 @@ def _refuse() -> ValidationError:
 def _session(request):
     """The browser session of ``request``, or None (an API token has no session to remember
     in, and nobody to ask)."""
-    request = getattr(request, "_request", request)  # DRF wraps Django's request
-    if request is None or getattr(request, "auth", None) is not None:
+    if request is None or getattr(request, "auth", None) is not None:  # DRF: a token
         return None
+    if read_context.authentication().get("method") == "token":
+        return None
+    request = getattr(request, "_request", request)  # DRF wraps Django's request
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None

@@ -155,3 +155,20 @@ def test_under_break_glass_the_reason_is_the_break_glass(client, make_user, agen
     client.force_login(supervisor)
     client.get(f"/persons/{person.public_id}/")
     assert last_read(person).purpose == "break-glass"
+
+
+def test_a_token_gives_its_reason_on_every_read(make_user, agency):
+    """A machine client has no session: nothing is remembered for it, every read says why."""
+    from rest_framework.test import APIClient
+
+    from streha.accounts import services as account_services
+
+    admin = make_user(Role.AGENCY_ADMIN, agency=agency)
+    machine = make_user(Role.CASE_WORKER, agency=agency, is_service_account=True)
+    _token, secret = account_services.issue_api_token(admin, user=machine, name="sync")
+    person = PersonFactory(owner_agency=agency)
+    api = APIClient(HTTP_AUTHORIZATION=f"Token {secret}")
+    url = f"/api/v1/persons/{person.public_id}/"
+    given = api.get(url, {"reason": "code:case_work"})
+    assert given.status_code == 200 and "sessionid" not in given.cookies
+    assert api.get(url).json()["error"]["code"] == "reason_required"
