@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "streha.web.middleware.RequestIdMiddleware",
     # Decryption only inside an audited read: one scope per request (streha/audit/read_context).
     "streha.audit.read_context.AuditedReadMiddleware",
+    # A page that needs a consultation reason asks for it (streha/audit/reasons.py).
+    "streha.audit.reasons.ConsultationReasonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -367,8 +369,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "streha.api.schema.StrehaAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "streha.api.pagination.StrehaPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "streha.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -545,6 +547,7 @@ STREHA_AUDIT_CHECKPOINT_MINUTES = max(1, env_int("STREHA_AUDIT_CHECKPOINT_MINUTE
 STREHA_AUDIT_CHECKPOINT_DIR = env("STREHA_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints"))
 # Default: audit-signing-key.pem beside the master key file.
 STREHA_AUDIT_SIGNING_KEY_FILE = env("STREHA_AUDIT_SIGNING_KEY_FILE", "")
+STREHA_SHRED_LEDGER_FILE = env("STREHA_SHRED_LEDGER_FILE", "")
 STREHA_AUDIT_VERIFY_KEYS = env_list("STREHA_AUDIT_VERIFY_KEYS")
 STREHA_AUDIT_WITNESS = env("STREHA_AUDIT_WITNESS", "streha.audit.checkpoints.DirectoryWitness")
 

@@ -24,7 +24,10 @@ from streha.accounts.models import AgencyKind, Role
 from streha.testing.factories import UserFactory
 
 # The operations of the case and person apps (the others: their own apps' runs).
-OPERATIONS = r"^/api/v1/(cases|referrals|case-tasks|case-notifications|persons)/"
+OPERATIONS = r"^/api/"
+# The case and person operations (the busiest) get three examples each, the others one, so
+# that every operation of the schema runs as every role in bounded time on 2 cores.
+THOROUGH = r"^/api/v1/(cases|referrals|case-tasks|case-notifications|persons)/"
 ROLES = [role for role in Role.values if role != Role.SYSTEM_ADMIN]
 # What the schema promises: no server error, only documented statuses and content types, bodies
 # of the documented shape, invalid input refused. (Whether a well-formed request is accepted
@@ -84,7 +87,7 @@ def test_every_role_gets_the_answers_the_schema_documents(api_schema, tokens):
         visited.add(f"{operation.method.upper()} {operation.path}")
 
         @settings(
-            max_examples=3,
+            max_examples=3 if re.match(THOROUGH, operation.path) else 1,
             derandomize=True,
             deadline=None,
             database=None,
@@ -97,12 +100,12 @@ def test_every_role_gets_the_answers_the_schema_documents(api_schema, tokens):
                     case.call_and_validate(
                         headers={"Authorization": f"Token {secret}"}, checks=CHECKS
                     )
-                except Exception as failure:  # noqa: BLE001 - collected, reported below
+                except (Exception, BaseExceptionGroup) as failure:  # noqa: BLE001 - reported below
                     raise AssertionError(f"{role}: {failure}") from failure
 
         try:
             answers_as_documented()
-        except Exception as failure:  # noqa: BLE001 - every operation is tried
+        except (Exception, BaseExceptionGroup) as failure:  # noqa: BLE001 - all tried
             failures.append(f"{operation.method.upper()} {operation.path}: {failure}"[:3000])
     assert not failures, "\n\n".join(failures)
     # Every operation of these apps was tried (the list is the schema's, so it grows with it).

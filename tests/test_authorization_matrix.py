@@ -71,14 +71,33 @@ HTML = {
     "people:list": P(CASE, path="/persons/"),
     "people:create": P(REGISTER, path="/persons/new/"),
     "people:break_glass": P({Role.SUPERVISOR}, path="/persons/break-glass/"),
-    "people:detail": P(CASE, set(), path="/persons/{person}/"),
-    "people:edit": P(EDIT, set(), path="/persons/{person}/edit/"),
-    "people:export": P({Role.SUPERVISOR}, set(), method="post", path="/persons/{person}/export/"),
-    "people:document_upload": P(
-        EDIT, set(), method="post", path="/persons/{person}/documents/", data={"title": "Letter"}
+    "people:detail": P(CASE, set(), path="/persons/{person}/?reason=code:case_work"),
+    "people:edit": P(EDIT, set(), path="/persons/{person}/edit/?reason=code:case_work"),
+    "people:export": P(
+        {Role.SUPERVISOR},
+        set(),
+        method="post",
+        path="/persons/{person}/export/?reason=code:case_work",
     ),
-    "people:document_download": P(CASE, set(), path="/persons/{person}/documents/{document}/"),
+    "people:document_upload": P(
+        EDIT,
+        set(),
+        method="post",
+        path="/persons/{person}/documents/?reason=code:case_work",
+        data={"title": "Letter"},
+    ),
+    "people:document_download": P(
+        CASE, set(), path="/persons/{person}/documents/{document}/?reason=code:case_work"
+    ),
     "audit:index": P({Role.AUDITOR}, path="/audit/"),
+    # Any signed-in user may say why they open a record: it shows nothing, it is remembered
+    # for the session, and the read itself is still decided by the policy.
+    "audit:consultation_reason": P(
+        EVERYONE,
+        method="post",
+        path="/audit/reason/",
+        data={"person": "{person}", "code": "safety"},
+    ),
     "audit:person": P({Role.AUDITOR}, {Role.AUDITOR}, path="/audit/persons/{person}/"),
     "audit:user": P({Role.AUDITOR}, {Role.AUDITOR}, path="/audit/users/{user}/"),
     "audit:break_glass": P({Role.AUDITOR}, path="/audit/break-glass/"),
@@ -136,7 +155,7 @@ API = {
     ("/api/v1/agencies/", "post"): P(
         {Role.SYSTEM_ADMIN},
         refused=403,
-        data={"code": "new-agency", "name": "New", "kind": "health"},
+        data={"code": "new-agency", "name": "New", "kind": "health", "municipality": "prishtina"},
     ),
     ("/api/v1/agencies/{id}/", "get"): P(EVERYONE, path="/api/v1/agencies/{agency}/"),
     ("/api/v1/users/", "get"): P(EVERYONE),

@@ -86,6 +86,16 @@ def users_visible_to(user: User) -> QuerySet[User]:
     return users.filter(pk=user.pk)
 
 
+def staff_holding(agency_id: int, roles) -> QuerySet[User]:
+    """The active human staff of ``agency_id`` holding one of ``roles`` by an approved grant not
+    revoked: whom a notice or an assignment may reach. A pending or revoked grant gives nothing,
+    and a service account is no one to notify."""
+    holders = RoleGrant.objects.effective().filter(role__in=list(roles)).values("user_id")
+    return User.objects.filter(
+        agency_id=agency_id, is_active=True, is_service_account=False, pk__in=holders
+    )
+
+
 def api_tokens_visible_to(user: User) -> QuerySet[ApiToken]:
     tokens = ApiToken.objects.select_related("agency", "user", "created_by")
     if is_system_admin(user):

@@ -57,13 +57,15 @@ def require_recent_authentication(view=None, *, on_read: bool = False):
     """Decorator for HTML views: send the user through the missing step, then back.
 
     Only requests that act (POST and the like) are checked, so the form itself still shows;
-    ``on_read=True`` checks every request (a page that exports on GET).
+    ``on_read=True`` checks every request (a page that exports on GET), and a callable
+    ``on_read(request)`` the reads it says are exports (e.g. ``asks_download``).
     """
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if request.method in SAFE_METHODS and not on_read:
+            checks_read = on_read(request) if callable(on_read) else on_read
+            if request.method in SAFE_METHODS and not checks_read:
                 return view(request, *args, **kwargs)
             step = missing_step(request)
             if step is None:
@@ -74,6 +76,11 @@ def require_recent_authentication(view=None, *, on_read: bool = False):
         return wrapped
 
     return decorator(view) if view is not None else decorator
+
+
+def asks_download(request) -> bool:
+    """A page that shows a table and downloads it as a file when asked (``?format=``)."""
+    return bool(request.GET.get("format"))
 
 
 def check_recent_authentication(request) -> None:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from streha.accounts.models import ApiToken
+from streha.audit import read_context
 
 # Writing last_used_at on every call would turn each read into a write; once a minute is enough
 # to tell an administrator whether a token is still in use.
@@ -48,6 +49,7 @@ class AgencyTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
         if not token.allows(request.method):
             raise exceptions.PermissionDenied(_("This token's scopes do not allow this request."))
+        read_context.authenticated_by("token", token_id=token.pk)
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

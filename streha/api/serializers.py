@@ -22,7 +22,9 @@ class AgencyWriteSerializer(serializers.Serializer):
     code = serializers.SlugField(max_length=60)
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=AgencyKind.choices)
-    municipality = serializers.SlugField(max_length=40, required=False, allow_null=True)
+    # Every agency has a seat (a national one: the municipality of its head office): its
+    # region decides regional statistics and work lists, so an agency without one is refused.
+    municipality = serializers.SlugField(max_length=40)
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -132,9 +134,15 @@ class ApiTokenIssuedSerializer(ApiTokenSerializer):
 
 class RoleGrantSerializer(serializers.ModelSerializer):
     user = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    revoked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    granted_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    revoked_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = RoleGrant
@@ -189,9 +197,11 @@ class ErrorSerializer(serializers.Serializer):
 
 ERROR_MEANINGS = {
     400: "invalid input (messages by field, never repeating the values sent)",
+    401: "no credential, or a wrong, expired or revoked one",
     403: "your role may not do this",
     404: "no such object, or not visible to you",
     409: "the object changed since you read it: reload it, then send the current version",
+    429: "too many requests: wait, then try again",
 }
 
 

@@ -25,9 +25,11 @@ class AgencyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return policy.agencies_visible_to(self.request.user)
 
     @extend_schema(
-        request=serializers.AgencyWriteSerializer, responses={201: serializers.AgencySerializer}
+        request=serializers.AgencyWriteSerializer,
+        responses={201: serializers.AgencySerializer, **serializers.error_responses(400, 403)},
     )
     def create(self, request, *args, **kwargs):
+        policy.require(policy.can_manage_agencies(request.user))  # 403 before any 400
         data = serializers.AgencyWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from streha.audit.models import Action
+from streha.audit.reasons import ReasonCode
 
 
 class DateInput(forms.DateInput):
@@ -36,3 +37,22 @@ class BreakGlassReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What you checked and what you found, e.g. whether the reason held."),
     )
+
+
+class ConsultationReasonForm(forms.Form):
+    """Why a record is opened without a case or task behind it. The words given for "other"
+    are asked for so that the reader thinks about it, and are not stored: they may name the
+    person, and audit details hold no personal data."""
+
+    person = forms.UUIDField(widget=forms.HiddenInput)
+    next = forms.CharField(widget=forms.HiddenInput, required=False, max_length=500)
+    code = forms.ChoiceField(
+        label=_("Reason"), choices=ReasonCode.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(label=_("If other: why (not stored)"), required=False, max_length=200)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("code") == ReasonCode.OTHER and not (cleaned.get("note") or "").strip():
+            self.add_error("note", _("Say in a few words why you open this record."))
+        return cleaned

@@ -46,6 +46,9 @@ class Scope:
     subjects: set[int] = field(default_factory=set)
     # What a request decrypted, for tests that check every decryption was audited.
     decrypted: set[tuple[str, int]] = field(default_factory=set)
+    # How the request was authenticated when it is not a browser session (an API token: its
+    # id and the method), added to every audit event the request records.
+    authentication: dict = field(default_factory=dict)
 
     def allows(self, instance: models.Model) -> bool:
         if self.kind != REQUEST:
@@ -108,6 +111,21 @@ def name(objs: Iterable[models.Model], subjects: Iterable[int] = ()) -> None:
         return
     scope.named.update((obj._meta.label_lower, obj.pk) for obj in objs if obj.pk is not None)
     scope.subjects.update(subjects)
+
+
+def authenticated_by(method: str, **ids: int) -> None:
+    """The current request was authenticated by ``method`` (e.g. ``token``, with
+    ``token_id=``): every audit event it records from now on says so. Outside a request scope
+    this does nothing."""
+    scope = _scope.get()
+    if scope is not None and scope.kind == REQUEST:
+        scope.authentication = {"method": method, **ids}
+
+
+def authentication() -> dict:
+    """How the current request was authenticated, if it said (``authenticated_by``)."""
+    scope = _scope.get()
+    return dict(scope.authentication) if scope is not None else {}
 
 
 def opened_with_receipt(tip: models.Model) -> None:

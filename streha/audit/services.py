@@ -285,7 +285,8 @@ def _build(
 ) -> AuditEvent:
     actor = _real_actor(actor)
     agency_id = actor.agency_id if actor is not None else None
-    details = _json_safe(dict(details or {}))
+    # Made in a token-authenticated request: which token, whoever the code passed as actor.
+    details = _json_safe({**(details or {}), **read_context.authentication()})
     return AuditEvent(
         actor_id=actor.pk if actor is not None else None,
         actor_username=_text(actor.get_username(), "actor_username") if actor else "",

@@ -10,12 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from streha.access import policy
-from streha.audit import selectors, services
-from streha.audit.forms import BreakGlassReviewForm, EventFilterForm
+from streha.audit import reasons, selectors, services
+from streha.audit.forms import BreakGlassReviewForm, ConsultationReasonForm, EventFilterForm
 
 
 def _require_auditor(request) -> None:
@@ -94,3 +95,18 @@ def break_glass_review(request, pk: int):
     else:
         messages.success(request, _("Break-glass access marked as reviewed."))
     return redirect("audit:break_glass")
+
+
+@login_required
+@require_POST
+def consultation_reason(request):
+    """Remember the reason chosen for a record for this session, then go back to the page."""
+    form = ConsultationReasonForm(request.POST)
+    if not form.is_valid():
+        return render(request, "audit/consultation_reason.html", {"form": form}, status=400)
+    person = form.cleaned_data["person"]
+    reasons.remember(request, person, f"code:{form.cleaned_data['code']}")
+    back = form.cleaned_data["next"]
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts=None) and back.startswith("/"):
+        return redirect(back)
+    return redirect("people:detail", public_id=person)

@@ -114,7 +114,9 @@ class CaseViewSet(viewsets.ViewSet):
         data = CaseOpenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        person = read_person(request.user, fields.pop("person"), request=request).person
+        person = read_person(
+            request.user, fields.pop("person"), request=request, reason="code:case_work"
+        ).person
         case = services.open_case(request.user, person, request=request, **fields)
         groups = policy.case_access(request.user, case).field_groups
         return Response(

@@ -68,7 +68,9 @@ def case_list(request):
 @requires(policy.can_open_cases)
 @page_errors
 def case_create(request, person_id):
-    person = read_person(request.user, person_id, request=request, purpose="open case").person
+    person = read_person(
+        request.user, person_id, request=request, purpose="open case", reason="code:case_work"
+    ).person
     form = case_forms.OpenCaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)

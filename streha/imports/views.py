@@ -94,6 +94,7 @@ def _file_response(content: bytes, name: str, content_type: str) -> HttpResponse
 
 
 @login_required
+@require_recent_authentication
 def export(request):
     """Export a work list: small lists download at once, large ones become a job."""
     lists = exports.lists_for(request.user)
@@ -120,6 +121,7 @@ def export(request):
 
 
 @login_required
+@require_recent_authentication(on_read=True)
 def export_download(request, public_id):
     job = job_selectors.job_for(request.user, public_id)
     if job.kind not in (exports.JOB_KIND, htcds_export.JOB_KIND):

@@ -339,12 +339,11 @@ def assign_prosecutor(
     policy.require(
         access.prosecution or (access.supervisor and actor.agency_id == case.prosecution_office_id)
     )
-    user = User.objects.filter(
-        username__iexact=prosecutor.strip(),
-        agency_id=case.prosecution_office_id,
-        is_active=True,
-        role_grants__role=Role.PROSECUTOR,
-    ).first()
+    user = (
+        policy.staff_holding(case.prosecution_office_id, [Role.PROSECUTOR])
+        .filter(username__iexact=prosecutor.strip())
+        .first()
+    )
     if user is None:
         raise ValidationError({"prosecutor": _("No prosecutor of this office has that user name.")})
     case = _locked(case)

@@ -38,6 +38,8 @@ import pyrage
 from django.conf import settings
 from django.db import connection
 
+from streha.protection import shred_ledger
+
 FORMAT_VERSION = 1
 DUMP_NAMES = {"postgresql": "database.pgdump", "sqlite": "database.sqlite3"}
 
@@ -217,6 +219,10 @@ def create_backup(out: Path, recipients: list[str] | None = None) -> BackupResul
     public_manifest = out / f"streha-{stamp}.json"
     # Taken before the dump: the chain only grows, so the dump holds this event and its hash.
     anchor = _audit_anchor()
+    # The ledger of destroyed data keys, completed and measured before the dump: a restore of
+    # this backup replays at least these entries, and refuses a ledger shorter than this.
+    shred_ledger.sync()
+    shredded = shred_ledger.state()
     work = Path(tempfile.mkdtemp(prefix=".streha-backup-", dir=out))
     try:
         os.chmod(work, 0o700)
@@ -230,6 +236,7 @@ def create_backup(out: Path, recipients: list[str] | None = None) -> BackupResul
             "dump": dump.name,
             "audit_anchor": anchor,
             "audit_checkpoints": [path.name for path in checkpoints],
+            "shred_ledger": shredded,
         }
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2))
         plain = work / "backup.tar.gz"
@@ -284,6 +291,10 @@ def restore_backup(source: Path, identity_file: Path) -> dict:
             raise BackupError("The archive does not match its manifest (damaged or replaced).")
     if not _database_is_empty():
         raise BackupError("The target database is not empty; restore only into an empty one.")
+    ledger_at_backup = (
+        json.loads(sidecar.read_text()).get("shred_ledger") if sidecar.exists() else None
+    )
+    _check_ledger(ledger_at_backup)  # refused before anything is written
     identities = _identities(identity_file)
     parent = Path(tempfile.gettempdir())
     work = Path(tempfile.mkdtemp(prefix="streha-restore-", dir=parent))
@@ -332,7 +343,34 @@ def restore_backup(source: Path, identity_file: Path) -> dict:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     connection.close()
-    return {**manifest, "archive": archive.name, "checkpoints_restored": restored}
+    shredded_again = _replay_ledger(manifest.get("shred_ledger"))
+    connection.close()
+    return {
+        **manifest,
+        "archive": archive.name,
+        "checkpoints_restored": restored,
+        "shredded_again": shredded_again,
+    }
+
+
+def _check_ledger(recorded: dict | None) -> None:
+    try:
+        shred_ledger.check_covers(recorded)
+    except shred_ledger.LedgerError as error:
+        raise BackupError(str(error)) from None
+
+
+def _replay_ledger(recorded: dict | None) -> int:
+    """Destroy again every data key destroyed since (or before) the backup was made: an old
+    backup must not bring back an anonymised identity. A failure here is reported as a failed
+    restore: the database must not be used until the ledger replays."""
+    try:
+        return shred_ledger.replay(recorded)
+    except shred_ledger.LedgerError as error:
+        raise BackupError(
+            f"{error} The restored database still holds destroyed keys: do not use it; "
+            "fix the ledger and restore again into an empty database."
+        ) from None
 
 
 def _restore_checkpoints(content: Path, names: list[str]) -> list[str]:

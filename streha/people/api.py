@@ -76,7 +76,8 @@ class PersonViewSet(viewsets.ViewSet):
                 str,
                 description=(
                     "Why the record is consulted: case:<case public id>, task:<task id> or "
-                    "code:<reason code>; by default the newest case of the person you may see."
+                    "code:<reason code>; required unless the record is opened under "
+                    "break-glass (else 400 reason_required)."
                 ),
             )
         ],
@@ -117,6 +118,7 @@ class PersonViewSet(viewsets.ViewSet):
     @extend_schema(request=None, responses={200: dict, **error_responses(403, 404)})
     @action(detail=True, methods=["get"])
     def export(self, request, public_id=None):
+        check_recent_authentication(request)
         view = selectors.read_person(request.user, public_id, request=request)
         return Response(services.export_person(request.user, view.person, request=request))
 

@@ -190,7 +190,9 @@ def read_person(
     scope = policy.persons_visible_to(user).select_related("owner_agency")
 
     def purpose_of(person, access) -> str:
-        why = reasons.reason_for(user, person, reason, break_glass=access.break_glass)
+        why = reasons.reason_for(
+            user, person, reason, break_glass=access.break_glass, request=request
+        )
         return f"{purpose} ({why})" if purpose else why
 
     person, access = policy.visible_or_404(

@@ -227,13 +227,7 @@ def _notify_owner_of_break_glass(person: Person) -> int:
 
     from streha.cases.models import Notification
 
-    staff = list(
-        User.objects.filter(
-            agency_id=person.owner_agency_id,
-            is_active=True,
-            role_grants__role__in=BREAK_GLASS_NOTIFIED_ROLES,
-        ).distinct()
-    )
+    staff = list(policy.staff_holding(person.owner_agency_id, BREAK_GLASS_NOTIFIED_ROLES))
     message = _("Break-glass access was opened on a record your agency holds.")
     url = reverse("audit:break_glass")
     Notification.objects.bulk_create(Notification(user=u, message=message, url=url) for u in staff)

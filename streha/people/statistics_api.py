@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from streha.access import policy
+from streha.accounts.reauth import check_recent_authentication
 from streha.people import statistics
 
 
@@ -16,7 +17,11 @@ class PersonStatisticsView(APIView):
         parameters=[OpenApiParameter("by", str, enum=sorted(statistics.DIMENSIONS))],
         responses=inline_serializer(
             "PersonCount",
-            {"value": serializers.CharField(), "count": serializers.IntegerField(allow_null=True)},
+            {
+                # A gender or citizenship code, a year of birth, or null (not recorded).
+                "value": serializers.JSONField(allow_null=True),
+                "count": serializers.IntegerField(allow_null=True),
+            },
             many=True,
         ),
     )
@@ -57,6 +62,7 @@ class PseudonymisedPersonsView(APIView):
     def get(self, request):
         if not policy.can_see_statistics(request.user):
             raise NotFound()
+        check_recent_authentication(request)
         try:
             offset = max(0, int(request.query_params.get("offset", 0)))
             limit = min(500, max(1, int(request.query_params.get("limit", 100))))

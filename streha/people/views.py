@@ -48,6 +48,7 @@ def person_create(request):
         else:
             messages.success(request, _("Person registered."))
             announce_registration_matches(request, person)
+            reasons.remember(request, person.public_id, f"code:{reasons.ReasonCode.REGISTRATION}")
             return redirect("people:detail", public_id=person.public_id)
     return render(request, "people/person_form.html", {"form": form, "creating": True})
 
@@ -139,6 +140,7 @@ def person_edit(request, public_id):
 
 
 @login_required
+@require_recent_authentication
 def person_export(request, public_id):
     if request.method != "POST":
         raise Http404

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from streha.audit import services as audit
-from streha.protection import keys
+from streha.protection import keys, shred_ledger
 from streha.protection.fields import BlindIndexField, ProtectedFieldMixin, Sealed
 from streha.protection.models import ProtectedModel, protected_models
 
@@ -239,13 +239,15 @@ def retire_master_key(
     return "destroyed"
 
 
-def shred_data_key(record: ProtectedModel, *, actor=None) -> None:
+def shred_data_key(record: ProtectedModel, *, actor=None, replayed: bool = False) -> None:
     """Destroy a record's data key (crypto-shredding) and empty its protected fields.
 
     Every ciphertext ever sealed with that key, in this database or a copy of the row, can then
     be opened only with an envelope that still holds the key: an old backup of the row, until
     every master key that wrapped it is retired (``streha keys rotate`` then ``retire``).
-    Call inside the transaction that anonymises or erases the record."""
+    Call inside the transaction that anonymises or erases the record. The shredding is also
+    appended to the shred ledger outside the database once it commits (``shred_ledger``), which
+    ``streha restore`` replays (``replayed``: this call is that replay)."""
     model = type(record)
     values: dict = {"data_key": keys.SHREDDED}
     for field in model._meta.concrete_fields:
@@ -261,6 +263,8 @@ def shred_data_key(record: ProtectedModel, *, actor=None) -> None:
         actor,
         audit.Action.KEY_ROTATION,
         obj=record,
-        purpose="data key destroyed",
+        purpose="data key destroyed again after a restore" if replayed else "data key destroyed",
         details={"step": "shredded"},
     )
+    if not replayed:
+        shred_ledger.record(record)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from streha.access import policy
+from streha.accounts.reauth import asks_download, require_recent_authentication
 from streha.audit import services as audit
 from streha.statistics import figures, selectors
 from streha.statistics.definitions import DEFINITIONS
@@ -53,6 +54,7 @@ def index(request):
 
 @login_required
 @require_GET
+@require_recent_authentication(on_read=asks_download)
 def table(request, code: str):
     _require_analyst(request)
     if code not in DEFINITIONS:

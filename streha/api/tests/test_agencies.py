@@ -90,11 +90,14 @@ def test_system_admin_creates_agency(api_client, system_admin):
     assert stored.pk == body["id"] and stored.municipality.code == "prizren"
 
 
-def test_system_admin_creates_agency_without_seat(api_client, system_admin):
+def test_an_agency_without_a_seat_is_refused(api_client, system_admin):
+    """Issue 10 point 9: every agency names its seat (a national or international one, the
+    municipality of its office); the region of regional work and statistics follows from it."""
     api_client.force_authenticate(system_admin)
     response = api_client.post(URL, new_agency(kind="international_organisation"), format="json")
-    assert response.status_code == 201
-    assert response.json()["municipality"] is None
+    assert response.status_code == 400
+    assert "municipality" in response.json()["error"]["fields"]
+    assert not Agency.objects.filter(code="police-prizren").exists()
 
 
 @pytest.mark.parametrize(
@@ -132,7 +135,8 @@ def test_invalid_agency_is_400_and_not_written(api_client, system_admin, data, f
 
 def test_duplicate_code_is_400(api_client, system_admin, agency):
     api_client.force_authenticate(system_admin)
-    response = api_client.post(URL, new_agency(code=agency.code), format="json")
+    taken = new_agency(code=agency.code, municipality=agency.municipality.code)
+    response = api_client.post(URL, taken, format="json")
     assert response.status_code == 400
     assert "code" in response.json()["error"]["fields"]
     assert Agency.objects.filter(code=agency.code).count() == 1

@@ -165,3 +165,27 @@ def test_throttled_has_the_shape():
     assert response.status_code == 429
     assert response.data["error"]["code"] == "throttled"
     assert response.data["error"]["message"]
+
+
+def test_an_agency_without_a_municipality_is_refused_with_a_clear_400(api_client, make_user):
+    """Issue 10 point 9 (found by schemathesis): the seat decides the agency's region."""
+    from streha.accounts.models import Agency
+
+    api_client.force_authenticate(make_user(Role.SYSTEM_ADMIN))
+    for missing in ({}, {"municipality": None}, {"municipality": ""}):
+        response = api_client.post(
+            "/api/v1/agencies/",
+            {"code": "seatless", "name": "Seatless", "kind": "police", **missing},
+            format="json",
+        )
+        error = error_of(response, 400)
+        assert "municipality" in error["fields"]
+    assert not Agency.objects.filter(code="seatless").exists()
+
+
+@pytest.mark.parametrize("page", ["null", "x", "0", "-1"])
+def test_a_page_that_is_not_a_whole_number_from_1_is_a_400(api_client, make_user, page):
+    """Issue 10 point 9 (found by schemathesis): ``page=null`` was a 404 "invalid page"."""
+    api_client.force_authenticate(make_user(Role.SYSTEM_ADMIN))
+    error = error_of(api_client.get("/api/v1/agencies/", {"page": page}), 400)
+    assert "page" in error["fields"]

@@ -270,13 +270,7 @@ def _finish_tasks(case: Case, *kinds: str, agency_id: int | None = None) -> None
 def notify_agency(agency_id: int, message: str, url: str = "") -> int:
     """In-app and e-mail notice to the agency's case staff. ``message`` must name a kind of
     work, never a person: e-mail leaves the system."""
-    staff = list(
-        User.objects.filter(
-            agency_id=agency_id,
-            is_active=True,
-            role_grants__role__in=[*policy.EDITING_ROLES, Role.HOTLINE_OPERATOR],
-        ).distinct()
-    )
+    staff = list(policy.staff_holding(agency_id, [*policy.EDITING_ROLES, Role.HOTLINE_OPERATOR]))
     Notification.objects.bulk_create(Notification(user=u, message=message, url=url) for u in staff)
     recipients = [u.email for u in staff if u.email]
     if recipients:

@@ -16,6 +16,7 @@ from streha.imports import exports, services
 from streha.imports.tests.conftest import csv_bytes, row
 from streha.jobs.models import Job, JobState
 from streha.jobs.services import execute_job
+from streha.testing.auth import reauthenticate
 from streha.testing.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,9 +116,14 @@ def test_a_cell_that_looks_like_a_formula_is_written_as_text():
 
 
 def test_the_page_downloads_a_small_list_and_refuses_unknown_codes(client, make_user, owner, cases):
-    client.force_login(make_user(Role.CASE_WORKER, agency=owner))
+    worker = make_user(Role.CASE_WORKER, agency=owner)
+    client.force_login(worker)
     url = reverse("imports:export")
     assert client.get(url).status_code == 200
+    # Exporting needs a fresh password and second factor (the form itself shows without).
+    reauthenticate_url = client.post(url, {"work_list": "cases", "format": "csv"}).url
+    assert reauthenticate_url.startswith(reverse("account_reauthenticate"))
+    reauthenticate(client, worker)
     response = client.post(url, {"work_list": "cases", "format": "csv", "status": "identified"})
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
@@ -132,6 +138,7 @@ def test_a_large_list_is_made_by_a_job_and_downloaded_once(
     settings.STREHA_EXPORT_INLINE_ROWS = 1
     worker = make_user(Role.CASE_WORKER, agency=owner)
     client.force_login(worker)
+    reauthenticate(client, worker)
     response = client.post(reverse("imports:export"), {"work_list": "cases", "format": "csv"})
     job = Job.objects.get(kind=exports.JOB_KIND)
     assert response.url == reverse("jobs:detail", args=[job.public_id])
@@ -146,5 +153,7 @@ def test_a_large_list_is_made_by_a_job_and_downloaded_once(
     download = client.get(download_url)
     assert download.status_code == 200 and len(parse_csv(download.content)) == 4
     assert client.get(download_url).status_code == 404  # once only
-    client.force_login(make_user(Role.CASE_WORKER, agency=owner))
+    colleague = make_user(Role.CASE_WORKER, agency=owner)
+    client.force_login(colleague)
+    reauthenticate(client, colleague)
     assert client.get(download_url).status_code == 404

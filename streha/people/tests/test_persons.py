@@ -47,7 +47,9 @@ class TestScope:
         client.force_login(worker)
         page = client.get("/persons/").content.decode()
         assert "Mimoza" in page and "Jovana" not in page
-        assert client.get(f"/persons/{own_person.public_id}/").status_code == 200
+        assert (
+            client.get(f"/persons/{own_person.public_id}/?reason=code:case_work").status_code == 200
+        )
         assert client.get(f"/persons/{foreign_person.public_id}/").status_code == 404
 
     def test_roles_without_case_work_see_no_identities(self, client, make_user, agency, own_person):
@@ -63,10 +65,12 @@ class TestScope:
             person=own_person, agency=other_agency, field_groups=["identity"], reason="referral"
         )
         client.force_login(shelter_worker)
-        page = client.get(f"/persons/{own_person.public_id}/").content.decode()
+        page = client.get(
+            f"/persons/{own_person.public_id}/?reason=code:case_work"
+        ).content.decode()
         assert "Mimoza" in page
         assert "+383 44 111 222" not in page  # contact was not shared
-        api = client.get(f"/api/v1/persons/{own_person.public_id}/").json()
+        api = client.get(f"/api/v1/persons/{own_person.public_id}/?reason=code:case_work").json()
         assert api["given_name"] == "Mimoza" and "phone" not in api
         assert api["field_groups"] == ["identity"]
         # Shared access does not allow editing the owner's record.
@@ -91,7 +95,7 @@ class TestScope:
 class TestAudit:
     def test_reads_writes_and_lists_are_audited(self, client, worker, own_person):
         client.force_login(worker)
-        client.get(f"/persons/{own_person.public_id}/")
+        client.get(f"/persons/{own_person.public_id}/?reason=code:case_work")
         read = events("read", own_person).get()
         assert read.actor_id == worker.pk and read.agency_id == worker.agency_id
         assert set(read.field_groups) >= {"identity", "contact"}
@@ -268,7 +272,10 @@ class TestDataProtectionDuties:
     ):
         supervisor = make_user(Role.SUPERVISOR, agency=agency)
         client.force_login(supervisor)
-        response = client.post(f"/persons/{own_person.public_id}/export/")
+        refused = client.post(f"/persons/{own_person.public_id}/export/?reason=code:case_work")
+        assert refused.url.startswith("/accounts/reauthenticate/")  # a fresh sign-in first
+        reauthenticate(client, supervisor)
+        response = client.post(f"/persons/{own_person.public_id}/export/?reason=code:case_work")
         assert response.status_code == 200
         data = response.json()
         assert data["given_name"] == "Mimoza" and data["phone"] == "+383 44 111 222"
@@ -276,7 +283,13 @@ class TestDataProtectionDuties:
 
     def test_case_worker_cannot_export(self, client, worker, own_person):
         client.force_login(worker)
-        assert client.post(f"/persons/{own_person.public_id}/export/").status_code == 404
+        reauthenticate(client, worker)
+        assert (
+            client.post(
+                f"/persons/{own_person.public_id}/export/?reason=code:case_work"
+            ).status_code
+            == 404
+        )
         assert events("export").count() == 0
 
     def test_retention_anonymises_old_records_and_audits(self, settings, own_person):
@@ -315,7 +328,7 @@ class TestDocuments:
         secret = b"Medical letter: Mimoza was treated on 3 March."
         upload = SimpleUploadedFile("letter.txt", secret, content_type="text/plain")
         response = client.post(
-            f"/persons/{own_person.public_id}/documents/",
+            f"/persons/{own_person.public_id}/documents/?reason=code:case_work",
             {"title": "Medical letter", "upload": upload},
         )
         assert response.status_code == 302
@@ -324,7 +337,9 @@ class TestDocuments:
             cursor.execute("SELECT content, title FROM people_persondocument")
             content, title = cursor.fetchone()
         assert b"Mimoza" not in str(content).encode() and "Medical" not in title
-        download = client.get(f"/persons/{own_person.public_id}/documents/{document.public_id}/")
+        download = client.get(
+            f"/persons/{own_person.public_id}/documents/{document.public_id}/?reason=code:case_work"
+        )
         assert download.status_code == 200 and download.content == secret
         assert download["Content-Disposition"].startswith("attachment")
         assert events("create").filter(object_type="people.persondocument").count() == 1
@@ -348,7 +363,8 @@ class TestDocuments:
         secret = b"Passport scan of a synthetic person, longer than ten bytes."
         upload = SimpleUploadedFile("scan.txt", secret, content_type="text/plain")
         response = client.post(
-            f"/persons/{own_person.public_id}/documents/", {"title": "Scan", "upload": upload}
+            f"/persons/{own_person.public_id}/documents/?reason=code:case_work",
+            {"title": "Scan", "upload": upload},
         )
         assert response.status_code == 302
         assert bytes(PersonDocument.objects.get().content) == secret
@@ -363,13 +379,15 @@ class TestDocuments:
         client.force_login(worker)
         exe = SimpleUploadedFile("x.exe", b"MZ\x00\x01", content_type="application/x-msdownload")
         response = client.post(
-            f"/persons/{own_person.public_id}/documents/", {"title": "Program", "upload": exe}
+            f"/persons/{own_person.public_id}/documents/?reason=code:case_work",
+            {"title": "Program", "upload": exe},
         )
         assert response.status_code == 400 and "PDF" in response.content.decode()
         settings.STREHA_MAX_DOCUMENT_BYTES = 10
         big = SimpleUploadedFile("big.txt", b"x" * 11, content_type="text/plain")
         response = client.post(
-            f"/persons/{own_person.public_id}/documents/", {"title": "Big", "upload": big}
+            f"/persons/{own_person.public_id}/documents/?reason=code:case_work",
+            {"title": "Big", "upload": big},
         )
         assert response.status_code == 400
         assert PersonDocument.objects.count() == 0

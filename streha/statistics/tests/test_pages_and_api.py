@@ -11,6 +11,7 @@ from streha.cases.models import ExploitationType, Status
 from streha.cases.tests.factories import CaseFactory
 from streha.people.models import Gender
 from streha.statistics.publication import as_csv, publish
+from streha.testing.auth import reauthenticate
 from streha.testing.factories import AgencyFactory, PersonFactory
 
 YEAR = 2025
@@ -73,6 +74,11 @@ def test_table_page_csv_and_api_show_the_same_cells(
 ):
     client.force_login(national_analyst)
     page = client.get(reverse("statistics:table", args=["T02"]), {"year": YEAR})
+    # A download leaves the system: a fresh password and second factor first; the page not.
+    assert page.status_code == 200
+    refused = client.get(reverse("statistics:table", args=["T02"]), {"year": YEAR, "format": "csv"})
+    assert refused.url.startswith(reverse("account_reauthenticate"))
+    reauthenticate(client, national_analyst)
     assert page.status_code == 200
     published = page.context["published"]
     # 7 women and 2 men, all nationals: the 2 is hidden, and so the 7 (else 9 − 7).
@@ -126,6 +132,7 @@ def test_xlsx_download_holds_the_same_cells(client, national_analyst, registered
 
     client.force_login(national_analyst)
     page = client.get(reverse("statistics:table", args=["T02"]), {"year": YEAR})
+    reauthenticate(client, national_analyst)
     download = client.get(
         reverse("statistics:table", args=["T02"]), {"year": YEAR, "format": "xlsx"}
     )

@@ -42,4 +42,13 @@ def purpose_label(purpose: str) -> str:
         return str(EVENT_LABELS[purpose])
     if purpose in Action.values:
         return enum_label(Action, purpose)
+    if "code:" in purpose:  # a consultation reason (streha.audit.reasons), in words
+        import re
+
+        from streha.audit.reasons import ReasonCode
+
+        labels = dict(ReasonCode.choices)
+        return re.sub(
+            r"code:(\w+)", lambda found: str(labels.get(found[1], found[0])), gettext(purpose)
+        )
     return gettext(purpose)

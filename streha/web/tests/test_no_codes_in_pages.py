@@ -97,7 +97,7 @@ def world(make_user):
         worker: [
             "/",
             "/persons/",
-            f"/persons/{person.public_id}/",
+            f"/persons/{person.public_id}/?reason=code:case_work",
             "/cases/",
             f"/cases/{case.public_id}/",
             "/cases/tasks/",
@@ -149,7 +149,9 @@ def test_person_page_lists_the_persons_cases_the_user_may_open(client, world, ma
     case = Case.objects.get()
     worker = next(user for user, paths in world.items() if "/persons/" in paths)
     client.force_login(worker)
-    body = client.get(f"/persons/{case.person.public_id}/").content.decode()
+    body = client.get(
+        f"/persons/{case.person.public_id}/?reason=case:{case.public_id}"
+    ).content.decode()
     listed = body.split('id="person-cases"', 1)[1].split("</ul>", 1)[0]
     assert f'href="/cases/{case.public_id}/"' in listed and case.reference in listed
     # Someone of another agency is offered none of them (the policy decides, not the page).

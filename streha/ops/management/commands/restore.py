@@ -43,6 +43,10 @@ class Command(BaseCommand):
                 "created": restored["created_at"],
             }
         )
+        self.stdout.write(
+            _("Data keys destroyed again from the shred ledger: %(count)s.")
+            % {"count": restored.get("shredded_again", 0)}
+        )
         if restored.get("audit_anchor"):
             self.stdout.write(
                 _("Check the audit log: streha audit verify --anchor %(anchor)s")
