@@ -54,6 +54,9 @@ HTML = {
     "accounts:user_reset_2fa": P(
         ADMINS, {Role.SYSTEM_ADMIN}, method="post", path="/staff/{user}/reset-two-factor/"
     ),
+    "accounts:user_remind_2fa": P(
+        ADMINS, {Role.SYSTEM_ADMIN}, method="post", path="/staff/{user}/remind-two-factor/"
+    ),
     "accounts:role_approvals": P(ADMINS, path="/staff/approvals/"),
     # Approving: the asker (the system, in this world) is not the approver, so both kinds of
     # administrator may approve the inside grant; the outside one only the system admin.
@@ -158,6 +161,12 @@ API = {
         data={"code": "new-agency", "name": "New", "kind": "health", "municipality": "prishtina"},
     ),
     ("/api/v1/agencies/{id}/", "get"): P(EVERYONE, path="/api/v1/agencies/{agency}/"),
+    ("/api/v1/agencies/{id}/", "patch"): P(
+        {Role.SYSTEM_ADMIN},
+        refused=403,
+        path="/api/v1/agencies/{agency}/",
+        data={"name_sq": "Emër i ri"},
+    ),
     ("/api/v1/users/", "get"): P(EVERYONE),
     ("/api/v1/users/", "post"): P(
         ADMINS, data={"username": "fresh", "email": "f@example.invalid", "agency": "{agency_code}"}

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -44,8 +45,15 @@ class Role(models.TextChoices):
 
 
 class Agency(models.Model):
+    """An institution whose staff use the system. Its name is data in each official language
+    (``name_sq``, ``name_sr``, ``name_en``; ``name`` is the registered name, the fallback):
+    pages and drop-downs print ``str(agency)``, the name in the reader's language."""
+
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    name_sq = models.CharField(_("name (Albanian)"), max_length=200, blank=True)
+    name_sr = models.CharField(_("name (Serbian)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     kind = models.CharField(_("kind"), max_length=40, choices=AgencyKind.choices)
     municipality = models.ForeignKey(
         "places.Municipality",
@@ -65,7 +73,20 @@ class Agency(models.Model):
         verbose_name_plural = _("agencies")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language; else the registered name; else the first other
+        translation there is (an agency registered with translations only still has a name)."""
+        language = (get_language() or "sq").lower()
+        if language.startswith("sr"):
+            wanted, others = self.name_sr, (self.name_sq, self.name_en)
+        elif language.startswith("en"):
+            wanted, others = self.name_en, (self.name_sq, self.name_sr)
+        else:
+            wanted, others = self.name_sq, (self.name_sr, self.name_en)
+        return wanted or self.name or next((other for other in others if other), "")
 
     @property
     def region(self):

@@ -76,13 +76,58 @@ def create_agency(
     name: str,
     kind: str,
     municipality: Municipality | None = None,
+    name_sq: str = "",
+    name_sr: str = "",
+    name_en: str = "",
     request=None,
 ) -> Agency:
     policy.require(policy.can_manage_agencies(actor))
-    agency = Agency(code=code, name=name.strip(), kind=kind, municipality=municipality)
+    agency = Agency(
+        code=code,
+        name=name.strip(),
+        name_sq=name_sq.strip(),
+        name_sr=name_sr.strip(),
+        name_en=name_en.strip(),
+        kind=kind,
+        municipality=municipality,
+    )
     agency.full_clean()
     agency.save()
     events.record(actor, Action.CREATE, "agency_created", obj=agency, request=request)
+    return agency
+
+
+AGENCY_NAME_FIELDS = ("name", "name_sq", "name_sr", "name_en")
+
+
+@transaction.atomic
+def rename_agency(actor: User, agency: Agency, *, request=None, **names: str) -> Agency:
+    """Change an agency's registered name or its translations (system administrators).
+
+    Only the names given change; the registered name may not be emptied (it is the fallback
+    of every language)."""
+    policy.require(policy.can_manage_agencies(actor))
+    unknown = set(names) - set(AGENCY_NAME_FIELDS)
+    if unknown:
+        raise ValidationError({field: _("Unknown field.") for field in sorted(unknown)})
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    changed = []
+    for field, value in names.items():
+        value = (value or "").strip()
+        if getattr(agency, field) != value:
+            setattr(agency, field, value)
+            changed.append(field)
+    agency.full_clean()
+    if changed:
+        agency.save(update_fields=changed)
+        events.record(
+            actor,
+            Action.UPDATE,
+            "agency_renamed",
+            obj=agency,
+            request=request,
+            details={"fields": changed},
+        )
     return agency
 
 
@@ -168,6 +213,33 @@ def send_invitation(user: User) -> None:
     subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
     body = render_to_string("accounts/email/invitation_body.txt", context)
     send_mail(subject, body, None, [user.email])
+
+
+def remind_two_factor(actor: User, user: User, *, request=None) -> None:
+    """E-mail an account without two-factor authentication what to do next, audited.
+
+    An account never signed in gets its invitation again (its link is how it chooses a
+    password; the second factor is asked for at the first sign-in). Any other gets a reminder
+    with the sign-in address only: never a credential by e-mail."""
+    policy.require(policy.can_administer_user(actor, user))
+    if not user.is_active:
+        raise ValidationError(_("This account is deactivated."))
+    if user.last_login is None:
+        send_invitation(user)
+    else:
+        link = settings.STREHA_BASE_URL.rstrip("/") + reverse("mfa_activate_totp")
+        context = {"username": user.username, "link": link}
+        subject = render_to_string("accounts/email/two_factor_subject.txt", context).strip()
+        body = render_to_string("accounts/email/two_factor_body.txt", context)
+        send_mail(subject, body, None, [user.email])
+    events.record(
+        actor,
+        Action.NOTIFY,
+        "two_factor_reminder",
+        obj=user,
+        request=request,
+        details={"invitation": user.last_login is None},
+    )
 
 
 @transaction.atomic

@@ -9,6 +9,11 @@ urlpatterns = [
     path("staff/new/", views.user_create, name="user_create"),
     path("staff/<int:pk>/", views.user_edit, name="user_edit"),
     path("staff/<int:pk>/reset-two-factor/", views.user_reset_two_factor, name="user_reset_2fa"),
+    path(
+        "staff/<int:pk>/remind-two-factor/",
+        views.user_remind_two_factor,
+        name="user_remind_2fa",
+    ),
     path("staff/approvals/", views.role_approvals, name="role_approvals"),
     path(
         "staff/grants/<int:pk>/approve/",

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -30,11 +31,32 @@ def agency_list(request):
 def user_list(request):
     _require_user_admin(request)
     staff = policy.users_visible_to(request.user).order_by("agency__name", "username")
-    if request.GET.get("two_factor") == "missing":  # from the "my work" figure
+    missing = request.GET.get("two_factor") == "missing"  # from the "my work" figure
+    if missing:
         from streha.web.selectors import without_two_factor
 
         staff = without_two_factor(staff)
-    return render(request, "accounts/user_list.html", {"staff": staff})
+    context = {"staff": staff, "two_factor_missing": missing}
+    return render(request, "accounts/user_list.html", context)
+
+
+@login_required
+@require_POST
+def user_remind_two_factor(request, pk: int):
+    """Remind one account without two-factor authentication (back to the filtered list)."""
+    _require_user_admin(request)
+    staff_member = get_object_or_404(policy.users_administrable_by(request.user), pk=pk)
+    try:
+        services.remind_two_factor(request.user, staff_member, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("A reminder to set up two-factor authentication was sent to %(username)s.")
+            % {"username": staff_member.username},
+        )
+    return redirect(reverse("accounts:user_list") + "?two_factor=missing")
 
 
 @login_required

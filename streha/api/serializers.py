@@ -12,7 +12,18 @@ class AgencySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Agency
-        fields = ["id", "code", "name", "kind", "municipality", "region", "is_active"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "name_sq",
+            "name_sr",
+            "name_en",
+            "kind",
+            "municipality",
+            "region",
+            "is_active",
+        ]
 
     def get_region(self, agency) -> str | None:
         return agency.municipality.region.code if agency.municipality_id else None
@@ -25,6 +36,18 @@ class AgencyWriteSerializer(serializers.Serializer):
     # Every agency has a seat (a national one: the municipality of its head office): its
     # region decides regional statistics and work lists, so an agency without one is refused.
     municipality = serializers.SlugField(max_length=40)
+    name_sq = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    name_sr = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class AgencyNamesSerializer(serializers.Serializer):
+    """An agency's names: the registered one and its translations (any of them)."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    name_sq = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    name_sr = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class UserSerializer(serializers.ModelSerializer):

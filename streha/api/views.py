@@ -16,10 +16,13 @@ from streha.api import serializers
 from streha.places.models import Municipality
 
 
-class AgencyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class AgencyViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     serializer_class = serializers.AgencySerializer
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["kind", "is_active"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return policy.agencies_visible_to(self.request.user)
@@ -41,6 +44,17 @@ class AgencyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 raise ValidationError({"municipality": [_("Unknown municipality code.")]})
         agency = services.create_agency(request.user, municipality=municipality, **values)
         return Response(serializers.AgencySerializer(agency).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.AgencyNamesSerializer, responses={200: serializers.AgencySerializer}
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """Rename an agency or translate its name (system administrators)."""
+        agency = self.get_object()
+        data = serializers.AgencyNamesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        agency = services.rename_agency(request.user, agency, **data.validated_data)
+        return Response(serializers.AgencySerializer(agency).data)
 
 
 class UserViewSet(

@@ -80,12 +80,15 @@ class CaseViewSet(viewsets.ViewSet):
     )
     def list(self, request):
         params = request.query_params
+        query = CaseListQuerySerializer(data=params)
+        query.is_valid(raise_exception=True)  # a sort key outside the list is a 400
         return self._case_page(
             request,
             status=params.get("status", ""),
             source=params.get("source", ""),
             exploitation_type=params.get("exploitation_type", ""),
-            page=page_of(request),
+            sort=query.validated_data.get("ordering", ""),
+            page=query.validated_data["page"],
         )
 
     @extend_schema(

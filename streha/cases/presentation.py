@@ -6,10 +6,10 @@ the case list's rows. Reads nothing protected by itself and writes nothing; the 
 from dataclasses import dataclass
 
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from streha.cases import actions
 from streha.cases.models import (
@@ -136,30 +136,168 @@ def profile_summary(case: Case) -> list[tuple[str, str]]:
 class CaseRow:
     url: str
     reference: str
+    person: str  # empty unless the user may see the person's identity group
     stage: str
     source: str
     first_contact_on: str
     agency: str
-    needs_guardian: bool
-    age_disputed: bool
+    assignee: str
+    due_on: str
+    overdue_days: int  # 0: not overdue
+    due_text: str
+    flags: list  # (text, strong) pairs
 
 
-def case_rows(cases) -> list[CaseRow]:
+def due_words(due_on, today) -> tuple[int, str]:
+    """(days overdue, the due date in words): "due today", "in 3 days", "5 days overdue",
+    "2 years overdue", so that years-old work never looks like today's."""
+    if due_on is None:
+        return 0, ""
+    days = (today - due_on).days
+    if days == 0:
+        return 0, _("due today")
+    if days < 0:
+        return 0, ngettext("due in %(n)d day", "due in %(n)d days", -days) % {"n": -days}
+    if days >= 365:
+        years = days // 365
+        return days, ngettext("%(n)d year overdue", "%(n)d years overdue", years) % {"n": years}
+    if days >= 60:
+        months = days // 30
+        return days, ngettext("%(n)d month overdue", "%(n)d months overdue", months) % {"n": months}
+    return days, ngettext("%(n)d day overdue", "%(n)d days overdue", days) % {"n": days}
+
+
+def case_flags(case: Case, details, today) -> list[tuple[str, bool]]:
+    """What a case list row flags, (text, strong): the facts that ask for action first.
+
+    - a child without a guardian (strong) or a child; a disputed age;
+    - a recovery and reflection period ending within a week (strong) or over while the case
+      is still at the presumed-victim stage (strong);
+    - an overdue task of the user's agency (strong);
+    - urgent shelter or medical care asked for on an open case;
+    - a person reached through break-glass (the access is reviewed)."""
+    from streha.cases.models import Status
+    from streha.cases.selectors import REFLECTION_WARNING_DAYS
+
+    flags: list[tuple[str, bool]] = []
+    if case.is_child:
+        if case.guardian_appointed_on is None:
+            flags.append((_("Child without guardian"), True))
+        else:
+            flags.append((_("Child"), False))
+    if case.age_disputed:
+        flags.append((_("Age disputed"), False))
+    ends = case.reflection_ends_on
+    if ends is not None and case.status == Status.PRESUMED_VICTIM:
+        if ends < today:
+            flags.append((_("Reflection period over"), True))
+        elif (ends - today).days <= REFLECTION_WARNING_DAYS:
+            flags.append((_("Reflection period ending"), True))
+    if details is not None and details.next_due is not None and details.next_due < today:
+        flags.append((_("Overdue task"), True))
+    if case.status != Status.CLOSED:
+        if case.needs_urgent_shelter:
+            flags.append((_("Urgent shelter"), False))
+        if case.needs_urgent_medical:
+            flags.append((_("Urgent medical care"), False))
+    if details is not None and details.break_glass:
+        flags.append((_("Break-glass"), True))
+    return flags
+
+
+def case_rows(cases, details: dict | None = None, today=None) -> list[CaseRow]:
     """The case list's rows, ready to print (labels through ``choice_label``, dates in one
-    format looked up once)."""
+    format looked up once). ``details`` (``selectors.case_list_details``) adds the person,
+    the next due task and the break-glass flag."""
     date_format = get_format("SHORT_DATE_FORMAT")
     placeholder = "00000000-0000-0000-0000-000000000000"
     url = reverse("cases:detail", args=[placeholder])
-    return [
-        CaseRow(
-            url=url.replace(placeholder, str(case.public_id)),
-            reference=case.reference,
-            stage=choice_label(case, "status"),
-            source=choice_label(case, "source"),
-            first_contact_on=dateformat.format(case.first_contact_on, date_format),
-            agency=case.owner_agency.name,
-            needs_guardian=case.needs_guardian,
-            age_disputed=case.age_disputed,
+    today = today or timezone.localdate()
+    details = details or {}
+    rows = []
+    for case in cases:
+        extra = details.get(case.pk)
+        next_due = extra.next_due if extra else None
+        overdue_days, due_text = due_words(next_due, today)
+        assignee = case.assigned_to.display_name if case.assigned_to_id else ""
+        rows.append(
+            CaseRow(
+                url=url.replace(placeholder, str(case.public_id)),
+                reference=case.reference,
+                person=extra.person_name if extra else "",
+                stage=choice_label(case, "status"),
+                source=choice_label(case, "source"),
+                first_contact_on=dateformat.format(case.first_contact_on, date_format),
+                agency=str(case.owner_agency),
+                assignee=assignee,
+                due_on=dateformat.format(next_due, date_format) if next_due else "",
+                overdue_days=overdue_days,
+                due_text=due_text,
+                flags=case_flags(case, extra, today),
+            )
         )
-        for case in cases
-    ]
+    return rows
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    task: object
+    person: str  # empty unless the user may see the person's identity group
+    overdue_days: int
+    due_text: str
+    long_overdue: bool  # a month or more: set apart from today's work
+
+
+LONG_OVERDUE_DAYS = 30
+
+
+def task_rows(tasks, names: dict, today=None) -> list[TaskRow]:
+    """The task list's rows: the task, its case's person (when named), the days overdue."""
+    today = today or timezone.localdate()
+    rows = []
+    for task in tasks:
+        overdue_days, due_text = due_words(task.due_on, today)
+        rows.append(
+            TaskRow(
+                task=task,
+                person=names.get(task.case.person_id, ""),
+                overdue_days=overdue_days,
+                due_text=due_text,
+                long_overdue=overdue_days >= LONG_OVERDUE_DAYS,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    referral: object
+    case_reference: str  # empty until the receiving agency may learn the case
+    person: str  # empty unless the user may see the person's identity group
+    answer_late_days: int  # days past the answer deadline of a referral still unanswered
+    answer_text: str
+
+
+def referral_rows(user, referrals, names: dict, today=None) -> list[ReferralRow]:
+    """The referral inbox's rows: labelled by case and person where the reader may learn
+    them (``policy.referral_reveals_case``), the answer deadline in words when it is past."""
+    from streha.access import policy
+    from streha.cases.models import ReferralStatus
+
+    today = today or timezone.localdate()
+    rows = []
+    for referral in referrals:
+        reveals = policy.referral_reveals_case(user, referral)
+        late, text = 0, ""
+        if referral.status == ReferralStatus.SENT:
+            late, text = due_words(referral.answer_due_on, today)
+        rows.append(
+            ReferralRow(
+                referral=referral,
+                case_reference=referral.case.reference if reveals else "",
+                person=names.get(referral.case.person_id, "") if reveals else "",
+                answer_late_days=late,
+                answer_text=text,
+            )
+        )
+    return rows

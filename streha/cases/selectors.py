@@ -2,12 +2,13 @@
 data. Queries are bounded (paged) and use the indexes declared on the models."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import Case as Choose
+from django.db.models import IntegerField, Min, OuterRef, Q, Subquery, TextField, Value, When
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -113,7 +114,61 @@ LIST_COLUMNS = (
     "age_disputed",
     "guardian_appointed_on",
     "owner_agency__name",
+    "owner_agency__name_sq",
+    "owner_agency__name_sr",
+    "owner_agency__name_en",
+    "person_id",
+    "assigned_to_id",
+    "needs_urgent_shelter",
+    "needs_urgent_medical",
+    "reflection_ends_on",
+    "assigned_to__username",
+    "assigned_to__first_name",
+    "assigned_to__last_name",
 )
+
+# The case list's sort keys (whitelisted: a key outside this table is the default). Each
+# names a column of the list; the order always ends with the primary key as the tie-breaker,
+# so equal values keep one order from page to page.
+SORT_KEYS = ("opened", "reference", "stage", "first_contact", "due")
+DEFAULT_SORT = "-opened"
+_FAR_FUTURE = date(9999, 12, 31)  # cases without an open task sort after every due date
+
+
+def clean_sort(sort: str) -> str:
+    """``sort`` if it names a whitelisted key (``-`` first for descending), else the default."""
+    sort = (sort or "").strip()
+    return sort if sort.lstrip("-") in SORT_KEYS else DEFAULT_SORT
+
+
+_SORT_FIELDS = {
+    "opened": "opened_at",
+    "reference": "reference",
+    "first_contact": "first_contact_on",
+}
+
+
+def _sorted_by(queryset, user: User, key: str):
+    """``queryset`` and the name of the value ``key`` sorts it on (a column, so that its
+    index serves the order, or an annotation ``sort_value``)."""
+    if key in _SORT_FIELDS:
+        return queryset, _SORT_FIELDS[key]
+    if key == "stage":
+        # The stages in the order a case moves through them, not alphabetically by code.
+        value = Choose(
+            *(When(status=code, then=Value(rank)) for rank, code in enumerate(Status.values)),
+            default=Value(len(Status.values)),
+            output_field=IntegerField(),
+        )
+    else:  # "due": the earliest open task of the user's agency on the case
+        earliest = (
+            policy.tasks_visible_to(user)
+            .filter(case_id=OuterRef("pk"), done_at__isnull=True)
+            .order_by("due_on")
+            .values("due_on")[:1]
+        )
+        value = Coalesce(Subquery(earliest), Value(_FAR_FUTURE))
+    return queryset.annotate(sort_value=value), "sort_value"
 
 
 def list_cases(
@@ -127,12 +182,17 @@ def list_cases(
     page: int | str = 1,
     columns: tuple[str, ...] | None = None,
     clamp: bool = True,
+    sort: str = DEFAULT_SORT,
     request=None,
 ) -> MergedPage:
     """A page of the cases ``user`` may see, filtered; ``query`` searches persons by blind
     index (exact name or number) or a case reference. ``columns`` limits the fields read
-    (``LIST_COLUMNS`` for the list page); by default whole cases are read. A page past the
+    (``LIST_COLUMNS`` for the list page); by default whole cases are read. ``sort`` is one of
+    ``SORT_KEYS`` (``-`` first: descending), the primary key breaking ties. A page past the
     last is the last page for people (``clamp``), and empty for API clients."""
+    sort = clean_sort(sort)
+    key = sort.lstrip("-")
+    descending = sort.startswith("-")
     filters = Q()
     if status in Status.values:
         filters &= Q(status=status)
@@ -173,8 +233,8 @@ def list_cases(
         visible = policy.cases_visible_to(user)
         if annotate:
             visible = visible.annotate(exploitation_types_text=_TYPES_TEXT)
-        keys = sorted(visible.filter(filters).order_by().values_list("opened_at", "pk"))
-        keys.reverse()
+        visible, value = _sorted_by(visible.filter(filters), user, key)
+        keys = sorted(visible.order_by().values_list(value, "pk"), reverse=descending)
         count = len(keys)
     else:
         parts = []
@@ -192,19 +252,18 @@ def list_cases(
         number = last_page
     end = number * PAGE_SIZE
     if candidates is None:
-        # Each scope with cases through its date index, cut at the end of the wanted page.
-        keys = sorted(
-            (
-                key
-                for part, part_count in zip(parts, counts, strict=True)
-                if part_count
-                for key in part.order_by("-opened_at", "-pk").values_list("opened_at", "pk")[:end]
-            ),
-            reverse=True,
-        )
+        # Each scope in the wanted order (by its date index for the default), cut at the end
+        # of the wanted page, then merged.
+        keys = []
+        for part, part_count in zip(parts, counts, strict=True):
+            if part_count:
+                part, value = _sorted_by(part, user, key)
+                order = (f"-{value}", "-pk") if descending else (value, "pk")
+                keys += part.order_by(*order).values_list(value, "pk")[:end]
+        keys.sort(reverse=descending)
     keys = keys[end - PAGE_SIZE : end]
-    ids = [pk for _opened, pk in keys]
-    rows = Case.objects.select_related("owner_agency")
+    ids = [pk for _value, pk in keys]
+    rows = Case.objects.select_related("owner_agency", "assigned_to")
     if columns:
         rows = rows.only(*columns)
     by_id = rows.in_bulk(ids)
@@ -218,6 +277,91 @@ def list_cases(
             request=request,
         )
     return result
+
+
+REFLECTION_WARNING_DAYS = 7  # a reflection period ending within this many days is flagged
+
+
+def person_names(user: User, person_ids, *, request=None, purpose: str) -> dict[int, str]:
+    """The names of those of ``person_ids`` whose identity group ``user`` may see, row by row
+    through the access policy (``policy.person_field_groups``); the others are left out.
+
+    One audit event names exactly the persons whose names are returned, with the identity
+    group, before any is decrypted (a list shows names only this way)."""
+    from streha.people.models import Person
+
+    persons = Person.objects.in_bulk(set(person_ids))
+    if not persons:
+        return {}
+    groups = policy.person_field_groups(user, persons.values())
+    named = sorted(
+        (
+            person
+            for person in persons.values()
+            if "identity" in groups.get(person.pk, ()) and person.anonymised_at is None
+        ),
+        key=lambda person: person.pk,
+    )
+    if not named:
+        return {}
+    audit.record_many(
+        user,
+        audit.Action.LIST,
+        named,
+        field_groups=["identity"],
+        purpose=purpose,
+        request=request,
+    )
+    return {
+        person.pk: " ".join(part for part in (person.given_name, person.family_name) if part)
+        for person in named
+    }
+
+
+@dataclass(frozen=True)
+class CaseListDetails:
+    """What a case list row shows beyond the case itself: its person's name (only when the
+    user may see that person's identity group), the earliest open task of the user's agency
+    and whether the user reaches the person through break-glass."""
+
+    person_name: str
+    next_due: date | None
+    break_glass: bool
+
+
+def case_list_details(user: User, cases, *, request=None) -> dict[int, CaseListDetails]:
+    """``CaseListDetails`` by case primary key for a page of cases, in a few queries.
+
+    Names are decrypted only for the persons whose identity group ``user`` may see, row by
+    row through the access policy (``policy.person_field_groups``), and only after one audit
+    event naming exactly those persons with that group."""
+    from streha.access.models import BreakGlassGrant
+
+    cases = list(cases)
+    if not cases:
+        return {}
+    person_ids = {case.person_id for case in cases}
+    names = person_names(user, person_ids, request=request, purpose="case list")
+    due = dict(
+        policy.tasks_visible_to(user)
+        .filter(case_id__in=[case.pk for case in cases], done_at__isnull=True)
+        .values("case_id")
+        .annotate(first=Min("due_on"))
+        .values_list("case_id", "first")
+    )
+    broken = set(
+        BreakGlassGrant.objects.active()
+        .filter(user_id=user.pk, person_id__in=person_ids)
+        .values_list("person_id", flat=True)
+    )
+    return {
+        case.pk: CaseListDetails(
+            person_name=names.get(case.person_id, ""),
+            next_due=due.get(case.pk),
+            break_glass=case.person_id in broken and case.owner_agency_id != user.agency_id,
+        )
+        for case in cases
+    }
 
 
 def read_case(user: User, public_id, *, request=None, purpose: str = "") -> CaseView:

@@ -29,6 +29,7 @@ from streha.cases.models import (
     Source,
     Task,
 )
+from streha.cases.selectors import SORT_KEYS as CASE_SORT_KEYS
 from streha.cases.services.profile import PROFILE_FIELDS
 from streha.places.catalogues import countries
 from streha.places.models import Municipality
@@ -507,6 +508,11 @@ class CaseListQuerySerializer(PageQuerySerializer):
     status = serializers.CharField(required=False, allow_blank=True, max_length=40)
     source = serializers.CharField(required=False, allow_blank=True, max_length=40)
     exploitation_type = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    ordering = serializers.ChoiceField(
+        required=False,
+        choices=[key for name in CASE_SORT_KEYS for key in (name, f"-{name}")],
+        help_text="sort key, '-' first for descending (default -opened); ties by case id",
+    )
 
 
 class ReferralListQuerySerializer(PageQuerySerializer):

@@ -16,24 +16,36 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from streha.access import policy
 from streha.cases import actions, presentation, selectors, services
 from streha.cases import forms as case_forms
 from streha.cases.documents import selectors as document_selectors
-from streha.cases.models import ExploitationType, Source, Status
+from streha.cases.models import ExploitationType, ReferralStatus, Source, Status
 from streha.people.selectors import read_person
 from streha.web.errors import add_service_errors, page_errors, requires
+
+SORT_COLUMNS = (
+    ("reference", gettext_lazy("Case")),
+    ("stage", gettext_lazy("Stage")),
+    ("first_contact", gettext_lazy("First contact")),
+    ("due", gettext_lazy("Next due")),
+)
 
 
 @login_required
 @requires(policy.does_case_work)
 def case_list(request):
-    """Filters by GET; search by POST so names and numbers never enter URLs or logs."""
-    filters = case_forms.FilterForm(request.GET or None)
+    """Filters, search, sort and page in ONE form. It is POSTed, so that a searched name or
+    number never enters a URL or an access log; a GET with the filters, sort and page (never a
+    search) shows the same list, for links and bookmarks."""
+    source = request.POST if request.method == "POST" else request.GET
+    filters = case_forms.FilterForm(source or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     query = request.POST.get("q", "")[:200] if request.method == "POST" else ""
-    source = request.POST if request.method == "POST" else request.GET
+    # A column header's button names the sort it asks for; otherwise the current one holds.
+    sort = selectors.clean_sort(source.get("sort_by") or source.get("sort", ""))
     page = selectors.list_cases(
         request.user,
         status=cleaned.get("status", ""),
@@ -42,8 +54,10 @@ def case_list(request):
         query=query,
         page=source.get("page", 1),
         columns=selectors.LIST_COLUMNS,
+        sort=sort,
         request=request,
     )
+    details = selectors.case_list_details(request.user, page, request=request)
     template = "cases/_case_rows.html" if request.htmx else "cases/case_list.html"
     filter_fields = [
         (name, filters.fields[name].label, Choices.choices, cleaned.get(name, ""))
@@ -53,13 +67,28 @@ def case_list(request):
             ("exploitation_type", ExploitationType),
         )
     ]
+    chosen = {name: value for name, value in cleaned.items() if value}
+    key = sort.lstrip("-")
+    descending = sort.startswith("-")
+    columns = {
+        name: {
+            "key": name,
+            "label": label,
+            # A click sorts by the column; on the sorted column it turns the order round.
+            "next": f"-{name}" if name == key and not descending else name,
+            "aria_sort": ("descending" if descending else "ascending") if name == key else "",
+        }
+        for name, label in SORT_COLUMNS
+    }
     context = {
         "page": page,
-        "rows": presentation.case_rows(page),
-        # Page links keep the filters (never the search: that is POSTed, never in a URL).
-        "filter_query": urlencode({name: value for name, value in cleaned.items() if value}),
+        "rows": presentation.case_rows(page, details),
         "query": query,
+        "sort": sort,
+        "columns": columns,
         "filter_fields": filter_fields,
+        # The export names the list and its filters (never the search).
+        "export_query": urlencode({"work_list": "cases", **chosen}),
     }
     return render(request, template, context)
 
@@ -247,14 +276,28 @@ def case_act(request, public_id, action):
 @login_required
 @requires(policy.does_case_work)
 def referral_inbox(request):
-    page = selectors.inbox(
-        request.user, status=request.GET.get("status", ""), page=request.GET.get("page", 1)
+    """Referrals sent to the agency, each labelled by the sending agency and, once the case
+    may be learnt, by case and person; unanswered referrals past their deadline stand out."""
+    status = request.GET.get("status", "")
+    page = selectors.inbox(request.user, status=status, page=request.GET.get("page", 1))
+    revealed = [r for r in page if policy.referral_reveals_case(request.user, r)]
+    names = selectors.person_names(
+        request.user,
+        {referral.case.person_id for referral in revealed},
+        request=request,
+        purpose="referral inbox",
     )
-    return render(
-        request,
-        "cases/referral_inbox.html",
-        {"page": page, "outbox": selectors.outbox(request.user)},
-    )
+    chosen = {"status": status} if status in ReferralStatus.values else {}
+    context = {
+        "page": page,
+        "rows": presentation.referral_rows(request.user, page, names),
+        "outbox": selectors.outbox(request.user),
+        "statuses": ReferralStatus.choices,
+        "status": chosen.get("status", ""),
+        "status_query": urlencode(chosen),
+        "export_query": urlencode({"work_list": "referrals", **chosen}),
+    }
+    return render(request, "cases/referral_inbox.html", context)
 
 
 @login_required
@@ -293,7 +336,23 @@ def referral_detail(request, public_id):
 @login_required
 @requires(policy.does_case_work)
 def my_work(request):
-    return render(request, "cases/my_work.html", {"work": selectors.my_work(request.user)})
+    """Overdue work first, oldest first, each task with its case, its person (when the user
+    may see the identity) and how long it is overdue."""
+    work = selectors.my_work(request.user)
+    tasks = [*work.overdue, *work.due_soon]
+    names = selectors.person_names(
+        request.user,
+        {task.case.person_id for task in tasks},
+        request=request,
+        purpose="task list",
+    )
+    context = {
+        "work": work,
+        "overdue_rows": presentation.task_rows(work.overdue, names),
+        "soon_rows": presentation.task_rows(work.due_soon, names),
+        "export_query": urlencode({"work_list": "tasks"}),
+    }
+    return render(request, "cases/my_work.html", context)
 
 
 @login_required

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from streha.accounts import services as account_services
+from streha.accounts.data.agency_names import AGENCY_NAMES
 from streha.accounts.models import Agency, AgencyKind, Role, RoleGrant, User
 from streha.audit import services as audit
 from streha.demo import bulk, names
@@ -155,9 +156,17 @@ def ensure_agencies_and_staff() -> tuple[dict[str, Agency], dict[str, User]]:
     municipalities = {m.code: m for m in Municipality.objects.all()}
     agencies = {}
     for code, name, kind, municipality in AGENCIES:
+        name_sq, name_sr, name_en = AGENCY_NAMES.get(code, ("", "", name))
         agencies[code], _ = Agency.objects.get_or_create(
             code=code,
-            defaults={"name": name, "kind": kind, "municipality": municipalities[municipality]},
+            defaults={
+                "name": name,
+                "name_sq": name_sq,
+                "name_sr": name_sr,
+                "name_en": name_en,
+                "kind": kind,
+                "municipality": municipalities[municipality],
+            },
         )
     staff = {}
     for username, agency_code, roles, first, last in STAFF:

@@ -91,7 +91,7 @@ def _case_rows(user: User, filters: dict):
                 choice_label(case, "status"),
                 choice_label(case, "source"),
                 _date(case.first_contact_on),
-                case.owner_agency.name,
+                str(case.owner_agency),
                 person.reference,
                 # Decrypted only when the file is written (counting rows decrypts nothing).
                 (lambda p=person: p.given_name) if identity else "",
@@ -126,8 +126,9 @@ def _referral_rows(user: User, filters: dict):
     rows = (
         [
             _date(referral.sent_at.date()),
-            referral.from_agency.name,
-            referral.case.reference,
+            str(referral.from_agency),
+            # The receiving agency learns the case only once it may open it.
+            referral.case.reference if policy.referral_reveals_case(user, referral) else "",
             choice_label(referral, "status"),
             _date(referral.answer_due_on),
         ]

@@ -100,7 +100,9 @@ def export(request):
     lists = exports.lists_for(request.user)
     if not lists:
         raise Http404
-    form = ExportForm(request.POST or None, lists=lists)
+    # A list page's "Export" link names the list and its filters: the form starts with them.
+    initial = {key: value for key, value in request.GET.items() if key in ExportForm.base_fields}
+    form = ExportForm(request.POST or None, lists=lists, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         filters = {k: v for k, v in data.items() if k not in ("work_list", "format") and v}

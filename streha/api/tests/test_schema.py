@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 ACCOUNT_PATHS = {
     "/api/v1/agencies/": {"get", "post"},
-    "/api/v1/agencies/{id}/": {"get"},
+    "/api/v1/agencies/{id}/": {"get", "patch"},
     "/api/v1/users/": {"get", "post"},
     "/api/v1/users/{id}/": {"get", "patch"},
     "/api/v1/users/me/": {"get"},

@@ -368,13 +368,22 @@ def test_the_api_says_when_counts_stop_and_pages_end(api_client, worker, ngo, mo
     assert beyond["results"] == [] and beyond["page"] == 3
 
 
-def test_page_links_keep_the_filters(client, worker, ngo):
+def test_page_buttons_keep_the_filters(client, worker, ngo):
+    """The page buttons submit the list's one form, which holds the chosen filters."""
     for _ in range(30):
         CaseFactory(owner_agency=ngo, source="police")
+    CaseFactory(owner_agency=ngo, source="hotline")
     client.force_login(worker)
     body = client.get("/cases/?source=police&status=first_contact").content.decode()
-    assert "source=police" in body.split('aria-label="Pages"')[1]
-    assert "status=first_contact" in body.split('aria-label="Pages"')[1]
+    pages = body.split('aria-label="Pages"')[1]
+    assert 'form="case-list-form"' in pages and 'name="page" value="2"' in pages
+    form = body.split('id="case-list-form"')[1].split("</form>")[0]
+    assert '<option value="police" selected>' in form
+    assert '<option value="first_contact" selected>' in form
+    second = client.post(
+        "/cases/", {"source": "police", "status": "first_contact", "page": "2"}
+    ).content.decode()
+    assert "Page 2 of 2" in second and "Cases found: 30" in second
 
 
 def test_every_kind_of_event_has_words_on_the_timeline():
