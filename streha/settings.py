@@ -90,9 +90,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Renews the idle timeout once a minute rather than writing the session on every request.
-    "streha.web.middleware.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Renews the idle timeout once a minute rather than writing the session on every request;
+    # after the locale, so a database that fails on the session read answers in the user's language.
+    "streha.web.middleware.SessionRenewalMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
