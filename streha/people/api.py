@@ -107,7 +107,12 @@ class PersonViewSet(viewsets.ViewSet):
         responses={200: PersonSerializer, **error_responses(400, 403, 404)},
     )
     def partial_update(self, request, public_id=None):
-        view = selectors.read_person(request.user, public_id, request=request)
+        view = selectors.read_person(
+            request.user,
+            public_id,
+            request=request,
+            require=lambda access: policy.require(access.can_edit),
+        )
         data = PersonWriteSerializer(view.person, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         person = services.update_person(
@@ -119,7 +124,12 @@ class PersonViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["get"])
     def export(self, request, public_id=None):
         check_recent_authentication(request)
-        view = selectors.read_person(request.user, public_id, request=request)
+        view = selectors.read_person(
+            request.user,
+            public_id,
+            request=request,
+            require=lambda access: policy.require(access.can_export),
+        )
         return Response(services.export_person(request.user, view.person, request=request))
 
     @extend_schema(

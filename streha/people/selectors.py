@@ -181,15 +181,24 @@ def list_persons(
 
 
 def read_person(
-    user: User, public_id, *, request=None, purpose: str = "", reason: str = ""
+    user: User,
+    public_id,
+    *,
+    request=None,
+    purpose: str = "",
+    reason: str = "",
+    require=None,
 ) -> PersonView:
     """The person with ``public_id`` if ``user`` may see it (else 404), audited as read
     (``policy.visible_or_404``) under break-glass if that is how the user sees it, with the
     reason it serves (``streha.audit.reasons``: ValidationError for a reason that is not one
-    for this person)."""
+    for this person). ``require(access)`` refuses what the user may not do with the person
+    (edit, export) before a reason is asked for: a 403 says more than "say why"."""
     scope = policy.persons_visible_to(user).select_related("owner_agency")
 
     def purpose_of(person, access) -> str:
+        if require is not None:
+            require(access)
         why = reasons.reason_for(
             user, person, reason, break_glass=access.break_glass, request=request
         )

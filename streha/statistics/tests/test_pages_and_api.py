@@ -164,6 +164,7 @@ def test_justice_tables_page_csv_and_api_agree(client, api_client, national_anal
     assert page.status_code == 200
     published = page.context["published"]
     assert str(published.table.definition.title) in page.content.decode()
+    reauthenticate(client, national_analyst)  # a download leaves the system: a fresh sign-in
     download = client.get(reverse("statistics:table", args=[code]), {"year": YEAR, "format": "csv"})
     assert download.content.decode() == as_csv(published)
     api_client.force_authenticate(national_analyst)
