@@ -750,7 +750,7 @@ class JusticeImporter:
                 )
         # The stage, flags and deadlines as the services derive them; then the statuses the
         # file states (its source derived them the same way, or a court decided them since).
-        justice._refresh_derived(case)
+        justice.refresh_derived(case)
         for row in new["defendants"]:
             Defendant.objects.filter(pk=defendants[row["label"]].pk).update(status=row["status"])
         if created_persons:

@@ -392,7 +392,9 @@ def derive_stage(events: list[ProceedingEvent]) -> tuple[str, date | None]:
     return EVENT_STAGE[latest.kind], latest.occurred_on
 
 
-def _refresh_derived(case: CriminalCase) -> None:
+def refresh_derived(case: CriminalCase) -> None:
+    """Derive the case's stage, flags and deadlines again from its standing events: after every
+    event, and after an import wrote events the way the services would."""
     events = effective_events(case)
     stage, on = derive_stage(events)
     case.stage, case.stage_on = stage or Stage.POLICE, on
@@ -472,7 +474,7 @@ def _append_event(
         recorded_by=actor,
     )
     event.save()
-    _refresh_derived(case)
+    refresh_derived(case)
     return event
 
 
@@ -671,7 +673,7 @@ def add_charge(
         recorded_by=actor,
     )
     charge.victim_cases.set(chosen)
-    _refresh_derived(case)
+    refresh_derived(case)
     _audit(actor, audit.Action.UPDATE, case, "charge", request)
     return charge
 
