@@ -28,7 +28,7 @@ from streha.audit import read_context
 from streha.audit import services as audit
 from streha.imports.models import ExportFile
 from streha.jobs.registry import job_kind
-from streha.jobs.services import JobContext, JobError, start_job
+from streha.jobs.services import JobContext, start_job
 from streha.web.labels import choice_label
 
 FORMATS = {
@@ -372,10 +372,9 @@ def _may_start(user, params) -> bool:
     result_url_name="imports:export_download",
 )
 def run_export(ctx: JobContext) -> dict:
-    user = ctx.job.started_by
-    if user is None or not user.is_active:
-        raise JobError(_("The person who asked for this export can no longer sign in."))
     params = ctx.params
+    work_list = WORK_LISTS.get(params.get("list", ""))
+    user = ctx.starter(lambda user: work_list is not None and work_list.may_export(user))
     work_list, kept = _clean(user, params["list"], params["format"], params.get("filters", {}))
     header, rows, named = work_list.rows(user, kept)
     total = count_rows(user, work_list.name, kept)

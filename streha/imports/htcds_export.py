@@ -32,7 +32,7 @@ from streha.audit import services as audit
 from streha.imports import htcds, justice_rows
 from streha.imports.models import ExportFile
 from streha.jobs.registry import job_kind
-from streha.jobs.services import JobContext, JobError, start_job
+from streha.jobs.services import JobContext, start_job
 from streha.protection import keys
 from streha.protection.crypto import blind_index
 
@@ -222,12 +222,8 @@ def _may_start(user, params) -> bool:
     result_url_name="imports:export_download",
 )
 def run_htcds_export(ctx: JobContext) -> dict:
-    user = ctx.job.started_by
-    if user is None or not user.is_active:
-        raise JobError(_("The person who asked for this export can no longer sign in."))
     identities = bool(ctx.params.get("identities"))
-    if not may_export(user, identities):
-        raise JobError(_("You are not allowed to do this."))
+    user = ctx.starter(lambda user: may_export(user, identities))
     from streha.cases.models import Case
     from streha.justice.models import CriminalCase
 

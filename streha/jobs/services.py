@@ -14,7 +14,7 @@ the last whole batch and writes nothing twice.
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -93,6 +93,21 @@ class JobContext:
     @property
     def checkpoint(self) -> dict:
         return self.job.checkpoint
+
+    def starter(self, may: Callable[[User], bool] | None = None) -> User:
+        """The person who started the job, checked again now that the job runs.
+
+        A job may wait in the queue, or be rerun days later: by then its starter may have left
+        (deactivated or deleted) or lost the role that let them start it. Work done for them
+        must stop, with a message they can read, instead of running on a permission they no
+        longer hold. ``may(user)`` is the kind's own permission check, asked again here.
+        """
+        user = self.job.started_by
+        if user is None or not user.is_active:
+            raise JobError(_("The person who asked for this export can no longer sign in."))
+        if may is not None and not may(user):
+            raise JobError(_("You are not allowed to do this."))
+        return user
 
     def _mine(self):
         return Job.objects.filter(pk=self.job.pk, state=JobState.RUNNING, attempts=self.attempt)

@@ -329,3 +329,34 @@ def test_a_stopping_worker_puts_the_job_back_after_a_whole_batch(starter, run_wo
     job.refresh_from_db()
     assert job.state == JobState.SUCCEEDED and job.attempts == 2
     assert Region.objects.filter(code__startswith="job-").count() == 6
+
+
+# --- JobContext.starter: the starter re-checked when the job runs ------------------------------
+
+
+def test_starter_is_the_person_who_started_the_job_while_still_allowed(starter):
+    job = services.start_job(FAILING, starter)
+    assert services.JobContext(job).starter(lambda user: user.pk == starter.pk) == starter
+
+
+def test_starter_refuses_a_starter_who_can_no_longer_sign_in(starter):
+    job = services.start_job(FAILING, starter)
+    starter.is_active = False
+    starter.save(update_fields=["is_active"])
+    job.refresh_from_db()
+    with translation.override("en"), pytest.raises(services.JobError, match="no longer sign in"):
+        services.JobContext(job).starter()
+
+
+def test_starter_refuses_a_job_whose_starter_is_gone(starter):
+    job = services.start_job(FAILING, starter)
+    Job.objects.filter(pk=job.pk).update(started_by=None)
+    job.refresh_from_db()
+    with translation.override("en"), pytest.raises(services.JobError, match="no longer sign in"):
+        services.JobContext(job).starter()
+
+
+def test_starter_refuses_a_starter_who_lost_the_permission(starter):
+    job = services.start_job(FAILING, starter)
+    with translation.override("en"), pytest.raises(services.JobError, match="not allowed"):
+        services.JobContext(job).starter(lambda user: False)
