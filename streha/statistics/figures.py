@@ -519,19 +519,32 @@ VICTIM_TABLES = {
 }
 
 
-def national_tables(cases, year: int, tips=None, criminal_cases=None) -> list[Table]:
+def national_tables(cases, year: int, tips=None, criminal_cases=None, tick=None) -> list[Table]:
     """Every table available for ``year`` from ``cases`` (``policy.cases_for_statistics`` or
     ``policy.cases_for_national_report``) and ``criminal_cases`` (the justice scope of
-    ``streha.statistics.selectors``), in the order of their codes."""
+    ``streha.statistics.selectors``), in the order of their codes. The registered victims are
+    read once for all the tables made from them; ``tick()`` is called after each table (a
+    job's progress)."""
     victims = registered_victims(cases, year)
-    tables = [build(year, victims) for build in VICTIM_TABLES.values()]
-    if criminal_cases is not None:
-        from streha.statistics.justice import justice_tables
+    tables = []
 
-        tables[5:5] = justice_tables(cases, criminal_cases, year)
-    tables.insert(-1, table_reflection_periods(cases, year))  # T15 comes before T16
+    def made(table: Table) -> None:
+        tables.append(table)
+        if tick is not None:
+            tick()
+
+    for code in ("T01", "T02", "T03", "T04", "T05"):
+        made(VICTIM_TABLES[code](year, victims))
+    if criminal_cases is not None:
+        from streha.statistics.justice import JUSTICE_CODES, justice_table
+
+        for code in JUSTICE_CODES:
+            made(justice_table(cases, criminal_cases, code, year))
+    made(table_reflection_periods(cases, year))
+    made(VICTIM_TABLES["T16"](year, victims))
     if tips is not None:
-        tables += [table_tips_by_category(tips, year), table_tips_by_municipality(tips, year)]
+        made(table_tips_by_category(tips, year))
+        made(table_tips_by_municipality(tips, year))
     return tables
 
 

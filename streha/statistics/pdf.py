@@ -119,9 +119,10 @@ def _chart(pdf, published: PublishedTable) -> None:
     pdf.ln(3)
 
 
-def annual_report(published: list[PublishedTable], year: int, *, made_on: date) -> bytes:
+def annual_report(published: list[PublishedTable], year: int, *, made_on: date, tick=None) -> bytes:
     """The year's report in the active language: title, the suppression rule, then each table
-    with its definition, cells as published, notes and a chart."""
+    with its definition, cells as published, notes and a chart (``tick()`` after each table:
+    a job's progress)."""
     pdf = _document()
     pdf.set_title(_("National report on trafficking in human beings %(year)s") % {"year": year})
     pdf.add_page()
@@ -154,4 +155,6 @@ def annual_report(published: list[PublishedTable], year: int, *, made_on: date) 
         for note in table.table.notes:
             _paragraph(pdf, str(note), 8)
         _chart(pdf, table)
+        if tick is not None:
+            tick()
     return bytes(pdf.output())

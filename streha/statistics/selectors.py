@@ -67,7 +67,7 @@ def my_work_panels(user) -> list:
                 ),
                 (
                     _("National report (PDF)"),
-                    reverse("statistics:report_pdf") + f"?year={year}",
+                    reverse("statistics:report") + f"?year={year}",
                 ),
             ],
         )

@@ -6,6 +6,7 @@ app_name = "statistics"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("report.pdf", views.report_pdf, name="report_pdf"),
+    path("report/", views.report, name="report"),
+    path("report/<uuid:public_id>/", views.report_download, name="report_download"),
     path("<str:code>/", views.table, name="table"),
 ]

@@ -2,10 +2,9 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from streha.access import policy
 from streha.accounts.reauth import asks_download, require_recent_authentication
@@ -101,33 +100,69 @@ def table(request, code: str):
 
 
 @login_required
-@require_GET
-def report_pdf(request):
-    """The national annual report of the year as a PDF in the reader's language, made from
-    the analyst's scope with every small cell suppressed (it is a publication), audited."""
-    from streha.statistics.pdf import annual_report
+@require_http_methods(["GET", "POST"])
+def report(request):
+    """The national annual report: asking for it starts a background job (counting and
+    typesetting take seconds); its page shows the progress and links to the PDF."""
+    from streha.statistics.jobs import request_report
 
     _require_analyst(request)
-    year = _year(request)
-    tables = figures.national_tables(
-        policy.cases_for_statistics(request.user),
-        year,
-        tips=policy.tips_for_statistics(request.user),
-        criminal_cases=selectors.criminal_cases_for_statistics(request.user),
+    year = figures.default_year()
+    error = ""
+    if request.method == "POST":
+        raw = request.POST.get("year", "")
+        if raw.isdigit() and 1990 <= int(raw) <= 2100:
+            job = request_report(request.user, int(raw))
+            return redirect("jobs:detail", public_id=job.public_id)
+        error = _("A year between 1990 and 2100.")
+    else:
+        raw = request.GET.get("year", "")
+        if raw.isdigit() and 1990 <= int(raw) <= 2100:
+            year = int(raw)
+    return render(
+        request,
+        "statistics/report.html",
+        {
+            "year": year,
+            "years": range(figures.default_year(), figures.default_year() - 10, -1),
+            "error": error,
+        },
+        status=400 if error else 200,
     )
-    published = [publish(table) for table in tables]
+
+
+@login_required
+@require_GET
+def report_download(request, public_id):
+    """The PDF a report job made, for the analyst who started it (asked again: a role may
+    have been withdrawn since); every download is audited."""
+    from streha.jobs import selectors as job_selectors
+    from streha.statistics.jobs import JOB_KIND
+    from streha.statistics.models import ReportFile
+
+    _require_analyst(request)
+    job = job_selectors.job_for(request.user, public_id)
+    if job.kind != JOB_KIND or job.started_by_id != request.user.pk:
+        raise Http404()
+    report_file = ReportFile.objects.filter(job=job).first()
+    if report_file is None:
+        raise Http404()
     audit.record(
         request.user,
         audit.Action.EXPORT,
         object_type="statistics.report",
-        object_id=f"national-{year}",
+        object_id=f"national-{report_file.year}",
         purpose="national report (PDF)",
         request=request,
-        details={"year": year, "tables": len(published), "format": "pdf"},
+        details={
+            "year": report_file.year,
+            "job": str(job.public_id),
+            "format": "pdf",
+            "language": report_file.language,
+        },
     )
-    content = annual_report(published, year, made_on=timezone.localdate())
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="national-report-{year}.pdf"'
+    response = HttpResponse(bytes(report_file.content), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report_file.file_name}"'
     return response
 
 

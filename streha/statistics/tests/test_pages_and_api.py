@@ -151,7 +151,7 @@ def test_the_analysts_home_links_every_table_and_the_report(client, national_ana
     urls = [url for _label, url in panel.links]
     for code in DEFINITIONS:
         assert any(url.startswith(reverse("statistics:table", args=[code])) for url in urls)
-    assert any(url.startswith(reverse("statistics:report_pdf")) for url in urls)
+    assert any(url.startswith(reverse("statistics:report")) for url in urls)
 
 
 @pytest.mark.parametrize("code", ["T06", "T07", "T08", "T09", "T10", "T11", "T12", "T13", "T14"])

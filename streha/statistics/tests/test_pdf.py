@@ -55,6 +55,29 @@ def analyst(make_user, registered):
     return make_user("analyst", agency=AgencyFactory(kind=AgencyKind.NATIONAL_COORDINATOR))
 
 
+def _report(client, language=None) -> bytes:
+    """Ask for the report as the page does, run the job as the worker would, download it."""
+    from streha.jobs.models import Job
+    from streha.jobs.services import execute_job
+
+    if language:
+        client.cookies["django_language"] = language
+    response = client.post(reverse("statistics:report"), {"year": YEAR})
+    assert response.status_code == 302
+    job = Job.objects.latest("pk")
+    assert response["Location"] == reverse("jobs:detail", args=[job.public_id])
+    assert execute_job(str(job.public_id)) == "succeeded"
+    job.refresh_from_db()
+    assert (job.done, job.total) == (2 * len(DEFINITIONS), 2 * len(DEFINITIONS))
+    page = client.get(reverse("jobs:detail", args=[job.public_id]))
+    download_url = reverse("statistics:report_download", args=[job.public_id])
+    assert download_url in page.content.decode()
+    download = client.get(download_url)
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    return download.content
+
+
 @pytest.mark.parametrize("language", ["sq", "sr-latn", "en"])
 def test_the_pdf_download_holds_the_translated_titles_and_the_cells_of_the_pages(
     client, analyst, language
@@ -64,10 +87,7 @@ def test_the_pdf_download_holds_the_translated_titles_and_the_cells_of_the_pages
     page = client.get(reverse("statistics:table", args=["T02"]), {"year": YEAR})
     rows = page.context["published"].rows
     assert rows[0][1:] == ["c", "c", 0, 9]  # the page shows the suppressed cells
-    download = client.get(reverse("statistics:report_pdf"), {"year": YEAR})
-    assert download.status_code == 200
-    assert download["Content-Type"] == "application/pdf"
-    text = _text(download.content)
+    text = _text(_report(client, language))
     with translation.override(language):
         titles = {code: str(definition.title) for code, definition in DEFINITIONS.items()}
     for code in ("T01", "T02", "T06", "T07", "T11", "T14", "T16"):
@@ -75,7 +95,8 @@ def test_the_pdf_download_holds_the_translated_titles_and_the_cells_of_the_pages
     # The nationals row of table 2 exactly as the page shows it: label, then c c 0 9.
     assert " ".join(str(cell) for cell in rows[0]) in text
     event = AuditEvent.objects.filter(object_type="statistics.report").latest("pk")
-    assert event.details == {"year": YEAR, "tables": 18, "format": "pdf"}
+    assert event.details["year"] == YEAR and event.details["format"] == "pdf"
+    assert event.details["language"] == language
 
 
 def test_titles_are_really_translated():
@@ -92,15 +113,75 @@ def test_albanian_and_serbian_letters_survive_in_the_pdf(client, analyst):
     client.force_login(analyst)
     text = ""
     for language in ("sq", "sr-latn"):
-        client.cookies["django_language"] = language
-        text += _text(client.get(reverse("statistics:report_pdf"), {"year": YEAR}).content)
+        text += _text(_report(client, language))
     for letter in "ëçčšž":
         assert letter in text
 
 
 def test_the_pdf_is_for_analysts_only(client, make_user, registered):
     client.force_login(make_user("case_worker", agency=registered))
-    assert client.get(reverse("statistics:report_pdf")).status_code == 404
+    assert client.get(reverse("statistics:report")).status_code == 404
+    assert client.post(reverse("statistics:report"), {"year": YEAR}).status_code == 404
+
+
+def test_a_bad_year_is_refused_with_a_message_and_starts_nothing(client, analyst):
+    from streha.jobs.models import Job
+
+    client.force_login(analyst)
+    client.cookies["django_language"] = "en"
+    response = client.post(reverse("statistics:report"), {"year": "20x5"})
+    assert response.status_code == 400
+    assert "A year between 1990 and 2100." in response.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_the_job_stops_when_its_starter_lost_the_analyst_role(client, analyst):
+    from streha.jobs.models import Job, JobState
+    from streha.jobs.services import execute_job
+    from streha.statistics.models import ReportFile
+
+    client.force_login(analyst)
+    client.post(reverse("statistics:report"), {"year": YEAR})
+    job = Job.objects.latest("pk")
+    analyst.role_grants.all().delete()
+    assert execute_job(str(job.public_id)) == JobState.FAILED
+    assert not ReportFile.objects.filter(job=job).exists()
+
+
+def test_a_report_job_cancelled_while_counting_stops_and_keeps_no_file(
+    client, analyst, monkeypatch
+):
+    from streha.jobs.models import Job, JobState
+    from streha.jobs.services import cancel_job, execute_job
+    from streha.statistics import figures
+    from streha.statistics.models import ReportFile
+
+    client.force_login(analyst)
+    client.post(reverse("statistics:report"), {"year": YEAR})
+    job = Job.objects.latest("pk")
+    counting = figures.registered_victims
+
+    def cancelled_meanwhile(*args, **kwargs):
+        cancel_job(analyst, Job.objects.get(pk=job.pk))  # the starter presses "Cancel"
+        return counting(*args, **kwargs)
+
+    monkeypatch.setattr(figures, "registered_victims", cancelled_meanwhile)
+    assert execute_job(str(job.public_id)) == JobState.CANCELLED
+    job.refresh_from_db()
+    assert job.done < job.total
+    assert not ReportFile.objects.filter(job=job).exists()
+
+
+def test_only_the_starter_downloads_the_report(client, analyst, make_user):
+    from streha.jobs.models import Job
+
+    client.force_login(analyst)
+    _report(client, "en")
+    job = Job.objects.latest("pk")
+    other = make_user("analyst", agency=analyst.agency)
+    client.force_login(other)
+    url = reverse("statistics:report_download", args=[job.public_id])
+    assert client.get(url).status_code == 404
 
 
 def test_report_command_writes_the_pdf_in_three_languages(registered, tmp_path):
