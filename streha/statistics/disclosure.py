@@ -172,14 +172,17 @@ def _row_echelon(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
     return rows[:pivot_row]
 
 
-def suppress(grid: Grid, min_cell: int) -> Grid:
-    """Hide every count from 1 to ``min_cell - 1``, then enough others that none can be derived.
+def suppress(grid: Grid, min_cell: int, forced=()) -> Grid:
+    """Hide every count from 1 to ``min_cell - 1`` and the ``forced`` cells (those a filter
+    could difference out: ``streha.statistics.filters``), then enough others that none can
+    be derived.
 
     Complementary cells are chosen among the published non-zero cells sharing a row or column with
     a derivable cell, smallest first (the least information lost); failing that, the smallest
     published non-zero cell anywhere. Deterministic: ties are broken by position.
     """
     grid.hidden = {cell for cell in grid.all_cells() if 0 < grid.value(cell) < min_cell}
+    grid.hidden |= set(forced)
     return protect(grid)
 
 

@@ -114,6 +114,10 @@ class Table:
     series_break: bool = False
     # Suppressed even in the exact view (protected witnesses: nobody may narrow one down).
     always_suppressed: bool = False
+    # Cells hidden before secondary suppression because a filter could otherwise be used to
+    # difference them out (``streha.statistics.filters``), and the filter, as stated in files.
+    forced_hidden: set = field(default_factory=set)
+    filter_label: str = ""
     # Amounts in euros beside the counts (tables 11 and 12): one grid of the same rows, each
     # column hidden wherever the count column it belongs to (``amount_of``) is hidden.
     amounts: Grid | None = None
@@ -136,6 +140,11 @@ class Victim:
     forms: set[str]
     transnational: bool | None
     n: int = 1  # how many persons share exactly this description (counted together in SQL)
+    # Where the filters place the person (``streha.statistics.filters``): the kind of agency
+    # that registered them and the municipality (and its region) of first contact; "" unknown.
+    agency_kind: str = ""
+    municipality: str = ""
+    region: str = ""
 
 
 def _sex(gender: str) -> str:
@@ -212,6 +221,9 @@ DESCRIPTION = (
     "age_at_identification",
     "exploitation_types",
     "transnational",
+    "owner_agency__kind",
+    "first_contact_municipality__code",
+    "first_contact_municipality__region__code",
     "presumed_on",
     "decided_on",
     "was_identified",
@@ -234,8 +246,9 @@ def _identified_on(row: tuple, year: int) -> bool:
 
 def _victim(cases: list[tuple], year: int, n: int = 1) -> Victim:
     """One person from their cases in the year: (person, gender, birth year, citizenship,
-    is child, age at identification, forms, transnational, identified in the year)."""
-    identified = [c for c in cases if c[8]]
+    is child, age at identification, forms, transnational, agency kind, municipality, region,
+    identified in the year). The filters place the person by their first counted case."""
+    identified = [c for c in cases if c[11]]
     status = "identified" if identified else "presumed"
     counted = identified or cases
     _, gender, birth_year, citizenship = cases[0][:4]
@@ -248,7 +261,19 @@ def _victim(cases: list[tuple], year: int, n: int = 1) -> Victim:
     forms = {form for c in cases for form in (c[6] or [])}
     scopes = {c[7] for c in cases}
     transnational = True if True in scopes else (False if False in scopes else None)
-    return Victim(status, _sex(gender), age_group, citizenship or "", forms, transnational, n)
+    agency_kind, municipality, region = counted[0][8:11]
+    return Victim(
+        status,
+        _sex(gender),
+        age_group,
+        citizenship or "",
+        forms,
+        transnational,
+        n,
+        agency_kind or "",
+        municipality or "",
+        region or "",
+    )
 
 
 def _grid(rows: list[str], columns: list[str], counts: dict[tuple[str, str], int]) -> Grid:
@@ -386,21 +411,50 @@ def table_scope_form_sex(year: int, victims: list[Victim]) -> Table:
     )
 
 
-def table_reflection_periods(cases, year: int) -> Table:
-    counts: dict = defaultdict(int)
+@dataclass
+class ReflectionEntry:
+    """One person in one row of table 15 (granted or ended), and where the filters place them."""
+
+    row: str  # granted | ended
+    sex: str
+    agency_kind: str = ""
+    municipality: str = ""
+    region: str = ""
+    n: int = 1
+
+
+def reflection_entries(cases, year: int) -> list[ReflectionEntry]:
+    """The persons whose reflection period started (granted) or ended in ``year``, once per
+    person (or cluster of linked records) and row, placed by their first case of the row."""
     clusters = _linked_clusters()
+    entries = []
     for key, lookup in (("granted", "presumed_on__year"), ("ended", "reflection_ends_on__year")):
         seen = set()
         rows = (
             cases.filter(**{lookup: year}, reflection_ends_on__isnull=False)
-            .order_by("person_id")
-            .values_list("person_id", "person__gender")
+            .order_by("person_id", "pk")
+            .values_list(
+                "person_id",
+                "person__gender",
+                "owner_agency__kind",
+                "first_contact_municipality__code",
+                "first_contact_municipality__region__code",
+            )
         )
-        for person_id, gender in rows.iterator(chunk_size=5000):
+        for person_id, gender, kind, municipality, region in rows.iterator(chunk_size=5000):
             person = ("cluster", clusters[person_id]) if person_id in clusters else person_id
             if person not in seen:
                 seen.add(person)
-                counts[(key, _sex(gender))] += 1
+                entries.append(
+                    ReflectionEntry(key, _sex(gender), kind or "", municipality or "", region or "")
+                )
+    return entries
+
+
+def table_reflection_periods_of(year: int, entries: list[ReflectionEntry]) -> Table:
+    counts: dict = defaultdict(int)
+    for entry in entries:
+        counts[(entry.row, entry.sex)] += entry.n
     grid = Grid.from_cells(
         [[counts.get((r, s), 0) for s in _keys(SEXES)] for r in ("granted", "ended")],
         column_totals=[
@@ -417,6 +471,10 @@ def table_reflection_periods(cases, year: int) -> Table:
         grid,
         total_label=_("Both rows"),
     )
+
+
+def table_reflection_periods(cases, year: int) -> Table:
+    return table_reflection_periods_of(year, reflection_entries(cases, year))
 
 
 @cache
@@ -460,19 +518,58 @@ OUTCOMES = (
 )
 
 
-def table_tips_by_category(tips, year: int) -> Table:
-    from streha.tips.models import Category
+@dataclass
+class TipGroup:
+    """Tips of the year sharing category, outcome, channel and municipality, counted in SQL."""
 
-    counts: dict = defaultdict(int)
+    category: str
+    outcome: str
+    channel: str
+    municipality_id: int | None
+    municipality: str  # code, "" unknown
+    region: str
+    n: int
+    agency_kind: str = ""  # tips come from the public: no agency kind places them
+
+
+def tip_groups(tips, year: int) -> list[TipGroup]:
+    """The year's tips in one grouped query, shared by the two tip tables."""
     rows = (
         tips.filter(received_on__year=year)
         .order_by()
-        .values_list("category", "converted_kind", "status")
+        .values_list(
+            "category",
+            "converted_kind",
+            "status",
+            "channel",
+            "municipality_id",
+            "municipality__code",
+            "municipality__region__code",
+        )
         .annotate(n=Count("pk"))
     )
-    for category, converted_kind, status, n in rows:
-        outcome = converted_kind or ("closed" if status == "closed" else "open")
-        counts[(category, outcome)] += n
+    return [
+        TipGroup(
+            category,
+            converted_kind or ("closed" if status == "closed" else "open"),
+            channel,
+            municipality_id,
+            municipality or "",
+            region or "",
+            n,
+        )
+        for category, converted_kind, status, channel, municipality_id, municipality, region, n in (
+            rows
+        )
+    ]
+
+
+def table_tips_by_category_of(year: int, groups: list[TipGroup]) -> Table:
+    from streha.tips.models import Category
+
+    counts: dict = defaultdict(int)
+    for group in groups:
+        counts[(group.category, group.outcome)] += group.n
     return Table(
         DEFINITIONS["TIP1"],
         year,
@@ -482,19 +579,13 @@ def table_tips_by_category(tips, year: int) -> Table:
     )
 
 
-def table_tips_by_municipality(tips, year: int) -> Table:
+def table_tips_by_municipality_of(year: int, groups: list[TipGroup]) -> Table:
     from streha.places.models import Municipality
     from streha.tips.models import Channel
 
     counts: dict = defaultdict(int)
-    rows = (
-        tips.filter(received_on__year=year)
-        .order_by()
-        .values_list("municipality_id", "channel")
-        .annotate(n=Count("pk"))
-    )
-    for municipality_id, channel, n in rows:
-        counts[(municipality_id, channel)] += n
+    for group in groups:
+        counts[(group.municipality_id, group.channel)] += group.n
     municipalities = Municipality.objects.in_bulk({m for m, _c in counts if m is not None})
     ordered = sorted(municipalities.values(), key=lambda m: m.code)
     keys = [*(m.pk for m in ordered), None]
@@ -508,6 +599,14 @@ def table_tips_by_municipality(tips, year: int) -> Table:
     )
 
 
+def table_tips_by_category(tips, year: int) -> Table:
+    return table_tips_by_category_of(year, tip_groups(tips, year))
+
+
+def table_tips_by_municipality(tips, year: int) -> Table:
+    return table_tips_by_municipality_of(year, tip_groups(tips, year))
+
+
 # Tables built from the year's registered victims, by code (in the order of the codes).
 VICTIM_TABLES = {
     "T01": table_status_sex_age,
@@ -519,13 +618,32 @@ VICTIM_TABLES = {
 }
 
 
-def national_tables(cases, year: int, tips=None, criminal_cases=None, tick=None) -> list[Table]:
+# Tables built from rows read once (``read_rows``) and shared by every table of one report;
+# the filters of ``streha.statistics.filters`` select among those rows.
+ROW_TABLES = {
+    **{code: ("victims", build) for code, build in VICTIM_TABLES.items()},
+    "T15": ("reflection", table_reflection_periods_of),
+    "TIP1": ("tips", table_tips_by_category_of),
+    "TIP2": ("tips", table_tips_by_municipality_of),
+}
+
+
+def read_rows(kind: str, cases, tips, year: int) -> list:
+    if kind == "victims":
+        return registered_victims(cases, year)
+    if kind == "reflection":
+        return reflection_entries(cases, year)
+    return tip_groups(tips, year)
+
+
+def national_tables(
+    cases, year: int, tips=None, criminal_cases=None, tick=None, table_filter=None
+) -> list[Table]:
     """Every table available for ``year`` from ``cases`` (``policy.cases_for_statistics`` or
     ``policy.cases_for_national_report``) and ``criminal_cases`` (the justice scope of
-    ``streha.statistics.selectors``), in the order of their codes. The registered victims are
-    read once for all the tables made from them; ``tick()`` is called after each table (a
-    job's progress)."""
-    victims = registered_victims(cases, year)
+    ``streha.statistics.selectors``), in the order of their codes. Rows are read once for all
+    the tables made from them; ``tick()`` is called after each table (a job's progress)."""
+    rows: dict[str, list] = {}
     tables = []
 
     def made(table: Table) -> None:
@@ -533,31 +651,45 @@ def national_tables(cases, year: int, tips=None, criminal_cases=None, tick=None)
         if tick is not None:
             tick()
 
+    def from_rows(code: str) -> Table:
+        kind, build = ROW_TABLES[code]
+        if kind not in rows:
+            rows[kind] = read_rows(kind, cases, tips, year)
+        if table_filter:
+            from streha.statistics.filters import filtered
+
+            return filtered(code, year, rows[kind], build, table_filter)
+        return build(year, rows[kind])
+
     for code in ("T01", "T02", "T03", "T04", "T05"):
-        made(VICTIM_TABLES[code](year, victims))
+        made(from_rows(code))
     if criminal_cases is not None:
         from streha.statistics.justice import JUSTICE_CODES, justice_table
 
         for code in JUSTICE_CODES:
             made(justice_table(cases, criminal_cases, code, year))
-    made(table_reflection_periods(cases, year))
-    made(VICTIM_TABLES["T16"](year, victims))
+    made(from_rows("T15"))
+    made(from_rows("T16"))
     if tips is not None:
-        made(table_tips_by_category(tips, year))
-        made(table_tips_by_municipality(tips, year))
+        made(from_rows("TIP1"))
+        made(from_rows("TIP2"))
     return tables
 
 
-def table(cases, code: str, year: int, tips=None, criminal_cases=None) -> Table | None:
-    """One table, computing only what it needs (a page or an API call shows one)."""
-    if code == "TIP1":
-        return table_tips_by_category(tips, year)
-    if code == "TIP2":
-        return table_tips_by_municipality(tips, year)
-    if code == "T15":
-        return table_reflection_periods(cases, year)
-    if code in VICTIM_TABLES:
-        return VICTIM_TABLES[code](year, registered_victims(cases, year))
+def table(cases, code: str, year: int, tips=None, criminal_cases=None, table_filter=None):
+    """One table, computing only what it needs (a page or an API call shows one); with a
+    ``table_filter`` (``streha.statistics.filters.TableFilter``) that applies to the table,
+    counted among the filtered rows and protected against differencing."""
+    if code in ROW_TABLES:
+        kind, build = ROW_TABLES[code]
+        if kind == "tips" and tips is None:
+            return None
+        rows = read_rows(kind, cases, tips, year)
+        if table_filter:
+            from streha.statistics.filters import filtered
+
+            return filtered(code, year, rows, build, table_filter)
+        return build(year, rows)
     if criminal_cases is not None:
         from streha.statistics.justice import justice_table
 

@@ -61,7 +61,7 @@ def publish(table: Table, *, exact: bool = False) -> PublishedTable:
     if exact:
         grid.hidden = set()
     else:
-        suppress(grid, min_cell())
+        suppress(grid, min_cell(), forced=table.forced_hidden)
     amounts = _amounts_hidden_with_their_counts(table, exact)
 
     def shown(cell):
@@ -78,7 +78,11 @@ def publish(table: Table, *, exact: bool = False) -> PublishedTable:
     amount_columns = []
     if amounts is not None:
         amount_columns = range(amounts.n_cols + 1) if amounts.margins else range(amounts.n_cols)
-    header = [_("Category"), *(str(label) for label in table.column_labels)]
+    # A filtered table says so in its header, so a file can never pass for the national one.
+    first = _("Category")
+    if table.filter_label:
+        first = f"{first} ({table.filter_label})"
+    header = [first, *(str(label) for label in table.column_labels)]
     if margins:
         header.append(_("Total"))
     header += [str(label) for label in table.amount_labels]
@@ -131,6 +135,8 @@ def as_xlsx(published: PublishedTable) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(published.code)
     sheet.append([str(published.table.definition.title)])
+    if published.table.filter_label:
+        sheet.append([published.table.filter_label])
     sheet.append(published.header)
     for row in published.rows:
         sheet.append(row)

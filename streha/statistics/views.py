@@ -1,6 +1,7 @@
 """Statistics pages for analysts: the year's key figures, every table, and its downloads."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from streha.access import policy
 from streha.accounts.reauth import asks_download, require_recent_authentication
 from streha.audit import services as audit
-from streha.statistics import figures, selectors
+from streha.statistics import figures, filters, selectors
 from streha.statistics.definitions import DEFINITIONS
 from streha.statistics.publication import as_csv, as_xlsx, publish, rate_shown
 
@@ -59,17 +60,26 @@ def table(request, code: str):
     if code not in DEFINITIONS:
         raise Http404()
     year = _year(request)
+    filter_error = ""
+    try:
+        table_filter = filters.parse(request.GET, code)
+    except ValidationError as exc:
+        table_filter, filter_error = None, " ".join(exc.messages)
     found = figures.table(
         policy.cases_for_statistics(request.user),
         code,
         year,
         tips=policy.tips_for_statistics(request.user),
         criminal_cases=selectors.criminal_cases_for_statistics(request.user),
+        table_filter=table_filter,
     )
     published = publish(found)
     download = request.GET.get("format", "")
-    if download in DOWNLOADS:
+    if download in DOWNLOADS and not filter_error:
         content_type, make = DOWNLOADS[download]
+        details = {"year": year, "rows": len(published.rows), "format": download}
+        if table_filter is not None:
+            details["filter"] = {table_filter.dimension: table_filter.value}
         audit.record(
             request.user,
             audit.Action.EXPORT,
@@ -77,10 +87,13 @@ def table(request, code: str):
             object_id=code,
             purpose="statistics download",
             request=request,
-            details={"year": year, "rows": len(published.rows), "format": download},
+            details=details,
         )
+        name = f"{code}-{year}"
+        if table_filter is not None:
+            name += f"-{table_filter.dimension}-{table_filter.value}"
         response = HttpResponse(make(published), content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{code}-{year}.{download}"'
+        response["Content-Disposition"] = f'attachment; filename="{name}.{download}"'
         return response
     bars = _bars(published)
     return render(
@@ -93,9 +106,16 @@ def table(request, code: str):
             "rate": rate_shown(published) if code == "T16" else None,
             "bars": bars,
             "chart_height": len(bars) * 28 + 8,
+            "filter_choices": filters.choices(code),
+            "table_filter": table_filter,
+            "filter_error": filter_error,
+            "filter_query": f"&{table_filter.query}" if table_filter is not None else "",
+            "not_applicable": filters.NOT_APPLICABLE.get(code, ""),
+            "tips_no_agency": filters.TIPS_NO_AGENCY if code in ("TIP1", "TIP2") else "",
             "page_title": _("%(code)s: %(title)s")
             % {"code": code, "title": found.definition.title},
         },
+        status=400 if filter_error else 200,
     )
 
 
