@@ -145,7 +145,7 @@ DEFINITIONS = {
                 "Each person judged in the year counts once at first instance and once among "
                 "final judgments, by their latest judgment of the year at that instance (by "
                 "person record, or per cluster of linked duplicates). The band is that of the "
-                "longest imprisonment: under 12 months, 12 to 60 months, over 60 up to 144 "
+                "longest imprisonment: under 12 months, 12 to under 60 months, 60 to 144 "
                 "months, over 144 months; without imprisonment, a suspended sentence, else a "
                 "fine only. Below the statutory minimum: a sentence under the minimum the "
                 "catalogue prescribes for the charge."

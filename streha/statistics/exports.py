@@ -146,6 +146,79 @@ def justice_sdmx_csv(published: list[PublishedTable]) -> str:
     return out.getvalue()
 
 
+# --- Tables 4, 9 and 16: the same SDMX-CSV shape, one file per table --------------------------
+
+OTHER_SDMX_HEADERS = {
+    "T04": ["DATAFLOW", "FREQ", "GEO", "TIME_PERIOD", "LEG_STAT", "CITIZEN", "SEX", "AGE",
+            "UNIT", "OBS_VALUE", "OBS_FLAG"],
+    "T09": ["DATAFLOW", "FREQ", "GEO", "TIME_PERIOD", "LEG_STAT", "OUTCOME", "STAT_MIN",
+            "UNIT", "OBS_VALUE", "OBS_FLAG"],
+    "T16": ["DATAFLOW", "FREQ", "GEO", "TIME_PERIOD", "SERIES", "SEX", "AGE", "UNIT",
+            "OBS_VALUE", "OBS_FLAG"],
+}  # fmt: skip
+
+
+def _observations(table: PublishedTable):
+    """(dimension values, published cell) for each cell of tables 4, 9 and 16."""
+    from streha.statistics.figures import GLOTIP_GROUPS
+    from streha.statistics.justice import INSTANCE_GROUPS, SENTENCE_BANDS
+
+    codes = eurostat_codes()["other_codes"]
+    if table.code == "T04":
+        citizens = [*(key if key != "??" else "UNK" for key in table.table.row_keys), "TOTAL"]
+        groups = [*_keys(GLOTIP_GROUPS), "total"]
+        for citizen, row in zip(citizens, table.rows, strict=True):
+            for group, cell in zip(groups, row[1:], strict=True):
+                sex_age = codes["GLOTIP_GROUP"][group]
+                yield {"LEG_STAT": "VICT", "CITIZEN": citizen, **sex_age}, cell
+    elif table.code == "T09":
+        rows = [(i, b) for i, _il in INSTANCE_GROUPS for b, _bl in SENTENCE_BANDS]
+        for (instance, band), row in zip(rows, table.rows, strict=False):  # not the totals row
+            for minimum, cell in zip(("within", "below", "total"), row[1:], strict=True):
+                yield (
+                    {
+                        "LEG_STAT": codes["INSTANCE"][instance],
+                        "OUTCOME": codes["OUTCOME"][band],
+                        "STAT_MIN": codes["STAT_MIN"][minimum],
+                    },
+                    cell,
+                )
+    elif table.code == "T16":
+        from streha.statistics.publication import rate_shown
+
+        base = {"SEX": "_T", "AGE": "_T"}
+        yield {"SERIES": codes["SERIES"]["count"], **base, "UNIT": "NR"}, table.rows[0][1]
+        rate = rate_shown(table)
+        if rate != "–":
+            value = rate if rate == CONFIDENTIAL else float(rate)
+            yield {"SERIES": codes["SERIES"]["rate"], **base, "UNIT": "PER_100000_POP"}, value
+
+
+def other_sdmx_csv(table: PublishedTable) -> str:
+    """Table 4, 9 or 16 as SDMX-CSV: one observation per published cell, ``c`` for a hidden
+    cell (value left empty), ``b`` on a year of series break; codes from ``eurostat.json``
+    (``other_dataflows``, ``other_codes``), all unconfirmed."""
+    codes = eurostat_codes()
+    header = OTHER_SDMX_HEADERS[table.code]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for dims, cell in _observations(table):
+        hidden = cell == CONFIDENTIAL
+        values = {
+            "DATAFLOW": codes["other_dataflows"][table.code]["id"],
+            "FREQ": "A",
+            "GEO": settings.STREHA_COUNTRY,
+            "TIME_PERIOD": table.table.year,
+            "UNIT": "NR",
+            **dims,
+            "OBS_VALUE": "" if hidden else cell,
+            "OBS_FLAG": _flag(hidden, table.table.series_break),
+        }
+        writer.writerow([values[column] for column in header])
+    return out.getvalue()
+
+
 # --- CTDC global dataset ---------------------------------------------------------------------
 
 CTDC_COLUMNS = [

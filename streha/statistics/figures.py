@@ -117,6 +117,8 @@ class Table:
     # Cells hidden before secondary suppression because a filter could otherwise be used to
     # difference them out (``streha.statistics.filters``), and the filter, as stated in files.
     forced_hidden: set = field(default_factory=set)
+    # What each row stands for where the labels are data (table 4: ISO codes; "??" unknown).
+    row_keys: list = field(default_factory=list)
     filter_label: str = ""
     # Amounts in euros beside the counts (tables 11 and 12): one grid of the same rows, each
     # column hidden wherever the count column it belongs to (``amount_of``) is hidden.
@@ -382,6 +384,7 @@ def table_country_glotip(year: int, victims: list[Victim]) -> Table:
         labels,
         _labels(GLOTIP_GROUPS),
         _grid(codes, _keys(GLOTIP_GROUPS), counts),
+        row_keys=codes,
     )
 
 

@@ -80,8 +80,8 @@ SENTENCE_BANDS = (
     ("fine", _("Convicted: fine only")),
     ("suspended", _("Convicted: suspended sentence")),
     ("under_1", _("Convicted: imprisonment under 1 year")),
-    ("1_5", _("Convicted: imprisonment 1 to 5 years")),
-    ("5_12", _("Convicted: imprisonment over 5 up to 12 years")),
+    ("1_5", _("Convicted: imprisonment 1 year to under 5 years")),
+    ("5_12", _("Convicted: imprisonment 5 to 12 years")),
     ("over_12", _("Convicted: imprisonment over 12 years")),
     ("other", _("Convicted: other or no sentence recorded")),
 )
@@ -342,12 +342,14 @@ def sentence_band(outcome: str, sentences: list[tuple[str, int | None]]) -> str:
         return "acquitted"
     if outcome == Outcome.REJECTED:
         return "rejected"
+    # Bands of the reference tables (justice-stats.md §6.3, T9: "<1y, 1–<5y, 5–12y, >12y"), in
+    # months because sentences are stored in months (a year is 12): exactly 5 years is in 5–12.
     months = [m for kind, m in sentences if kind == SentenceKind.IMPRISONMENT and m is not None]
     if months:
         longest = max(months)
         if longest < 12:
             return "under_1"
-        if longest <= 60:
+        if longest < 60:
             return "1_5"
         return "5_12" if longest <= 144 else "over_12"
     kinds = {kind for kind, _m in sentences}

@@ -14,10 +14,27 @@ from streha.statistics import figures, filters, selectors
 from streha.statistics.definitions import DEFINITIONS
 from streha.statistics.publication import as_csv, as_xlsx, publish, rate_shown
 
+
+def as_sdmx(published) -> str:
+    """The table in its international SDMX-CSV shape (codes in ``data/eurostat.json``)."""
+    from streha.statistics import exports
+
+    if published.code in ("T01", "T02", "T03"):
+        return exports.sdmx_csv([published])
+    if published.code == "T06":
+        return exports.justice_sdmx_csv([published])
+    return exports.other_sdmx_csv(published)
+
+
+# Tables with an international format (SDMX-CSV), national figures only: not offered filtered.
+SDMX_TABLES = frozenset({"T01", "T02", "T03", "T04", "T06", "T09", "T16"})
+
 DOWNLOADS = {
     "csv": ("text/csv; charset=utf-8", as_csv),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", as_xlsx),
+    "sdmx": ("text/csv; charset=utf-8", as_sdmx),
 }
+EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "sdmx": "sdmx.csv"}
 
 
 def _require_analyst(request):
@@ -75,6 +92,10 @@ def table(request, code: str):
     )
     published = publish(found)
     download = request.GET.get("format", "")
+    if download == "sdmx" and (code not in SDMX_TABLES or table_filter is not None):
+        filter_error = _(
+            "SDMX files hold the national figures of tables with an international format only."
+        )
     if download in DOWNLOADS and not filter_error:
         content_type, make = DOWNLOADS[download]
         details = {"year": year, "rows": len(published.rows), "format": download}
@@ -93,7 +114,7 @@ def table(request, code: str):
         if table_filter is not None:
             name += f"-{table_filter.dimension}-{table_filter.value}"
         response = HttpResponse(make(published), content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{name}.{download}"'
+        response["Content-Disposition"] = f'attachment; filename="{name}.{EXTENSIONS[download]}"'
         return response
     bars = _bars(published)
     return render(
@@ -106,6 +127,7 @@ def table(request, code: str):
             "rate": rate_shown(published) if code == "T16" else None,
             "bars": bars,
             "chart_height": len(bars) * 28 + 8,
+            "sdmx": code in SDMX_TABLES and table_filter is None,
             "filter_choices": filters.choices(code),
             "table_filter": table_filter,
             "filter_error": filter_error,

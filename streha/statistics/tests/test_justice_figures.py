@@ -425,3 +425,14 @@ def test_a_year_without_records_publishes_every_table_with_its_columns(db):
     for table in found:
         published = publish(table)
         assert all(len(row) == len(published.header) for row in published.rows), table.code
+
+
+@pytest.mark.parametrize(
+    ("months", "band"),
+    [(11, "under_1"), (12, "1_5"), (59, "1_5"), (60, "5_12"), (144, "5_12"), (145, "over_12")],
+)
+def test_sentence_bands_follow_the_reference_tables_at_their_edges(months, band):
+    """justice-stats.md §6.3 (T9): "<1y, 1–<5y, 5–12y, >12y": exactly five years is 5–12."""
+    from streha.statistics.justice import sentence_band
+
+    assert sentence_band("convicted", [("imprisonment", months)]) == band

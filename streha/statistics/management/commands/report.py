@@ -4,7 +4,9 @@
 them after suppression, headers in English; ``--format pdf`` writes the annual report instead,
 one PDF per language (``national-report-YYYY-sq.pdf``, ``-sr-latn``, ``-en``); ``--format sdmx``
 adds ``eurostat.sdmx.csv`` (the victim tables 1–3) and ``eurostat-justice.sdmx.csv`` (table 6)
-in Eurostat's SDMX-CSV shape, flag ``b`` on a year of series break. ``ctdc`` writes ``ctdc.csv``,
+in Eurostat's SDMX-CSV shape, flag ``b`` on a year of series break, and ``T04.sdmx.csv``,
+``T09.sdmx.csv``, ``T16.sdmx.csv`` in the same shape (GLOTIP, sentences, SDG 16.2.2; codes
+unconfirmed). ``ctdc`` writes ``ctdc.csv``,
 one row per victim in the CTDC global dataset's 27 columns. ``--exact`` (national tables only)
 is for the national coordinator's own use; every run is audited.
 """
@@ -81,6 +83,11 @@ class Command(BaseCommand):
                         exports.justice_sdmx_csv(published), encoding="utf-8"
                     )
                     written.append("eurostat-justice.sdmx.csv")
+                    for table in published:
+                        if table.code in exports.OTHER_SDMX_HEADERS:
+                            name = f"{table.code}.sdmx.csv"
+                            (out / name).write_text(exports.other_sdmx_csv(table), encoding="utf-8")
+                            written.append(name)
         audit.record(
             None,
             audit.Action.EXPORT,
