@@ -426,23 +426,50 @@ class ReflectionEntry:
     n: int = 1
 
 
+_PLACE = (
+    "person__gender",
+    "owner_agency__kind",
+    "first_contact_municipality__code",
+    "first_contact_municipality__region__code",
+)
+
+
 def reflection_entries(cases, year: int) -> list[ReflectionEntry]:
     """The persons whose reflection period started (granted) or ended in ``year``, once per
-    person (or cluster of linked records) and row, placed by their first case of the row."""
+    person (or cluster of linked records) and row, placed by their first case of the row.
+
+    Most persons have one such case in a row: those are counted by the database, grouped by
+    sex and place. The few with several cases, or linked as duplicates, are read case by case
+    and counted once here.
+    """
     clusters = _linked_clusters()
+    linked = list(clusters)
     entries = []
     for key, lookup in (("granted", "presumed_on__year"), ("ended", "reflection_ends_on__year")):
+        in_row = cases.filter(**{lookup: year}, reflection_ends_on__isnull=False)
+        several = (
+            in_row.order_by()
+            .values("person_id")
+            .annotate(n=Count("pk"))
+            .filter(n__gt=1)
+            .values("person_id")
+        )
+        grouped = (
+            in_row.exclude(person_id__in=several)
+            .exclude(person_id__in=linked)
+            .order_by()
+            .values_list(*_PLACE)
+            .annotate(n=Count("pk"))
+        )
+        for gender, kind, municipality, region, n in grouped:
+            entries.append(
+                ReflectionEntry(key, _sex(gender), kind or "", municipality or "", region or "", n)
+            )
         seen = set()
         rows = (
-            cases.filter(**{lookup: year}, reflection_ends_on__isnull=False)
+            in_row.filter(Q(person_id__in=several) | Q(person_id__in=linked))
             .order_by("person_id", "pk")
-            .values_list(
-                "person_id",
-                "person__gender",
-                "owner_agency__kind",
-                "first_contact_municipality__code",
-                "first_contact_municipality__region__code",
-            )
+            .values_list("person_id", *_PLACE)
         )
         for person_id, gender, kind, municipality, region in rows.iterator(chunk_size=5000):
             person = ("cluster", clusters[person_id]) if person_id in clusters else person_id

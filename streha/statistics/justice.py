@@ -249,25 +249,36 @@ def _cases_convicted(criminal_cases, year: int | None, **instance) -> set[int]:
     return set(judgments.order_by().values_list("case_id", flat=True))
 
 
-def _funnel(victim_cases, criminal_cases, year: int | None) -> dict[str, int]:
+def _funnel(victim_cases, criminal_cases, year: int | None, only=None) -> dict[str, int]:
+    """The steps of the funnel; ``only``: the criminal case ids of a cohort (each step then
+    reads the justice records once and keeps the cohort's cases, instead of joining the
+    cohort's victims into every query)."""
     clusters = _linked_clusters()
 
     def persons(rows) -> int:
         return len({_person_key(clusters, person_id) for person_id in rows})
 
+    def kept(ids: set[int]) -> int:
+        return len(ids if only is None else ids & only)
+
     through = criminal_cases.model.victim_cases.through
-    links = through.objects.filter(
-        criminalcase_id__in=criminal_cases.values("pk"), case_id__in=victim_cases.values("pk")
-    )
+    links = through.objects.filter(case_id__in=victim_cases.values("pk"))
+    if only is None:
+        links = links.filter(criminalcase_id__in=criminal_cases.values("pk"))
     if year is not None:
         links = links.filter(criminalcase__opened_on__year=year)
+    in_case = [
+        person_id
+        for case_id, person_id in links.values_list("criminalcase_id", "case__person_id")
+        if only is None or case_id in only
+    ]
     return {
         "identified": persons(victim_cases.values_list("person_id", flat=True)),
-        "in_case": persons(links.values_list("case__person_id", flat=True)),
-        "reported": len(_cases_with(criminal_cases, REPORT_KINDS, year)),
-        "indicted": len(_cases_with(criminal_cases, [EventKind.INDICTMENT_FILED], year)),
-        "convicted_first": len(_cases_convicted(criminal_cases, year, instance=Instance.FIRST)),
-        "convicted_final": len(_cases_convicted(criminal_cases, year, final=True)),
+        "in_case": persons(in_case),
+        "reported": kept(_cases_with(criminal_cases, REPORT_KINDS, year)),
+        "indicted": kept(_cases_with(criminal_cases, [EventKind.INDICTMENT_FILED], year)),
+        "convicted_first": kept(_cases_convicted(criminal_cases, year, instance=Instance.FIRST)),
+        "convicted_final": kept(_cases_convicted(criminal_cases, year, final=True)),
     }
 
 
@@ -276,8 +287,13 @@ def table_attrition(cases, criminal_cases, year: int) -> Table:
     identified in the year, and the criminal cases they are victims in, followed to this day."""
     by_year = _funnel(_identified(cases, year), criminal_cases, year)
     cohort_victims = _identified(cases, year)
-    cohort_cases = criminal_cases.filter(victim_cases__in=cohort_victims.values("pk")).distinct()
-    cohort = _funnel(cohort_victims, cohort_cases, None)
+    cohort_cases = set(
+        criminal_cases.filter(victim_cases__in=cohort_victims.values("pk"))
+        .order_by()
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    cohort = _funnel(cohort_victims, criminal_cases, None, only=cohort_cases)
     counts = {(step, "year"): by_year[step] for step in by_year}
     counts |= {(step, "cohort"): cohort[step] for step in cohort}
     grid = _grid(_keys(FUNNEL_STEPS), ["year", "cohort"], counts, margins=False)

@@ -197,3 +197,37 @@ def test_tip_tables_count_by_category_outcome_municipality_and_channel(db):
     assert cells[-1] == [1, 1, 1, 1, 4]  # the tip of the year before is not counted
     by_place = figures.table_tips_by_municipality(Tip.objects.all(), YEAR)
     assert _cells(by_place) == [[1, 1, 2], [2, 0, 2], [3, 1, 4]]  # web, phone
+
+
+def test_table_15_counts_each_person_once_per_row(db):
+    """Granted in the year: 3 women with one case each, a man with two cases (once), and two
+    records of one woman linked as duplicates (once). Ended in the year: all of them but the
+    man's second case, whose period ends next year."""
+    from streha.cases.models import Case
+    from streha.linkage.models import PersonCluster
+
+    agency = AgencyFactory(kind=AgencyKind.SHELTER)
+
+    def case(person, ends=datetime.date(YEAR, 4, 30)):
+        return CaseFactory(
+            owner_agency=agency,
+            person=person,
+            status=Status.PRESUMED_VICTIM,
+            presumed_on=datetime.date(YEAR, 2, 1),
+            reflection_ends_on=ends,
+        )
+
+    for _ in range(3):
+        case(PersonFactory(owner_agency=agency, gender=Gender.FEMININE))
+    man = PersonFactory(owner_agency=agency, gender=Gender.MASCULINE)
+    case(man)
+    case(man, ends=datetime.date(YEAR + 1, 1, 15))
+    twins = [PersonFactory(owner_agency=agency, gender=Gender.FEMININE) for _ in range(2)]
+    for person in twins:
+        case(person)
+    cluster = min(p.pk for p in twins)
+    PersonCluster.objects.bulk_create(
+        [PersonCluster(person_id=p.pk, cluster=cluster) for p in twins]
+    )
+    t15 = figures.table(Case.objects.all(), "T15", YEAR)
+    assert t15.grid.cells == [[4, 1, 0], [4, 1, 0]]  # granted, ended × female, male, unknown
