@@ -137,14 +137,15 @@ def derivable_cells(grid: Grid) -> set[Cell]:
                 touched = True
         if touched:
             matrix.append(row)
-    basis = _row_echelon(matrix)
-    rank = len(basis)
+    # In reduced row echelon form a vector of the row space is the sum of the basis rows
+    # weighted by its own values at their pivots; for the unit vector of cell i that is the
+    # one row whose pivot is i, alone. So cell i is derivable exactly when a row of the
+    # basis has no non-zero entry but at i: one elimination for all cells, not one per cell.
     derivable = set()
-    for cell, i in position.items():
-        unit = [Fraction(0)] * len(hidden)
-        unit[i] = Fraction(1)
-        if len(_row_echelon([*basis, unit])) == rank:
-            derivable.add(cell)
+    for row in _row_echelon(matrix):
+        nonzero = [i for i, value in enumerate(row) if value != 0]
+        if len(nonzero) == 1:
+            derivable.add(hidden[nonzero[0]])
     return derivable
 
 
