@@ -179,7 +179,7 @@ def _split(value: str, profile: str) -> list[str]:
     return [part.strip() for part in value.split(separator) if part.strip()]
 
 
-def _date(value: str, column: str, errors: list) -> date | None:
+def _date(value: str, column: str, errors: list, today: date | None = None) -> date | None:
     if not value:
         return None
     try:
@@ -187,7 +187,7 @@ def _date(value: str, column: str, errors: list) -> date | None:
     except ValueError:
         errors.append((column, _("Write the date as YYYY-MM-DD.")))
         return None
-    if parsed > timezone.localdate():
+    if parsed > (today or timezone.localdate()):
         errors.append((column, _("The date cannot be in the future.")))
         return None
     if parsed.year < 1900:
@@ -196,11 +196,17 @@ def _date(value: str, column: str, errors: list) -> date | None:
     return parsed
 
 
+@cache
+def _values_of(choices) -> frozenset[str]:
+    """A code list's values, once per process (``Choices.values`` builds a new list each time)."""
+    return frozenset(choices.values)
+
+
 def _codes(value: str, column: str, choices, values_map: dict, profile: str, errors: list):
     codes = []
     for part in _split(value, profile):
         code = values_map.get(part, part)
-        if code not in choices.values:
+        if code not in _values_of(choices):
             errors.append((column, _("Unknown code; use the HTCDS value names.")))
             return []
         codes.append(code)
@@ -240,7 +246,8 @@ def parse_row(
         if len(value) > limit:
             errors.append((column, _("The value is too long.")))
         person[name] = value
-    birth = _date(get("prs_Birthdate"), "prs_Birthdate", errors)
+    today = timezone.localdate()
+    birth = _date(get("prs_Birthdate"), "prs_Birthdate", errors, today)
     person["date_of_birth"] = birth
     person["birth_year"] = birth.year if birth else None
     gender_raw = get("prs_Gender")
@@ -258,9 +265,9 @@ def parse_row(
     person["citizenship"] = citizenship[0] if citizenship else ""
 
     case: dict = {}
-    registered = _date(get("ext_RegisteredOn"), "ext_RegisteredOn", errors)
-    identified = _date(get("ext_IdentifiedOn"), "ext_IdentifiedOn", errors)
-    case["first_contact_on"] = registered or identified or timezone.localdate()
+    registered = _date(get("ext_RegisteredOn"), "ext_RegisteredOn", errors, today)
+    identified = _date(get("ext_IdentifiedOn"), "ext_IdentifiedOn", errors, today)
+    case["first_contact_on"] = registered or identified or today
     status_raw = get("vic_TraffickingStatus")
     status_code = mapped("vic_TraffickingStatus").get(status_raw, status_raw)
     status = Status.FIRST_CONTACT
@@ -312,7 +319,7 @@ def parse_row(
     if case.get("age_at_identification") is not None:
         case["is_child"] = case["age_at_identification"] < 18
     source = get("ext_Source")
-    if source and source not in Source.values:
+    if source and source not in _values_of(Source):
         errors.append(("ext_Source", _("Unknown code; use the HTCDS value names.")))
     case["source"] = source
     case["_municipality"] = get("ext_Municipality")
