@@ -7,7 +7,9 @@ One row per victim (a person with one victim case). Column names are HTCDS field
 names; several values in one cell are separated by ``;``; dates are ISO 8601 (YYYY-MM-DD).
 HTCDS columns Streha does not keep are reported as ignored, other columns as unknown: none is
 dropped silently. The ``kobo`` profile reads a KoboToolbox/ODK CSV export of the HTCDS XLSForm
-(``group/field`` headers, its field spellings, space-separated multiple choices).
+(``group/field`` headers, its field spellings, space-separated multiple choices; the
+per-choice ``question/choice`` columns are reported as not kept). The form itself is
+``data/htcds_xlsform.xml`` (IOM, CC BY 4.0, see ``data/HTCDS_LICENSE.md``).
 """
 
 import csv
@@ -138,11 +140,20 @@ def read_header(cells: list[str], *, mapping: dict | None = None, profile: str =
         name = headers.get(raw, raw).strip()
         if profile == "kobo":
             if KOBO_META.match(name):
-                if name in ("_uuid", "meta/instanceID") and "ext_Reference" not in index:
+                # The submission's id as reference: ``_uuid``, else ``meta/instanceID``.
+                if name == "_uuid":
+                    index["_source_uuid"] = position
+                elif name == "meta/instanceID":
                     index.setdefault("_source_uuid", position)
                 continue
-            name = name.rsplit("/", 1)[-1]
-            name = KOBO_NAMES.get(name, name)
+            parts = name.split("/")
+            question = KOBO_NAMES.get(parts[-2], parts[-2]) if len(parts) > 1 else ""
+            if question in STORED or question in standard_fields():
+                # Kobo's 0/1 column for one choice of a multiple-choice question, beside the
+                # question's own column (which holds every choice): read that one only.
+                ignored.append(name[:60])
+                continue
+            name = KOBO_NAMES.get(parts[-1], parts[-1])
         if not name:
             continue
         if name in index:
