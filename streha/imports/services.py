@@ -205,8 +205,17 @@ class _Importer:
         )
         try:
             person.full_clean(exclude=["reference", "owner_agency"], validate_unique=False)
+            # The municipality was looked up already (once per code and job, ``_municipality``):
+            # validating the key again would ask the database on every row.
             case.full_clean(
-                exclude=["person", "owner_agency", "reference", "created_by"], validate_unique=False
+                exclude=[
+                    "person",
+                    "owner_agency",
+                    "reference",
+                    "created_by",
+                    "first_contact_municipality",
+                ],
+                validate_unique=False,
             )
         except ValidationError as exc:
             # Never exc.messages' values: only what is wrong, by column (no cell quoted).

@@ -40,6 +40,29 @@ def test_dry_run_says_what_would_happen_and_writes_nothing(importer, owner):
     assert not AuditEvent.objects.filter(action="create").exists()
 
 
+def test_the_writes_cost_queries_per_batch_not_per_row(importer, owner, monkeypatch):
+    """Every table is written once per batch: a batch of 29 rows costs the queries of a batch
+    of 5, and one more batch a fixed number more (batches of 30 rows here)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(services, "BATCH", 30)
+
+    def queries_for(first: int, count: int) -> int:
+        rows = [row(f"Q{first + index:03d}") for index in range(count)]
+        with CaptureQueriesContext(connection) as captured:
+            job, report = run(importer, owner, csv_bytes(rows))
+        assert job.state == JobState.SUCCEEDED and report.created == count
+        return len(captured.captured_queries)
+
+    queries_for(0, 5)  # the first run also creates the id counters of some tables
+    five_rows = queries_for(100, 5)
+    one_batch = queries_for(200, 29)
+    two_batches = queries_for(300, 59)
+    assert one_batch == five_rows
+    assert 0 < two_batches - one_batch <= 40
+
+
 def test_the_real_run_creates_persons_and_cases_audits_each_and_deletes_the_file(importer, owner):
     job, report = run(importer, owner, csv_bytes([row("A1"), row("A2", prs_Gender="F")]))
     assert job.state == JobState.SUCCEEDED
