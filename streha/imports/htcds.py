@@ -7,7 +7,9 @@ One row per victim (a person with one victim case). Column names are HTCDS field
 names; several values in one cell are separated by ``;``; dates are ISO 8601 (YYYY-MM-DD).
 HTCDS columns Streha does not keep are reported as ignored, other columns as unknown: none is
 dropped silently. The ``kobo`` profile reads a KoboToolbox/ODK CSV export of the HTCDS XLSForm
-(``group/field`` headers, its field spellings, space-separated multiple choices).
+(``group/field`` headers, its field spellings, space-separated multiple choices; the
+per-choice ``question/choice`` columns are reported as not kept). The form itself is
+``data/htcds_xlsform.xml`` (IOM, CC BY 4.0, see ``data/HTCDS_LICENSE.md``).
 """
 
 import csv
@@ -138,11 +140,20 @@ def read_header(cells: list[str], *, mapping: dict | None = None, profile: str =
         name = headers.get(raw, raw).strip()
         if profile == "kobo":
             if KOBO_META.match(name):
-                if name in ("_uuid", "meta/instanceID") and "ext_Reference" not in index:
+                # The submission's id as reference: ``_uuid``, else ``meta/instanceID``.
+                if name == "_uuid":
+                    index["_source_uuid"] = position
+                elif name == "meta/instanceID":
                     index.setdefault("_source_uuid", position)
                 continue
-            name = name.rsplit("/", 1)[-1]
-            name = KOBO_NAMES.get(name, name)
+            parts = name.split("/")
+            question = KOBO_NAMES.get(parts[-2], parts[-2]) if len(parts) > 1 else ""
+            if question in STORED or question in standard_fields():
+                # Kobo's 0/1 column for one choice of a multiple-choice question, beside the
+                # question's own column (which holds every choice): read that one only.
+                ignored.append(name[:60])
+                continue
+            name = KOBO_NAMES.get(parts[-1], parts[-1])
         if not name:
             continue
         if name in index:
@@ -179,7 +190,7 @@ def _split(value: str, profile: str) -> list[str]:
     return [part.strip() for part in value.split(separator) if part.strip()]
 
 
-def _date(value: str, column: str, errors: list) -> date | None:
+def _date(value: str, column: str, errors: list, today: date | None = None) -> date | None:
     if not value:
         return None
     try:
@@ -187,7 +198,7 @@ def _date(value: str, column: str, errors: list) -> date | None:
     except ValueError:
         errors.append((column, _("Write the date as YYYY-MM-DD.")))
         return None
-    if parsed > timezone.localdate():
+    if parsed > (today or timezone.localdate()):
         errors.append((column, _("The date cannot be in the future.")))
         return None
     if parsed.year < 1900:
@@ -196,11 +207,17 @@ def _date(value: str, column: str, errors: list) -> date | None:
     return parsed
 
 
+@cache
+def _values_of(choices) -> frozenset[str]:
+    """A code list's values, once per process (``Choices.values`` builds a new list each time)."""
+    return frozenset(choices.values)
+
+
 def _codes(value: str, column: str, choices, values_map: dict, profile: str, errors: list):
     codes = []
     for part in _split(value, profile):
         code = values_map.get(part, part)
-        if code not in choices.values:
+        if code not in _values_of(choices):
             errors.append((column, _("Unknown code; use the HTCDS value names.")))
             return []
         codes.append(code)
@@ -240,7 +257,8 @@ def parse_row(
         if len(value) > limit:
             errors.append((column, _("The value is too long.")))
         person[name] = value
-    birth = _date(get("prs_Birthdate"), "prs_Birthdate", errors)
+    today = timezone.localdate()
+    birth = _date(get("prs_Birthdate"), "prs_Birthdate", errors, today)
     person["date_of_birth"] = birth
     person["birth_year"] = birth.year if birth else None
     gender_raw = get("prs_Gender")
@@ -258,9 +276,9 @@ def parse_row(
     person["citizenship"] = citizenship[0] if citizenship else ""
 
     case: dict = {}
-    registered = _date(get("ext_RegisteredOn"), "ext_RegisteredOn", errors)
-    identified = _date(get("ext_IdentifiedOn"), "ext_IdentifiedOn", errors)
-    case["first_contact_on"] = registered or identified or timezone.localdate()
+    registered = _date(get("ext_RegisteredOn"), "ext_RegisteredOn", errors, today)
+    identified = _date(get("ext_IdentifiedOn"), "ext_IdentifiedOn", errors, today)
+    case["first_contact_on"] = registered or identified or today
     status_raw = get("vic_TraffickingStatus")
     status_code = mapped("vic_TraffickingStatus").get(status_raw, status_raw)
     status = Status.FIRST_CONTACT
@@ -312,7 +330,7 @@ def parse_row(
     if case.get("age_at_identification") is not None:
         case["is_child"] = case["age_at_identification"] < 18
     source = get("ext_Source")
-    if source and source not in Source.values:
+    if source and source not in _values_of(Source):
         errors.append(("ext_Source", _("Unknown code; use the HTCDS value names.")))
     case["source"] = source
     case["_municipality"] = get("ext_Municipality")

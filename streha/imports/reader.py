@@ -8,6 +8,7 @@ defusedxml when it is installed (it is: requirements.lock), so entity expansion 
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ MAX_CELL = 4000  # characters
 MAX_XLSX_EXPANDED = 200 * 1024 * 1024
 MAX_XLSX_RATIO = 200
 FORMULA_START = ("=", "@")
+# Bytes that were not UTF-8, as the decoder's "surrogateescape" keeps them.
+_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 class FileRefused(Exception):
@@ -37,7 +40,7 @@ def _check_text(value: str) -> str | None:
         return _("The cell is too long (more than %(limit)d characters).") % {"limit": MAX_CELL}
     if "\x00" in value:
         return _("The cell contains a NUL character.")
-    if any("\udc80" <= char <= "\udcff" for char in value):
+    if not value.isascii() and _UNDECODED.search(value):
         return _("The text is not in UTF-8; save the file as UTF-8 and try again.")
     if value.startswith(FORMULA_START):
         return _("Formulas are not accepted; enter the value itself.")

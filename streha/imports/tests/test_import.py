@@ -4,15 +4,17 @@ every kind of broken input giving row-level errors while nothing broken is writt
 import io
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from defusedxml import ElementTree
 from django.core.management import call_command
 from openpyxl import Workbook
 
 from streha.accounts.models import Role
 from streha.audit.models import AuditEvent
 from streha.cases.models import Case, Status
-from streha.imports import services
+from streha.imports import htcds, services
 from streha.imports.models import ImportedRecord, ImportUpload
 from streha.imports.tests.conftest import HEADER, csv_bytes, row
 from streha.jobs.models import Job, JobState
@@ -36,6 +38,29 @@ def test_dry_run_says_what_would_happen_and_writes_nothing(importer, owner):
     assert report.ok
     assert not Person.objects.exists() and not Case.objects.exists()
     assert not AuditEvent.objects.filter(action="create").exists()
+
+
+def test_the_writes_cost_queries_per_batch_not_per_row(importer, owner, monkeypatch):
+    """Every table is written once per batch: a batch of 29 rows costs the queries of a batch
+    of 5, and one more batch a fixed number more (batches of 30 rows here)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(services, "BATCH", 30)
+
+    def queries_for(first: int, count: int) -> int:
+        rows = [row(f"Q{first + index:03d}") for index in range(count)]
+        with CaptureQueriesContext(connection) as captured:
+            job, report = run(importer, owner, csv_bytes(rows))
+        assert job.state == JobState.SUCCEEDED and report.created == count
+        return len(captured.captured_queries)
+
+    queries_for(0, 5)  # the first run also creates the id counters of some tables
+    five_rows = queries_for(100, 5)
+    one_batch = queries_for(200, 29)
+    two_batches = queries_for(300, 59)
+    assert one_batch == five_rows
+    assert 0 < two_batches - one_batch <= 40
 
 
 def test_the_real_run_creates_persons_and_cases_audits_each_and_deletes_the_file(importer, owner):
@@ -210,6 +235,58 @@ def test_the_kobo_export_of_the_htcds_form_is_read(importer, owner):
     assert case.person.reference == "uuid-0001"
     assert case.exploitation_types == ["ForcedBegging", "ForcedLabour"]
     assert case.control_methods == ["DebtBondage"]
+
+
+def test_a_kobo_export_of_the_htcds_xlsform_is_read_with_no_unknown_column(importer, owner):
+    """Headers as KoboToolbox exports the HTCDS XLSForm (every question of the form itself, a
+    0/1 column per choice of a multiple choice, the submission's meta columns)."""
+    xforms = "{http://www.w3.org/2002/xforms}"
+    form = ElementTree.parse(Path(htcds.__file__).parent / "data" / "htcds_xlsform.xml")
+    questions = [bind.get("nodeset").removeprefix("/data/") for bind in form.iter(xforms + "bind")]
+    choices = {
+        select.get("ref").removeprefix("/data/"): [v.text for v in select.iter(xforms + "value")]
+        for select in form.iter(xforms + "select")
+    }
+    answers = {
+        "start": "2024-01-01T10:00:00.000+01:00",
+        "prs_First_Name": "Synthform",
+        "prs_Second_Name": "Testfamily",
+        "prs_Birthdate": "1998-02-03",
+        "prs_Gender": "Feminine",
+        "prs_Citizenship": "MD",
+        "vic_TraffickingStatus": "PossibleVictimOfTrafficking",
+        "vic_TypeOfExploitation": "ForcedLabour ForcedBegging",
+        "vic_Methods_of_Control": "DebtBondage WithholdsDocuments",
+        "vic_MethodOfRecruitment": "ThroughOnlineSocialNetworks",
+        "cas_Status": "Active",
+        "meta/instanceID": "uuid:kobo-uuid-0001",
+        "_uuid": "kobo-uuid-0001",
+        "_submission_time": "2024-01-02T09:00:00",
+    }
+    header, cells = [], []
+    for question in questions:
+        header.append(question)
+        cells.append(answers.get(question, ""))
+        for choice in choices.get(question, []):
+            header.append(f"{question}/{choice}")
+            cells.append("1" if choice in answers.get(question, "").split() else "0")
+    for meta in ("_id", "_uuid", "_submission_time", "_validation_status", "_status", "_index"):
+        header.append(meta)
+        cells.append(answers.get(meta, "1"))
+    content = (";".join(header) + "\n" + ";".join(cells) + "\n").encode()
+    report = services.dry_run(importer, owner, content, profile="kobo")
+    assert report.unknown_columns == [] and report.rejected == 0 and report.created == 1
+    assert "vic_TypeOfExploitation/ForcedLabour" in report.ignored_columns
+    assert "prs_MailingCity" in report.ignored_columns  # in the form, not kept by Streha
+    job = services.start_import(importer, owner, content, profile="kobo")
+    execute_job(str(job.public_id))
+    case = Case.objects.select_related("person").get()
+    assert case.person.reference == "kobo-uuid-0001"
+    assert (case.person.gender, case.person.citizenship) == (Gender.FEMININE, "MD")
+    assert case.exploitation_types == ["ForcedBegging", "ForcedLabour"]
+    assert case.control_methods == ["DebtBondage", "WithholdsDocuments"]
+    assert case.recruitment_methods == ["ThroughOnlineSocialNetworks"]
+    assert case.status == Status.PRESUMED_VICTIM
 
 
 def test_a_worker_killed_half_way_leaves_whole_batches_and_the_rerun_completes(
