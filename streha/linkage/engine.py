@@ -477,21 +477,43 @@ class Outcome:
     trained: bool  # False: predicted with a stored model, no training
 
 
-def run(raw, *, threshold=0.5, memory_limit="3GB", seed=1, model: dict | None = None):
+# The columns whose term frequencies the name comparison reads (``settings``).
+TF_COLUMNS = ("full_name", "given_name", "family_name")
+FEATURE_CHUNK = 50_000
+
+
+def run(
+    raw,
+    *,
+    threshold=0.5,
+    memory_limit="3GB",
+    seed=1,
+    model: dict | None = None,
+    features_sink=None,
+):
     """Score the candidate pairs of ``raw`` (``raw_frame``) in memory; train first unless a
-    stored ``model`` (Splink's JSON) is given."""
+    stored ``model`` (Splink's JSON) is given. ``features_sink``, if given, is called with
+    chunks of the model's columns (dicts of ``COLUMNS``) before the in-memory database is
+    closed: the run's registration keys and name frequencies are made from them."""
     from splink import DuckDBAPI, Linker
 
     con = connection(memory_limit)
     try:
         db_api = DuckDBAPI(connection=con)
-        table = db_api.register(load_features(con, raw))
+        table_name = load_features(con, raw)
+        table = db_api.register(table_name)
         if model is None:
             trained = train(db_api, table, records=len(raw), seed=seed)
             linker, model, fresh = trained.linker, trained.model, True
         else:
             linker, fresh = Linker(table, model, log_level="ERROR"), False
-        return Outcome(model=model, pairs=predict(linker, threshold), trained=fresh)
+        outcome = Outcome(model=model, pairs=predict(linker, threshold), trained=fresh)
+        if features_sink is not None:
+            columns = ", ".join(COLUMNS)
+            cursor = con.execute(f"SELECT {columns} FROM {table_name}")  # noqa: S608 - names
+            while chunk := cursor.fetchmany(FEATURE_CHUNK):
+                features_sink([dict(zip(COLUMNS, row, strict=True)) for row in chunk])
+        return outcome
     finally:
         con.close()
 
@@ -508,14 +530,12 @@ def tf_columns(model: dict) -> list[str]:
 
 
 class Scorer:
-    """Scores one new person against a few candidates with a stored model, fast enough to
-    run while the person is being registered.
+    """Splink's own scoring of one new person against a few records with a stored model
+    (``compare_records`` on an in-memory DuckDB).
 
-    Built once per process and model (``services.scorer``): the DuckDB connection, the
-    parsed settings and the prediction SQL (Splink's ``compare_records`` SQL cache) are
-    reused; each check only loads its few rows, runs the cached SQL and drops the tables.
-    No name frequency table is kept beside the model (it would list names), so the
-    term-frequency adjustment is neutral here: the average weight of an exact name match.
+    The check at registration does not use it (starting DuckDB and Splink's SQL costs too
+    much while someone waits: ``fast.Compiled`` scores in Python); it is the reference the
+    fast path is tested against (``tests/test_fast.py``), kept beside the model's code.
     """
 
     def __init__(self, model: dict, *, key: str, memory_limit: str = "256MB"):
@@ -527,17 +547,28 @@ class Scorer:
         self.db_api = DuckDBAPI(connection=self.con)
         self.tf = tf_columns(model)
 
-    def _load(self, raw, table: str) -> None:
+    def _load(self, raw, table: str, frequency=None) -> None:
         load_features(self.con, raw, table=table)
         for column in self.tf:
             self.con.execute(f"ALTER TABLE {table} ADD COLUMN {column} DOUBLE")
+            if frequency is None:
+                continue
+            source = column.removeprefix("tf_")
+            select = f"SELECT unique_id, {source} FROM {table}"  # noqa: S608 - names
+            rows = self.con.execute(select).fetchall()
+            for unique_id, value in rows:
+                self.con.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE unique_id = ?",  # noqa: S608
+                    [frequency(source, value), unique_id],
+                )
 
-    def score(self, new_raw, candidates_raw, threshold: float):
-        """``[(candidate id, probability, weight, vector)]`` at or above ``threshold``."""
+    def score(self, new_raw, candidates_raw, threshold: float, frequency=None):
+        """``[(candidate id, probability, weight, vector)]`` at or above ``threshold``;
+        ``frequency(column, value)`` gives the term frequencies (else they are neutral)."""
         from splink.internals.realtime import compare_records
 
-        self._load(new_raw, "registration_new")
-        self._load(candidates_raw, "registration_candidates")
+        self._load(new_raw, "registration_new", frequency)
+        self._load(candidates_raw, "registration_candidates", frequency)
         try:
             result = compare_records(
                 "registration_new",
