@@ -326,19 +326,48 @@ def pprl_febrl4() -> dict:
     left, right, truth = febrl4()
     secret = b"bench-shared-secret-agreed-out-of-band"
     schema = pprl.load_schema()
-    started = time.perf_counter()
-    ours = [deserialize_bitarray(c) for c in pprl.encode(pprl.rows_of(left), secret, schema)]
-    theirs = [deserialize_bitarray(c) for c in pprl.encode(pprl.rows_of(right), secret, schema)]
-    encoded = time.perf_counter()
-    results = {}
-    for threshold in (0.75, 0.8):
-        t0 = time.perf_counter()
-        found = {(i, len(left) + j) for i, j, _ in pprl.match(ours, theirs, threshold=threshold)}
-        results[str(threshold)] = {
-            **scores(found, truth),
-            "match_seconds": round(time.perf_counter() - t0, 2),
-        }
-    return {"encode_seconds_both_files": round(encoded - started, 2), "by_threshold": results}
+    left_rows, right_rows = pprl.rows_of(left), pprl.rows_of(right)
+    pprl.encode(left_rows[:50], secret, schema)  # imports and key derivation, once a process
+    runs = []
+    for _ in range(3):  # the machine is shared: three runs, each one's own figures
+        pprl_caches_cleared()
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        ours = [deserialize_bitarray(c) for c in pprl.encode(left_rows, secret, schema)]
+        theirs = [deserialize_bitarray(c) for c in pprl.encode(right_rows, secret, schema)]
+        encoded = time.perf_counter()
+        found = {(i, len(left) + j) for i, j, _ in pprl.match(ours, theirs, threshold=0.75)}
+        matched = time.perf_counter()
+        runs.append(
+            {
+                **scores(found, truth),
+                "encode_seconds_both_files": round(encoded - started, 2),
+                "match_seconds": round(matched - encoded, 2),
+                "encode_and_match_seconds": round(matched - started, 2),
+                "load_average_1min": round(load, 2),
+            }
+        )
+    t0 = time.perf_counter()
+    found = {(i, len(left) + j) for i, j, _ in pprl.match(ours, theirs, threshold=0.8)}
+    at_08 = {**scores(found, truth), "match_seconds": round(time.perf_counter() - t0, 2)}
+    best = min(runs, key=lambda run: run["encode_and_match_seconds"])
+    return {
+        "threshold": 0.75,
+        "runs": runs,
+        "best_encode_and_match_seconds": best["encode_and_match_seconds"],
+        "best_match_seconds": min(run["match_seconds"] for run in runs),
+        "at_threshold_0.8": at_08,
+    }
+
+
+def pprl_caches_cleared() -> None:
+    """clkhash caches token hashes per process: each timed run starts without them."""
+    from clkhash import bloomfilter
+
+    encoder = bloomfilter._blake_encode_ngrams
+    for function in (encoder, getattr(encoder, "token_bits", None), bloomfilter.blake_hash_token):
+        if hasattr(function, "cache_clear"):
+            function.cache_clear()
 
 
 def pprl_febrl4_partner_schema() -> dict:
@@ -483,13 +512,15 @@ def main() -> None:
             "plain_splink": "from the DataFrame: renames 4 columns, trains (lambda, u on 2e6 "
             "pairs, 2 EM sessions) and predicts with 4 comparisons and 4 blocking rules",
             "system_trained": "from the same DataFrame: features in DuckDB SQL (folding, "
-            "nicknames, numbers), trains (lambda, u on 1e6 pairs, 2 EM sessions) and predicts "
-            "with 7 comparisons (term-frequency adjusted names) and 12 blocking rules",
+            "nicknames, numbers), trains (lambda, u on 5e5 pairs, 2 EM sessions without "
+            "term frequencies) and predicts with 7 comparisons (term-frequency adjusted "
+            "names) and 10 blocking rules",
             "system_stored_model": "as system_trained, but predicts with the model trained "
             "before (what a later `streha dedup run` does unless --retrain)",
             "not_in_either": "decrypting the identities: measured in system_end_to_end",
         },
         "cpu": "2 cores shared with other builds; cpu_seconds are the child's own",
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     identities, truth = febrl3()
     columns3 = identities_columns(identities)

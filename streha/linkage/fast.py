@@ -280,11 +280,9 @@ class Compiled:
 
 # --- Blocking keys for the check at registration ------------------------------------------------
 
-# One stored key per blocking rule of ``engine.blocking_rules`` (the rules on a name and the
-# date of birth are left out: the date of birth alone is a key, and finds them all). The
-# swapped-names rule needs no key of its own: the new person probes "names" with its names
-# swapped. "initials_sex" is stored only for persons without a year of birth, as the rule
-# asks of one side.
+# One stored key per blocking rule of ``engine.blocking_rules``. The swapped-names rule needs
+# no key of its own: the new person probes "names" with its names swapped. "initials_sex" is
+# stored only for persons without a year of birth, as the rule asks of one side.
 KEY_KINDS = (
     "names",
     "dob",

@@ -92,6 +92,7 @@ def _set_token_bits_at_once() -> None:
 
     at_once.streha_at_once = True
     at_once.original = original
+    at_once.token_bits = token_bits
     bloomfilter._blake_encode_ngrams = at_once
 
 

@@ -119,7 +119,10 @@ def test_after_a_run_the_check_looks_up_keys_and_scores_in_python(agencies, monk
     assert set(BlockingKey.objects.values_list("person_id", flat=True)) == {
         p.pk for p in Person.objects.all()
     }
-    assert NameFrequency.objects.filter(column="full_name:all", key=0).get().persons == len(persons) + 2
+    assert (
+        NameFrequency.objects.filter(column="full_name:all", key=0).get().persons
+        == len(persons) + 2
+    )
 
     def no_duckdb(*args, **kwargs):
         raise AssertionError("DuckDB started at registration")
