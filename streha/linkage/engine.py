@@ -391,7 +391,7 @@ class Trained:
 def train(db_api, table, *, records: int, model_settings: dict | None = None, seed: int = 1):
     """Train without labels: lambda from deterministic rules, u by random sampling, m by EM
     in two sessions (each blocked on what the other estimates). ``table`` is a registered
-    Splink table of ``COLUMNS``; ``records`` its row count."""
+    Splink table of ``COLUMNS`` (``training_table``); ``records`` its row count."""
     from splink import Linker, block_on
 
     linker = Linker(table, model_settings or settings(), log_level="ERROR")
@@ -489,6 +489,29 @@ class Outcome:
     trained: bool  # False: predicted with a stored model, no training
 
 
+# Training may read only a sample of persons (a fixed pseudo-random sample by person id;
+# ``STREHA_LINKAGE_TRAINING_PERSONS``, default 0: everyone). u is sampled anyway and m comes
+# from blocked pairs, so a training run's extra cost then stops growing with the register;
+# λ needs no rescaling, as a random sample of persons keeps the share of duplicate pairs
+# among all pairs. Measured at 200,000 synthetic persons with 100,000: CPU 1.35x plain
+# Splink instead of 1.99x, but F1 0.929 instead of 0.938, hence off by default.
+TRAINING_PERSONS = 0
+
+
+def training_table(con, db_api, table_name: str, seed: int, limit: int | None = None):
+    """The registered Splink table to train on (and its rows): ``table_name`` itself, or a
+    sample of ``limit`` persons (default ``TRAINING_PERSONS``; 0 is everyone)."""
+    limit = TRAINING_PERSONS if limit is None else limit
+    records = con.execute(f"SELECT count(*) FROM {table_name}").fetchall()[0][0]  # noqa: S608
+    if not limit or records <= limit:
+        return db_api.register(table_name), records
+    con.execute(
+        f"CREATE OR REPLACE TABLE training_features AS SELECT * FROM {table_name} "  # noqa: S608
+        f"ORDER BY hash(unique_id + {int(seed)}), unique_id LIMIT {int(limit)}"
+    )
+    return db_api.register("training_features"), int(limit)
+
+
 # The columns whose term frequencies the name comparison reads (``settings``).
 TF_COLUMNS = ("full_name", "given_name", "family_name")
 FEATURE_CHUNK = 50_000
@@ -502,6 +525,7 @@ def run(
     seed=1,
     model: dict | None = None,
     features_sink=None,
+    training_persons: int | None = None,
 ):
     """Score the candidate pairs of ``raw`` (``raw_frame``) in memory; train first unless a
     stored ``model`` (Splink's JSON) is given. ``features_sink``, if given, is called with
@@ -515,8 +539,9 @@ def run(
         table_name = load_features(con, raw)
         table = db_api.register(table_name)
         if model is None:
-            trained = train(db_api, table, records=len(raw), seed=seed)
-            linker, model, fresh = trained.linker, trained.model, True
+            sample, records = training_table(con, db_api, table_name, seed, training_persons)
+            model = train(db_api, sample, records=records, seed=seed).model
+            linker, fresh = Linker(table, model, log_level="ERROR"), True
         else:
             linker, fresh = Linker(table, model, log_level="ERROR"), False
         outcome = Outcome(model=model, pairs=predict(linker, threshold), trained=fresh)

@@ -161,6 +161,7 @@ def run_deduplication(
                 memory_limit=memory_limit(),
                 model=scaled_parameters(stored, persons) if stored else None,
                 features_sink=registration_keys,
+                training_persons=int(getattr(settings, "STREHA_LINKAGE_TRAINING_PERSONS", 0)),
             )
         except duckdb.OutOfMemoryException as exc:
             # The limit is what keeps identities off the disk (no spill): stop, write nothing.
