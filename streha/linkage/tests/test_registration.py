@@ -174,3 +174,17 @@ def test_with_the_fast_path_a_match_elsewhere_reveals_no_identity(agencies, clie
     assert "national coordinator" in body
     assert original.reference not in body and shelter.name not in body
     assert CandidatePair.objects.filter(person_a=original).exists()
+
+
+def test_anonymising_a_person_removes_its_registration_keys(agencies):
+    from streha.linkage.models import BlockingKey
+    from streha.people.services import anonymise_person
+
+    police, shelter = agencies
+    persons, _ = population(police, shelter, n=12)
+    services.run_deduplication(reason="train")
+    gone, kept = persons[2], persons[3]
+    assert BlockingKey.objects.filter(person=gone).exists()
+    anonymise_person(gone, reason="retention period over")
+    assert not BlockingKey.objects.filter(person=gone).exists()
+    assert BlockingKey.objects.filter(person=kept).exists()
