@@ -148,14 +148,17 @@ def blocking_rules():
     """Which pairs are scored at all. Each rule is an equality join (no OR), so DuckDB hashes
     it; the looser ones add a second key so that a common name or birth date alone never
     makes a block of everyone (measured in bench/linkage.py: the recall of these rules on
-    FEBRL3 0.993, FEBRL4 0.997; ~1.3 million pairs for 100,000 synthetic persons)."""
+    FEBRL3 0.993, FEBRL4 0.997; ~1.3 million pairs for 100,000 synthetic persons). The check
+    at registration stores one blind key per rule (``fast.stored_keys``): a new rule here
+    needs its key there."""
     from splink import block_on
 
     initials = "substr(l.given_name, 1, 2) = substr(r.given_name, 1, 2) and substr(l.family_name, 1, 2) = substr(r.family_name, 1, 2)"  # noqa: E501
     return [
         block_on("given_name", "family_name"),
-        block_on("family_name", "dob"),
-        block_on("given_name", "dob"),
+        # No "a name and the date of birth": the date of birth alone (last rule) finds every
+        # such pair, and Splink excludes earlier rules' pairs from later ones, so those two
+        # rules only cost joins (measured: the same pairs, 10 % less prediction time).
         block_on("personal_number"),
         block_on("passport_number"),
         block_on("phone_number"),
@@ -376,6 +379,9 @@ def _ensure_nicknames(con) -> None:
         con.unregister("streha_nicknames_source")
 
 
+U_PAIRS = 5e5
+
+
 @dataclass
 class Trained:
     linker: Any
@@ -385,7 +391,7 @@ class Trained:
 def train(db_api, table, *, records: int, model_settings: dict | None = None, seed: int = 1):
     """Train without labels: lambda from deterministic rules, u by random sampling, m by EM
     in two sessions (each blocked on what the other estimates). ``table`` is a registered
-    Splink table of ``COLUMNS``; ``records`` its row count."""
+    Splink table of ``COLUMNS`` (``training_table``); ``records`` its row count."""
     from splink import Linker, block_on
 
     linker = Linker(table, model_settings or settings(), log_level="ERROR")
@@ -404,11 +410,17 @@ def train(db_api, table, *, records: int, model_settings: dict | None = None, se
     if not linker._settings_obj._probability_two_random_records_match > floor:
         linker._settings_obj._probability_two_random_records_match = floor
     # One pass over the sample: the chunked early stop never stops for rare levels (swapped
-    # names, a near personal number) and ran ~60 SQL passes instead of one.
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed, num_chunks=1)
+    # names, a near personal number) and ran ~60 SQL passes instead of one. 500,000 pairs:
+    # u sampling was half of a training run's CPU at 1e6; at 5e5 F1 is unchanged
+    # (bench/linkage.py) and the rarest level (swapped names, u ~ 2.5e-5) is still seen ~12x.
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed, num_chunks=1)
     for rule in (block_on("given_name", "family_name"), block_on("dob")):
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            # Without term frequencies in the E step: m of the name levels is an average over
+            # names anyway, and the adjustment is applied at prediction (~40 % less EM time).
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
         except Exception:  # noqa: BLE001, S112 - too few pairs in a small register: keep u/defaults
             continue
     model = linker.misc.save_model_to_json()
@@ -477,21 +489,68 @@ class Outcome:
     trained: bool  # False: predicted with a stored model, no training
 
 
-def run(raw, *, threshold=0.5, memory_limit="3GB", seed=1, model: dict | None = None):
+# Training may read only a sample of persons (a fixed pseudo-random sample by person id;
+# ``STREHA_LINKAGE_TRAINING_PERSONS``, default 0: everyone). u is sampled anyway and m comes
+# from blocked pairs, so a training run's extra cost then stops growing with the register;
+# λ needs no rescaling, as a random sample of persons keeps the share of duplicate pairs
+# among all pairs. Measured at 200,000 synthetic persons with 100,000: CPU 1.35x plain
+# Splink instead of 1.99x, but F1 0.929 instead of 0.938, hence off by default.
+TRAINING_PERSONS = 0
+
+
+def training_table(con, db_api, table_name: str, seed: int, limit: int | None = None):
+    """The registered Splink table to train on (and its rows): ``table_name`` itself, or a
+    sample of ``limit`` persons (default ``TRAINING_PERSONS``; 0 is everyone)."""
+    limit = TRAINING_PERSONS if limit is None else limit
+    records = con.execute(f"SELECT count(*) FROM {table_name}").fetchall()[0][0]  # noqa: S608
+    if not limit or records <= limit:
+        return db_api.register(table_name), records
+    con.execute(
+        f"CREATE OR REPLACE TABLE training_features AS SELECT * FROM {table_name} "  # noqa: S608
+        f"ORDER BY hash(unique_id + {int(seed)}), unique_id LIMIT {int(limit)}"
+    )
+    return db_api.register("training_features"), int(limit)
+
+
+# The columns whose term frequencies the name comparison reads (``settings``).
+TF_COLUMNS = ("full_name", "given_name", "family_name")
+FEATURE_CHUNK = 50_000
+
+
+def run(
+    raw,
+    *,
+    threshold=0.5,
+    memory_limit="3GB",
+    seed=1,
+    model: dict | None = None,
+    features_sink=None,
+    training_persons: int | None = None,
+):
     """Score the candidate pairs of ``raw`` (``raw_frame``) in memory; train first unless a
-    stored ``model`` (Splink's JSON) is given."""
+    stored ``model`` (Splink's JSON) is given. ``features_sink``, if given, is called with
+    chunks of the model's columns (dicts of ``COLUMNS``) before the in-memory database is
+    closed: the run's registration keys and name frequencies are made from them."""
     from splink import DuckDBAPI, Linker
 
     con = connection(memory_limit)
     try:
         db_api = DuckDBAPI(connection=con)
-        table = db_api.register(load_features(con, raw))
+        table_name = load_features(con, raw)
+        table = db_api.register(table_name)
         if model is None:
-            trained = train(db_api, table, records=len(raw), seed=seed)
-            linker, model, fresh = trained.linker, trained.model, True
+            sample, records = training_table(con, db_api, table_name, seed, training_persons)
+            model = train(db_api, sample, records=records, seed=seed).model
+            linker, fresh = Linker(table, model, log_level="ERROR"), True
         else:
             linker, fresh = Linker(table, model, log_level="ERROR"), False
-        return Outcome(model=model, pairs=predict(linker, threshold), trained=fresh)
+        outcome = Outcome(model=model, pairs=predict(linker, threshold), trained=fresh)
+        if features_sink is not None:
+            columns = ", ".join(COLUMNS)
+            cursor = con.execute(f"SELECT {columns} FROM {table_name}")  # noqa: S608 - names
+            while chunk := cursor.fetchmany(FEATURE_CHUNK):
+                features_sink([dict(zip(COLUMNS, row, strict=True)) for row in chunk])
+        return outcome
     finally:
         con.close()
 
@@ -508,14 +567,12 @@ def tf_columns(model: dict) -> list[str]:
 
 
 class Scorer:
-    """Scores one new person against a few candidates with a stored model, fast enough to
-    run while the person is being registered.
+    """Splink's own scoring of one new person against a few records with a stored model
+    (``compare_records`` on an in-memory DuckDB).
 
-    Built once per process and model (``services.scorer``): the DuckDB connection, the
-    parsed settings and the prediction SQL (Splink's ``compare_records`` SQL cache) are
-    reused; each check only loads its few rows, runs the cached SQL and drops the tables.
-    No name frequency table is kept beside the model (it would list names), so the
-    term-frequency adjustment is neutral here: the average weight of an exact name match.
+    The check at registration does not use it (starting DuckDB and Splink's SQL costs too
+    much while someone waits: ``fast.Compiled`` scores in Python); it is the reference the
+    fast path is tested against (``tests/test_fast.py``), kept beside the model's code.
     """
 
     def __init__(self, model: dict, *, key: str, memory_limit: str = "256MB"):
@@ -527,17 +584,28 @@ class Scorer:
         self.db_api = DuckDBAPI(connection=self.con)
         self.tf = tf_columns(model)
 
-    def _load(self, raw, table: str) -> None:
+    def _load(self, raw, table: str, frequency=None) -> None:
         load_features(self.con, raw, table=table)
         for column in self.tf:
             self.con.execute(f"ALTER TABLE {table} ADD COLUMN {column} DOUBLE")
+            if frequency is None:
+                continue
+            source = column.removeprefix("tf_")
+            select = f"SELECT unique_id, {source} FROM {table}"  # noqa: S608 - names
+            rows = self.con.execute(select).fetchall()
+            for unique_id, value in rows:
+                self.con.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE unique_id = ?",  # noqa: S608
+                    [frequency(source, value), unique_id],
+                )
 
-    def score(self, new_raw, candidates_raw, threshold: float):
-        """``[(candidate id, probability, weight, vector)]`` at or above ``threshold``."""
+    def score(self, new_raw, candidates_raw, threshold: float, frequency=None):
+        """``[(candidate id, probability, weight, vector)]`` at or above ``threshold``;
+        ``frequency(column, value)`` gives the term frequencies (else they are neutral)."""
         from splink.internals.realtime import compare_records
 
-        self._load(new_raw, "registration_new")
-        self._load(candidates_raw, "registration_candidates")
+        self._load(new_raw, "registration_new", frequency)
+        self._load(candidates_raw, "registration_candidates", frequency)
         try:
             result = compare_records(
                 "registration_new",

@@ -50,3 +50,13 @@ def registration_matches_for_api(actor, person) -> dict:
     if found is None:
         return {"in_scope": [], "elsewhere": False}
     return {"in_scope": [p.reference for p in found.in_scope], "elsewhere": found.elsewhere}
+
+
+def forget_keys_of_anonymised(sender, instance, **kwargs) -> None:
+    """An anonymised person's registration keys go with its identity (they are hashes of its
+    names, date of birth and numbers), as the person's name search entries do."""
+    if getattr(instance, "anonymised_at", None) is None:
+        return
+    from streha.linkage.models import BlockingKey
+
+    BlockingKey.objects.filter(person_id=instance.pk).delete()

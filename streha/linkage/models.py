@@ -111,3 +111,40 @@ class PersonCluster(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id}->{self.cluster}"
+
+
+class BlockingKey(models.Model):
+    """A blind index of one blocking key of a person (``fast.stored_keys``: the names, the
+    date of birth, a document number, initials with the year...), so that the check at
+    registration finds the few persons worth scoring with one indexed lookup instead of
+    scoring everyone. ``key`` is the leading bits of a keyed hash (``services.key_of``):
+    equal keys can be found, but the key cannot be turned back into a name without the
+    index key. Rebuilt by every deduplication run; a registration adds its person's keys."""
+
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    key = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "person"], name="linkage_key_person")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}:{self.key}"
+
+
+class NameFrequency(models.Model):
+    """How many persons carry a name (its keyed hash, never the name): the term frequencies of
+    the stored model, counted by the last deduplication run, so the check at registration
+    weighs a rare name's agreement more than a common one's, as the run did. The row with
+    ``key = 0`` of a column ``<name>:all`` holds the number of persons with any value."""
+
+    column = models.CharField(max_length=40)
+    key = models.BigIntegerField()
+    persons = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["column", "key"], name="linkage_one_frequency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.column}:{self.key}={self.persons}"

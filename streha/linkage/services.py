@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import threading
 import time
+from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,11 +27,13 @@ from streha.access import policy
 from streha.accounts.models import User
 from streha.audit import read_context
 from streha.audit import services as audit
-from streha.linkage import engine
+from streha.linkage import engine, fast
 from streha.linkage.models import (
     DECIDED,
+    BlockingKey,
     CandidatePair,
     LinkageModel,
+    NameFrequency,
     PairDecision,
     PairStatus,
     PersonCluster,
@@ -147,6 +152,7 @@ def run_deduplication(
     stored = None if retrain else reusable_model(persons)
     limit = threshold()
     outcome = engine.Outcome(model={}, pairs=[], trained=False)
+    registration_keys = RegistrationKeys()
     if persons >= 2:
         try:
             outcome = engine.run(
@@ -154,6 +160,8 @@ def run_deduplication(
                 threshold=limit,
                 memory_limit=memory_limit(),
                 model=scaled_parameters(stored, persons) if stored else None,
+                features_sink=registration_keys,
+                training_persons=int(getattr(settings, "STREHA_LINKAGE_TRAINING_PERSONS", 0)),
             )
         except duckdb.OutOfMemoryException as exc:
             # The limit is what keeps identities off the disk (no spill): stop, write nothing.
@@ -168,18 +176,115 @@ def run_deduplication(
         trained_at=timezone.now() if outcome.trained or stored is None else stored.trained_at,
         job=job,
         limit=limit,
+        registration_keys=registration_keys,
     )
     model.timings = {
         "read_and_decrypt": round(read_at - started, 2),
         "score": round(scored_at - read_at, 2),
+        "registration_keys": round(registration_keys.seconds, 2),
         "store": round(time.perf_counter() - scored_at, 2),
     }
     return model
 
 
+def key_bits() -> int:
+    """Bits kept of each registration key's hash (``STREHA_LINKAGE_KEY_BITS``, default 32):
+    enough that a key seldom collides among millions of persons (each collision costs one
+    more candidate to score), too few to be a unique fingerprint of a name."""
+    return max(16, min(int(getattr(settings, "STREHA_LINKAGE_KEY_BITS", 32)), 62))
+
+
+def key_hasher() -> Callable[[str, str], int]:
+    """``(kind, plaintext key) -> int``: a blind index from the protection layer's keyed hash
+    (its own key, derived from the index root for this purpose)."""
+    from streha.protection import crypto, keys
+
+    field_key = crypto.field_index_key(keys.keyring().index_key, "linkage:registration-keys")
+    bits = key_bits()
+
+    def hashed(kind: str, text: str) -> int:
+        return int(crypto.truncated_index(field_key, f"{kind}\x1f{text}", bits).split(":")[1], 16)
+
+    return hashed
+
+
+class RegistrationKeys:
+    """Collects, from a run's feature rows, every person's registration keys (hashed at once;
+    two compact integer arrays) and the name frequencies (plaintext counts in memory only,
+    hashed when stored)."""
+
+    def __init__(self):
+        self.hashed = key_hasher()
+        self.persons = array("q")
+        self.keys = array("q")
+        self.counts: dict[str, Counter] = {column: Counter() for column in engine.TF_COLUMNS}
+        self.seconds = 0.0
+
+    def __call__(self, rows: list[dict]) -> None:
+        started = time.perf_counter()
+        hashed, persons, keys = self.hashed, self.persons, self.keys
+        for row in rows:
+            person = row["unique_id"]
+            for kind, text in fast.stored_keys(row):
+                persons.append(person)
+                keys.append(hashed(kind, text))
+            for column, counter in self.counts.items():
+                value = row.get(column)
+                if value:
+                    counter[value] += 1
+        self.seconds += time.perf_counter() - started
+
+    def frequencies(self) -> dict[tuple[str, int], int]:
+        rows: Counter = Counter()
+        for column, counter in self.counts.items():
+            rows[(f"{column}:all", 0)] = sum(counter.values())
+            for value, persons in counter.items():
+                rows[(column, self.hashed(f"tf:{column}", value))] += persons
+        return rows
+
+
+def _write_registration_keys(collected: RegistrationKeys) -> None:
+    """Replace every stored registration key and name frequency with the run's."""
+    BlockingKey.objects.all().delete()
+    NameFrequency.objects.all().delete()
+    quote = connection.ops.quote_name
+    table = quote(BlockingKey._meta.db_table)
+    sql = f"INSERT INTO {table} ({quote('person_id')}, {quote('key')}) VALUES (%s, %s)"  # noqa: S608
+    step = 20_000
+    with connection.cursor() as cursor:
+        for start in range(0, len(collected.keys), step):
+            cursor.executemany(
+                sql,
+                list(
+                    zip(
+                        collected.persons[start : start + step],
+                        collected.keys[start : start + step],
+                        strict=True,
+                    )
+                ),
+            )
+    NameFrequency.objects.bulk_create(
+        [
+            NameFrequency(column=column, key=key, persons=persons)
+            for (column, key), persons in collected.frequencies().items()
+        ],
+        batch_size=5000,
+    )
+
+
 @transaction.atomic
-def _store(outcome: engine.Outcome, *, persons: int, trained_at, job, limit: float):
+def _store(
+    outcome: engine.Outcome,
+    *,
+    persons: int,
+    trained_at,
+    job,
+    limit: float,
+    registration_keys: RegistrationKeys | None = None,
+):
     pairs = outcome.pairs
+    if registration_keys is not None and outcome.model:
+        _write_registration_keys(registration_keys)
     model = LinkageModel.objects.create(
         trained_at=trained_at,
         trained=outcome.trained,
@@ -346,13 +451,30 @@ def pprl_rows(secret: bytes, *, reason: str, actor: User | None = None):
 
 # --- Matching at registration ------------------------------------------------------------------
 
-REGISTRATION_CANDIDATES = 400
+REGISTRATION_CANDIDATES = 200
 
 
-def _registration_candidates(person: Person) -> list[int]:
-    """Persons that could be ``person``, found without decrypting anything: the same (short,
-    colliding) blind index of the full name or a document number, or the same year of birth,
-    sex and citizenship (the most recent first, capped)."""
+def _candidates_by_keys(person: Person, row: dict) -> list[int]:
+    """Persons sharing a registration key with ``row`` (the new person's model columns),
+    those sharing most keys first, capped: one indexed lookup, nothing decrypted."""
+    hashed = key_hasher()
+    probes = sorted({hashed(kind, text) for kind, text in fast.probe_keys(row)})
+    if not probes:
+        return []
+    found = (
+        BlockingKey.objects.filter(key__in=probes, person__anonymised_at__isnull=True)
+        .exclude(person_id=person.pk)
+        .values("person_id")
+        .annotate(shared=Count("pk"))
+        .order_by("-shared", "person_id")
+    )
+    return [entry["person_id"] for entry in found[:REGISTRATION_CANDIDATES]]
+
+
+def _candidates_by_person_indexes(person: Person) -> list[int]:
+    """Before any run has stored registration keys: the same (short, colliding) blind index
+    of the full name or a document number, or the same year of birth, sex and citizenship
+    (the most recent first, capped)."""
     from django.db.models import Q
 
     others = Person.objects.filter(anonymised_at__isnull=True).exclude(pk=person.pk)
@@ -370,36 +492,86 @@ def _registration_candidates(person: Person) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-_scorer: engine.Scorer | None = None
-_scorer_lock = threading.Lock()
+def _remember_keys(person: Person, row: dict) -> None:
+    """The new person's registration keys, so that the next registration finds it too."""
+    hashed = key_hasher()
+    BlockingKey.objects.filter(person_id=person.pk).delete()
+    BlockingKey.objects.bulk_create(
+        [
+            BlockingKey(person_id=person.pk, key=hashed(kind, text))
+            for kind, text in fast.stored_keys(row)
+        ]
+    )
 
 
-def scorer(model: LinkageModel) -> engine.Scorer:
-    """This process's scorer for ``model``: built at the first check, rebuilt when a newer
-    model is stored (a run trains or rescales one), never per check."""
-    global _scorer
-    key = f"streha-linkage-model-{model.pk}"
-    if _scorer is None or _scorer.key != key:
-        if _scorer is not None:
-            _scorer.close()
-        _scorer = engine.Scorer(model.parameters, key=key)
-    return _scorer
+_compiled: tuple[str, fast.Compiled] | None = None
+_compiled_lock = threading.Lock()
 
 
-def score_against(person: Person, candidate_ids: list[int], model: LinkageModel):
-    """``[(candidate id, probability, weight, vector)]`` above the model's threshold, scored
-    with the stored model (no retraining) by this process's cached scorer."""
-    new: dict[str, list] = {name: [] for name in engine.RAW}
-    candidates: dict[str, list] = {name: [] for name in engine.RAW}
-    for other in Person.objects.filter(pk__in=candidate_ids).order_by("pk"):
-        _append_identity(candidates, other)
-    _append_identity(new, person)
-    if not candidates["unique_id"]:
-        return []
-    with _scorer_lock:
-        return scorer(model).score(
-            engine.raw_frame(new), engine.raw_frame(candidates), model.threshold
+def compiled(model: LinkageModel) -> fast.Compiled:
+    """This process's compiled model: built at the first check, rebuilt when a newer model is
+    stored (a run trains or rescales one), never per check."""
+    global _compiled
+    key = f"{model.pk}:{model.trained_at.isoformat() if model.trained_at else ''}"
+    with _compiled_lock:
+        if _compiled is None or _compiled[0] != key:
+            _compiled = (key, fast.Compiled(model.parameters))
+        return _compiled[1]
+
+
+def frequencies(rows: list[dict], columns: Iterable[str]) -> Callable[[str, str | None], float]:
+    """``frequency(column, value)`` for the values of ``rows``: the share of the persons of the
+    last run with that value (``NameFrequency``), None for a value that run did not see."""
+    hashed = key_hasher()
+    wanted: dict[tuple[str, str], int] = {}
+    for row in rows:
+        for column in columns:
+            value = row.get(column)
+            if value:
+                wanted[(column, value)] = hashed(f"tf:{column}", value)
+    stored = {
+        (f.column, f.key): f.persons
+        for f in NameFrequency.objects.filter(key__in=sorted(set(wanted.values())))
+    }
+    totals = dict(
+        NameFrequency.objects.filter(column__endswith=":all", key=0).values_list(
+            "column", "persons"
         )
+    )
+
+    def frequency(column: str, value: str | None) -> float | None:
+        if not value or (column, value) not in wanted:
+            return None
+        persons = stored.get((column, wanted[(column, value)]))
+        total = totals.get(f"{column}:all")
+        if not persons or not total:
+            return None
+        return persons / total
+
+    return frequency
+
+
+NAMES_OF_OUTPUT = {column: name for name, column in engine.OUTPUT_NAMES.items()}
+
+
+def score_against(person: Person, candidate_ids: list[int], model: LinkageModel, row=None):
+    """``[(candidate id, probability, weight, vector)]`` above the model's threshold, scored
+    in Python with the stored model's parameters (``fast.Compiled``), the name frequencies
+    of the last run, and no DuckDB or Splink SQL."""
+    scorer = compiled(model)
+    new = row or engine.features(identity_of(person))
+    candidates = [
+        engine.features(identity_of(other))
+        for other in Person.objects.filter(pk__in=candidate_ids).order_by("pk")
+    ]
+    frequency = frequencies([new, *candidates], scorer.tf_columns())
+    found = []
+    for other in candidates:
+        probability, weight, vector = scorer.score(new, other, frequency)
+        if probability >= model.threshold:
+            readable = {NAMES_OF_OUTPUT.get(k, k): round(v, 3) for k, v in vector.items()}
+            found.append((other["unique_id"], probability, weight, readable))
+    return found
 
 
 @dataclass(frozen=True)
@@ -411,25 +583,31 @@ class RegistrationCheck:
 def check_registration(actor: User, person: Person) -> RegistrationCheck:
     """Possible existing records of a person just registered, checked at once.
 
-    Candidates come from the blind indexes and the non-identifying columns; they are scored
-    with the stored model inside one audited system read. Each match becomes a pending pair in
-    the review queue. Without a trained model (or without the ``linkage`` extra) only exact
-    name and document-number matches are found.
+    Candidates come from one indexed lookup of the person's registration keys (blind indexes
+    of the blocking keys the last run stored, ``BlockingKey``), never from scoring everyone;
+    they are scored in Python with the stored model's parameters inside one audited system
+    read. Each match becomes a pending pair in the review queue. Without a trained model (or
+    without the ``linkage`` extra) only exact name and document-number matches are found.
     """
     from streha.protection.search import exact
 
-    candidates = _registration_candidates(person)
-    if not candidates:
-        return RegistrationCheck(in_scope=[], elsewhere=False)
     model = LinkageModel.objects.exclude(parameters={}).order_by("-trained_at", "-pk").first()
+    try:
+        import splink  # noqa: F401
+    except ImportError:
+        model = None
     found: list[tuple[int, float, float, dict]] = []
     with read_context.system("registration match check", actor=actor, obj=person):
-        try:
-            import splink  # noqa: F401
-        except ImportError:
-            model = None
+        row = engine.features(identity_of(person))
+        if model is not None and BlockingKey.objects.exists():
+            candidates = _candidates_by_keys(person, row)
+            _remember_keys(person, row)
+        else:
+            candidates = _candidates_by_person_indexes(person)
+        if not candidates:
+            return RegistrationCheck(in_scope=[], elsewhere=False)
         if model is not None:
-            found = score_against(person, candidates, model)
+            found = score_against(person, candidates, model, row)
         else:
             pool = Person.objects.filter(pk__in=candidates)
             exact_ids: set[int] = set()

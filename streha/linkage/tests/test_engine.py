@@ -108,3 +108,43 @@ def test_the_scorer_scores_a_new_record_against_candidates_with_a_stored_model()
         scorer.close()
     assert sorted(pk for pk, *_ in first) == [1, 2]
     assert first == again
+
+
+def test_training_reads_a_fixed_sample_of_a_large_register(monkeypatch):
+    """Asked to (``STREHA_LINKAGE_TRAINING_PERSONS``), the model is trained on a pseudo-random
+    sample by person id: the same sample every run (deterministic)."""
+    from splink import DuckDBAPI
+
+    identities = [
+        engine.Identity(i, ("Arta", "Drita", "Nora")[i % 3], f"Gashi{i % 17}", None, 1980 + i % 30)
+        for i in range(120)
+    ]
+    monkeypatch.setattr(engine, "TRAINING_PERSONS", 40)
+    con = engine.connection("256MB")
+    try:
+        db_api = DuckDBAPI(connection=con)
+        table = engine.load_features(con, engine.raw_frame(engine.raw_columns(identities)))
+        samples = []
+        for _ in range(2):
+            _, records = engine.training_table(con, db_api, table, seed=1)
+            ids = con.execute("SELECT unique_id FROM training_features ORDER BY 1").fetchall()
+            samples.append([i for (i,) in ids])
+        _, other_seed = engine.training_table(con, db_api, table, seed=2)
+        other = con.execute("SELECT unique_id FROM training_features ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    assert records == 40 and len(samples[0]) == 40 and samples[0] == samples[1]
+    assert set(samples[0]) < {i.person_id for i in identities}
+    assert [i for (i,) in other] != samples[0]  # a different seed, a different sample
+    monkeypatch.setattr(engine, "TRAINING_PERSONS", 3)
+    small = engine.training_table  # below the limit the table itself is used
+    con = engine.connection("256MB")
+    try:
+        db_api = DuckDBAPI(connection=con)
+        table = engine.load_features(con, engine.raw_frame(engine.raw_columns(identities[:3])))
+        assert small(con, db_api, table, seed=1)[1] == 3
+        assert con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'training_features'"
+        ).fetchall() == [(0,)]
+    finally:
+        con.close()

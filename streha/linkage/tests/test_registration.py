@@ -6,6 +6,7 @@ from streha.accounts.models import AgencyKind, Role
 from streha.linkage import services
 from streha.linkage.models import CandidatePair
 from streha.linkage.tests.helpers import population
+from streha.people.models import Person
 from streha.testing.factories import AgencyFactory, PersonFactory, UserFactory
 
 SAME = {
@@ -91,3 +92,99 @@ def test_with_a_trained_model_a_spelling_variant_is_found(agencies):
     found = services.check_registration(user, variant)
     assert found.in_scope == [] and found.elsewhere is True
     assert CandidatePair.objects.filter(person_a=original, person_b=variant).exists()
+
+
+def _variant_of(original, agency, **changes):
+    data = dict(
+        given_name=original.given_name,
+        family_name=original.family_name + "j",
+        date_of_birth=original.date_of_birth,
+        birth_year=original.birth_year,
+        gender=original.gender,
+        citizenship=original.citizenship,
+        personal_number=original.personal_number,
+    )
+    return PersonFactory(owner_agency=agency, **{**data, **changes})
+
+
+def test_after_a_run_the_check_looks_up_keys_and_scores_in_python(agencies, monkeypatch):
+    """No DuckDB, no Splink SQL at registration: the candidates come from the stored keys
+    (only persons sharing one), the scoring from the compiled model."""
+    from streha.linkage import engine
+    from streha.linkage.models import BlockingKey, NameFrequency
+
+    police, shelter = agencies
+    persons, _ = population(police, shelter, n=40)
+    services.run_deduplication(reason="train")
+    assert set(BlockingKey.objects.values_list("person_id", flat=True)) == {
+        p.pk for p in Person.objects.all()
+    }
+    assert (
+        NameFrequency.objects.filter(column="full_name:all", key=0).get().persons
+        == len(persons) + 2
+    )
+
+    def no_duckdb(*args, **kwargs):
+        raise AssertionError("DuckDB started at registration")
+
+    monkeypatch.setattr(engine, "connection", no_duckdb)
+    monkeypatch.setattr(engine, "Scorer", no_duckdb)
+    scored = []
+    original_score = services.score_against
+
+    def spy(person, candidate_ids, model, row=None):
+        scored.append(list(candidate_ids))
+        return original_score(person, candidate_ids, model, row)
+
+    monkeypatch.setattr(services, "score_against", spy)
+    original = persons[3]
+    variant = _variant_of(original, police)
+    found = services.check_registration(
+        UserFactory(agency=police, roles=[Role.CASE_WORKER]), variant
+    )
+    assert found.in_scope == [original] and found.elsewhere is False
+    # Only persons sharing a key were scored: the original (names' initials, year, number...)
+    # and not the whole register.
+    assert original.pk in scored[0] and len(scored[0]) < 10
+    # The new person's keys are stored: the next registration finds it without a new run.
+    again = _variant_of(variant, police, family_name=variant.family_name)
+    services.check_registration(UserFactory(agency=police, roles=[Role.CASE_WORKER]), again)
+    assert variant.pk in scored[1]
+
+
+def test_with_the_fast_path_a_match_elsewhere_reveals_no_identity(agencies, client):
+    police, shelter = agencies
+    persons, _ = population(shelter, police, n=30)
+    services.run_deduplication(reason="train")
+    original = persons[5]
+    user = UserFactory(agency=police, roles=[Role.CASE_WORKER])
+    client.force_login(user)
+    data = {
+        "given_name": original.given_name,
+        "family_name": original.family_name + "j",
+        "date_of_birth": original.date_of_birth.isoformat(),
+        "birth_year": original.birth_year,
+        "gender": original.gender,
+        "citizenship": original.citizenship,
+        "personal_number": original.personal_number,
+    }
+    response = client.post("/persons/new/", data, follow=True)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "national coordinator" in body
+    assert original.reference not in body and shelter.name not in body
+    assert CandidatePair.objects.filter(person_a=original).exists()
+
+
+def test_anonymising_a_person_removes_its_registration_keys(agencies):
+    from streha.linkage.models import BlockingKey
+    from streha.people.services import anonymise_person
+
+    police, shelter = agencies
+    persons, _ = population(police, shelter, n=12)
+    services.run_deduplication(reason="train")
+    gone, kept = persons[2], persons[3]
+    assert BlockingKey.objects.filter(person=gone).exists()
+    anonymise_person(gone, reason="retention period over")
+    assert not BlockingKey.objects.filter(person=gone).exists()
+    assert BlockingKey.objects.filter(person=kept).exists()

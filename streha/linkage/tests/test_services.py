@@ -38,7 +38,12 @@ def test_run_finds_the_variants_in_one_audited_read():
     assert LinkageModel.objects.count() == 1
     pair = CandidatePair.objects.get(person_a_id=min(next(iter(duplicates))))
     assert pair.comparison["personal_number"] > 0 and set(pair.comparison) >= {"name", "birth"}
-    assert model.trained and set(model.timings) == {"read_and_decrypt", "score", "store"}
+    assert model.trained and set(model.timings) == {
+        "read_and_decrypt",
+        "score",
+        "registration_keys",
+        "store",
+    }
 
 
 @pytest.mark.django_db
