@@ -33,8 +33,9 @@ def main() -> None:
     from streha.justice.models import CriminalCase, Stage
     from streha.people.models import Person
 
-    _common.ensure_demo(wanted, seed=SEED)
-    generate_criminal_cases(SEED)  # already done by the demo; idempotent
+    if Person.objects.count() < wanted:  # else the data set is there: skip the idempotent pass
+        _common.ensure_demo(wanted, seed=SEED)
+        generate_criminal_cases(SEED)  # already done by the demo; idempotent
     services.count_uncounted()  # a data set made before the funnel kept its figures
 
     # The prosecutor of the office with the most criminal cases, and a national analyst.

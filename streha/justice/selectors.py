@@ -262,9 +262,9 @@ def _money(value) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def _events(case: CriminalCase, access) -> list[dict]:
-    standing = {e.pk for e in services.effective_events(case)}
-    events = case.events.select_related("agency", "defendant").order_by("occurred_on", "pk")
+def _events(view: CaseView) -> list[dict]:
+    access, events = view.access, view.events
+    standing = {e.pk for e in services.effective_events(view.case, events)}
     return [
         {
             "id": str(e.public_id),
@@ -371,11 +371,7 @@ def _defendants(view: CaseView, request) -> list[dict]:
 
 
 def _injured_parties(view: CaseView) -> list[dict]:
-    parties = view.case.injured_parties.select_related("victim_case", "represented_by").order_by(
-        "pk"
-    )
-    if view.access.injured_parties_only:
-        parties = parties.filter(represented_by_id=view.user.pk)
+    parties = view.parties
     return [
         {
             "id": str(p.public_id),
@@ -470,8 +466,9 @@ def _victims(view: CaseView) -> list[dict]:
     ):
         shared.setdefault(share.victim_case_id, set()).update(share.field_groups)
     identity_of = {}
+    access_to = {v.pk: policy.case_access(view.user, v) for v in victim_cases}
     for v in victim_cases:
-        groups = set(policy.case_access(view.user, v).field_groups) | shared.get(v.pk, set())
+        groups = set(access_to[v.pk].field_groups) | shared.get(v.pk, set())
         groups &= set(policy.role_field_groups(view.user))
         identity_of[v.pk] = "identity" in groups
     shown = [v.person for v in victim_cases if identity_of[v.pk]]
@@ -495,7 +492,7 @@ def _victims(view: CaseView) -> list[dict]:
                 "shared": sorted(shared.get(v.pk, set())),
                 "name": name,
                 "url": reverse("cases:detail", args=[v.public_id])
-                if policy.case_access(view.user, v).can_view
+                if access_to[v.pk].can_view
                 else "",
             }
         )
@@ -527,7 +524,7 @@ def case_sheet(view: CaseView, request=None) -> dict:
     sheet |= {
         "summary": case.summary,
         "victim_cases": _victims(view),
-        "events": _events(case, access),
+        "events": _events(view),
         "defendants": _defendants(view, request),
         "confiscations": [
             {

@@ -377,10 +377,14 @@ def _shared_with(victim_case, agency_id) -> bool:
 # --- Events, corrections and the derived stage -------------------------------------------------
 
 
-def effective_events(case: CriminalCase) -> list[ProceedingEvent]:
+def effective_events(case: CriminalCase, events: list | None = None) -> list[ProceedingEvent]:
     """The case's events as they stand after corrections: a corrected event is replaced by its
-    latest correction (or dropped when that correction withdraws it)."""
-    events = list(case.events.order_by("recorded_at", "pk"))
+    latest correction (or dropped when that correction withdraws it). ``events``, when given,
+    are all the case's events already read (in any order)."""
+    if events is None:
+        events = list(case.events.order_by("recorded_at", "pk"))
+    else:
+        events = sorted(events, key=lambda e: (e.recorded_at, e.pk))
     latest = {e.corrects_id: e for e in events if e.corrects_id}  # the last one stands
     standing = (latest.get(e.pk, e) for e in events if not e.corrects_id)
     return [e for e in standing if not e.withdrawn]
@@ -696,9 +700,11 @@ def _append_event(
     return event
 
 
-def allowed_event_kinds(access: policy.CriminalCaseAccess, case: CriminalCase) -> list[str]:
+def allowed_event_kinds(
+    access: policy.CriminalCaseAccess, case: CriminalCase, events: list | None = None
+) -> list[str]:
     """Events ``access`` may record now: the procedure's next events that are theirs."""
-    stage, _on = derive_stage(effective_events(case))
+    stage, _on = derive_stage(effective_events(case, events))
     allowed = NEXT_EVENTS[stage] & access.event_kinds
     return [kind for kind in EventKind.values if kind in allowed]
 
