@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from streha.access import policy
 from streha.accounts.models import Agency, AgencyKind, User
 from streha.audit import services as audit
+from streha.cases.models import Case
 from streha.justice import catalogue, services
 from streha.justice.actions import CaseView
 from streha.justice.models import (
@@ -289,8 +290,8 @@ def _defendants(view: CaseView, request) -> list[dict]:
     defendants = list(case.defendants.select_related("person").order_by("pk"))
     charges = (
         Charge.objects.filter(defendant__case=case)
-        .select_related("offence__criminal_code", "replaces")
-        .prefetch_related("victim_cases")
+        .select_related("offence__criminal_code", "replaces__offence")
+        .prefetch_related(Prefetch("victim_cases", queryset=Case.objects.only("reference")))
         .order_by("pk")
     )
     judgments = (
