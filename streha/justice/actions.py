@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlencode
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,7 @@ from streha.access import policy
 from streha.cases.actions import LinkedStep, register_linked_step
 from streha.justice import forms as step_forms
 from streha.justice import services
-from streha.justice.models import CriminalCase, EventKind
+from streha.justice.models import CriminalCase, Defendant, EventKind, ProceedingEvent, Witness
 from streha.web.labels import enum_label
 
 
@@ -37,17 +38,51 @@ class CaseView:
     user: object
 
     @cached_property
+    def events(self) -> list:
+        """The case's events in timeline order, read once for the page (the steps offered, the
+        timeline and which events stand all come from this one list)."""
+        return list(
+            self.case.events.select_related("agency", "defendant").order_by("occurred_on", "pk")
+        )
+
+    @cached_property
     def event_kinds_now(self) -> list[str]:
         """The events this user may record at the case's stage."""
-        return services.allowed_event_kinds(self.access, self.case)
+        return services.allowed_event_kinds(self.access, self.case, events=self.events)
+
+    @cached_property
+    def related_present(self) -> dict[str, bool]:
+        """Whether the case has events, defendants, victim cases and witnesses: one query
+        for the conditions of the steps, whatever their number."""
+        case = OuterRef("pk")
+        checks = {
+            "has_events": Exists(ProceedingEvent.objects.filter(case=case)),
+            "has_defendants": Exists(Defendant.objects.filter(case=case)),
+            "has_witnesses": Exists(Witness.objects.filter(case=case)),
+            "has_victim_cases": Exists(
+                CriminalCase.victim_cases.through.objects.filter(criminalcase=case)
+            ),
+        }
+        found = CriminalCase.objects.filter(pk=self.case.pk).values(**checks).get()
+        return {name.removeprefix("has_"): bool(value) for name, value in found.items()}
+
+    @cached_property
+    def parties(self) -> list:
+        """The injured parties this user may see and act for (a victim advocate: those they
+        represent), with their dated records, read once for the page."""
+        parties = (
+            self.case.injured_parties.select_related("victim_case", "represented_by")
+            .prefetch_related("state_compensations", "residence_permits", "interviews")
+            .order_by("pk")
+        )
+        if self.access.injured_parties_only:
+            parties = parties.filter(represented_by_id=self.user.pk)
+        return list(parties)
 
     @cached_property
     def has_parties(self) -> bool:
         """Injured parties this user may act for exist."""
-        parties = self.case.injured_parties.all()
-        if self.access.injured_parties_only:
-            parties = parties.filter(represented_by_id=self.user.pk)
-        return parties.exists()
+        return bool(self.parties)
 
 
 def _always(view: CaseView) -> bool:
@@ -77,7 +112,7 @@ class JusticeAction:
 
 
 def _has(related: str) -> Callable[[CaseView], bool]:
-    return lambda view: getattr(view.case, related).exists()
+    return lambda view: view.related_present[related]
 
 
 def _parties(view: CaseView) -> bool:

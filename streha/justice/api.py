@@ -79,10 +79,14 @@ class CriminalCaseRowSerializer(serializers.Serializer):
 
 
 class CriminalCasePageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    count_capped = serializers.BooleanField()
+    """A page of the list, found without counting every case (pages stop at 40)."""
+
+    count = serializers.IntegerField(
+        help_text="Cases up to the end of this page; the total when count_capped is false."
+    )
+    count_capped = serializers.BooleanField(help_text="More cases follow this page.")
     page = serializers.IntegerField()
-    pages = serializers.IntegerField()
+    pages = serializers.IntegerField(help_text="Pages known: this one, and the next if any.")
     results = CriminalCaseRowSerializer(many=True)
 
 
@@ -218,10 +222,10 @@ class CriminalCaseViewSet(viewsets.ViewSet):
         rows = selectors.case_rows(page)
         return Response(
             {
-                "count": page.paginator.count,
-                "count_capped": page.count_capped,
+                "count": page.count,
+                "count_capped": page.more,
                 "page": page.number,
-                "pages": page.paginator.num_pages,
+                "pages": page.pages,
                 "results": [
                     {key: row[key] for key in CriminalCaseRowSerializer().fields} for row in rows
                 ],

@@ -12,6 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -150,6 +151,26 @@ class Stage(models.TextChoices):
     FINAL = "final", _("Final")
 
 
+def _list_indexes(field: str, short: str) -> list[models.Index]:
+    """The list reads each scope part (cases of one agency column) newest first through one
+    of these, whatever the filter, so a page costs the same at 30 or 30,000 cases: plain, by
+    stage, and only the rare downgraded or below-minimum cases."""
+    return [
+        models.Index(fields=[field, "opened_on", "id"], name=f"crim_{short}_opened"),
+        models.Index(fields=[field, "stage", "opened_on", "id"], name=f"crim_{short}_stage"),
+        models.Index(
+            fields=[field, "opened_on", "id"],
+            condition=Q(reclassified=True),
+            name=f"crim_{short}_reclassified",
+        ),
+        models.Index(
+            fields=[field, "opened_on", "id"],
+            condition=Q(below_minimum=True),
+            name=f"crim_{short}_below_min",
+        ),
+    ]
+
+
 class CriminalCase(ProtectedModel):
     """One criminal proceeding, known by the police, prosecution and court by their numbers."""
 
@@ -202,13 +223,18 @@ class CriminalCase(ProtectedModel):
     opened_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Per-case contribution to the attrition funnel, {"agencies": [...], "counts": {...}}, kept
+    # by ``services.refresh_derived``; NULL until the case is counted (the funnel recounts those).
+    figures = models.JSONField(null=True, blank=True, editable=False)
+
     class Meta:
         ordering = ["-opened_on", "-pk"]
         indexes = [
-            models.Index(fields=["prosecution_office", "-opened_on"], name="crim_office_opened"),
-            models.Index(fields=["police_agency", "-opened_on"], name="crim_police_opened"),
-            models.Index(fields=["court", "-opened_on"], name="crim_court_opened"),
+            *_list_indexes("prosecution_office", "office"),
+            *_list_indexes("police_agency", "police"),
+            *_list_indexes("court", "court"),
             models.Index(fields=["stage", "-opened_on"], name="crim_stage_opened"),
+            models.Index(fields=["id"], condition=Q(figures__isnull=True), name="crim_uncounted"),
         ]
 
     def __str__(self) -> str:
@@ -734,3 +760,39 @@ class Deadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.case_id}"
+
+
+# --- The attrition funnel, counted as events are recorded -------------------------------------
+
+
+class FunnelFigure(models.Model):
+    """One figure of the attrition funnel: ``metric`` in ``year`` for the cases of ``agency``
+    (their police unit or prosecution office), or of the whole country when ``agency`` is
+    empty. Kept by ``services.refresh_derived`` in the transaction of every event that changes
+    it, from each case's own contribution (``CriminalCase.figures``), so the funnel reads a
+    few rows instead of counting every case; ``streha rebuild_justice_figures`` recounts."""
+
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField()
+    metric = models.CharField(max_length=60)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["year", "metric", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "year", "metric"],
+                condition=Q(agency__isnull=False),
+                name="funnel_figure_agency",
+            ),
+            models.UniqueConstraint(
+                fields=["year", "metric"],
+                condition=Q(agency__isnull=True),
+                name="funnel_figure_national",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}:{self.metric}={self.n}"

@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from streha.access import policy
-from streha.accounts.models import AgencyKind, User
+from streha.accounts.models import Agency, AgencyKind, User
 from streha.audit import services as audit
+from streha.cases.models import Case
 from streha.justice import catalogue, services
 from streha.justice.actions import CaseView
 from streha.justice.models import (
@@ -23,6 +24,7 @@ from streha.justice.models import (
     Deadline,
     DeadlineKind,
     EventKind,
+    FunnelFigure,
     Instance,
     Judgment,
     Measure,
@@ -35,10 +37,111 @@ from streha.justice.models import (
 from streha.web.labels import choice_label, enum_label
 
 PAGE_SIZE = 25
-COUNT_CAP = 1000
+MAX_PAGE = 40  # the list reads at most 1,001 cases: narrow it with the filters
 
 
 # --- The list ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CasePage:
+    """One page of the criminal case list, found without counting every case: the list reads
+    the cases up to the end of the page and one more, so ``count`` is exact when ``more`` is
+    false and a lower bound ("more than") when it is true."""
+
+    object_list: list
+    number: int
+    count: int
+    more: bool
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.more
+
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def pages(self) -> int:
+        """Pages known so far: this one and, when there are more cases, the next."""
+        return self.number + (1 if self.more else 0)
+
+
+LIST_FIELDS = (
+    "public_id",
+    "reference",
+    "stage",
+    "stage_on",
+    "opened_on",
+    "reclassified",
+    "below_minimum",
+    "police_number",
+    "prosecution_number",
+    "court_number",
+    *(
+        f"{agency}__{name}"
+        for agency in ("prosecution_office", "police_agency", "court")
+        for name in ("name", "name_sq", "name_sr", "name_en")
+    ),
+)
+
+
+def _page_number(page) -> int:
+    try:
+        number = int(page)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def list_parts(
+    user: User,
+    *,
+    stage: str = "",
+    offence: str = "",
+    office: str = "",
+    year: int | None = None,
+    reclassified: bool = False,
+    below_minimum: bool = False,
+) -> list:
+    """The filtered parts of the user's scope, each newest first (an index scan each)."""
+    office_id = None
+    if office:
+        office_id = Agency.objects.filter(code=office).values_list("pk", flat=True).first() or 0
+    parts = []
+    for part in policy.criminal_case_scope_parts(user):
+        if stage in Stage.values:
+            part = part.filter(stage=stage)
+        if offence:
+            part = part.filter(
+                Exists(Charge.objects.filter(defendant__case=OuterRef("pk"), offence__key=offence))
+            )
+        if office_id is not None:
+            part = part.filter(prosecution_office_id=office_id)
+        if year:
+            part = part.filter(opened_on__year=year)
+        if reclassified:
+            part = part.filter(reclassified=True)
+        if below_minimum:
+            part = part.filter(below_minimum=True)
+        parts.append(part.order_by("-opened_on", "-pk"))
+    return parts
 
 
 def list_cases(
@@ -52,51 +155,50 @@ def list_cases(
     below_minimum: bool = False,
     page=1,
     request=None,
-):
-    """A page of the criminal cases ``user`` may see, filtered; counted up to ``COUNT_CAP``."""
-    cases = policy.criminal_cases_visible_to(user)
-    if stage in Stage.values:
-        cases = cases.filter(stage=stage)
-    if offence:
-        cases = cases.filter(
-            Exists(Charge.objects.filter(defendant__case=OuterRef("pk"), offence__key=offence))
-        )
-    if office:
-        cases = cases.filter(prosecution_office__code=office)
-    if year:
-        cases = cases.filter(opened_on__year=year)
-    if reclassified:
-        cases = cases.filter(reclassified=True)
-    if below_minimum:
-        cases = cases.filter(below_minimum=True)
-    cases = cases.select_related("prosecution_office", "police_agency", "court").order_by(
-        "-opened_on", "-pk"
+) -> CasePage:
+    """A page of the criminal cases ``user`` may see, filtered, newest first.
+
+    The policy's scope is read as its disjoint parts (``policy.criminal_case_scope_parts``),
+    each newest first through one index and only up to the end of the page and one more; the
+    parts are merged here. So a page costs the same at 30 or 30,000 cases of an office, pages
+    stop at ``MAX_PAGE`` (narrow the filters instead), and nothing counts the whole list."""
+    number = _page_number(page)
+    wanted = number * PAGE_SIZE + 1
+    keys = []
+    for part in list_parts(
+        user,
+        stage=stage,
+        offence=offence,
+        office=office,
+        year=year,
+        reclassified=reclassified,
+        below_minimum=below_minimum,
+    ):
+        keys += part.values_list("opened_on", "pk")[:wanted]
+    keys.sort(reverse=True)
+    keys = keys[:wanted]
+    found = len(keys)
+    if found <= (number - 1) * PAGE_SIZE and number > 1:  # past the end: the last page
+        number = max(1, -(-found // PAGE_SIZE))
+    chosen = [pk for _on, pk in keys[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]]
+    cases = list(
+        CriminalCase.objects.filter(pk__in=chosen)
+        .select_related("prosecution_office", "police_agency", "court")
+        .only(*LIST_FIELDS)
+        .order_by("-opened_on", "-pk")
     )
-    cases = cases.only(
-        "public_id",
-        "reference",
-        "stage",
-        "stage_on",
-        "opened_on",
-        "reclassified",
-        "below_minimum",
-        "police_number",
-        "prosecution_number",
-        "court_number",
-        "prosecution_office__name",
-        "police_agency__name",
-        "court__name",
+    more = found > number * PAGE_SIZE
+    result = CasePage(
+        object_list=cases,
+        number=number,
+        count=min(found, number * PAGE_SIZE),
+        more=more,
     )
-    paginator = Paginator(cases, PAGE_SIZE)
-    count = cases.order_by().values("pk")[: COUNT_CAP + 1].count()
-    paginator.count = min(count, COUNT_CAP)  # bounded: nobody reads past page 40
-    result = paginator.get_page(page)
-    result.count_capped = count > COUNT_CAP
-    if result.object_list:
+    if cases:
         audit.record_many(
             user,
             audit.Action.LIST,
-            list(result.object_list),
+            cases,
             purpose="criminal case list",
             request=request,
         )
@@ -161,9 +263,9 @@ def _money(value) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def _events(case: CriminalCase, access) -> list[dict]:
-    standing = {e.pk for e in services.effective_events(case)}
-    events = case.events.select_related("agency", "defendant").order_by("occurred_on", "pk")
+def _events(view: CaseView) -> list[dict]:
+    access, events = view.access, view.events
+    standing = {e.pk for e in services.effective_events(view.case, events)}
     return [
         {
             "id": str(e.public_id),
@@ -188,8 +290,8 @@ def _defendants(view: CaseView, request) -> list[dict]:
     defendants = list(case.defendants.select_related("person").order_by("pk"))
     charges = (
         Charge.objects.filter(defendant__case=case)
-        .select_related("offence__criminal_code", "replaces")
-        .prefetch_related("victim_cases")
+        .select_related("offence__criminal_code", "replaces__offence")
+        .prefetch_related(Prefetch("victim_cases", queryset=Case.objects.only("reference")))
         .order_by("pk")
     )
     judgments = (
@@ -270,11 +372,7 @@ def _defendants(view: CaseView, request) -> list[dict]:
 
 
 def _injured_parties(view: CaseView) -> list[dict]:
-    parties = view.case.injured_parties.select_related("victim_case", "represented_by").order_by(
-        "pk"
-    )
-    if view.access.injured_parties_only:
-        parties = parties.filter(represented_by_id=view.user.pk)
+    parties = view.parties
     return [
         {
             "id": str(p.public_id),
@@ -369,8 +467,9 @@ def _victims(view: CaseView) -> list[dict]:
     ):
         shared.setdefault(share.victim_case_id, set()).update(share.field_groups)
     identity_of = {}
+    access_to = {v.pk: policy.case_access(view.user, v) for v in victim_cases}
     for v in victim_cases:
-        groups = set(policy.case_access(view.user, v).field_groups) | shared.get(v.pk, set())
+        groups = set(access_to[v.pk].field_groups) | shared.get(v.pk, set())
         groups &= set(policy.role_field_groups(view.user))
         identity_of[v.pk] = "identity" in groups
     shown = [v.person for v in victim_cases if identity_of[v.pk]]
@@ -394,7 +493,7 @@ def _victims(view: CaseView) -> list[dict]:
                 "shared": sorted(shared.get(v.pk, set())),
                 "name": name,
                 "url": reverse("cases:detail", args=[v.public_id])
-                if policy.case_access(view.user, v).can_view
+                if access_to[v.pk].can_view
                 else "",
             }
         )
@@ -426,7 +525,7 @@ def case_sheet(view: CaseView, request=None) -> dict:
     sheet |= {
         "summary": case.summary,
         "victim_cases": _victims(view),
-        "events": _events(case, access),
+        "events": _events(view),
         "defendants": _defendants(view, request),
         "confiscations": [
             {
@@ -604,13 +703,7 @@ def deadline_of(user: User, deadline_id) -> Deadline | None:
 
 # --- Statistics (counts only) -------------------------------------------------------------------
 
-FUNNEL = [
-    EventKind.POLICE_CASE_OPENED,
-    EventKind.CRIMINAL_REPORT,
-    EventKind.SPECIAL_REPORT,
-    EventKind.INVESTIGATION_INITIATED,
-    EventKind.INDICTMENT_FILED,
-]
+FUNNEL = list(services.FUNNEL_EVENTS)
 
 
 def statistics_scope(user: User):
@@ -630,8 +723,57 @@ def attrition_funnel(user: User, year: int) -> dict:
     year (corrections applied: withdrawn and superseded events are not counted), persons
     convicted at first instance and finally, downgrades and sentences below the minimum, and
     protected witnesses by measure. Never a name. ``series_break`` flags a year in which a new
-    criminal code came into force (Eurostat flag ``b``)."""
-    cases = statistics_scope(user)
+    criminal code came into force (Eurostat flag ``b``).
+
+    Read from the figures the services keep (``FunnelFigure``: a few rows, whatever the number
+    of cases), plus a count of the scope's cases not counted into them yet; exactly what
+    ``recount_funnel`` counts from the events (``tests/test_funnel_figures.py``)."""
+    if not policy.can_see_justice_statistics(user):
+        return recount_funnel(CriminalCase.objects.none(), year)
+    agency = user.agency
+    if agency is None:
+        return recount_funnel(statistics_scope(user), year)
+    key = None if agency.kind == AgencyKind.NATIONAL_COORDINATOR else agency.pk
+    figures = dict(FunnelFigure.objects.filter(agency_id=key, year=year).values_list("metric", "n"))
+    uncounted = CriminalCase.objects.filter(figures__isnull=True)
+    if uncounted.exists():
+        extra = recount_funnel(statistics_scope(user).filter(pk__in=uncounted.values("pk")), year)
+        for metric, n in _as_figures(extra).items():
+            figures[metric] = figures.get(metric, 0) + n
+    return _funnel_of(year, figures)
+
+
+def _funnel_of(year: int, figures: dict[str, int]) -> dict:
+    return {
+        "year": year,
+        "series_break": catalogue.is_series_break_year(year),
+        "cases": {kind: figures.get(f"case:{kind}", 0) for kind in FUNNEL},
+        "persons_convicted_first_instance": figures.get("convicted_first", 0),
+        "persons_convicted_final": figures.get("convicted_final", 0),
+        "cases_downgraded": figures.get("downgraded", 0),
+        "sentences_below_minimum": figures.get("below_minimum", 0),
+        "protection_orders_by_measure": {m: figures.get(f"order:{m}", 0) for m in Measure.values},
+    }
+
+
+def _as_figures(funnel: dict) -> dict[str, int]:
+    """A funnel back into its figures by metric (the inverse of ``_funnel_of``)."""
+    figures = {f"case:{kind}": n for kind, n in funnel["cases"].items()}
+    figures |= {f"order:{m}": n for m, n in funnel["protection_orders_by_measure"].items()}
+    figures |= {
+        "convicted_first": funnel["persons_convicted_first_instance"],
+        "convicted_final": funnel["persons_convicted_final"],
+        "downgraded": funnel["cases_downgraded"],
+        "below_minimum": funnel["sentences_below_minimum"],
+    }
+    return figures
+
+
+def recount_funnel(cases, year: int) -> dict:
+    """The attrition funnel of ``cases`` for ``year`` counted from the events, judgments and
+    orders themselves: the definition the kept figures must equal (the test and
+    ``streha rebuild_justice_figures --check`` compare them), and the count of cases not
+    counted into the figures yet."""
     events = ProceedingEvent.objects.filter(case__in=cases, occurred_on__year=year)
     superseded = ProceedingEvent.objects.filter(corrects__isnull=False).values("corrects_id")
     standing = events.exclude(pk__in=superseded).exclude(withdrawn=True)

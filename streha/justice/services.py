@@ -15,7 +15,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,7 @@ from streha.justice.models import (
     Defendant,
     DefendantStatus,
     EventKind,
+    FunnelFigure,
     InjuredParty,
     Instance,
     Judgment,
@@ -375,10 +377,14 @@ def _shared_with(victim_case, agency_id) -> bool:
 # --- Events, corrections and the derived stage -------------------------------------------------
 
 
-def effective_events(case: CriminalCase) -> list[ProceedingEvent]:
+def effective_events(case: CriminalCase, events: list | None = None) -> list[ProceedingEvent]:
     """The case's events as they stand after corrections: a corrected event is replaced by its
-    latest correction (or dropped when that correction withdraws it)."""
-    events = list(case.events.order_by("recorded_at", "pk"))
+    latest correction (or dropped when that correction withdraws it). ``events``, when given,
+    are all the case's events already read (in any order)."""
+    if events is None:
+        events = list(case.events.order_by("recorded_at", "pk"))
+    else:
+        events = sorted(events, key=lambda e: (e.recorded_at, e.pk))
     latest = {e.corrects_id: e for e in events if e.corrects_id}  # the last one stands
     standing = (latest.get(e.pk, e) for e in events if not e.corrects_id)
     return [e for e in standing if not e.withdrawn]
@@ -410,8 +416,224 @@ def refresh_derived(case: CriminalCase) -> None:
         ).select_related("offence", "replaces__offence")
     )
     case.below_minimum = Sentence.objects.filter(judgment__case=case, below_minimum=True).exists()
+    count_figures(case)
     case.save()
     _update_deadlines(case, events)
+
+
+# --- The attrition funnel's figures, kept as events are recorded --------------------------------
+# Every figure of the funnel decomposes by case (a defendant, a judgment and a protection order
+# belong to one case), so each case holds its own contribution (``CriminalCase.figures``) and
+# ``FunnelFigure`` holds the sums by year, for the country and for each agency the case names.
+# A change of the case moves the sums by the difference between its old and new contribution.
+
+FUNNEL_EVENTS = (
+    K.POLICE_CASE_OPENED,
+    K.CRIMINAL_REPORT,
+    K.SPECIAL_REPORT,
+    K.INVESTIGATION_INITIATED,
+    K.INDICTMENT_FILED,
+)
+CONVICTED = (Outcome.CONVICTED, Outcome.PARTLY)
+
+
+def _contributions(cases: list) -> dict[int, dict]:
+    """Each case's contribution to the funnel, ``{"agencies": [...], "counts": {"year:metric":
+    n}}``, read in four queries whatever the number of cases. Counted as the funnel defines it:
+    a case once per year for each event kind that stands (neither corrected since nor
+    withdrawn), each defendant once per year convicted at first instance, finally, and with a
+    sentence below the minimum, the case in its opening year when downgraded, and each
+    protection order once per measure it orders."""
+    ids = [c.pk for c in cases]
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+
+    def add(case_id: int, year: int, metric: str, n: int = 1) -> None:
+        key = f"{year}:{metric}"
+        counts[case_id][key] = counts[case_id].get(key, 0) + n
+
+    events = list(
+        ProceedingEvent.objects.filter(case_id__in=ids)
+        .order_by()
+        .values_list("pk", "case_id", "kind", "occurred_on", "corrects_id", "withdrawn")
+    )
+    superseded = {corrects for *_rest, corrects, _w in events if corrects}
+    standing = {
+        (case_id, on.year, kind)
+        for pk, case_id, kind, on, _corrects, withdrawn in events
+        if kind in FUNNEL_EVENTS and pk not in superseded and not withdrawn
+    }
+    for case_id, year, kind in standing:
+        add(case_id, year, f"case:{kind}")
+    judgments = Judgment.objects.filter(case_id__in=ids, outcome__in=CONVICTED).order_by()
+    first = set(
+        judgments.filter(instance=Instance.FIRST).values_list(
+            "case_id", "decided_on__year", "defendant_id"
+        )
+    )
+    final = set(
+        judgments.filter(final=True).values_list("case_id", "decided_on__year", "defendant_id")
+    )
+    below = set(
+        Judgment.objects.filter(case_id__in=ids, sentences__below_minimum=True)
+        .order_by()
+        .values_list("case_id", "decided_on__year", "defendant_id")
+    )
+    for metric, rows in (
+        ("convicted_first", first),
+        ("convicted_final", final),
+        ("below_minimum", below),
+    ):
+        for case_id, year, _defendant in rows:
+            add(case_id, year, metric)
+    orders = (
+        ProtectionOrder.objects.filter(witness__case_id__in=ids)
+        .order_by()
+        .values_list("witness__case_id", "ordered_on", "measures")
+    )
+    for case_id, on, measures in orders:
+        for measure in set(measures):
+            add(case_id, on.year, f"order:{measure}")
+    result = {}
+    for case in cases:
+        if case.reclassified:
+            add(case.pk, case.opened_on.year, "downgraded")
+        agencies = sorted({a for a in (case.police_agency_id, case.prosecution_office_id) if a})
+        result[case.pk] = {"agencies": agencies, "counts": counts[case.pk]}
+    return result
+
+
+def _sums(contribution: dict | None, sign: int, into: dict) -> None:
+    """Add ``sign`` times a case's contribution to the country's and its agencies' sums."""
+    if not contribution:
+        return
+    for agency in (None, *contribution["agencies"]):
+        for key, n in contribution["counts"].items():
+            year, metric = key.split(":", 1)
+            into[(agency, int(year), metric)] = into.get((agency, int(year), metric), 0) + sign * n
+
+
+def _move_figures(deltas: dict) -> None:
+    """Move each figure by its difference: an update, or the row created when missing (a
+    concurrent creator of the same row wins the insert and this one updates it)."""
+    for (agency, year, metric), n in sorted(deltas.items(), key=lambda item: str(item[0])):
+        if not n:
+            continue
+        figure = FunnelFigure.objects.filter(agency_id=agency, year=year, metric=metric)
+        if figure.update(n=F("n") + n):
+            continue
+        try:
+            with transaction.atomic():
+                FunnelFigure.objects.create(agency_id=agency, year=year, metric=metric, n=n)
+        except IntegrityError:
+            figure.update(n=F("n") + n)
+
+
+def count_figures(case: CriminalCase) -> None:
+    """Count the case's new contribution to the funnel and move the sums by the difference
+    from what it contributed before (read from the database, so a stale instance cannot count
+    twice); the caller saves the case in the same transaction."""
+    before = CriminalCase.objects.filter(pk=case.pk).values_list("figures", flat=True).first()
+    after = _contributions([case])[case.pk]
+    deltas: dict = {}
+    _sums(before, -1, deltas)
+    _sums(after, +1, deltas)
+    _move_figures(deltas)
+    case.figures = after
+
+
+FIGURE_FIELDS = ("pk", "opened_on", "reclassified", "police_agency_id", "prosecution_office_id")
+
+
+def count_uncounted(batch: int = 2000) -> int:
+    """Count the cases not counted yet (written in bulk by the demo, or before the funnel had
+    figures) into the sums; returns how many."""
+    counted = 0
+    while True:
+        cases = list(
+            CriminalCase.objects.filter(figures__isnull=True)
+            .only(*FIGURE_FIELDS)
+            .order_by("pk")[:batch]
+        )
+        if not cases:
+            return counted
+        with transaction.atomic():
+            contributions = _contributions(cases)
+            deltas: dict = {}
+            for case in cases:
+                _sums(contributions[case.pk], +1, deltas)
+                CriminalCase.objects.filter(pk=case.pk, figures__isnull=True).update(
+                    figures=contributions[case.pk]
+                )
+            _move_figures(deltas)
+        counted += len(cases)
+
+
+def _lock_for_rebuild() -> None:
+    """On PostgreSQL, hold off writers of cases and figures while the figures are recounted
+    (SQLite's single writer does this by itself)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "LOCK TABLE justice_criminalcase, justice_funnelfigure IN SHARE ROW EXCLUSIVE MODE"
+            )
+
+
+@transaction.atomic
+def rebuild_figures(*, check: bool = False, batch: int = 2000) -> list[str]:
+    """Recount every case's contribution and every figure from the events. Returns the
+    differences found between the kept figures and the recount (empty when they agree);
+    unless ``check``, replaces the kept figures by the recount."""
+    _lock_for_rebuild()
+    recount: dict = {}
+    stale_cases = 0
+    last = 0
+    while True:
+        cases = list(
+            CriminalCase.objects.filter(pk__gt=last)
+            .only(*FIGURE_FIELDS, "figures")
+            .order_by("pk")[:batch]
+        )
+        if not cases:
+            break
+        last = cases[-1].pk
+        contributions = _contributions(cases)
+        for case in cases:
+            if check and case.figures is None:
+                continue  # not counted yet: the funnel counts it on the fly
+            _sums(contributions[case.pk], +1, recount)
+            if case.figures != contributions[case.pk]:
+                stale_cases += 1
+                if not check:
+                    CriminalCase.objects.filter(pk=case.pk).update(figures=contributions[case.pk])
+    kept = {
+        (agency, year, metric): n
+        for agency, year, metric, n in FunnelFigure.objects.values_list(
+            "agency_id", "year", "metric", "n"
+        )
+    }
+    differences = [
+        f"{'country' if key[0] is None else f'agency {key[0]}'} {key[1]} {key[2]}: "
+        f"kept {kept.get(key, 0)}, recounted {recount.get(key, 0)}"
+        for key in sorted(set(kept) | set(recount), key=str)
+        if kept.get(key, 0) != recount.get(key, 0)
+    ]
+    if stale_cases:
+        differences.append(f"{stale_cases} cases with a stale contribution")
+    if not check:
+        FunnelFigure.objects.all().delete()
+        FunnelFigure.objects.bulk_create(
+            [
+                FunnelFigure(agency_id=agency, year=year, metric=metric, n=n)
+                for (agency, year, metric), n in sorted(
+                    recount.items(), key=lambda item: str(item[0])
+                )
+                if n
+            ],
+            batch_size=2000,
+        )
+    return differences
 
 
 def due_deadlines(events: list[ProceedingEvent]) -> dict[str, tuple[DeadlineRule, date | None]]:
@@ -478,9 +700,11 @@ def _append_event(
     return event
 
 
-def allowed_event_kinds(access: policy.CriminalCaseAccess, case: CriminalCase) -> list[str]:
+def allowed_event_kinds(
+    access: policy.CriminalCaseAccess, case: CriminalCase, events: list | None = None
+) -> list[str]:
     """Events ``access`` may record now: the procedure's next events that are theirs."""
-    stage, _on = derive_stage(effective_events(case))
+    stage, _on = derive_stage(effective_events(case, events))
     allowed = NEXT_EVENTS[stage] & access.event_kinds
     return [kind for kind in EventKind.values if kind in allowed]
 
@@ -1033,6 +1257,9 @@ def order_protection(
         until=until,
         status=status,
     )
+    case = _locked(case)
+    count_figures(case)  # the funnel counts protective measures by the year ordered
+    case.save(update_fields=["figures", "updated_at"])
     _audit(actor, audit.Action.UPDATE, case, "protection order", request)
     return order
 
