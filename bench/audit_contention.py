@@ -2,7 +2,8 @@
 
 Each of N processes (its own database connection, as gunicorn's workers) signs in as a case
 worker and reads case pages (and the audited shell) in a loop for ``BENCH_CONTENTION_SECONDS``
-(default 10). Measured twice on the same data:
+(default 10), timing also how long each append holds the chain head (from taking it to the
+commit that frees it). Measured twice on the same data:
 
 - ``in_view``: every read event appended inside the view's transaction, as before the
   redesign (the chain head stays locked until the page's transaction commits);
@@ -80,6 +81,7 @@ def reader(mode: str, context: dict, number: int, ready, go, results) -> None:
     from streha.audit import read_context
 
     settings.ROOT_URLCONF = "_urls"
+    held = _time_the_head_lock()
     if mode == "in_view":
         read_context.SAFE_METHODS = frozenset()  # every request appends its reads at once
     client = Client()
@@ -89,6 +91,7 @@ def reader(mode: str, context: dict, number: int, ready, go, results) -> None:
     for url in urls[:3] + ["/_audited_shell/"]:  # warm: caches, session renewal
         assert client.get(url).status_code == 200
     samples = {"case_page": [], "audited_shell": []}
+    held.clear()
     ready.put(number)
     go.wait()
     end, i = time.monotonic() + SECONDS, 0
@@ -99,7 +102,27 @@ def reader(mode: str, context: dict, number: int, ready, go, results) -> None:
         samples[name].append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.status_code
         i = (i + 1) % len(urls)
+    samples["head_held"] = list(held)
     results.put(samples)
+
+
+def _time_the_head_lock() -> list[float]:
+    """Milliseconds from taking the chain head (``services._locked_head``) to the commit that
+    frees it, for every append of this process."""
+    from django.db import transaction
+
+    from streha.audit import services
+
+    held, locked_head = [], services._locked_head
+
+    def timed_locked_head():
+        head = locked_head()
+        started = time.perf_counter()
+        transaction.on_commit(lambda: held.append((time.perf_counter() - started) * 1000))
+        return head
+
+    services._locked_head = timed_locked_head
+    return held
 
 
 def run(mode: str, processes: int, context: dict) -> dict:
@@ -119,7 +142,7 @@ def run(mode: str, processes: int, context: dict) -> dict:
         child.join(60)
         assert child.exitcode == 0, f"a reader failed (exit code {child.exitcode})"
     figures = {"processes": processes}
-    for name in ("case_page", "audited_shell"):
+    for name in ("case_page", "audited_shell", "head_held"):
         samples = [ms for one in collected for ms in one[name]]
         figures[name] = {"requests": len(samples), **_common.summary(samples)}
     total = sum(figures[name]["requests"] for name in ("case_page", "audited_shell"))
@@ -153,10 +176,19 @@ def main() -> None:
                     one["case_page"]["median_ms"],
                     one["case_page"]["p95_ms"],
                     one["audited_shell"]["p95_ms"],
+                    one["head_held"]["median_ms"],
                 )
             )
     figures["ratios"] = ratios
-    headers = ("processes", "read events", "pages/s", "case median ms", "case p95 ms", "shell p95")
+    headers = (
+        "processes",
+        "read events",
+        "pages/s",
+        "case median ms",
+        "case p95 ms",
+        "shell p95",
+        "head held median ms",
+    )
     print(_common.table(rows, headers))
     for one in ratios:
         print(
