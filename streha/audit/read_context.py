@@ -208,6 +208,7 @@ class AuditedReadMiddleware:
     def __call__(self, request):
         from streha.audit import services
 
-        with request_scope(defer_reads=request.method in SAFE_METHODS) as scope:
+        with request_scope() as scope:
+            scope.defer_reads = request.method in SAFE_METHODS
             response = self.get_response(request)
             return services.release(request, scope, response)
