@@ -11,6 +11,11 @@ Every protected field asks ``check(instance)`` before it opens a ciphertext (the
 - Service code that must decrypt outside any user's read (anonymisation, the demo generator,
   key maintenance) enters ``system(reason)``, which records one audit event saying so.
 
+In a request that changes nothing (GET, HEAD), a read event names its records as soon as it is
+recorded but is written only when the request ends (``streha.audit.services``, "Reads"): the
+decrypted values stay in the server until that write is durable, and a failed write answers 503
+instead of the response, so nothing decrypted leaves without its event.
+
 Anything else raises ``UnauditedDecryption``: a page that would show protected data without
 writing its audit event fails instead of leaking quietly. The scope lives in a context
 variable, so it is per request (and per thread), and a request never inherits the scope of the
@@ -49,6 +54,12 @@ class Scope:
     # How the request was authenticated when it is not a browser session (an API token: its
     # id and the method), added to every audit event the request records.
     authentication: dict = field(default_factory=dict)
+    # Deferred reads (``streha.audit.services``): whether this request's read events wait for
+    # the end of the request, those waiting, and those written inside the view's transaction
+    # (checked after it, since a rollback takes them away).
+    defer_reads: bool = False
+    deferred: list = field(default_factory=list)
+    written_in_view: list = field(default_factory=list)
 
     def allows(self, instance: models.Model) -> bool:
         if self.kind != REQUEST:
@@ -147,9 +158,17 @@ def _entered(scope: Scope) -> Iterator[Scope]:
         _scope.reset(token)
 
 
-def request_scope() -> Iterator[Scope]:
-    """A fresh scope for one request: nothing is allowed until an audit event names it."""
-    return _entered(Scope(REQUEST))
+def request_scope(*, defer_reads: bool = False) -> Iterator[Scope]:
+    """A fresh scope for one request: nothing is allowed until an audit event names it.
+    ``defer_reads``: its read events are written when the request ends
+    (``streha.audit.services.write_deferred_reads``), not in the view's transaction."""
+    return _entered(Scope(REQUEST, defer_reads=defer_reads))
+
+
+def entered(scope: Scope) -> Iterator[Scope]:
+    """Enter an existing request's scope again (a streamed response's body is produced after
+    the middleware has returned)."""
+    return _entered(scope)
 
 
 @contextmanager
@@ -170,12 +189,26 @@ def testing_scope() -> Iterator[Scope]:
     return _entered(Scope(TESTING))
 
 
+# Requests that change nothing: their read events are deferred to the end of the request.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class AuditedReadMiddleware:
-    """Gives every request its own audited-read scope (see the module docstring)."""
+    """Gives every request its own audited-read scope (see the module docstring), and writes
+    the request's deferred read events after the view's transaction, before the response
+    leaves (``streha.audit.services.release``): 503 instead of the response if that fails.
+
+    It must stay outside the transaction ``ATOMIC_REQUESTS`` opens: Django wraps only the view
+    in it (``BaseHandler.make_view_atomic``), so every middleware runs after its commit.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        with request_scope():
-            return self.get_response(request)
+        from streha.audit import services
+
+        with request_scope() as scope:
+            scope.defer_reads = request.method in SAFE_METHODS
+            response = self.get_response(request)
+            return services.release(request, scope, response)

@@ -2,17 +2,40 @@
 
 Appending is serialised by a lock on the one ``AuditChainHead`` row, taken with
 ``select_for_update()`` inside ``transaction.atomic()``: the next ``seq`` and ``prev_hash`` come
-from the head read under that lock, and the lock is held until the *surrounding* transaction
+from the head read under that lock, and the lock is held until the transaction that appended
 commits, so two processes can never both extend the chain from the same event. (On SQLite the
-settings open every transaction with BEGIN IMMEDIATE, which serialises writers anyway.) Because
-the event is written in the caller's transaction, the audited change and its event are stored
-together or not at all.
+settings open every transaction with BEGIN IMMEDIATE, which serialises writers anyway.)
 
-The price is that, once a request has recorded an event, other requests that record wait for it
-to commit; the work done under the lock is kept to three short statements (read the head, insert,
-move the head), but callers should still record as late in their transaction as they can.
+Writes. An event about a change (create, update, transition, export, break-glass, system
+decryption...) is appended in the caller's transaction, so the change and its event are stored
+together or not at all; the head stays locked until that transaction commits.
+
+Reads. A read event (``READS``: read, list, search) recorded in a request that changes nothing
+(GET, HEAD: ``read_context.AuditedReadMiddleware``) is not appended there: holding the head
+lock from a page's first read until its transaction commits made audited pages run one at a
+time (78% of the case page's time). It is kept in the request's scope, in order, and
+``release`` appends all of them in ONE short transaction of its own after the view's
+transaction has committed and before the response is handed to the server. Why no event is
+lost, reordered or duplicated:
+
+- Decryption is allowed once the event is recorded (``read_context.name``), but what was
+  decrypted leaves only in the response, and the response leaves only after that transaction
+  has committed (durably: nothing here relaxes synchronous commit). If it fails, the response
+  is dropped unsent (a streamed one before its first chunk) and the request answers 503.
+- The reads are appended whatever the view did: a view that raised after a read still consulted
+  the data, so its reads are written even though its transaction rolled back.
+- An event about a change recorded after deferred reads takes them with it into the caller's
+  transaction, first, so a request's events keep their order; reads appended inside a
+  transaction (that way, or in a request that changes something, which appends them at once as
+  before) are looked up after it, and those a rollback took away are appended by ``release``.
+- Across requests, the chain is extended under the head lock as before; a deferred event is
+  stamped with the time it is appended (within the request that recorded it).
+
+Outside requests (jobs, commands, ``read_context.system``) every event is appended at once.
 """
 
+import contextlib
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -32,6 +55,7 @@ from streha.audit.subjects import subjects_of
 from streha.web.logging import request_id_var
 
 __all__ = [
+    "READS",
     "Action",
     "AuditChainError",
     "ChainReport",
@@ -39,11 +63,17 @@ __all__ = [
     "record",
     "record_each",
     "record_many",
+    "release",
     "review_break_glass",
     "verify_chain",
 ]
 
+logger = logging.getLogger("streha.audit")
+
 BULK_BATCH = 1000
+# Consultations: deferred to the end of a request that changes nothing (module docstring).
+# Exports are not: a download is often one write with its read (a file handed over once).
+READS = frozenset({Action.READ, Action.LIST, Action.SEARCH})
 HEAD_ID = AuditChainHead.SINGLETON_ID
 # Free text is cut to the column size here, not by the database: SQLite would keep the excess
 # and PostgreSQL would refuse the row, and the hash must describe exactly what is stored.
@@ -112,7 +142,7 @@ def record(
         break_glass=break_glass,
         details=details,
     )
-    _append([event])
+    _append_or_defer([event])
     read_context.name([obj] if obj is not None else [], subjects)
     return event
 
@@ -201,7 +231,7 @@ def record_each(
                 details=_with_subjects(details, subjects),
             )
         )
-    _append(events)
+    _append_or_defer(events)
     read_context.name(objs, [pk for subjects in all_subjects for pk in subjects])
     return len(events)
 
@@ -301,6 +331,107 @@ def _build(
         break_glass=bool(break_glass),
         details=details,
     )
+
+
+def _append_or_defer(events: list[AuditEvent]) -> None:
+    """Append ``events`` now, or keep them for ``release`` if they are reads of a request that
+    defers its reads (module docstring)."""
+    scope = read_context.current()
+    if scope is None or scope.kind != read_context.REQUEST:
+        _append(events)
+        return
+    if scope.defer_reads and all(event.action in READS for event in events):
+        scope.deferred.extend(events)
+        return
+    # Earlier reads of the request go first, in this transaction, so the order is kept.
+    events = [*scope.deferred, *events]
+    scope.deferred.clear()
+    _append(events)
+    scope.written_in_view.extend(event for event in events if event.action in READS)
+
+
+def release(request, scope: read_context.Scope, response):
+    """End of a request: append its deferred reads (and any a rollback took away) in one
+    transaction, then hand over ``response``; if that fails, 503 instead, ``response`` unsent.
+
+    Called by ``read_context.AuditedReadMiddleware`` outside the view's transaction. A
+    streamed body is produced after this returns: it runs in the request's scope again, where
+    any further read is appended at once, before it decrypts.
+    """
+    try:
+        write_deferred_reads(scope)
+    except Exception as error:  # noqa: BLE001 - any failure: the data must not leave
+        from streha.ops.unavailable import database_unavailable_response
+
+        # The type only: a database's message may quote the values it was given.
+        logger.error(
+            "audit: the request's read events could not be written (%s); answered 503",
+            type(error).__name__,
+        )
+        _discard(response)
+        return database_unavailable_response(request)
+    scope.defer_reads = False
+    # A file is streamed as stored (nothing decrypted); other streamed bodies in the scope.
+    streamed = response.streaming and not getattr(response, "is_async", False)
+    if streamed and getattr(response, "file_to_stream", None) is None:
+        response.streaming_content = _in_scope(scope, response.streaming_content)
+    return response
+
+
+def _discard(response) -> None:
+    """Free what ``response`` holds (an open file, a generator) without sending it.
+
+    Not ``response.close()``: that also sends ``request_finished``, which would close the
+    database connections in the middle of the request.
+    """
+    closers = getattr(response, "_resource_closers", [])
+    for closer in closers:
+        with contextlib.suppress(Exception):  # as Django's own close(): best effort
+            closer()
+    closers.clear()
+
+
+def write_deferred_reads(scope: read_context.Scope) -> int:
+    """Append the scope's deferred reads, after those appended in a transaction that then
+    rolled back, in ONE transaction of their own; returns how many were appended."""
+    events = _rolled_back(scope.written_in_view) + scope.deferred
+    scope.written_in_view, scope.deferred = [], []
+    if events:
+        with transaction.atomic():
+            _append([_unsaved(event) for event in events])
+    return len(events)
+
+
+def _rolled_back(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Those of ``events`` (appended in a transaction now ended) that are not stored."""
+    if not events:
+        return []
+    stored = set(
+        AuditEvent.objects.filter(hash__in=[event.hash for event in events]).values_list(
+            "hash", flat=True
+        )
+    )
+    return [event for event in events if event.hash not in stored]
+
+
+def _unsaved(event: AuditEvent) -> AuditEvent:
+    # An event a rollback took away still carries the id and position it was given then.
+    if not event._state.adding:
+        event.pk = None
+        event._state.adding, event._state.db = True, None
+    return event
+
+
+def _in_scope(scope: read_context.Scope, chunks):
+    """Produce a streamed body chunk by chunk inside the request's scope."""
+    iterator = iter(chunks)
+    while True:
+        with read_context.entered(scope):
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+        yield chunk
 
 
 def _append(events: list[AuditEvent]) -> None:
