@@ -78,7 +78,9 @@ def timed(function, repeat: int) -> list[float]:
 
 def say(message: str) -> None:
     """A progress line, at once (a long run at 1,000,000 persons shows where it is)."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    print(
+        f"[{time.strftime('%H:%M:%S', time.gmtime())} UTC] {message}", file=sys.stderr, flush=True
+    )
 
 
 def round_robin(functions: dict, requests: int, warm: int = 20) -> dict[str, list[float]]:
