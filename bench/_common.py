@@ -4,6 +4,10 @@
 var/bench/; with ``BENCH_DATABASE_URL`` (``postgres://user@host:port/base``) each benchmark uses
 its own PostgreSQL database ``base_<name>``, created when missing. Either is reused between runs
 (the generator is idempotent), so only the first run pays for the data.
+
+A data set opens only with the master keys it was written with (its blind indexes too): when
+``var/bench/<name>-master-keys.json`` exists (a copy of the key file of the machine that
+generated it, kept beside a copied data set), it is used instead of the development key file.
 """
 
 import json
@@ -37,6 +41,9 @@ def setup(name: str = "bench") -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DATABASE_URL", database_url(name))
+    keys = OUT / f"{name}-master-keys.json"
+    if keys.exists():
+        os.environ.setdefault("STREHA_MASTER_KEY_FILE", str(keys))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "streha.settings")
     os.environ.setdefault("STREHA_LOG_LEVEL", "WARNING")
     # Measure what production runs: no debug (no query log, no template debugging).
@@ -69,16 +76,27 @@ def timed(function, repeat: int) -> list[float]:
     return samples
 
 
+def say(message: str) -> None:
+    """A progress line, at once (a long run at 1,000,000 persons shows where it is)."""
+    print(
+        f"[{time.strftime('%H:%M:%S', time.gmtime())} UTC] {message}", file=sys.stderr, flush=True
+    )
+
+
 def round_robin(functions: dict, requests: int, warm: int = 20) -> dict[str, list[float]]:
     """Milliseconds per call of each function, taken in turn ``requests`` times after ``warm``
     calls each: round robin, so that every page and its references see the same machine (a
     background job, a WAL checkpoint) rather than one of them a quieter minute."""
-    for function in functions.values():  # warm caches and connections
+    for name, function in functions.items():  # warm caches and connections
+        say(f"warming {name} ({warm} calls)")
         timed(function, warm)
     samples = {name: [] for name in functions}
-    for _ in range(requests):
+    step = max(1, requests // 10)
+    for done in range(requests):
         for name, function in functions.items():
             samples[name] += timed(function, 1)
+        if (done + 1) % step == 0:
+            say(f"measured {done + 1} / {requests} rounds")
     return samples
 
 

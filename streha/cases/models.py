@@ -266,6 +266,13 @@ class Case(ProtectedModel):
             models.Index(
                 fields=["owner_agency", "status", "-opened_at"], name="case_agency_status"
             ),
+            # The case list's sortable columns: a page is read in order from the agency's
+            # part of the index (the primary key, the tie-breaker, ends every entry), never by
+            # sorting all of the agency's cases.
+            models.Index(fields=["owner_agency", "reference", "id"], name="case_agency_reference"),
+            models.Index(
+                fields=["owner_agency", "first_contact_on", "id"], name="case_agency_first_contact"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -441,7 +448,12 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["due_on", "pk"]
-        indexes = [models.Index(fields=["agency", "done_at", "due_on"], name="task_agency_due")]
+        indexes = [
+            models.Index(fields=["agency", "done_at", "due_on"], name="task_agency_due"),
+            # A case's earliest open task of one agency (the case list's "next due" column and
+            # sort): one index probe per case, never a walk over the agency's open tasks.
+            models.Index(fields=["case", "agency", "done_at", "due_on"], name="task_case_next_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.case_id}"

@@ -1,0 +1,104 @@
+"""The case list's queries are served by indexes, whatever the number of cases (issue 17: the
+list flat from 3,000 to 1,000,000 persons). At 1,000,000 persons the "next due" query walked
+all of an agency's open tasks and the sorted columns sorted all of its cases; each test here
+reads the plan of the query the page really runs (EXPLAIN on SQLite and PostgreSQL) and fails
+when the index meant for it is no longer used. No timing: the plan is the regression."""
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from streha.cases import services
+from streha.cases.models import Task, TaskKind
+from streha.testing.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _open_cases(worker, ngo, n=3):
+    today = timezone.localdate()
+    for i in range(n):
+        person = PersonFactory(owner_agency=ngo, given_name=f"Name{i}", family_name="Testi")
+        case = services.open_case(worker, person, source="ngo", first_contact_on=today)
+        Task.objects.create(case=case, agency=ngo, kind=TaskKind.PLAN_REVIEW, due_on=today)
+
+
+def _queries_of(client, path: str) -> list[tuple[str, tuple]]:
+    executed: list[tuple[str, tuple]] = []
+
+    def capture(execute, sql, params, many, context):
+        executed.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        assert client.get(path).status_code == 200
+    return executed
+
+
+def _plan(sql: str, params, *, rivals: tuple[str, str] = ("", ""), keep: str = "") -> str:
+    """The plan of one query as text: PostgreSQL told to avoid sequential scans (a test's
+    tables are tiny, so a scan would win there and say nothing about 1,000,000 rows).
+
+    ``rivals`` (table, leading column) names the indexes PostgreSQL's planner, without the
+    statistics of a large table, finds as cheap as the right one on a handful of rows (at
+    scale their agency-wide walk and sort are what made the page slow); all but ``keep`` are
+    dropped inside the test's transaction (rolled back after it), so the plan shows whether
+    the index meant for the query serves it rather than a plain index on the column."""
+    table, column = rivals
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if table:
+                cursor.execute(
+                    "SELECT indexname FROM pg_indexes WHERE tablename = %s"
+                    " AND indexdef LIKE %s AND indexname <> %s",
+                    [table, f"%({column}%", keep],
+                )
+                for (name,) in cursor.fetchall():
+                    cursor.execute(f'DROP INDEX "{name}"')
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+def _the_query(executed, *fragments: str) -> tuple[str, tuple]:
+    found = [(sql, params) for sql, params in executed if all(f in sql for f in fragments)]
+    assert found, f"no query with {fragments}"
+    return found[0]
+
+
+def test_the_next_due_column_probes_each_case_by_the_case_index(client, worker, ngo):
+    _open_cases(worker, ngo)
+    client.force_login(worker)
+    executed = _queries_of(client, "/cases/")
+    sql, params = _the_query(executed, 'MIN("cases_task"."due_on")', '"cases_task"."case_id" IN')
+    assert "task_case_next_due" in _plan(sql, params, rivals=("cases_task", "agency_id"))
+
+
+def test_sorting_by_next_due_probes_each_case_by_the_case_index(client, worker, ngo):
+    _open_cases(worker, ngo)
+    client.force_login(worker)
+    executed = _queries_of(client, "/cases/?sort=due")
+    sql, params = _the_query(executed, 'AS "sort_value"', 'FROM "cases_task" U0')
+    assert "task_case_next_due" in _plan(sql, params, rivals=("cases_task", "agency_id"))
+
+
+@pytest.mark.parametrize(
+    ("sort", "column", "index"),
+    [
+        ("reference", '"cases_case"."reference"', "case_agency_reference"),
+        ("-reference", '"cases_case"."reference"', "case_agency_reference"),
+        ("first_contact", '"cases_case"."first_contact_on"', "case_agency_first_contact"),
+        ("-first_contact", '"cases_case"."first_contact_on"', "case_agency_first_contact"),
+    ],
+)
+def test_a_sorted_column_is_read_in_order_from_its_index(client, worker, ngo, sort, column, index):
+    _open_cases(worker, ngo)
+    client.force_login(worker)
+    executed = _queries_of(client, f"/cases/?sort={sort}")
+    sql, params = _the_query(executed, "ORDER BY", column, '"cases_case"."owner_agency_id" =')
+    plan = _plan(sql, params, rivals=("cases_case", "owner_agency_id"), keep=index)
+    assert index in plan
+    assert "TEMP B-TREE" not in plan  # SQLite: no sort of the agency's cases
+    assert "Sort Key" not in plan  # PostgreSQL: the same
