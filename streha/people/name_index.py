@@ -9,6 +9,7 @@ before the index existed, or after its key or its bits changed.
 from collections.abc import Callable, Iterable
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -66,8 +67,10 @@ def reindex_names(
     names = [Person._meta.get_field(n).attname for n in Person.NAME_TOKENS.source]
     persons = Person._base_manager.exclude(data_key="")
     if only_missing:
+        # NOT EXISTS, not NOT IN: PostgreSQL cannot turn a NOT IN over a large subquery into
+        # an anti-join, and the check ran for more than 20 minutes at 200,000 persons.
         persons = persons.filter(anonymised_at__isnull=True).exclude(
-            pk__in=PersonNameKey.objects.values("person_id")
+            Exists(PersonNameKey.objects.filter(person_id=OuterRef("pk")))
         )
         if not persons.exists():
             return 0, 0
