@@ -29,6 +29,8 @@ SCALE = int(os.environ.get("BENCH_LINKAGE_PERSONS", "100000"))
 SYSTEM = int(os.environ.get("BENCH_LINKAGE_SYSTEM_PERSONS", "5000"))
 SEED = int(os.environ.get("BENCH_SEED", "7"))
 SAMPLE = int(os.environ.get("BENCH_LINKAGE_TRAINING_SAMPLE", "100000"))
+# As the system's default (STREHA_LINKAGE_KEY_BITS); the name frequencies keep 32 bits.
+KEY_BITS = int(os.environ.get("BENCH_LINKAGE_KEY_BITS", "14"))
 
 
 def in_child(function, *args):
@@ -503,8 +505,8 @@ def registration_at_scale() -> dict:
     trained = time.perf_counter()
     field_key = crypto.field_index_key(b"bench-index-root-32-bytes-long!!", "linkage:bench")
 
-    def hashed(kind, text):
-        return int(crypto.truncated_index(field_key, f"{kind}\x1f{text}", 32).split(":")[1], 16)
+    def hashed(kind, text, bits=KEY_BITS):
+        return int(crypto.truncated_index(field_key, f"{kind}\x1f{text}", bits).split(":")[1], 16)
 
     path = _common.OUT / "linkage-registration-keys.sqlite3"
     path.unlink(missing_ok=True)
@@ -527,7 +529,7 @@ def registration_at_scale() -> dict:
         db.execute("INSERT INTO name_frequency VALUES (?, 0, ?)", (f"{column}:all", n))
         by_key = Counter()  # two names may share a truncated hash: counted together
         for value, persons in counter.items():
-            by_key[hashed(f"tf:{column}", value)] += persons
+            by_key[hashed(f"tf:{column}", value, 32)] += persons
         db.executemany(
             "INSERT INTO name_frequency VALUES (?, ?, ?)",
             [(column, key, persons) for key, persons in by_key.items()],
@@ -567,7 +569,7 @@ def registration_at_scale() -> dict:
         for other in [record, *others]:
             for column in compiled.tf_columns():
                 if other[column]:
-                    wanted[(column, other[column])] = hashed(f"tf:{column}", other[column])
+                    wanted[(column, other[column])] = hashed(f"tf:{column}", other[column], 32)
         marks = ",".join("?" * len(wanted))
         known = dict(
             ((c, k), p)
@@ -598,6 +600,7 @@ def registration_at_scale() -> dict:
     return {
         "persons": n,
         "registration_keys": keys,
+        "key_bits": KEY_BITS,
         "seconds": {
             "generate_and_features": round(generated - started, 1),
             "train_on_100k": round(trained - generated, 1),

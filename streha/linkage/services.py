@@ -188,19 +188,29 @@ def run_deduplication(
 
 
 def key_bits() -> int:
-    """Bits kept of each registration key's hash (``STREHA_LINKAGE_KEY_BITS``, default 32):
-    enough that a key seldom collides among millions of persons (each collision costs one
-    more candidate to score), too few to be a unique fingerprint of a name."""
-    return max(16, min(int(getattr(settings, "STREHA_LINKAGE_KEY_BITS", 32)), 62))
+    """Bits kept of each registration key's hash (``STREHA_LINKAGE_KEY_BITS``, default 14).
+
+    Few on purpose, as the blind indexes' 12: at a national register's size every key value
+    shares its hash with a dozen other values (names, dates, numbers of any kind), so someone
+    holding the table (even with the index root) cannot count who shares a surname or a birth
+    date, nor confirm a guess for one person. Each collision costs a candidate to score; a real
+    duplicate shares several keys and is ranked first (``_candidates_by_keys``)."""
+    return max(10, min(int(getattr(settings, "STREHA_LINKAGE_KEY_BITS", 14)), 62))
 
 
-def key_hasher() -> Callable[[str, str], int]:
+# Name frequencies belong to no person, so their keys need not collide; their counts must be
+# exact for the stored model's term-frequency weights to be the run's.
+FREQUENCY_KEY_BITS = 32
+
+
+def key_hasher(bits: int | None = None) -> Callable[[str, str], int]:
     """``(kind, plaintext key) -> int``: a blind index from the protection layer's keyed hash
-    (its own key, derived from the index root for this purpose)."""
+    (its own key, derived from the index root for this purpose), ``bits`` long (default
+    ``key_bits()``)."""
     from streha.protection import crypto, keys
 
     field_key = crypto.field_index_key(keys.keyring().index_key, "linkage:registration-keys")
-    bits = key_bits()
+    bits = bits or key_bits()
 
     def hashed(kind: str, text: str) -> int:
         return int(crypto.truncated_index(field_key, f"{kind}\x1f{text}", bits).split(":")[1], 16)
@@ -215,6 +225,7 @@ class RegistrationKeys:
 
     def __init__(self):
         self.hashed = key_hasher()
+        self.frequency_hashed = key_hasher(FREQUENCY_KEY_BITS)
         self.persons = array("q")
         self.keys = array("q")
         self.counts: dict[str, Counter] = {column: Counter() for column in engine.TF_COLUMNS}
@@ -239,7 +250,7 @@ class RegistrationKeys:
         for column, counter in self.counts.items():
             rows[(f"{column}:all", 0)] = sum(counter.values())
             for value, persons in counter.items():
-                rows[(column, self.hashed(f"tf:{column}", value))] += persons
+                rows[(column, self.frequency_hashed(f"tf:{column}", value))] += persons
         return rows
 
 
@@ -522,7 +533,7 @@ def compiled(model: LinkageModel) -> fast.Compiled:
 def frequencies(rows: list[dict], columns: Iterable[str]) -> Callable[[str, str | None], float]:
     """``frequency(column, value)`` for the values of ``rows``: the share of the persons of the
     last run with that value (``NameFrequency``), None for a value that run did not see."""
-    hashed = key_hasher()
+    hashed = key_hasher(FREQUENCY_KEY_BITS)
     wanted: dict[tuple[str, str], int] = {}
     for row in rows:
         for column in columns:

@@ -188,3 +188,33 @@ def test_anonymising_a_person_removes_its_registration_keys(agencies):
     anonymise_person(gone, reason="retention period over")
     assert not BlockingKey.objects.filter(person=gone).exists()
     assert BlockingKey.objects.filter(person=kept).exists()
+
+
+def test_registration_keys_collide_by_design_and_a_duplicate_still_comes_first(agencies, settings):
+    """Keys are as short as the blind indexes' (a dozen values share each at national size, so
+    the table cannot be counted by surname or birth date); persons that share only one key with
+    a newcomer, by collision, rank after the real duplicate, who shares several."""
+    from streha.audit import read_context
+    from streha.linkage import engine, fast
+    from streha.linkage.models import BlockingKey
+
+    police, shelter = agencies
+    # Made first, so that an order by anything but the keys shared would put them first.
+    decoys = PersonFactory.create_batch(services.REGISTRATION_CANDIDATES + 5, owner_agency=shelter)
+    persons, _ = population(police, shelter, n=20)
+    services.run_deduplication(reason="train")
+    assert services.key_bits() == 14
+    assert BlockingKey.objects.exists()
+    assert all(key < 2**14 for key in BlockingKey.objects.values_list("key", flat=True))
+
+    original = persons[3]
+    variant = _variant_of(original, police)
+    with read_context.testing_scope():
+        row = engine.features(services.identity_of(variant))
+    probes = sorted({services.key_hasher()(kind, text) for kind, text in fast.probe_keys(row)})
+    BlockingKey.objects.bulk_create(
+        BlockingKey(person_id=decoy.pk, key=probes[0]) for decoy in decoys
+    )
+    candidates = services._candidates_by_keys(variant, row)
+    assert len(candidates) == services.REGISTRATION_CANDIDATES
+    assert candidates[0] == original.pk
