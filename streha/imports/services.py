@@ -692,6 +692,8 @@ def _queue_import(actor: User | None, upload: ImportUpload):
             "agency": upload.agency.code,
             "profile": upload.profile,
             "mapping": saved_mapping(upload.agency),
+            # Started by the command line (no person): the job does not look for a starter.
+            "system": actor is None,
         },
         agency=upload.agency,
     )
@@ -777,13 +779,16 @@ def run_import(ctx: JobContext) -> dict:
     agency = upload.agency if upload is not None else None
     if upload is None or agency is None:
         raise JobError(_("The uploaded file is no longer kept; upload it again."))
+    # A person's import runs only while they may still import for the agency (a starter
+    # deleted since would otherwise leave the job running as the system).
+    starter = None if ctx.params.get("system") else ctx.starter(lambda u: may_import(u, agency))
     content, file_name = bytes(upload.content), upload.file_name
     # Only the decrypted file stays in memory for the run (not the encrypted copy as well).
     del upload
     if not ctx.checkpoint:
         ctx.progress(0, _count_rows(content, file_name))
     report = import_now(
-        ctx.job.started_by,
+        starter,
         agency,
         content,
         file_name=file_name,

@@ -192,3 +192,16 @@ def test_a_check_whose_worker_died_shows_as_failed(client, importer, owner):
     page = client.get(url, HTTP_HX_REQUEST="true")
     assert b'data-state="failed"' in page.content and b"hx-get" not in page.content
     assert reverse("jobs:detail", args=[upload.dry_run_job.public_id]).encode() in page.content
+
+
+def test_the_real_run_checks_its_starter_again_and_the_command_needs_none(importer, owner):
+    job = services.start_import(importer, owner, csv_bytes([row("R1")]))
+    RoleGrant.objects.filter(user=importer).update(revoked_at=timezone.now())
+    execute_job(str(job.public_id))
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and not Person.objects.exists()
+    by_command = services.start_import(None, owner, csv_bytes([row("R2")]))
+    execute_job(str(by_command.public_id))
+    by_command.refresh_from_db()
+    assert by_command.state == JobState.SUCCEEDED
+    assert list(Person.objects.values_list("reference", flat=True)) == ["R2"]

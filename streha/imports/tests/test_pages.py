@@ -99,7 +99,7 @@ def test_the_dry_run_job_links_its_report_from_the_job_pages(client, importer, o
 def test_the_import_cannot_be_confirmed_before_the_check_is_over(client, importer, owner):
     client.force_login(importer)
     url = upload(client, owner, csv_bytes([row("P1")])).url
-    early = client.post(url)
+    early = client.post(url, HTTP_ACCEPT_LANGUAGE="en")
     assert early.status_code == 400
     assert b"not finished" in early.content
     assert not Job.objects.filter(kind=services.JOB_KIND).exists()
