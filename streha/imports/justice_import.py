@@ -116,10 +116,12 @@ class JusticeImporter:
 
     # --- the walk ---
 
-    def walk(self, content: bytes, file_name: str, *, write: bool, ctx=None) -> None:
+    def walk(self, content: bytes, file_name: str, *, write: bool, ctx=None, tick=None) -> None:
+        """``tick(rows)``, when given, is called after each row read (a dry-run job's
+        progress and cancel)."""
         report = self.report
         start_line = ctx.checkpoint.get("line", 0) if (ctx and write) else 0
-        if ctx and ctx.checkpoint.get("report"):
+        if write and ctx and ctx.checkpoint.get("report"):
             for name, value in ctx.checkpoint["report"].items():
                 setattr(report, name, value)
         index = None
@@ -154,6 +156,8 @@ class JusticeImporter:
                     group = Group(*key)
                 report.rows += 1
                 last_line = row.line
+                if tick is not None:
+                    tick(report.rows)
                 group.rows.append((row.line, values.get("jus_Record", ""), values, row))
             if index is None and not report.file_error:
                 report.file_error = _("The file is empty.")

@@ -12,12 +12,21 @@ from streha.protection.models import ProtectedModel
 
 
 class ImportUpload(ProtectedModel):
-    """An uploaded file, encrypted: checked by a dry run, then used by its import job, and
-    deleted when that job is over (or, never imported, after ``UNCONFIRMED_HOURS``)."""
+    """An uploaded file, encrypted: checked by a dry-run job, then used by its import job, and
+    deleted when that job is over (or, never imported, after ``UNCONFIRMED_HOURS``).
+
+    The dry run's report is that job's result: the dry run writes nothing else."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     job = models.OneToOneField(
         "jobs.Job", on_delete=models.CASCADE, null=True, blank=True, related_name="upload"
+    )
+    dry_run_job = models.OneToOneField(
+        "jobs.Job",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="checked_upload",
     )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -27,7 +36,6 @@ class ImportUpload(ProtectedModel):
     file_name = ProtectedCharField(max_length=255, blank=True)
     content = ProtectedBinaryField()
     size = models.PositiveIntegerField()
-    dry_run_report = models.JSONField(default=dict, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

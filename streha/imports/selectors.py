@@ -1,10 +1,12 @@
-"""Reads for the import pages: where the navigation shows them."""
+"""Reads for the import pages: where the navigation shows them, a dry run and its file."""
 
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from streha.access import policy
 from streha.jobs.models import Job
+from streha.jobs.selectors import job_for
 
 
 def navigation_entries(user) -> list:
@@ -41,3 +43,22 @@ def my_work_panels(user) -> list:
             links=[(_("My background jobs"), reverse("jobs:list"))],
         )
     ]
+
+
+def dry_run_for(user, public_id):
+    """A dry-run job of ``user``'s own (404 otherwise: not even a system administrator reads
+    another person's check), fresh: a lost worker's check reads as failed."""
+    from streha.imports.services import DRY_RUN_KIND
+
+    job = job_for(user, public_id)
+    if job.kind != DRY_RUN_KIND or job.started_by_id != user.pk:
+        raise Http404
+    return job
+
+
+def upload_awaiting_confirmation(job: Job):
+    """The file a dry run checked, while it waits to be imported (None once it was confirmed,
+    or deleted)."""
+    from streha.imports.models import ImportUpload
+
+    return ImportUpload.objects.filter(dry_run_job=job, job__isnull=True).first()

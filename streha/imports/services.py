@@ -1,5 +1,5 @@
-"""Importing victim records: a dry run that validates every row, then the real run as a
-background job writing in atomic batches.
+"""Importing victim records: a dry run that validates every row, then the real run, each a
+background job (the real run writes in atomic batches).
 
 Each valid row becomes a person and one victim case owned by the row's agency, validated by
 the models' own rules (``full_clean``, as the registration and case services do) and the
@@ -30,6 +30,7 @@ from streha.demo import bulk
 from streha.imports import htcds
 from streha.imports.models import ImportedRecord, ImportMapping, ImportUpload
 from streha.imports.reader import FileRefused, Row, count_rows, read_rows
+from streha.jobs.models import JobState
 from streha.jobs.registry import job_kind
 from streha.jobs.services import JobContext, JobError, start_job
 from streha.people.models import Person
@@ -44,6 +45,7 @@ from streha.protection.models import assign_ids
 logger = logging.getLogger("streha.imports")
 
 JOB_KIND = "imports.htcds"
+DRY_RUN_KIND = "imports.dry_run"
 PROFILES = ("htcds", "kobo", "jus")
 # The people services' own words for it (same message, same translations).
 ANONYMISED = gettext_lazy("This record was anonymised and can no longer be changed.")
@@ -445,34 +447,55 @@ def dry_run(
     file_name: str = "",
     mapping: dict | None = None,
     profile: str = "htcds",
+    ctx: JobContext | None = None,
 ) -> Report:
     """Validate every row and say what would be created, updated or left as it is. Writes
-    nothing."""
+    nothing; in a job (``ctx``), its progress every ``BATCH`` rows, which is also where a
+    cancel is heard."""
     if not may_import(actor, agency):
         raise PermissionDenied(_("You are not allowed to do this."))
+    tick = _dry_run_ticker(ctx)
     if profile == "jus":
-        return _justice(actor, agency, content, file_name, write=False)
+        return _justice(actor, agency, content, file_name, write=False, tick=tick)
     importer = _Importer(
         actor, agency, mapping if mapping is not None else saved_mapping(agency), profile
     )
-    _walk(importer, content, file_name, write=False)
+    _walk(importer, content, file_name, write=False, tick=tick)
     return importer.report
 
 
-def _justice(actor, agency, content, file_name, *, write: bool, ctx=None) -> Report:
+def _dry_run_ticker(ctx: JobContext | None):
+    """A dry run's progress: every ``BATCH`` rows read, stop if cancelled, move the bar.
+
+    The job record's progress is the only thing a dry run writes besides its report; batches
+    of rows keep that to one small update per batch, not one per row."""
+    if ctx is None:
+        return None
+
+    def tick(rows: int) -> None:
+        if rows % BATCH == 0:
+            ctx.raise_if_cancelled()
+            ctx.progress(rows)
+
+    return tick
+
+
+def _justice(actor, agency, content, file_name, *, write: bool, ctx=None, tick=None) -> Report:
     from streha.imports.justice_import import JusticeImporter
 
     importer = JusticeImporter(
         actor, agency, Report(), may_import=may_import, job=ctx.job if ctx else None
     )
-    importer.walk(content, file_name, write=write, ctx=ctx)
+    importer.walk(content, file_name, write=write, ctx=ctx, tick=tick)
     return importer.report
 
 
-def _walk(importer: _Importer, content: bytes, file_name: str, *, write: bool, ctx=None) -> None:
+def _walk(
+    importer: _Importer, content: bytes, file_name: str, *, write: bool, ctx=None, tick=None
+) -> None:
     report = importer.report
     start_line = (ctx.checkpoint.get("line", 0) if ctx else 0) if write else 0
-    if ctx and ctx.checkpoint.get("report"):
+    if write and ctx and ctx.checkpoint.get("report"):
         saved = ctx.checkpoint["report"]
         for name in ("created", "updated", "unchanged", "rejected", "rows", "errors"):
             setattr(report, name, saved[name])
@@ -493,6 +516,8 @@ def _walk(importer: _Importer, content: bytes, file_name: str, *, write: bool, c
                 continue
             report.rows += 1
             last_line = row.line
+            if tick is not None:
+                tick(report.rows)
             prepared = importer.prepare(row, columns)
             if prepared is not None:
                 batch.append(prepared)
@@ -572,30 +597,67 @@ UNCONFIRMED_HOURS = 2
 
 @transaction.atomic
 def check_upload(
-    actor: User | None,
+    actor: User,
     agency: Agency,
     content: bytes,
     *,
     file_name: str = "",
     profile: str = "htcds",
 ) -> ImportUpload:
-    """Keep an uploaded file (encrypted) and run the dry run on it: the page shows the report
-    and asks whether to import. Unconfirmed uploads are deleted after ``UNCONFIRMED_HOURS``."""
+    """Keep an uploaded file (encrypted) and queue its dry run as a job: its page shows the
+    progress, then the report, and asks whether to import. Unconfirmed uploads are deleted
+    after ``UNCONFIRMED_HOURS``.
+
+    Checking 80,000 rows takes about half a minute: longer than a web request may last, so the
+    rows are checked by the worker, not here. Only the header is read here (a file that cannot
+    be imported at all is refused at once)."""
     if not may_import(actor, agency):
         raise PermissionDenied(_("You are not allowed to do this."))
     if profile not in PROFILES:
         raise ValidationError({"profile": _("Choose a file layout from the list.")})
+    problem = _header_problem(agency, content, file_name, profile)
+    if problem:
+        raise ValidationError({"upload": problem})
     purge_unconfirmed_uploads()
-    report = dry_run(actor, agency, content, file_name=file_name, profile=profile)
+    job = start_job(DRY_RUN_KIND, actor, {"agency": agency.code, "profile": profile}, agency=agency)
     return ImportUpload.objects.create(
         uploaded_by=actor,
+        dry_run_job=job,
         agency=agency,
         profile=profile,
         file_name=file_name[:255],
         content=content,
         size=len(content),
-        dry_run_report=report.as_dict(),
     )
+
+
+def _header_problem(agency: Agency, content: bytes, file_name: str, profile: str) -> str:
+    """Why the file cannot be imported at all, from its first line only ("" if nothing): not
+    CSV or XLSX, empty, required columns missing or twice. Column names only, never a cell."""
+    rows = read_rows(content, file_name)
+    try:
+        first = next(rows, None)
+    except FileRefused as exc:
+        return str(exc)
+    finally:
+        rows.close()
+    if first is None:
+        return _("The file is empty.")
+    if profile == "jus":
+        from streha.imports.justice_import import read_header
+
+        _index, _unknown, duplicated, missing = read_header(first.cells)
+        if missing or duplicated:
+            names = ", ".join(missing or duplicated)
+            return (
+                _("Required columns are missing: %(names)s.") % {"names": names}
+                if missing
+                else _("Columns appear twice: %(names)s.") % {"names": names}
+            )
+        return _("The header line cannot be read.") if first.problems else ""
+    importer = _Importer(None, agency, saved_mapping(agency), profile)
+    importer.header(first)
+    return importer.report.file_error
 
 
 def purge_unconfirmed_uploads(now=None) -> int:
@@ -607,10 +669,22 @@ def purge_unconfirmed_uploads(now=None) -> int:
 
 
 @transaction.atomic
-def confirm_import(actor: User | None, upload: ImportUpload):
-    """Queue the real run of a checked upload; the file is kept until the job is over."""
+def confirm_import(actor: User, upload: ImportUpload):
+    """Queue the real run of a checked upload; the file is kept until the job is over.
+
+    Only after its dry run finished, and only if that found the file readable: the person
+    confirms what the report showed them."""
     if upload.uploaded_by_id != getattr(actor, "pk", None) or upload.job_id is not None:
         raise PermissionDenied(_("You are not allowed to do this."))
+    checked = upload.dry_run_job
+    if checked is None or checked.state != JobState.SUCCEEDED:
+        raise ValidationError(_("The check of the file is not finished; wait for its report."))
+    if Report(**checked.result).file_error:
+        raise ValidationError(_("This file cannot be imported; correct it and upload it again."))
+    return _queue_import(actor, upload)
+
+
+def _queue_import(actor: User | None, upload: ImportUpload):
     job = start_job(
         JOB_KIND,
         actor,
@@ -618,6 +692,8 @@ def confirm_import(actor: User | None, upload: ImportUpload):
             "agency": upload.agency.code,
             "profile": upload.profile,
             "mapping": saved_mapping(upload.agency),
+            # Started by the command line (no person): the job does not look for a starter.
+            "system": actor is None,
         },
         agency=upload.agency,
     )
@@ -646,7 +722,7 @@ def start_import(
             content=content,
             size=len(content),
         )
-        return confirm_import(actor, upload)
+        return _queue_import(actor, upload)
 
 
 def _may_start(user, params) -> bool:
@@ -656,6 +732,39 @@ def _may_start(user, params) -> bool:
 
 def _delete_upload(job) -> None:
     ImportUpload.objects.filter(job=job).delete()
+
+
+def _delete_unchecked_upload(job) -> None:
+    """A dry run that did not finish (cancelled, or failed and discarded) leaves nothing to
+    confirm: its file goes. A finished one keeps it for the real run."""
+    if job.state != JobState.SUCCEEDED:
+        ImportUpload.objects.filter(dry_run_job=job, job__isnull=True).delete()
+
+
+@job_kind(
+    DRY_RUN_KIND,
+    label=gettext_lazy("Check of the file"),
+    may_start=_may_start,
+    cleanup=_delete_unchecked_upload,
+    result_url_name="imports:check",
+)
+def run_dry_run(ctx: JobContext) -> dict:
+    """Check every row of an uploaded file for its starter, who must still be allowed to
+    import for the agency; the result is the report the page shows (no cell quoted)."""
+    upload = (
+        ImportUpload.objects.filter(dry_run_job=ctx.job, job__isnull=True)
+        .select_related("agency")
+        .first()
+    )
+    if upload is None:
+        raise JobError(_("The uploaded file is no longer kept; upload it again."))
+    agency = upload.agency
+    user = ctx.starter(lambda user: may_import(user, agency))
+    content, file_name, profile = bytes(upload.content), upload.file_name, upload.profile
+    del upload
+    ctx.progress(0, _count_rows(content, file_name))
+    report = dry_run(user, agency, content, file_name=file_name, profile=profile, ctx=ctx)
+    return report.as_dict()
 
 
 @job_kind(
@@ -670,13 +779,16 @@ def run_import(ctx: JobContext) -> dict:
     agency = upload.agency if upload is not None else None
     if upload is None or agency is None:
         raise JobError(_("The uploaded file is no longer kept; upload it again."))
+    # A person's import runs only while they may still import for the agency (a starter
+    # deleted since would otherwise leave the job running as the system).
+    starter = None if ctx.params.get("system") else ctx.starter(lambda u: may_import(u, agency))
     content, file_name = bytes(upload.content), upload.file_name
     # Only the decrypted file stays in memory for the run (not the encrypted copy as well).
     del upload
     if not ctx.checkpoint:
         ctx.progress(0, _count_rows(content, file_name))
     report = import_now(
-        ctx.job.started_by,
+        starter,
         agency,
         content,
         file_name=file_name,

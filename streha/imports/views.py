@@ -1,4 +1,5 @@
-"""The import pages: upload and dry run, confirm, the final report, the column mapping."""
+"""The import pages: upload, the dry run's progress and report, confirm, the final report,
+the column mapping."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,10 +9,11 @@ from django.utils.translation import gettext as _
 
 from streha.accounts.models import Agency
 from streha.accounts.reauth import require_recent_authentication
-from streha.imports import exports, htcds_export, services
+from streha.imports import exports, htcds_export, selectors, services
 from streha.imports.forms import ExportForm, HtcdsExportForm, MappingForm, UploadForm
-from streha.imports.models import ImportUpload
 from streha.jobs import selectors as job_selectors
+from streha.jobs.models import JobState
+from streha.jobs.views import POLL_SECONDS
 
 
 def _agencies(user):
@@ -24,38 +26,56 @@ def _agencies(user):
 
 @login_required
 def upload(request):
+    """Keep the file and start its dry run (a job): the rows are not checked in the request."""
     agencies = _agencies(request.user)
     form = UploadForm(request.POST or None, request.FILES or None, agencies=agencies)
     if request.method == "POST" and form.is_valid():
-        checked = services.check_upload(
-            request.user,
-            form.cleaned_data["agency"],
-            form.cleaned_data["upload"].read(),
-            file_name=form.cleaned_data["upload"].name or "",
-            profile=form.cleaned_data["profile"],
-        )
-        return redirect("imports:check", public_id=checked.public_id)
+        try:
+            checked = services.check_upload(
+                request.user,
+                form.cleaned_data["agency"],
+                form.cleaned_data["upload"].read(),
+                file_name=form.cleaned_data["upload"].name or "",
+                profile=form.cleaned_data["profile"],
+            )
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            return redirect("imports:check", public_id=checked.dry_run_job.public_id)
     status = 400 if request.method == "POST" else 200
     return render(request, "imports/upload.html", {"form": form}, status=status)
 
 
 @login_required
 def check(request, public_id):
-    checked = get_object_or_404(
-        ImportUpload, public_id=public_id, uploaded_by=request.user, job__isnull=True
-    )
+    """The dry run's live progress (htmx polls this page), then its report and the button
+    that starts the real import."""
+    job = selectors.dry_run_for(request.user, public_id)
+    checked = selectors.upload_awaiting_confirmation(job)
+    status, error = 200, ""
     if request.method == "POST":
+        if checked is None:
+            raise Http404
         try:
-            job = services.confirm_import(request.user, checked)
+            real_run = services.confirm_import(request.user, checked)
         except PermissionDenied as exc:
             raise Http404 from exc
-        return redirect("jobs:detail", public_id=job.public_id)
-    report = services.Report(**checked.dry_run_report)
-    return render(
-        request,
-        "imports/check.html",
-        {"upload": checked, "report": report, "dry_run": True},
-    )
+        except ValidationError as exc:
+            status, error = 400, " ".join(exc.messages)
+        else:
+            return redirect("jobs:detail", public_id=real_run.public_id)
+    done = job.state == JobState.SUCCEEDED
+    context = {
+        "job": job,
+        "upload": checked,
+        "report": services.Report(**job.result) if done else None,
+        "dry_run": True,
+        "error": error,
+        "poll_seconds": POLL_SECONDS,
+    }
+    template = "imports/_check.html" if request.htmx else "imports/check.html"
+    return render(request, template, context, status=status)
 
 
 @login_required

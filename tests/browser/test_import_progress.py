@@ -1,5 +1,6 @@
-"""An agency administrator imports a file and watches the job's progress bar move to the end
-without reloading the page (htmx polling)."""
+"""An agency administrator uploads a file, watches its check (the dry-run job) turn into the
+report, then imports it and watches the job's progress bar move to the end, all without
+reloading the page (htmx polling)."""
 
 import threading
 
@@ -16,6 +17,14 @@ from streha.testing.factories import TEST_PASSWORD, AgencyFactory, UserFactory
 from tests.browser.conftest import check_page, new_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def work(job: Job) -> None:
+    """The worker, in a thread of the test."""
+    try:
+        execute_job(str(job.public_id))
+    finally:
+        connection.close()
 
 
 def test_the_progress_bar_moves_to_the_end(live_server, browser: Browser, monkeypatch):
@@ -55,22 +64,25 @@ def test_the_progress_bar_moves_to_the_end(live_server, browser: Browser, monkey
         ]
     )
     page.locator("form button[type=submit]").last.click()
+    # The rows are checked by a job, not by the upload's request: its progress shows first.
+    expect(page.locator("#dry-run")).to_have_attribute("data-state", "queued")
+    expect(page.locator("#job-bar")).to_have_attribute("value", "0")
+    check_page(page)
+    page.evaluate("window.samePage = true")
+    checker = threading.Thread(target=work, args=[Job.objects.get(kind=services.DRY_RUN_KIND)])
+    checker.start()
+    checker.join(timeout=30)
     expect(page.locator("#report-created")).to_have_text("5")
+    expect(page.locator("#dry-run")).to_have_attribute("data-state", "succeeded")
+    assert page.evaluate("window.samePage === true")  # the report came without a reload
     check_page(page)
     page.locator("#start-import").click()
     bar = page.locator("#job-bar")
     expect(bar).to_have_attribute("value", "0")
     check_page(page)
 
-    job = Job.objects.get()
-
-    def work():
-        try:
-            execute_job(str(job.public_id))
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=work)
+    job = Job.objects.get(kind=services.JOB_KIND)
+    worker = threading.Thread(target=work, args=[job])
     worker.start()
     try:
         for percent in ("40", "80", "100"):

@@ -11,7 +11,8 @@ IMPORTERS = {Role.AGENCY_ADMIN}
 HTML = {
     "imports:upload": P(IMPORTERS, path="/imports/"),
     "imports:mapping": P(IMPORTERS, set(), path="/imports/mapping/?agency={agency_slug}"),
-    "imports:check": P(IMPORTERS, set(), path="/imports/check/{upload}/"),
+    # A file's check (its dry-run job, its report, the button that imports): its uploader's only.
+    "imports:check": P(IMPORTERS, set(), path="/imports/check/{dry_run_job}/"),
     "imports:report": P(
         {Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN}, {Role.SYSTEM_ADMIN}, path="/imports/report/{job}/"
     ),
@@ -25,9 +26,10 @@ API: dict = {}
 
 
 def extend_world(world: dict) -> None:
-    """Unconfirmed uploads and export files, one inside the user's scope and one outside."""
+    """Checked uploads and export files, one inside the user's scope and one outside."""
     from streha.imports.exports import JOB_KIND
     from streha.imports.models import ExportFile, ImportUpload
+    from streha.imports.services import DRY_RUN_KIND, Report
     from streha.jobs.models import Job, JobState
     from streha.testing.factories import UserFactory
 
@@ -47,14 +49,21 @@ def extend_world(world: dict) -> None:
     for scope in ("in", "out"):
         agency = world["agencies"][scope]
         world[scope]["agency_slug"] = agency.code
-        upload = ImportUpload.objects.create(
+        dry_run = Job.objects.create(
+            kind=DRY_RUN_KIND,
+            started_by=uploaders[scope],
+            agency=agency,
+            state=JobState.SUCCEEDED,
+            result=Report().as_dict(),
+        )
+        ImportUpload.objects.create(
             uploaded_by=uploaders[scope],
+            dry_run_job=dry_run,
             agency=agency,
             content=b"ext_Reference,prs_FirstName\n",
             size=28,
-            dry_run_report={"rows": 0},
         )
-        world[scope]["upload"] = upload.public_id
+        world[scope]["dry_run_job"] = dry_run.public_id
         job = Job.objects.create(
             kind=JOB_KIND, started_by=exporters[scope], state=JobState.SUCCEEDED, result={"rows": 0}
         )
