@@ -104,7 +104,7 @@ class JobContext:
         """
         user = self.job.started_by
         if user is None or not user.is_active:
-            raise JobError(_("The person who asked for this export can no longer sign in."))
+            raise JobError(_("The person who started this job can no longer sign in."))
         if may is not None and not may(user):
             raise JobError(_("You are not allowed to do this."))
         return user

@@ -144,7 +144,7 @@ def test_a_starter_who_lost_the_right_to_import_gets_no_check(client, importer, 
         expected = (
             gettext("You are not allowed to do this.")
             if loss == "role_revoked"
-            else gettext("The person who asked for this export can no longer sign in.")
+            else gettext("The person who started this job can no longer sign in.")
         )
     assert job.error == expected
     assert not Person.objects.exists()
