@@ -414,3 +414,25 @@ def test_many_holders_stay_a_subquery_and_find_the_same(world, police, monkeypat
     assert selectors.list_persons(police, query="Krasniqi").too_broad
     shelter = world.user(Role.CASE_WORKER, SHELTER)
     assert not selectors.list_persons(shelter, query="Krasniqi Arta").too_broad
+
+
+def test_the_whole_name_check_does_not_reopen_persons_already_found(world, police, monkeypatch):
+    """A common full name is held by hundreds at 1,000,000 persons: the whole-name fallback
+    opens only the persons the per-name index did not already find (same result, half the
+    decryption)."""
+    from streha.protection.fields import BlindIndexField
+
+    same = [world.person(POLICE, given_name="Arta", family_name="Haxhiu") for _ in range(3)]
+    unindexed = world.person(POLICE, given_name="Arta", family_name="Haxhiu")
+    PersonNameKey.objects.filter(person=unindexed).delete()  # written before the index existed
+    opened = []
+    original = BlindIndexField.matches
+
+    def counting(self, instance, text):
+        opened.append(instance.pk)
+        return original(self, instance, text)
+
+    monkeypatch.setattr(BlindIndexField, "matches", counting)
+    found, _sql = _search_queries(police, "Arta Haxhiu")
+    assert found == sorted(person.reference for person in [*same, unindexed])
+    assert opened == [unindexed.pk]
