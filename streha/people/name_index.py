@@ -17,6 +17,29 @@ from streha.audit import read_context
 from streha.people.models import Person, PersonNameKey
 
 BULK_BATCH = 1000
+# Persons read as a list from the index before the access scopes are applied to them: past
+# this many, the intersection stays a subquery (still read from the index first).
+HOLDERS_AS_LIST = 5000
+
+
+def holders_of_all(digests: Iterable[str]):
+    """The ids of the persons holding an entry for every one of ``digests``, intersected in
+    the index table itself (its (digest, person) index covers it): a list when there are at
+    most ``HOLDERS_AS_LIST``, else the same intersection as a subquery.
+
+    An entry is shared by thousands of persons at national scale, so the access scopes (an OR
+    over the persons table) must be applied to the few holders of *all* the names, never to
+    the holders of one: that read each holder's row and cost the search its flatness."""
+    holders = None
+    for digest in sorted(set(digests)):
+        entries = PersonNameKey.objects.filter(digest=digest)
+        if holders is not None:
+            entries = entries.filter(person_id__in=holders)
+        holders = entries.values("person_id")
+    if holders is None:
+        return []
+    ids = list(holders.order_by().values_list("person_id", flat=True)[: HOLDERS_AS_LIST + 1])
+    return ids if len(ids) <= HOLDERS_AS_LIST else holders
 
 
 def _entries(person: Person) -> list[PersonNameKey]:

@@ -5,9 +5,11 @@ name with year or date of birth; tolerant of diacritics and of Albanian/Serbian 
 among the persons the user may see with the identity group."""
 
 import datetime
+import re
 
 import pytest
 from django.core.management import call_command
+from django.db.models import QuerySet
 from django.test import override_settings
 
 from streha.accounts.models import AgencyKind, Role
@@ -349,3 +351,88 @@ def test_looking_for_persons_without_entries_is_an_anti_join(world, police):
     # Django writes NOT (EXISTS(...)); the old query was NOT ("people_person"."id" IN (...)).
     assert lookups and all("EXISTS(" in sql.upper() for sql in lookups)
     assert not any('"PEOPLE_PERSON"."ID" IN' in sql.upper() for sql in lookups)
+
+
+# --- Flat with scale (issue 17): the index first, the scopes on the few holders of every name --
+
+
+def _search_queries(user, query) -> tuple[list[str], list[str]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        persons = selectors.search_filter(selectors.searchable_persons(user, query), query)
+        found = sorted(person.reference for person in persons)
+    return found, [q["sql"] for q in queries]
+
+
+def test_name_search_intersects_the_index_before_applying_the_scopes(world, police):
+    """One entry is shared by thousands of persons at 1,000,000: the scopes (an OR over the
+    persons table) applied to every holder of one name read each holder's row (search p95
+    12x the audited shell in bench/pages.py). The holders of every name come from the index
+    alone, and each scoped candidate query is limited to their list."""
+    arta = world.person(POLICE, given_name="Arta", family_name="Haxhiu")
+    world.person(POLICE, given_name="Besa", family_name="Haxhiu")
+    world.person(SHELTER, given_name="Arta", family_name="Haxhiu")  # not the police's
+    found, sql = _search_queries(police, "Arta Haxhiu")
+    assert found == [arta.reference]
+    index_reads = [s for s in sql if "people_personnamekey" in s]
+    assert index_reads[0].startswith('SELECT "people_personnamekey"."person_id"')
+    assert '"people_person"' not in index_reads[0]  # the intersection, from the index alone
+    scoped = [s for s in sql if "owner_agency_id" in s and "people_personnamekey" in s]
+    assert scoped
+    assert all(re.search(r'"people_person"\."id" IN \(\d', s) for s in scoped)
+
+
+def test_name_search_queries_do_not_grow_with_the_persons_sharing_a_name(world, police):
+    world.person(POLICE, given_name="Arta", family_name="Haxhiu")
+    world.person(SHELTER, given_name="Besa", family_name="Haxhiu")
+    _search_queries(police, "Arta Haxhiu")  # the user's roles, read once per request
+    found, few = _search_queries(police, "Arta Haxhiu")
+    assert len(found) == 1
+    for i in range(6):
+        world.person(POLICE if i % 2 else SHELTER, given_name="Arta", family_name="Haxhiu")
+        world.person(POLICE, given_name="Besa", family_name="Haxhiu")
+    found, many = _search_queries(police, "Arta Haxhiu")
+    assert len(found) == 4
+    assert len(many) == len(few)
+
+
+def test_many_holders_stay_a_subquery_and_find_the_same(world, police, monkeypatch):
+    """Past ``HOLDERS_AS_LIST`` holders the intersection stays a subquery: same persons found,
+    the same "too broad" among what the user may see."""
+    for given in ("Arta", "Besa", "Drita"):
+        world.person(POLICE, given_name=given, family_name="Krasniqi")
+        world.person(SHELTER, given_name=given, family_name="Krasniqi")
+    queries = ("Krasniqi", "Arta Krasniqi", "Krasniqi Besa", "Arta Besa")
+    as_list = {query: _found(police, query) for query in queries}
+    assert [len(as_list[query]) for query in queries] == [3, 1, 1, 0]
+    monkeypatch.setattr(name_index, "HOLDERS_AS_LIST", 1)
+    assert isinstance(name_index.holders_of_all([Person.NAME_TOKENS.digest("krasnici")]), QuerySet)
+    assert {query: _found(police, query) for query in queries} == as_list
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 2)
+    assert selectors.list_persons(police, query="Krasniqi").too_broad
+    shelter = world.user(Role.CASE_WORKER, SHELTER)
+    assert not selectors.list_persons(shelter, query="Krasniqi Arta").too_broad
+
+
+def test_the_whole_name_check_does_not_reopen_persons_already_found(world, police, monkeypatch):
+    """A common full name is held by hundreds at 1,000,000 persons: the whole-name fallback
+    opens only the persons the per-name index did not already find (same result, half the
+    decryption)."""
+    from streha.protection.fields import BlindIndexField
+
+    same = [world.person(POLICE, given_name="Arta", family_name="Haxhiu") for _ in range(3)]
+    unindexed = world.person(POLICE, given_name="Arta", family_name="Haxhiu")
+    PersonNameKey.objects.filter(person=unindexed).delete()  # written before the index existed
+    opened = []
+    original = BlindIndexField.matches
+
+    def counting(self, instance, text):
+        opened.append(instance.pk)
+        return original(self, instance, text)
+
+    monkeypatch.setattr(BlindIndexField, "matches", counting)
+    found, _sql = _search_queries(police, "Arta Haxhiu")
+    assert found == sorted(person.reference for person in [*same, unindexed])
+    assert opened == [unindexed.pk]
