@@ -31,6 +31,8 @@ SEED = int(os.environ.get("BENCH_SEED", "7"))
 SAMPLE = int(os.environ.get("BENCH_LINKAGE_TRAINING_SAMPLE", "100000"))
 # As the system's default (STREHA_LINKAGE_KEY_BITS); the name frequencies keep 32 bits.
 KEY_BITS = int(os.environ.get("BENCH_LINKAGE_KEY_BITS", "14"))
+# As the system's cap (services.REGISTRATION_CANDIDATES) unless measuring another.
+CANDIDATES = int(os.environ.get("BENCH_LINKAGE_CANDIDATES", "0"))
 
 
 def in_child(function, *args):
@@ -486,8 +488,11 @@ def registration_at_scale() -> dict:
     from collections import Counter
 
     from streha.linkage import engine, fast
+    from streha.linkage.services import REGISTRATION_CANDIDATES
     from streha.protection import crypto
 
+    global CANDIDATES
+    CANDIDATES = CANDIDATES or REGISTRATION_CANDIDATES
     n = int(os.environ.get("BENCH_LINKAGE_REGISTRATION_PERSONS", str(SCALE)))
     started = time.perf_counter()
     columns, truth = synthetic(n, SEED)
@@ -558,8 +563,8 @@ def registration_at_scale() -> dict:
             pk
             for (pk,) in db.execute(
                 f"SELECT person_id FROM blocking_key WHERE key IN ({marks}) AND person_id != ? "  # noqa: S608
-                "GROUP BY person_id ORDER BY count(*) DESC, person_id LIMIT 200",
-                [*probe, person],
+                "GROUP BY person_id ORDER BY count(*) DESC, person_id LIMIT ?",
+                [*probe, person, CANDIDATES],
             )
         ]
         t1 = time.perf_counter()
@@ -601,6 +606,7 @@ def registration_at_scale() -> dict:
         "persons": n,
         "registration_keys": keys,
         "key_bits": KEY_BITS,
+        "candidate_cap": CANDIDATES,
         "seconds": {
             "generate_and_features": round(generated - started, 1),
             "train_on_100k": round(trained - generated, 1),
