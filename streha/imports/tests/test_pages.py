@@ -1,10 +1,13 @@
 """The import pages: upload, the dry-run job's progress and report, confirm, report, mapping;
 who may reach them."""
 
+import re
+from html.parser import HTMLParser
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from streha.accounts.models import Role
 from streha.imports import services
@@ -94,6 +97,66 @@ def test_the_dry_run_job_links_its_report_from_the_job_pages(client, importer, o
         label = str(registry.get(services.DRY_RUN_KIND).label)
     assert label != "Check of the file"
     assert label in client.get(reverse("jobs:list")).content.decode()
+
+
+class _ProgressBar(HTMLParser):
+    """Collects what assistive technology reads of a job's bar: the label naming it, the bar's
+    values, the state and the count beside it."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: dict[str, str] = {}
+        self._reading = ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "label" and attrs.get("for") == "job-bar":
+            self._reading = "name"
+        elif tag == "progress" and attrs.get("id") == "job-bar":
+            self.found.update({"max": attrs["max"], "value": attrs["value"]})
+        elif tag == "span" and attrs.get("class") in ("job-state", "job-count", "job-percent"):
+            self._reading = attrs["class"]
+
+    def handle_endtag(self, tag):
+        self._reading = ""
+
+    def handle_data(self, data):
+        if self._reading:
+            self.found[self._reading] = self.found.get(self._reading, "") + data
+
+
+def progress_bar(html: str) -> tuple[str, dict[str, str]]:
+    """The bar's markup, from the state line to the percentage, and what it says."""
+    markup = re.search(r"<p><strong>.*?class=\"job-percent\">.*?</p>", html, re.DOTALL)
+    assert markup is not None
+    parser = _ProgressBar()
+    parser.feed(markup.group(0))
+    return markup.group(0), parser.found
+
+
+def test_the_check_and_the_job_page_show_the_same_progress_bar(client, importer, owner):
+    client.force_login(importer)
+    url = upload(client, owner, csv_bytes([row(f"P{n}") for n in range(5)])).url
+    job = dry_run_job()
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.RUNNING, done=2, total=5, cancel_requested=True, heartbeat_at=timezone.now()
+    )
+    check = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    detail = client.get(
+        reverse("jobs:detail", args=[job.public_id]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    check_bar, said = progress_bar(check)
+    detail_bar, _ = progress_bar(detail)
+    assert check_bar == detail_bar
+    assert said == {
+        "job-state": "Running",
+        "name": "Progress",
+        "max": "100",
+        "value": "40",
+        "job-count": "2 of 5",
+        "job-percent": "40",
+    }
+    assert "stopping after the current batch" in check_bar
 
 
 def test_the_import_cannot_be_confirmed_before_the_check_is_over(client, importer, owner):
