@@ -56,7 +56,8 @@ class Scope:
     authentication: dict = field(default_factory=dict)
     # Deferred reads (``streha.audit.services``): whether this request's read events wait for
     # the end of the request, those waiting, and those written inside the view's transaction
-    # (checked after it, since a rollback takes them away).
+    # whose commit has not confirmed them yet (checked after it, since a rollback takes them
+    # away).
     defer_reads: bool = False
     deferred: list = field(default_factory=list)
     written_in_view: list = field(default_factory=list)

@@ -27,7 +27,9 @@ lost, reordered or duplicated:
 - An event about a change recorded after deferred reads takes them with it into the caller's
   transaction, first, so a request's events keep their order; reads appended inside a
   transaction (that way, or in a request that changes something, which appends them at once as
-  before) are looked up after it, and those a rollback took away are appended by ``release``.
+  before) are confirmed by that transaction's commit (``transaction.on_commit``); those it
+  never confirms are looked up after it, and those a rollback took away are appended by
+  ``release``. A request whose transaction committed thus pays no lookup.
 - Across requests, the chain is extended under the head lock as before; a deferred event is
   stamped with the time it is appended (within the request that recorded it).
 
@@ -35,6 +37,7 @@ Outside requests (jobs, commands, ``read_context.system``) every event is append
 """
 
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -347,7 +350,23 @@ def _append_or_defer(events: list[AuditEvent]) -> None:
     events = [*scope.deferred, *events]
     scope.deferred.clear()
     _append(events)
-    scope.written_in_view.extend(event for event in events if event.action in READS)
+    written = [event for event in events if event.action in READS]
+    if written:
+        scope.written_in_view.extend(written)
+        # Their commit proves them stored; only those it never confirms are looked up later.
+        transaction.on_commit(functools.partial(_committed, scope, written))
+
+
+def _committed(scope: read_context.Scope, events: list[AuditEvent]) -> None:
+    """The transaction that appended ``events`` committed: they are stored, so ``release``
+    need not look them up.
+
+    Django runs this only after the outermost transaction commits, and drops it when the
+    transaction or a savepoint around the append rolls back, so an event it never removes may
+    be missing and is checked.
+    """
+    confirmed = {id(event) for event in events}
+    scope.written_in_view = [event for event in scope.written_in_view if id(event) not in confirmed]
 
 
 def release(request, scope: read_context.Scope, response):
@@ -403,7 +422,13 @@ def write_deferred_reads(scope: read_context.Scope) -> int:
 
 
 def _rolled_back(events: list[AuditEvent]) -> list[AuditEvent]:
-    """Those of ``events`` (appended in a transaction now ended) that are not stored."""
+    """Those of ``events`` (appended in a transaction now ended) that are not stored.
+
+    ``events`` holds only reads whose commit was never confirmed (``_committed``): none when
+    the view's transaction committed, so a committing request pays no lookup. The lookup
+    stays for the rest: a rollback took them away, or the commit's hooks could not say
+    (a failing earlier hook, or a test's transaction around the request).
+    """
     if not events:
         return []
     stored = set(

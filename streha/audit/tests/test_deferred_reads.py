@@ -6,10 +6,14 @@ The pages here are the real case page; the streamed responses go through the mid
 directly, since no view streams protected data today.
 """
 
+import contextlib
+
 import pytest
+from django.core.handlers.exception import convert_exception_to_response
 from django.db import OperationalError, connection, transaction
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from streha.accounts.models import AgencyKind, Role
@@ -170,6 +174,107 @@ def test_reads_a_rollback_took_away_are_written_once_after_it(worker, case):
         assert services.write_deferred_reads(scope) == 1
     written = AuditEvent.objects.filter(seq__gt=before).order_by("seq")
     assert [event.details["n"] for event in written] == [1, 2]
+    assert services.verify_chain().ok
+
+
+def lookups_by_hash(queries) -> list[str]:
+    """The queries that looked audit events up by hash (``services._rolled_back``)."""
+    return [
+        query["sql"]
+        for query in queries
+        if "audit_event" in query["sql"] and '"hash" IN' in query["sql"]
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committing_post_with_reads_looks_no_event_up(client, worker, case):
+    """A request that changes something appends its reads in its own transaction: when that
+    commits, the commit proves them stored, and nothing is looked up after it."""
+    client.force_login(worker)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/cases/{case.public_id}/note/", {"body": "Met."})
+    assert response.status_code == 302
+    written = reads(request_id=response["X-Request-ID"], object_id=str(case.public_id))
+    assert [event.action for event in written] == [Action.READ]  # appended, and once
+    assert lookups_by_hash(queries.captured_queries) == []
+    assert services.verify_chain().ok
+
+
+def _raises(request):
+    raise RuntimeError("the view fails after its read")
+
+
+def _asks_rollback(request):
+    transaction.set_rollback(True)  # as DRF's exception handler does for a 4xx answer
+    return HttpResponse(status=400)
+
+
+def _rolls_back_a_savepoint(request):
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        services.record(request.user, Action.LIST, details={"n": 2})
+        raise RuntimeError("a service fails after its read; the view goes on")
+    return HttpResponse(b"ok")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "then, stored_reads, looked_up",
+    [
+        (_raises, [1], True),
+        (_asks_rollback, [1], True),
+        (_rolls_back_a_savepoint, [1, 2], True),
+        (None, [1], False),
+    ],
+    ids=["raises", "set-rollback", "savepoint", "commits"],
+)
+def test_reads_of_a_post_are_looked_up_only_when_not_committed(
+    worker, case, then, stored_reads, looked_up
+):
+    """The reads a POST appended in its transaction: written again, once, when a rollback (of
+    the view's transaction, or of a savepoint inside a committing one) took them away; when
+    everything committed, nothing is looked up and nothing written twice."""
+    person = stored(case.person)
+
+    def view(request):
+        request.user = worker
+        services.record(worker, Action.READ, obj=person, details={"n": 1})
+        return then(request) if then else HttpResponse(b"ok")
+
+    # As Django serves it: the view in its transaction, an exception turned into a 500 page.
+    handler = read_context.AuditedReadMiddleware(
+        convert_exception_to_response(transaction.atomic(view))
+    )
+    before = AuditChainHead.objects.get().last_seq
+    with CaptureQueriesContext(connection) as queries:
+        handler(RequestFactory().post("/"))
+    written = AuditEvent.objects.filter(seq__gt=before).order_by("seq")
+    assert sorted(event.details["n"] for event in written) == stored_reads
+    assert bool(lookups_by_hash(queries.captured_queries)) is looked_up
+    assert services.verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_whose_earlier_hook_fails_writes_no_read_twice(worker, case):
+    """A failing on-commit hook registered before the read stops the hooks after it, so the
+    commit never confirms the read: it is looked up, found stored, and not written again."""
+    person = stored(case.person)
+
+    def fails():
+        raise RuntimeError("a notification could not be queued")
+
+    def view(request):
+        transaction.on_commit(fails)
+        services.record(worker, Action.READ, obj=person)
+        return HttpResponse(b"ok")
+
+    handler = read_context.AuditedReadMiddleware(
+        convert_exception_to_response(transaction.atomic(view))
+    )
+    before = AuditChainHead.objects.get().last_seq
+    with CaptureQueriesContext(connection) as queries:
+        assert handler(RequestFactory().post("/")).status_code == 500
+    assert AuditEvent.objects.filter(seq__gt=before).count() == 1
+    assert lookups_by_hash(queries.captured_queries)
     assert services.verify_chain().ok
 
 
