@@ -40,6 +40,7 @@ from streha.statistics import figures, filters, selectors
 from streha.statistics.definitions import DEFINITIONS
 from streha.statistics.models import FigureSet, PublishedFigure
 from streha.statistics.publication import (
+    CONFIDENTIAL,
     PublishedTable,
     column_headings,
     first_heading,
@@ -158,7 +159,11 @@ def _payload(make: Callable) -> dict | None:
         "n_cols": table.grid.n_cols,
         "series_break": bool(table.series_break),
         "row_keys": [str(key) for key in table.row_keys],
-        "rate": table.rate,
+        # A rate gives away the count it comes from: kept only when the count is published
+        # (0.0 stands in for a withheld one, which ``rate_shown`` never shows).
+        "rate": None
+        if table.rate is None
+        else (0.0 if published.rows[0][1] == CONFIDENTIAL else table.rate),
         "suppressed": published.suppressed,
     }
 
