@@ -2,16 +2,26 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from streha.access import policy
-from streha.statistics import figures, filters, selectors
+from streha.statistics import figures, filters, stored
 from streha.statistics.definitions import DEFINITIONS
-from streha.statistics.publication import publish
+
+
+class NotCounted(APIException):
+    status_code = 409
+    default_detail = gettext_lazy(
+        "These figures have not been counted yet. The national coordinator's office counts "
+        "them; they are counted every night."
+    )
+    default_code = "not_counted"
+
 
 TableSerializer = inline_serializer(
     "StatisticsTable",
@@ -27,6 +37,10 @@ TableSerializer = inline_serializer(
         "rows": serializers.ListField(child=serializers.ListField(child=serializers.JSONField())),
         "notes": serializers.ListField(child=serializers.CharField()),
         "filter": serializers.CharField(),
+        "as_of": serializers.CharField(),
+        "counted_at": serializers.DateTimeField(),
+        "counted_live": serializers.BooleanField(),
+        "records_changed_since": serializers.BooleanField(),
     },
 )
 
@@ -50,7 +64,7 @@ class StatisticsTableView(APIView):
             OpenApiParameter("region", str, description="Filter: region code"),
             OpenApiParameter("municipality", str, description="Filter: municipality code"),
         ],
-        responses={200: TableSerializer},
+        responses={200: TableSerializer, 409: None},
     )
     def get(self, request, code: str):
         if not policy.can_see_statistics(request.user) or code not in DEFINITIONS:
@@ -60,16 +74,11 @@ class StatisticsTableView(APIView):
             table_filter = filters.parse(request.query_params, code)
         except DjangoValidationError as exc:
             raise ValidationError({"filter": exc.messages}) from exc
-        table = figures.table(
-            policy.cases_for_statistics(request.user),
-            code,
-            year,
-            tips=policy.tips_for_statistics(request.user),
-            criminal_cases=selectors.criminal_cases_for_statistics(request.user),
-            table_filter=table_filter,
-        )
-        published = publish(table)
-        definition = table.definition
+        found = stored.figures_for(request.user, code, year, table_filter)
+        if found.published is None:
+            raise NotCounted()
+        published = found.published
+        definition = published.table.definition
         return Response(
             {
                 "code": code,
@@ -81,7 +90,11 @@ class StatisticsTableView(APIView):
                 "suppression": published.rule,
                 "header": published.header,
                 "rows": published.rows,
-                "notes": [str(note) for note in table.notes],
-                "filter": table.filter_label,
+                "notes": [str(note) for note in published.table.notes],
+                "filter": published.table.filter_label,
+                "as_of": stored.as_of_text(found),
+                "counted_at": found.counted_at,
+                "counted_live": found.live,
+                "records_changed_since": found.stale,
             }
         )

@@ -77,3 +77,43 @@ def run_national_report(ctx: JobContext) -> dict:
         )
         ctx.progress(total, total)
     return {"year": year, "tables": len(published), "bytes": len(content)}
+
+
+COUNT_KIND = "statistics.count_figures"
+
+
+def request_count(user, years: list[int] | None = None):
+    """Queue a count of the published figures, started from the statistics pages."""
+    return start_job(COUNT_KIND, user, {"years": years or []})
+
+
+def _may_count(user, params) -> bool:
+    from streha.statistics.stored import may_count
+
+    return may_count(user)
+
+
+@job_kind(COUNT_KIND, label=gettext_lazy("Count the published figures"), may_start=_may_count)
+def run_count_figures(ctx: JobContext) -> dict:
+    """Count every scope's published figures and swap them in (``stored.count_figures``);
+    started from a page, the starter is asked again whether they may; started by the schedule
+    (``streha statistics count``), it works for nobody and stores only published cells."""
+    from streha.statistics import stored
+
+    if not ctx.params.get("scheduled"):
+        ctx.starter(stored.may_count)
+    years = ctx.params.get("years") or stored.offered_years()
+    if not isinstance(years, list) or not all(
+        isinstance(y, int) and 1990 <= y <= 2100 for y in years
+    ):
+        raise JobError(_("A year between 1990 and 2100."))
+    total = len(stored.scopes_to_count()) * len(set(years))
+    ctx.progress(0, total)
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        ctx.raise_if_cancelled()
+        ctx.progress(min(done[0], total))
+
+    return stored.count_figures(years, job=ctx.job, tick=tick)

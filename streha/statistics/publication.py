@@ -33,6 +33,11 @@ class PublishedTable:
     rows: list[list[str | int]]  # first item the row label, last the row total
     exact: bool
     suppressed: int  # how many cells are hidden
+    # The smallest publishable count when the cells were suppressed (stored figures keep
+    # theirs; None: the setting now).
+    k: int | None = None
+    # When the cells were counted, as the reader reads it ("Figures as of …"); files say it too.
+    as_of: str = ""
 
     @property
     def code(self) -> str:
@@ -52,7 +57,7 @@ class PublishedTable:
 
     @property
     def rule(self) -> str:
-        return str(SUPPRESSION_RULE) % {"limit": min_cell() - 1}
+        return str(SUPPRESSION_RULE) % {"limit": (self.k or min_cell()) - 1}
 
 
 def publish(table: Table, *, exact: bool = False) -> PublishedTable:
@@ -78,17 +83,8 @@ def publish(table: Table, *, exact: bool = False) -> PublishedTable:
     amount_columns = []
     if amounts is not None:
         amount_columns = range(amounts.n_cols + 1) if amounts.margins else range(amounts.n_cols)
-    # A filtered table says so in its header, so a file can never pass for the national one.
-    first = _("Category")
-    if table.filter_label:
-        first = f"{first} ({table.filter_label})"
-    header = [first, *(str(label) for label in table.column_labels)]
-    if margins:
-        header.append(_("Total"))
-    header += [str(label) for label in table.amount_labels]
-    if amounts is not None and amounts.margins:
-        header.append(_("Euros in total"))
-    labels = [*table.row_labels, table.total_label] if margins else list(table.row_labels)
+    header = [first_heading(table.filter_label), *column_headings(table)]
+    labels = row_labels(table)
     rows = []
     for r, label in enumerate(labels):
         row = [str(label), *(shown((r, c)) for c in columns)]
@@ -99,6 +95,28 @@ def publish(table: Table, *, exact: bool = False) -> PublishedTable:
         rows.append(row)
     hidden = len(grid.hidden) + (len(amounts.hidden) if amounts is not None else 0)
     return PublishedTable(table, header, rows, exact, hidden)
+
+
+def first_heading(filter_label: str) -> str:
+    """A filtered table says so in its header, so a file can never pass for the national one."""
+    first = _("Category")
+    return f"{first} ({filter_label})" if filter_label else first
+
+
+def column_headings(table: Table) -> list[str]:
+    """The headings after the first, in the active language."""
+    headings = [str(label) for label in table.column_labels]
+    if table.grid.margins:
+        headings.append(_("Total"))
+    headings += [str(label) for label in table.amount_labels]
+    if table.amounts is not None and table.amounts.margins:
+        headings.append(_("Euros in total"))
+    return headings
+
+
+def row_labels(table: Table) -> list:
+    labels = list(table.row_labels)
+    return [*labels, table.total_label] if table.grid.margins else labels
 
 
 def _amounts_hidden_with_their_counts(table: Table, exact: bool):
@@ -137,6 +155,8 @@ def as_xlsx(published: PublishedTable) -> bytes:
     sheet.append([str(published.table.definition.title)])
     if published.table.filter_label:
         sheet.append([published.table.filter_label])
+    if published.as_of:
+        sheet.append([published.as_of])
     sheet.append(published.header)
     for row in published.rows:
         sheet.append(row)
@@ -152,7 +172,10 @@ def as_csv(published: PublishedTable) -> str:
     """The table as CSV: a header line, then one line per row, cells as shown on the page."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(published.header)
+    header = list(published.header)
+    if published.as_of:  # the first heading already names a filter the same way
+        header[0] = f"{header[0]} ({published.as_of})"
+    writer.writerow(header)
     for row in published.rows:
         writer.writerow(row)
     return out.getvalue()

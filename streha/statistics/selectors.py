@@ -30,20 +30,48 @@ def navigation_entries(user) -> list[tuple[str, str]]:
 
 
 def key_figures(user, year: int) -> list[tuple[str, int | str]]:
-    """The year's headline counts for the analyst's home: exact for who may see exact counts,
-    else suppressed as any published figure."""
-    from streha.statistics.publication import CONFIDENTIAL, min_cell
+    return key_figures_counted(user, year)[0]
 
-    victims = figures.registered_victims(policy.cases_for_statistics(user), year)
-    counts = [
-        (_("Registered victims"), sum(v.n for v in victims)),
-        (_("Identified victims"), sum(v.n for v in victims if v.status == "identified")),
-        (_("Presumed victims"), sum(v.n for v in victims if v.status == "presumed")),
-        (_("Children"), sum(v.n for v in victims if v.age == "child")),
+
+# Columns of table 1 (sex × age, then the total) that hold children: female, male, other.
+_CHILD_COLUMNS = (1, 4, 7)
+
+
+def key_figures_counted(user, year: int):
+    """The year's headline counts for the analyst's home, and when they were counted (a
+    ``stored.Figures``): read from table 1 as published. Counted live on a small scope, the
+    national coordinator's office sees them exact (only ever inside the system, never stored)."""
+    from streha.statistics import stored
+    from streha.statistics.publication import CONFIDENTIAL
+
+    found = stored.figures_for(user, "T01", year)
+    if found.published is None:
+        return [], found
+    labels = [
+        _("Registered victims"),
+        _("Identified victims"),
+        _("Presumed victims"),
+        _("Children"),
     ]
-    if policy.can_see_exact_statistics(user):
-        return counts
-    return [(label, CONFIDENTIAL if 0 < n < min_cell() else n) for label, n in counts]
+    if found.live and policy.can_see_exact_statistics(user):
+        grid = found.published.table.grid
+        total_row = grid.n_rows
+        values = [
+            grid.value((total_row, grid.n_cols)),
+            grid.value((0, grid.n_cols)),
+            grid.value((1, grid.n_cols)),
+            sum(grid.value((total_row, c - 1)) for c in _CHILD_COLUMNS),
+        ]
+        return list(zip(labels, values, strict=True)), found
+    rows = found.published.rows
+    children = [rows[-1][c] for c in _CHILD_COLUMNS]
+    values = [
+        rows[-1][-1],
+        rows[0][-1],
+        rows[1][-1],
+        CONFIDENTIAL if CONFIDENTIAL in children else sum(children),
+    ]
+    return list(zip(labels, values, strict=True)), found
 
 
 def my_work_panels(user) -> list:
@@ -51,11 +79,15 @@ def my_work_panels(user) -> list:
 
     if not policy.can_see_statistics(user):
         return []
+    from streha.statistics.stored import as_of_text
+
     year = figures.default_year()
+    counts, found = key_figures_counted(user, year)
     return [
         Panel(
             title=_("National statistics %(year)s") % {"year": year},
-            figures=key_figures(user, year),
+            figures=counts,
+            note=as_of_text(found) if found.published is not None else _("Not counted yet."),
             links=[
                 (_("All tables"), reverse("statistics:index")),
                 *(

@@ -1,18 +1,20 @@
 """Statistics pages for analysts: the year's key figures, every table, and its downloads."""
 
+import datetime
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from streha.access import policy
 from streha.accounts.reauth import asks_download, require_recent_authentication
 from streha.audit import services as audit
-from streha.statistics import figures, filters, selectors
+from streha.statistics import figures, filters, selectors, stored
 from streha.statistics.definitions import DEFINITIONS
-from streha.statistics.publication import as_csv, as_xlsx, publish, rate_shown
+from streha.statistics.publication import as_csv, as_xlsx, rate_shown
 
 
 def as_sdmx(published) -> str:
@@ -37,6 +39,49 @@ DOWNLOADS = {
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "sdmx": "sdmx.csv"}
 
 
+def with_prepared(content: str, counted_at) -> str:
+    """An SDMX-CSV file with the time its figures were counted (ISO 8601, UTC) on every
+    observation, as SDMX's PREPARED header field says it."""
+    prepared = counted_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    lines = content.splitlines()
+    if not lines:
+        return content
+    head, *rest = lines
+    return "\n".join([f"{head},PREPARED", *(f"{line},{prepared}" for line in rest)]) + "\n"
+
+
+def _not_counted(request, code, year, found, table_filter, filter_error):
+    """A large scope whose figures for this year or filter were never counted: say so, and
+    offer counting to who may (counting live here would take minutes)."""
+    definition = DEFINITIONS[code]
+    return render(
+        request,
+        "statistics/not_counted.html",
+        {
+            "year": year,
+            "definition": definition,
+            "table_filter": table_filter,
+            "filter_error": filter_error,
+            "may_count": stored.may_count(request.user),
+            "page_title": _("%(code)s: %(title)s") % {"code": code, "title": definition.title},
+        },
+        status=409 if request.GET.get("format") else 200,
+    )
+
+
+@login_required
+@require_POST
+def count(request):
+    """Start counting the published figures (the job page shows its progress)."""
+    from streha.statistics.jobs import request_count
+
+    _require_analyst(request)
+    if not stored.may_count(request.user):
+        raise Http404()
+    job = request_count(request.user)
+    return redirect("jobs:detail", public_id=job.public_id)
+
+
 def _require_analyst(request):
     if not policy.can_see_statistics(request.user):
         raise Http404()
@@ -57,13 +102,17 @@ def _year(request) -> int:
 def index(request):
     _require_analyst(request)
     year = _year(request)
+    key_figures, found = selectors.key_figures_counted(request.user, year)
     return render(
         request,
         "statistics/index.html",
         {
             "year": year,
             "years": range(figures.default_year(), figures.default_year() - 10, -1),
-            "key_figures": selectors.key_figures(request.user, year),
+            "key_figures": key_figures,
+            "figures": found,
+            "as_of": stored.as_of_text(found) if found.published is not None else "",
+            "may_count": stored.may_count(request.user),
             "definitions": DEFINITIONS.values(),
         },
     )
@@ -82,15 +131,11 @@ def table(request, code: str):
         table_filter = filters.parse(request.GET, code)
     except ValidationError as exc:
         table_filter, filter_error = None, " ".join(exc.messages)
-    found = figures.table(
-        policy.cases_for_statistics(request.user),
-        code,
-        year,
-        tips=policy.tips_for_statistics(request.user),
-        criminal_cases=selectors.criminal_cases_for_statistics(request.user),
-        table_filter=table_filter,
-    )
-    published = publish(found)
+    found = stored.figures_for(request.user, code, year, table_filter)
+    if found.published is None:
+        return _not_counted(request, code, year, found, table_filter, filter_error)
+    published = found.published
+    published.as_of = stored.as_of_text(found)
     download = request.GET.get("format", "")
     if download == "sdmx" and (code not in SDMX_TABLES or table_filter is not None):
         filter_error = _(
@@ -113,7 +158,10 @@ def table(request, code: str):
         name = f"{code}-{year}"
         if table_filter is not None:
             name += f"-{table_filter.dimension}-{table_filter.value}"
-        response = HttpResponse(make(published), content_type=content_type)
+        content = make(published)
+        if download == "sdmx":
+            content = with_prepared(content, found.counted_at)
+        response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{name}.{EXTENSIONS[download]}"'
         return response
     bars = _bars(published)
@@ -123,7 +171,9 @@ def table(request, code: str):
         {
             "year": year,
             "published": published,
-            "definition": found.definition,
+            "definition": published.table.definition,
+            "figures": found,
+            "may_count": stored.may_count(request.user),
             "rate": rate_shown(published) if code == "T16" else None,
             "bars": bars,
             "chart_height": len(bars) * 28 + 8,
@@ -135,7 +185,7 @@ def table(request, code: str):
             "not_applicable": filters.NOT_APPLICABLE.get(code, ""),
             "tips_no_agency": filters.TIPS_NO_AGENCY if code in ("TIP1", "TIP2") else "",
             "page_title": _("%(code)s: %(title)s")
-            % {"code": code, "title": found.definition.title},
+            % {"code": code, "title": published.table.definition.title},
         },
         status=400 if filter_error else 200,
     )

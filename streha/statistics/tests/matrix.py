@@ -7,6 +7,9 @@ HTML = {
     "statistics:index": P({Role.ANALYST}, path="/statistics/"),
     "statistics:table": P({Role.ANALYST}, path="/statistics/T01/"),
     "statistics:report": P({Role.ANALYST}, path="/statistics/report/"),
+    # Counting is the national coordinator's office's (the matrix's analyst is a shelter's):
+    # test_stored_figures.py::test_who_may_start_counting shows the coordinator's analyst may.
+    "statistics:count": P(set(), method="post", path="/statistics/count/"),
     "statistics:report_download": P({Role.ANALYST}, set(), path="/statistics/report/{report_job}/"),
 }
 API = {

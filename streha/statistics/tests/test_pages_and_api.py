@@ -138,8 +138,10 @@ def test_xlsx_download_holds_the_same_cells(client, national_analyst, registered
     )
     assert download["Content-Disposition"] == 'attachment; filename="T02-2025.xlsx"'
     sheet = load_workbook(io.BytesIO(download.content)).active
-    rows = [list(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
+    # Title, when the figures were counted, the header, then the cells.
+    rows = [list(row) for row in sheet.iter_rows(min_row=4, values_only=True)]
     published = page.context["published"]
+    assert sheet.cell(row=2, column=1).value == published.as_of
     assert rows[: len(published.rows)] == [list(row) for row in published.rows]
 
 
