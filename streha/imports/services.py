@@ -26,7 +26,6 @@ from streha.accounts.models import Agency, User
 from streha.audit import services as audit
 from streha.cases.models import Case, CaseEvent, Source
 from streha.cases.services import new_reference as new_case_reference
-from streha.demo import bulk
 from streha.imports import htcds
 from streha.imports.models import ImportedRecord, ImportMapping, ImportUpload
 from streha.imports.reader import FileRefused, Row, count_rows, read_rows
@@ -38,7 +37,7 @@ from streha.people.name_index import write_for_new
 from streha.people.services import groups_of
 from streha.people.services import new_reference as new_person_reference
 from streha.places.models import Municipality
-from streha.protection import keys
+from streha.protection import bulk, keys
 from streha.protection.crypto import blind_index
 from streha.protection.models import assign_ids
 
@@ -303,7 +302,7 @@ class _Importer:
 
     def _create(self, new: list[Prepared], details: dict) -> None:
         """Insert a batch's new victims: every table once, with the demo generator's bulk
-        insert (``streha.demo.bulk``: the same sealing and blind indexes as ``bulk_create``,
+        insert (``streha.protection.bulk``: the same sealing and blind indexes as ``bulk_create``,
         without its per-value SQL compilation on SQLite, which cost more than the sealing)."""
         taken = set(
             Person.objects.filter(reference__in=[p.parsed.reference for p in new]).values_list(
