@@ -5,7 +5,7 @@ same persons as the reference.
 
 The reference inserts the file's own persons (same names, dates, numbers) the way the demo
 generator inserts its persons (``generator.register_persons``: ids, sealed fields and blind
-indexes through ``streha.demo.bulk``, one audit event each) plus their name-search entries,
+indexes through ``streha.protection.bulk``, one audit event each) plus their name-search entries,
 which every person must have (``people.name_index``; the generator writes them later, in
 ``reindex_names``). The generator's own persons (``generate_persons``, with aliases, addresses
 and narratives, without name entries) are timed once more for comparison.

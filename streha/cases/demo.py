@@ -33,8 +33,8 @@ from streha.cases.models import (
     Task,
     TaskKind,
 )
-from streha.demo import bulk
 from streha.people.models import Person
+from streha.protection import bulk
 from streha.protection.models import assign_ids
 
 BLOCK = 5_000

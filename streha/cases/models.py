@@ -108,6 +108,87 @@ class ControlMethod(models.TextChoices):
     OTHER = "Other", _("Other")
 
 
+class ForcedLabourIndustry(models.TextChoices):
+    """HTCDS v2.0 ``vic_ForcedLabourIndustry``: the sections of ISIC Rev. 4."""
+
+    AGRICULTURE = "A_AgricultureForestryAndFishing", _("Agriculture, forestry and fishing")
+    MINING = "B_MiningAndQuarrying", _("Mining and quarrying")
+    MANUFACTURING = "C_Manufacturing", _("Manufacturing")
+    ENERGY = (
+        "D_ElectricityGasSteamAndAirConditioningSupply",
+        _("Electricity, gas, steam and air conditioning supply"),
+    )
+    WATER = (
+        "E_WaterSupplySewerageWasteManagement",
+        _("Water supply, sewerage and waste management"),
+    )
+    CONSTRUCTION = "F_Construction", _("Construction")
+    TRADE = (
+        "G_WholesaleAndRetailTradeRepairOfMotorVehicles",
+        _("Wholesale and retail trade, repair of motor vehicles"),
+    )
+    TRANSPORT = "H_TransportationAndStorage", _("Transportation and storage")
+    ACCOMMODATION = (
+        "I_AccommodationAndFoodServiceActivities",
+        _("Accommodation and food service activities"),
+    )
+    INFORMATION = "J_InformationAndCommunication", _("Information and communication")
+    FINANCE = "K_FinancialAndInsuranceActivities", _("Financial and insurance activities")
+    REAL_ESTATE = "L_RealEstateActivities", _("Real estate activities")
+    PROFESSIONAL = (
+        "M_ProfessionalScientificAndTechnicalActivities",
+        _("Professional, scientific and technical activities"),
+    )
+    ADMINISTRATIVE = (
+        "N_AdministrativeAndSupportServiceActivities",
+        _("Administrative and support service activities"),
+    )
+    PUBLIC_ADMINISTRATION = (
+        "O_PublicAdministrationAndDefence",
+        _("Public administration and defence"),
+    )
+    EDUCATION = "P_Education", _("Education")
+    HEALTH = "Q_HumanHealthAndSocialWorkActivities", _("Human health and social work activities")
+    ARTS = "R_ArtsEntertainmentAndRecreation", _("Arts, entertainment and recreation")
+    OTHER_SERVICES = "S_OtherServiceActivities", _("Other service activities")
+    HOUSEHOLDS = "T_ActivitiesOfHouseholdsAsEmployers", _("Activities of households as employers")
+    EXTRATERRITORIAL = (
+        "U_ActivitiesOfExtraterritorialOrganizations",
+        _("Activities of extraterritorial organisations"),
+    )
+
+
+class SexExploitationType(models.TextChoices):
+    """HTCDS v2.0 ``vic_TypeOfSexExploitation`` (several may apply)."""
+
+    PROSTITUTION = "Prostitution", _("Prostitution")
+    PORNOGRAPHY = "Pornography", _("Pornography")
+    REMOTE_INTERACTIVE = "RemoteInteractiveServices", _("Remote interactive services")
+    PRIVATE_SEXUAL = "PrivateSexualServices", _("Private sexual services")
+
+
+class RelationshipToTrafficker(models.TextChoices):
+    """HTCDS v2.0 ``vic_RelationshipToTrafficker`` (the standard's own spelling kept as the
+    value: files that follow it must read back)."""
+
+    FAMILIAL = "Familial", _("Family member")
+    ACQUAINTED = "Acquainted", _("Acquaintance")
+    UNACQUAINTED = "Unaquainted", _("Stranger")
+
+
+class DecisionOrganisation(models.TextChoices):
+    """HTCDS v2.0 ``vic_TraffickingStatusDecisionMakingOrg``: who decided the status."""
+
+    POLICE = "Police", _("Police")
+    NGO = "NGO", _("NGO")
+    COURT_OR_PROSECUTION = "CourtOrProsecution", _("Court or prosecution")
+    NON_POLICE_GOVERNMENT = (
+        "NonPoliceGovernmentalOrganization",
+        _("Non-police government body"),
+    )
+    OTHER = "Other", _("Other")
+
+
 class ServiceKind(models.TextChoices):
     SAFE_ACCOMMODATION = "safe_accommodation", _("Safe accommodation")
     MEDICAL = "medical", _("Medical care")
@@ -146,8 +227,8 @@ class Case(ProtectedModel):
 
     # Protected fields by field group (the access policy grants groups, never single fields).
     FIELD_GROUPS = {
-        "narrative": ("first_contact_place", "decision_reasons"),
-        "protection": ("guardian",),
+        "narrative": ("first_contact_place", "decision_reasons", "exploitation_city"),
+        "protection": ("guardian", "relationship_to_trafficker"),
         "ethnicity": ("ethnicity",),
     }
 
@@ -254,6 +335,36 @@ class Case(ProtectedModel):
     exploitation_municipalities = models.JSONField(default=list, blank=True)
     recruitment_methods = models.JSONField(_("methods of recruitment"), default=list, blank=True)
     control_methods = models.JSONField(_("methods of control"), default=list, blank=True)
+    # The other HTCDS v2.0 victim fields. The city of exploitation is a place someone could be
+    # found from (narrative, protected); who the trafficker is to the victim points at a person
+    # and at the victim's safety (protection, protected); the rest are codes and dates.
+    # A list: the standard's table says one value, its XLSForm lets several be chosen.
+    forced_labour_industries = models.JSONField(
+        _("industries of forced labour"), default=list, blank=True
+    )
+    sex_exploitation_types = models.JSONField(
+        _("forms of sexual exploitation"), default=list, blank=True
+    )
+    relationship_to_trafficker = ProtectedCharField(
+        _("relationship to the trafficker"),
+        max_length=20,
+        choices=RelationshipToTrafficker.choices,
+        blank=True,
+        null=True,
+    )
+    exploitation_city = ProtectedCharField(
+        _("city of exploitation"), max_length=100, blank=True, null=True
+    )
+    trafficked_on = models.DateField(_("date of the trafficking"), null=True, blank=True)
+    interview_consent = models.BooleanField(
+        _("consented to the interview and the use of the data"), null=True, blank=True
+    )
+    decision_organisation = models.CharField(
+        _("organisation that decided the status"),
+        max_length=40,
+        choices=DecisionOrganisation.choices,
+        blank=True,
+    )
 
     objects = CaseQuerySet.as_manager()
 

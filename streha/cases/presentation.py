@@ -15,9 +15,12 @@ from streha.cases import actions
 from streha.cases.models import (
     Case,
     ControlMethod,
+    DecisionOrganisation,
     ExploitationPlace,
     ExploitationType,
+    ForcedLabourIndustry,
     RecruitmentMethod,
+    SexExploitationType,
 )
 from streha.places.catalogues import countries, languages
 from streha.places.models import Municipality
@@ -126,6 +129,34 @@ def profile_summary(case: Case) -> list[tuple[str, str]]:
         (_("Methods of recruitment"), labels(case.recruitment_methods, RecruitmentMethod)),
         (_("Methods of control"), labels(case.control_methods, ControlMethod)),
         (_("Languages spoken"), ", ".join(map(languages.name, case.languages))),
+        (
+            _("Forms of sexual exploitation"),
+            labels(case.sex_exploitation_types, SexExploitationType),
+        ),
+        (
+            _("Industries of forced labour"),
+            labels(case.forced_labour_industries, ForcedLabourIndustry),
+        ),
+        (
+            _("Date of the trafficking"),
+            dateformat.format(case.trafficked_on, get_format("SHORT_DATE_FORMAT"))
+            if case.trafficked_on
+            else "",
+        ),
+        (
+            _("Status decided by"),
+            enum_label(DecisionOrganisation, case.decision_organisation)
+            if case.decision_organisation
+            else "",
+        ),
+        (
+            _("Consented to the interview and the use of the data"),
+            ""
+            if case.interview_consent is None
+            else _("yes")
+            if case.interview_consent
+            else _("no"),
+        ),
     ]
     if case.transnational is not None:
         rows.insert(2, (_("Transnational"), _("yes") if case.transnational else _("no")))

@@ -18,11 +18,12 @@ from streha.accounts import services as account_services
 from streha.accounts.data.agency_names import AGENCY_NAMES
 from streha.accounts.models import Agency, AgencyKind, Role, RoleGrant, User
 from streha.audit import services as audit
-from streha.demo import bulk, names
+from streha.demo import names
 from streha.people.models import Gender, Person
 from streha.people.services import PROTECTED_FIELDS, groups_of
 from streha.places.models import Municipality
 from streha.places.services import load_country
+from streha.protection import bulk
 from streha.protection.models import assign_ids
 
 DEMO_PASSWORD = "Streha-Demo-2026"  # noqa: S105 - published demo credential, demo mode only
@@ -263,7 +264,7 @@ def register_persons(persons: list[Person]) -> int:
     """Insert built persons with one audit event each, in one transaction per block.
 
     What ``people.services.register_persons_bulk`` does, with the demo's bulk insert
-    (``streha.demo.bulk``), which costs about half the CPU of ``bulk_create`` per person."""
+    (``streha.protection.bulk``), which costs about half the CPU of ``bulk_create`` per person."""
     with transaction.atomic():
         assign_ids(persons)
         bulk.insert(persons)

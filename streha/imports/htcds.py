@@ -19,11 +19,21 @@ from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from streha.cases.models import ControlMethod, ExploitationType, RecruitmentMethod, Source, Status
+from streha.cases.models import (
+    ControlMethod,
+    DecisionOrganisation,
+    ExploitationType,
+    ForcedLabourIndustry,
+    RecruitmentMethod,
+    RelationshipToTrafficker,
+    SexExploitationType,
+    Source,
+    Status,
+)
+from streha.cases.services.base import reflection_period_days
 from streha.people.models import Gender
 from streha.places.catalogues import countries
 
@@ -47,6 +57,13 @@ CASE_COLUMNS = (
     "cas_Status",
     "hte_Country",
     "hte_Type",
+    "vic_TraffickingStatusDecisionMakingOrg",
+    "vic_ForcedLabourIndustry",
+    "vic_TypeOfSexExploitation",
+    "vic_RelationshipToTrafficker",
+    "hte_City",
+    "hte_Date",
+    "con_Consent",
 )
 EXTENSION_COLUMNS = (
     "ext_Reference",
@@ -86,6 +103,8 @@ TRAFFICKING_STATUS = {
     "ActualVictimOfTrafficking": Status.IDENTIFIED,
     "NotAVictimOfTrafficking": Status.NOT_IDENTIFIED,
 }
+# ``con_Consent`` is a checkbox (the XLSForm writes TRUE or FALSE); empty: not recorded.
+CONSENT = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 CASE_STATUS = ("Active", "FollowUp", "Closed", "ClosedReferred")
 PLACE_TYPES = {
     "Recruitment": "recruitment_countries",
@@ -295,7 +314,7 @@ def parse_row(
         case["decided_on"] = identified
     if status == Status.PRESUMED_VICTIM:
         case["presumed_on"] = case["first_contact_on"]
-        days = max(30, settings.STREHA_REFLECTION_PERIOD_DAYS)
+        days = reflection_period_days()  # the case services' rule, one place
         case["reflection_ends_on"] = case["first_contact_on"] + timedelta(days=days)
     closure = mapped("cas_Status").get(get("cas_Status"), get("cas_Status"))
     if closure and closure not in CASE_STATUS:
@@ -308,8 +327,27 @@ def parse_row(
         ("vic_TypeOfExploitation", "exploitation_types", ExploitationType),
         ("vic_MethodOfRecruitment", "recruitment_methods", RecruitmentMethod),
         ("vic_MethodsOfControl", "control_methods", ControlMethod),
+        ("vic_ForcedLabourIndustry", "forced_labour_industries", ForcedLabourIndustry),
+        ("vic_TypeOfSexExploitation", "sex_exploitation_types", SexExploitationType),
     ):
         case[name] = _codes(get(column), column, choices, mapped(column), profile, errors)
+    for column, name, choices in (
+        ("vic_RelationshipToTrafficker", "relationship_to_trafficker", RelationshipToTrafficker),
+        ("vic_TraffickingStatusDecisionMakingOrg", "decision_organisation", DecisionOrganisation),
+    ):
+        codes = _codes(get(column), column, choices, mapped(column), profile, errors)
+        if len(codes) > 1:
+            errors.append((column, _("Only one value is allowed here.")))
+        case[name] = codes[0] if codes else ""
+    city = get("hte_City")
+    if len(city) > 100:
+        errors.append(("hte_City", _("The value is too long.")))
+    case["exploitation_city"] = city
+    case["trafficked_on"] = _date(get("hte_Date"), "hte_Date", errors, today)
+    consent = get("con_Consent")
+    if consent and consent.lower() not in CONSENT:
+        errors.append(("con_Consent", _("Write TRUE or FALSE.")))
+    case["interview_consent"] = CONSENT.get(consent.lower()) if consent else None
     place_type = get("hte_Type") or "Exploitation"
     if place_type not in PLACE_TYPES:
         errors.append(("hte_Type", _("Unknown code; use the HTCDS value names.")))
@@ -363,6 +401,13 @@ EXPORT_COLUMNS = (
     "ext_IdentifiedOn",
     "ext_Municipality",
     "ext_Source",
+    "vic_TraffickingStatusDecisionMakingOrg",
+    "vic_ForcedLabourIndustry",
+    "vic_TypeOfSexExploitation",
+    "vic_RelationshipToTrafficker",
+    "hte_City",
+    "hte_Date",
+    "con_Consent",
 )
 _STATUS_NAMES = {stage: name for name, stage in TRAFFICKING_STATUS.items()}
 _GENDER_NAMES = {gender: name for name, gender in GENDERS.items()}
@@ -402,4 +447,13 @@ def row_of(person, case) -> dict[str, str]:
         if case.first_contact_municipality_id
         else "",
         "ext_Source": case.source,
+        "vic_TraffickingStatusDecisionMakingOrg": case.decision_organisation,
+        "vic_ForcedLabourIndustry": ";".join(case.forced_labour_industries),
+        "vic_TypeOfSexExploitation": ";".join(case.sex_exploitation_types),
+        "vic_RelationshipToTrafficker": case.relationship_to_trafficker or "",
+        "hte_City": case.exploitation_city or "",
+        "hte_Date": case.trafficked_on.isoformat() if case.trafficked_on else "",
+        "con_Consent": ""
+        if case.interview_consent is None
+        else str(case.interview_consent).upper(),
     }

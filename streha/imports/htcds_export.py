@@ -43,6 +43,7 @@ VICTIM_IDENTIFYING = (
     "prs_Birthdate",
     "prs_IdentityNumber",
     "prs_MobilePhone",
+    "hte_City",  # a place someone could be found from (protected, narrative)
 )
 ZIP_TYPE = "application/zip"
 

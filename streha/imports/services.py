@@ -26,7 +26,7 @@ from streha.accounts.models import Agency, User
 from streha.audit import services as audit
 from streha.cases.models import Case, CaseEvent, Source
 from streha.cases.services import new_reference as new_case_reference
-from streha.demo import bulk
+from streha.cases.services import reminders_owed
 from streha.imports import htcds
 from streha.imports.models import ImportedRecord, ImportMapping, ImportUpload
 from streha.imports.reader import FileRefused, Row, count_rows, read_rows
@@ -38,7 +38,7 @@ from streha.people.name_index import write_for_new
 from streha.people.services import groups_of
 from streha.people.services import new_reference as new_person_reference
 from streha.places.models import Municipality
-from streha.protection import keys
+from streha.protection import bulk, keys
 from streha.protection.crypto import blind_index
 from streha.protection.models import assign_ids
 
@@ -51,6 +51,17 @@ PROFILES = ("htcds", "kobo", "jus")
 ANONYMISED = gettext_lazy("This record was anonymised and can no longer be changed.")
 BATCH = settings.STREHA_IMPORT_BATCH
 MAX_REPORTED = 1000
+# The report's counts a resumed job carries on from (``_walk``).
+CHECKPOINTED = (
+    "created",
+    "updated",
+    "unchanged",
+    "rejected",
+    "rows",
+    "errors",
+    "tasks",
+    "tasks_overdue",
+)
 PERSON_UPDATABLE = (*htcds.PERSON_COLUMNS.values(), "birth_year")
 CASE_UPDATABLE = (
     "exploitation_types",
@@ -62,6 +73,13 @@ CASE_UPDATABLE = (
     "age_at_identification",
     "is_child",
     "first_contact_municipality_id",
+    "forced_labour_industries",
+    "sex_exploitation_types",
+    "relationship_to_trafficker",
+    "exploitation_city",
+    "trafficked_on",
+    "interview_consent",
+    "decision_organisation",
 )
 
 
@@ -74,6 +92,10 @@ class Report:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    # Reminder tasks the new open cases are owed (``cases.services.reminders_owed``), and how
+    # many of them were already due before the import (old records arrive late).
+    tasks: int = 0
+    tasks_overdue: int = 0
     errors: list = field(default_factory=list)  # [line, column, reason]
     ignored_columns: list = field(default_factory=list)
     unknown_columns: list = field(default_factory=list)
@@ -257,6 +279,7 @@ class _Importer:
                 )
             elif record is None:
                 self.report.created += 1
+                self._count_tasks(reminders_owed(prepared.case))
             elif record.fingerprint == prepared.fingerprint:
                 self.report.unchanged += 1
             elif record.person.anonymised_at is not None:
@@ -264,6 +287,11 @@ class _Importer:
             else:
                 self.report.updated += 1
             seen.add(key)
+
+    def _count_tasks(self, tasks: list) -> None:
+        today = timezone.localdate()
+        self.report.tasks += len(tasks)
+        self.report.tasks_overdue += sum(1 for task in tasks if task.due_on < today)
 
     def write(self, batch: list[Prepared]) -> None:
         """Write one batch (the caller holds the transaction)."""
@@ -303,7 +331,7 @@ class _Importer:
 
     def _create(self, new: list[Prepared], details: dict) -> None:
         """Insert a batch's new victims: every table once, with the demo generator's bulk
-        insert (``streha.demo.bulk``: the same sealing and blind indexes as ``bulk_create``,
+        insert (``streha.protection.bulk``: the same sealing and blind indexes as ``bulk_create``,
         without its per-value SQL compilation on SQLite, which cost more than the sealing)."""
         taken = set(
             Person.objects.filter(reference__in=[p.parsed.reference for p in new]).values_list(
@@ -337,6 +365,11 @@ class _Importer:
         ]
         assign_ids(events)
         bulk.insert(events)
+        # The reminders registration would have created, due at the record's own dates (only
+        # new cases: a rerun of the file creates none, an update none either).
+        tasks = [task for case in cases for task in reminders_owed(case)]
+        bulk.insert(tasks)
+        self._count_tasks(tasks)
         bulk.insert(
             [
                 ImportedRecord(
@@ -359,9 +392,20 @@ class _Importer:
             purpose=purpose,
             details=details,
         )
-        audit.record_each(
-            audit.Action.CREATE, cases, actor=self.actor, purpose=purpose, details=details
-        )
+        # The protected groups each case was written with (most cases: none).
+        by_groups: dict[tuple, list[Case]] = {}
+        for case in cases:
+            written = [name for name in _CASE_PROTECTED if getattr(case, name)]
+            by_groups.setdefault(tuple(_case_groups(written)), []).append(case)
+        for groups, same in by_groups.items():
+            audit.record_each(
+                audit.Action.CREATE,
+                same,
+                actor=self.actor,
+                field_groups=groups,
+                purpose=purpose,
+                details=details,
+            )
         self.report.created += len(new)
 
     def _update(self, record: ImportedRecord, prepared: Prepared, details: dict) -> None:
@@ -380,7 +424,7 @@ class _Importer:
             case_changed = [
                 name
                 for name in CASE_UPDATABLE
-                if getattr(case, name) != getattr(prepared.case, name)
+                if _stored(getattr(case, name)) != _stored(getattr(prepared.case, name))
             ]
             for name in case_changed:
                 setattr(case, name, getattr(prepared.case, name))
@@ -412,9 +456,24 @@ class _Importer:
                 audit.Action.UPDATE,
                 obj=case,
                 purpose=purpose,
+                field_groups=_case_groups(case_changed),
                 details={**details, "fields": sorted(case_changed)},
             )
         self.report.updated += 1
+
+
+_CASE_PROTECTED = tuple(name for names in Case.FIELD_GROUPS.values() for name in names)
+
+
+def _case_groups(field_names: Iterable[str]) -> list[str]:
+    names = set(field_names)
+    return sorted(group for group, fields in Case.FIELD_GROUPS.items() if names & set(fields))
+
+
+def _stored(value):
+    """A protected field added to existing records reads None there; the file's empty cell
+    means the same."""
+    return "" if value is None else value
 
 
 def _purpose(job) -> str:
@@ -497,8 +556,8 @@ def _walk(
     start_line = (ctx.checkpoint.get("line", 0) if ctx else 0) if write else 0
     if write and ctx and ctx.checkpoint.get("report"):
         saved = ctx.checkpoint["report"]
-        for name in ("created", "updated", "unchanged", "rejected", "rows", "errors"):
-            setattr(report, name, saved[name])
+        for name in CHECKPOINTED:
+            setattr(report, name, saved.get(name, 0))
     columns = None
     batch: list[Prepared] = []
     last_line = 0
@@ -547,17 +606,7 @@ def _flush(importer: _Importer, batch: list[Prepared], write: bool, ctx, last_li
                 report.rows,
                 checkpoint={
                     "line": last_line,
-                    "report": {
-                        name: getattr(report, name)
-                        for name in (
-                            "created",
-                            "updated",
-                            "unchanged",
-                            "rejected",
-                            "rows",
-                            "errors",
-                        )
-                    },
+                    "report": {name: getattr(report, name) for name in CHECKPOINTED},
                 },
             )
 

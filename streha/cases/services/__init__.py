@@ -19,5 +19,6 @@ from streha.cases.services.plan import *  # noqa: F403
 from streha.cases.services.profile import *  # noqa: F403
 from streha.cases.services.records import *  # noqa: F403
 from streha.cases.services.referrals import *  # noqa: F403
+from streha.cases.services.reminders import *  # noqa: F403
 from streha.cases.services.transitions import *  # noqa: F403
 from streha.cases.services.work import *  # noqa: F403

@@ -1,7 +1,7 @@
 """Opening a case (the first contact) and correcting its non-stage data: the exploitation
 profile, attributes and first needs."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,8 +19,8 @@ from streha.cases.models import (
     ExploitationType,
     RecruitmentMethod,
     Source,
-    TaskKind,
 )
+from streha.cases.services import reminders
 from streha.cases.services.base import (
     _audit,
     _bump,
@@ -28,7 +28,6 @@ from streha.cases.services.base import (
     _event,
     _require_edit,
     _require_open,
-    _task,
     new_reference,
 )
 from streha.people.models import Person
@@ -143,7 +142,7 @@ def open_case(
     case.save()
     _event(case, actor, "open", to_status=case.status, details={"source": source})
     if case.needs_guardian:
-        _task(case, actor.agency_id, TaskKind.GUARDIAN, timezone.localdate() + timedelta(days=1))
+        reminders.guardian_reminder(case, actor.agency_id, timezone.localdate()).save()
     _audit(
         actor,
         case,

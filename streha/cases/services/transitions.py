@@ -20,9 +20,9 @@ from streha.cases.models import (
     Task,
     TaskKind,
 )
+from streha.cases.services import reminders
 from streha.cases.services.base import (
     FOLLOW_UP_STAGES,
-    IDENTIFICATION_DUE_DAYS,
     PLAN_REVIEW_DAYS,
     _access,
     _audit,
@@ -150,13 +150,8 @@ def confirm_screening(
             "reflection_started",
             details={"ends_on": case.reflection_ends_on.isoformat()},
         )
-        _task(case, case.owner_agency_id, TaskKind.REFLECTION_END, case.reflection_ends_on)
-        _task(
-            case,
-            case.owner_agency_id,
-            TaskKind.IDENTIFICATION,
-            today + timedelta(days=IDENTIFICATION_DUE_DAYS),
-        )
+        for task in reminders.presumption_reminders(case, today):
+            task.save()
     else:
         case.status_before_closure = case.status
         _transition(

@@ -64,6 +64,14 @@ class Command(BaseCommand):
                 "rejected": report.rejected,
             }
         )
+        out.write(
+            (
+                _("Reminder tasks that would be created: %(tasks)d, already overdue: %(overdue)d.")
+                if dry_run
+                else _("Reminder tasks created: %(tasks)d, already overdue: %(overdue)d.")
+            )
+            % {"tasks": report.tasks, "overdue": report.tasks_overdue}
+        )
         if report.unknown_columns:
             out.write(
                 _("Unknown columns: %(names)s") % {"names": ", ".join(report.unknown_columns)}

@@ -1,4 +1,4 @@
-"""``streha.demo.bulk.insert`` writes exactly the rows ``bulk_create`` writes: same columns,
+"""``streha.protection.bulk.insert`` writes exactly the rows ``bulk_create`` writes: same columns,
 same sealing (the stored values open with the record's key), same defaults and stamps."""
 
 from datetime import date
@@ -8,8 +8,8 @@ from django.db import connection
 
 from streha.access.models import AccessGrant
 from streha.audit import read_context
-from streha.demo import bulk
 from streha.people.models import Person
+from streha.protection import bulk
 from streha.protection.fields import ProtectedFieldMixin
 from streha.protection.models import assign_ids
 from streha.testing.factories import AgencyFactory, PersonFactory

@@ -1,4 +1,5 @@
-"""Bulk inserts for the demo generator, without the ORM's per-value SQL compilation on SQLite.
+"""Bulk inserts of many records (the demo generator, the import), without the ORM's per-value
+SQL compilation on SQLite.
 
 On SQLite ``Model.objects.bulk_create`` compiles a placeholder and an expression for every value
 of every row; at a million persons that costs more CPU than sealing the data. ``insert``
