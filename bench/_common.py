@@ -66,6 +66,46 @@ def ensure_demo(persons: int, seed: int = 7) -> None:
     call_command("demo", persons=persons, seed=seed, verbosity=0)
 
 
+def ensure_cases(seed: int = 7, progress=None) -> None:
+    """The demo's victim cases for the persons of ``seed`` (idempotent; a copied data set may
+    lack some), each opened by a demo staff member of its agency."""
+    from streha.accounts.models import User
+    from streha.cases.demo import generate_cases
+    from streha.people.models import Person
+
+    staff = {
+        u.agency_id: u for u in User.objects.filter(username__contains=".").exclude(agency=None)
+    }
+    persons = Person.objects.filter(reference__startswith=f"D{seed}-")
+    generate_cases(seed, persons, creators=staff, progress=progress)
+
+
+def busiest(users, records, agency_field: str):
+    """The first of ``users`` in the agency holding the most of ``records`` (``agency_field``
+    naming the record's agency), and that many: the heaviest lists a benchmark can read."""
+    from django.db.models import Count
+
+    top = (
+        records.filter(**{f"{agency_field}__in": users.values("agency")})
+        .values(agency_field)
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .first()
+    )
+    return users.filter(agency_id=top[agency_field]).first(), top["n"]
+
+
+def busiest_case_worker(roles) -> tuple:
+    """The user with one of ``roles`` in the agency owning the most victim cases, that
+    agency's case count, and its cases newest first (a queryset to slice)."""
+    from streha.accounts.models import User
+    from streha.cases.models import Case
+
+    workers = User.objects.filter(role_grants__role__in=list(roles))
+    user, count = busiest(workers, Case.objects.all(), "owner_agency")
+    return user, count, Case.objects.filter(owner_agency_id=user.agency_id).order_by("-pk")
+
+
 def timed(function, repeat: int) -> list[float]:
     """Milliseconds for each of ``repeat`` calls."""
     samples = []

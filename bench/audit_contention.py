@@ -32,32 +32,14 @@ MODES = ("in_view", "deferred")
 def prepare() -> dict:
     os.environ.setdefault("BENCH_PERSONS", "3000")
     _common.setup("audit_contention")
-    from django.db.models import Count
-
-    from streha.accounts.models import Role, User
-    from streha.cases.demo import generate_cases
+    from streha.accounts.models import Role
     from streha.cases.models import Case
     from streha.people.models import Person
 
     _common.ensure_demo(_common.persons_wanted(), seed=SEED)
-    staff = {
-        u.agency_id: u for u in User.objects.filter(username__contains=".").exclude(agency=None)
-    }
-    generate_cases(SEED, Person.objects.filter(reference__startswith=f"D{SEED}-"), creators=staff)
-    workers = User.objects.filter(role_grants__role=Role.CASE_WORKER)
-    busiest = (
-        Case.objects.filter(owner_agency__in=workers.values("agency"))
-        .values("owner_agency")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-        .first()
-    )
-    user = workers.filter(agency_id=busiest["owner_agency"]).first()
-    cases = list(
-        Case.objects.filter(owner_agency_id=user.agency_id)
-        .order_by("-pk")
-        .values_list("public_id", flat=True)[:200]
-    )
+    _common.ensure_cases(SEED)
+    user, _count, cases = _common.busiest_case_worker([Role.CASE_WORKER])
+    cases = list(cases.values_list("public_id", flat=True)[:200])
     from django.db import connection
 
     context = {

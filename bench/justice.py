@@ -22,7 +22,6 @@ def main() -> None:
     wanted = _common.persons_wanted()
     _common.setup(f"pages-{wanted}")
     from django.conf import settings
-    from django.db.models import Count
     from django.test import Client
 
     settings.ROOT_URLCONF = "_urls"
@@ -40,14 +39,9 @@ def main() -> None:
 
     # The prosecutor of the office with the most criminal cases, and a national analyst.
     prosecutors = User.objects.filter(role_grants__role=Role.PROSECUTOR)
-    busiest = (
-        CriminalCase.objects.filter(prosecution_office__in=prosecutors.values("agency"))
-        .values("prosecution_office")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-        .first()
+    prosecutor, office_cases = _common.busiest(
+        prosecutors, CriminalCase.objects.all(), "prosecution_office"
     )
-    prosecutor = prosecutors.filter(agency_id=busiest["prosecution_office"]).first()
     analyst = User.objects.filter(
         role_grants__role=Role.ANALYST, agency__kind="national_coordinator"
     ).first()
@@ -104,7 +98,7 @@ def main() -> None:
         "persons": Person.objects.count(),
         "victim_cases": Case.objects.count(),
         "criminal_cases": CriminalCase.objects.count(),
-        "office_criminal_cases": busiest["n"],
+        "office_criminal_cases": office_cases,
         "requests": REQUESTS,
         "floor_median_ms": floor_figures["median_ms"],
         "floor_p95_ms": floor_figures["p95_ms"],

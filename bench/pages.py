@@ -30,12 +30,10 @@ def measure(persons: int) -> None:
     os.environ["BENCH_PERSONS"] = str(persons)
     _common.setup(f"pages-{persons}")
     from django.conf import settings
-    from django.db.models import Count
     from django.test import Client
 
     settings.ROOT_URLCONF = "_urls"
-    from streha.accounts.models import Role, User
-    from streha.cases.demo import generate_cases
+    from streha.accounts.models import Role
     from streha.cases.models import Case, Status
     from streha.people.models import Person
 
@@ -46,33 +44,14 @@ def measure(persons: int) -> None:
         # its idempotent pass over every case costs minutes at 1,000,000 persons.
         _common.say(f"{persons:,} persons: making the data set (only the first run does)")
         _common.ensure_demo(wanted, seed=SEED)
-    staff = {
-        u.agency_id: u for u in User.objects.filter(username__contains=".").exclude(agency=None)
-    }
     _common.say("making sure the cases exist")
-    generate_cases(
-        SEED,
-        demo_persons,
-        creators=staff,
-        progress=lambda done, total: _common.say(f"cases: {done:,} / {total:,}"),
+    _common.ensure_cases(
+        SEED, progress=lambda done, total: _common.say(f"cases: {done:,} / {total:,}")
     )
     _common.say("choosing the user and the search terms")
-
     # The busiest agency that has a case worker or investigator among the demo staff.
-    workers = User.objects.filter(role_grants__role__in=[Role.CASE_WORKER, Role.INVESTIGATOR])
-    busiest = (
-        Case.objects.filter(owner_agency__in=workers.values("agency"))
-        .values("owner_agency")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-        .first()
-    )
-    user = workers.filter(agency_id=busiest["owner_agency"]).first()
-    cases = list(
-        Case.objects.filter(owner_agency_id=user.agency_id)
-        .select_related("person")
-        .order_by("-pk")[:REQUESTS]
-    )
+    user, agency_cases, cases = _common.busiest_case_worker([Role.CASE_WORKER, Role.INVESTIGATOR])
+    cases = list(cases.select_related("person")[:REQUESTS])
     from streha.audit import read_context
 
     # The benchmark's own search terms: decrypted inside one audited system read.
@@ -117,7 +96,7 @@ def measure(persons: int) -> None:
         "persons": Person.objects.count(),
         "cases": Case.objects.count(),
         "requests": REQUESTS,
-        "user_agency_cases": busiest["n"],
+        "user_agency_cases": agency_cases,
         "floor_median_ms": floor_figures["median_ms"],
         "floor_p95_ms": floor_figures["p95_ms"],
         "audited_shell_median_ms": shell_figures["median_ms"],

@@ -72,6 +72,7 @@ class CaseViewSet(viewsets.ViewSet):
         response = _page(request, page, lambda case: CaseSerializer(case).data)
         response.data["count_capped"] = page.count_capped
         response.data["too_broad"] = page.too_broad
+        response.data["more_results"] = page.more_results
         return response
 
     @extend_schema(

@@ -381,6 +381,8 @@ class Case(ProtectedModel):
             # part of the index (the primary key, the tie-breaker, ends every entry), never by
             # sorting all of the agency's cases.
             models.Index(fields=["owner_agency", "reference", "id"], name="case_agency_reference"),
+            # Sorting by stage: each stage's cases read in order, stage after stage.
+            models.Index(fields=["owner_agency", "status", "id"], name="case_agency_stage"),
             models.Index(
                 fields=["owner_agency", "first_contact_on", "id"], name="case_agency_first_contact"
             ),

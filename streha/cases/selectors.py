@@ -3,6 +3,7 @@ data. Queries are bounded (paged) and use the indexes declared on the models."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 from types import SimpleNamespace
 
 from django.core.paginator import Page, Paginator
@@ -24,7 +25,7 @@ from streha.cases.models import (
     Status,
     Task,
 )
-from streha.people.selectors import search_filter, searchable_persons
+from streha.people.selectors import confirm_in_order, search_candidates, searchable_persons
 from streha.protection.token_search import SearchTooBroad
 
 PAGE_SIZE = 25
@@ -52,16 +53,26 @@ class MergedPage:
     stops there too, because nobody reads the 41st page of a list."""
 
     def __init__(
-        self, object_list, number: int, count: int, per_page: int = PAGE_SIZE, too_broad=False
+        self,
+        object_list,
+        number: int,
+        count: int,
+        per_page: int = PAGE_SIZE,
+        too_broad=False,
+        more_results=False,
     ):
         self.object_list = object_list
         self.number = number
         self.too_broad = too_broad
+        # A search confirmed (opened) only up to the end of this page: more cases match, how
+        # many is not counted, the next page confirms further.
+        self.more_results = more_results
         self.count_capped = count > COUNT_CAP
         count = min(count, COUNT_CAP)
-        self.paginator = SimpleNamespace(
-            count=count, num_pages=max(1, (count + per_page - 1) // per_page), per_page=per_page
-        )
+        pages = max(1, (count + per_page - 1) // per_page)
+        if more_results:
+            pages = max(pages, number + 1)
+        self.paginator = SimpleNamespace(count=count, num_pages=pages, per_page=per_page)
 
     def __iter__(self):
         return iter(self.object_list)
@@ -71,7 +82,9 @@ class MergedPage:
 
     @property
     def count_label(self) -> str:
-        return f"{COUNT_CAP}+" if self.count_capped else str(self.paginator.count)
+        if self.count_capped:
+            return f"{COUNT_CAP}+"
+        return f"{self.paginator.count}+" if self.more_results else str(self.paginator.count)
 
     def has_next(self) -> bool:
         return self.number < self.paginator.num_pages
@@ -171,6 +184,20 @@ def _sorted_by(queryset, user: User, key: str):
     return queryset.annotate(sort_value=value), "sort_value"
 
 
+def _by_stage(part, descending: bool, end: int) -> list[tuple[int, int]]:
+    """The first ``end`` (stage rank, pk) keys of ``part`` in stage order: one stage after the
+    other, each read in primary-key order from the (agency, status, id) index and stopped at
+    ``end``, so no query sorts the agency's cases by a computed rank."""
+    stages = list(enumerate(Status.values))
+    keys: list[tuple[int, int]] = []
+    for rank, code in reversed(stages) if descending else stages:
+        if len(keys) >= end:
+            break
+        ids = part.filter(status=code).order_by("-pk" if descending else "pk")
+        keys += [(rank, pk) for pk in ids.values_list("pk", flat=True)[: end - len(keys)]]
+    return keys
+
+
 def list_cases(
     user: User,
     *,
@@ -206,26 +233,31 @@ def list_cases(
         filters &= Q(is_child=child)
     query = query.strip()
     candidates = None
+    confirm = None
     if query:
         if query.upper().startswith("C-") or query.upper().startswith("DC"):
             filters &= Q(reference=query.upper())
         else:
             # The blind index names a handful of persons and the person index their cases;
-            # the scopes then keep those by primary key. No cap: a search never silently
-            # drops a match.
+            # the scopes then keep those by primary key.
             # Only among the persons the user may see with the indexed field group: a wider
             # search would answer whether a name or number exists anywhere in the country.
+            # The persons come from the indexes unopened; their cases are then confirmed in
+            # the list's order only up to the end of the page (``confirm_in_order``).
             try:
-                persons = search_filter(searchable_persons(user, query), query).values("pk")
+                found = search_candidates(searchable_persons(user, query), query)
             except SearchTooBroad:  # too many persons (among those the user may see) to open
                 return MergedPage([], 1, 0, too_broad=True)
-            candidates = Case.objects.filter(person_id__in=persons).order_by()
+            confirm = found.confirm
+            candidates = Case.objects.filter(person_id__in=found.persons.values("pk")).order_by()
             candidates = list(candidates.values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
             if len(candidates) > SEARCH_CANDIDATES:
                 # Say so rather than show an arbitrary part: the user adds a number.
                 return MergedPage([], 1, 0, too_broad=True)
             filters &= Q(pk__in=candidates)
     annotate = exploitation_type in ExploitationType.values
+    number = _page_number(page)
+    more = False
     if candidates is not None:
         # A search's cases are few: read all their keys in one query over the policy's whole
         # scope and sort them here. Split by scope (or ordered), the query would make SQLite
@@ -234,7 +266,11 @@ def list_cases(
         if annotate:
             visible = visible.annotate(exploitation_types_text=_TYPES_TEXT)
         visible, value = _sorted_by(visible.filter(filters), user, key)
-        keys = sorted(visible.order_by().values_list(value, "pk"), reverse=descending)
+        keys = sorted(visible.order_by().values_list(value, "pk", "person_id"), reverse=descending)
+        # Confirmed up to the end of the wanted page (and one more, to know whether more
+        # follow): a search opens about a page of persons, however many share the name.
+        keys, more = confirm_in_order(keys, itemgetter(2), confirm, number * PAGE_SIZE)
+        keys = [(value, pk) for value, pk, _person in keys]
         count = len(keys)
     else:
         parts = []
@@ -245,7 +281,8 @@ def list_cases(
         counts = [part.order_by().values("pk")[: COUNT_CAP + 1].count() for part in parts]
         count = sum(counts)
     last_page = max(1, (min(count, COUNT_CAP) + PAGE_SIZE - 1) // PAGE_SIZE)
-    number = _page_number(page)
+    if more:
+        last_page = number + 1
     if number > last_page:
         if not clamp:  # API clients page until a page comes back empty
             return MergedPage([], number, count)
@@ -256,7 +293,9 @@ def list_cases(
         # of the wanted page, then merged.
         keys = []
         for part, part_count in zip(parts, counts, strict=True):
-            if part_count:
+            if part_count and key == "stage":
+                keys += _by_stage(part, descending, end)
+            elif part_count:
                 part, value = _sorted_by(part, user, key)
                 order = (f"-{value}", "-pk") if descending else (value, "pk")
                 keys += part.order_by(*order).values_list(value, "pk")[:end]
@@ -267,7 +306,7 @@ def list_cases(
     if columns:
         rows = rows.only(*columns)
     by_id = rows.in_bulk(ids)
-    result = MergedPage([by_id[pk] for pk in ids], number, count)
+    result = MergedPage([by_id[pk] for pk in ids], number, count, more_results=more)
     if result.object_list:
         audit.record_many(
             user,

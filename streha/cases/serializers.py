@@ -216,6 +216,10 @@ class CasePageSerializer(serializers.Serializer):
     too_broad = serializers.BooleanField(
         help_text="the search names too many persons: search by a number or the full name"
     )
+    more_results = serializers.BooleanField(
+        help_text="a search: more cases match after this page (not counted): ask for the next "
+        "page, or refine the search"
+    )
     results = CaseSerializer(many=True)
 
 

@@ -59,6 +59,7 @@ class PersonViewSet(viewsets.ViewSet):
                 "count": page.paginator.count,
                 "page": page.number,
                 "pages": page.paginator.num_pages,
+                "more_results": page.more_results,
                 # Names only on the rows whose person the user may see with identity.
                 "results": [
                     PersonSerializer(

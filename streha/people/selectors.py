@@ -3,10 +3,11 @@ return identities also record who read what; plain scoping lives in the access p
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -85,13 +86,30 @@ def is_reference(query: str) -> bool:
     return bool(_REFERENCE.match(query.strip().upper()))
 
 
-def search_filter(
+@dataclass(frozen=True)
+class Candidates:
+    """The persons a search may find, from the indexes alone, and how to confirm them.
+
+    ``persons`` come from blind indexes, so some are false positives of their truncated
+    entries; ``confirm(ids)`` opens only the persons it is given and returns those that truly
+    match. A caller that shows one page confirms candidates in its own order until the page is
+    full (``confirm_in_order``), so a search never opens every namesake in the country."""
+
+    persons: QuerySet[Person]
+    confirm: Callable[[list[int]], set[int]]
+
+
+def _all_confirmed(ids) -> set[int]:
+    return set(ids)
+
+
+def search_candidates(
     persons: QuerySet[Person], query: str, *, limit: int | None = None
-) -> QuerySet[Person]:
-    """The persons of ``persons`` a search finds: by reference, personal or passport number
-    (whole, through their blind indexes), or by names: any one name, several in any order,
-    in Albanian, Serbian (Latin or Cyrillic) or unaccented spelling, optionally with the year
-    or date of birth (through the per-name index, ``streha.protection.token_search``).
+) -> Candidates:
+    """The ``Candidates`` of a search among ``persons``: by reference, personal or passport
+    number (whole, through their blind indexes), or by names: any one name, several in any
+    order, in Albanian, Serbian (Latin or Cyrillic) or unaccented spelling, optionally with the
+    year or date of birth (through the per-name index, ``streha.protection.token_search``).
 
     ``persons`` must already be the persons the user may see with the indexed group
     (``searchable_persons``): filtering a wider set first would let the result's size answer
@@ -99,13 +117,14 @@ def search_filter(
     names more than ``limit`` (``SEARCH_CANDIDATES``) candidates among ``persons``."""
     query = query.strip()
     if not query:
-        return persons
+        return Candidates(persons, _all_confirmed)
     if is_reference(query):
-        return persons.filter(reference=query.upper())
+        return Candidates(persons.filter(reference=query.upper()), _all_confirmed)
     if _IDENTIFIER.match(query):
-        return exact(persons, "personal_number_index", query) | exact(
+        found = exact(persons, "personal_number_index", query) | exact(
             persons, "passport_number_index", query
         )
+        return Candidates(found, _all_confirmed)
     wanted = parse_query(query)
     if wanted.birth_year is not None:
         persons = persons.filter(birth_year=wanted.birth_year)
@@ -113,29 +132,83 @@ def search_filter(
     limit = SEARCH_CANDIDATES if limit is None else limit
     if not name_keys(wanted.names):
         if wanted.names or wanted.birth_year is None:
-            return persons.none()  # only initials or punctuation: nothing to search by
-        return equal_after_opening(persons, equal, limit=limit) if equal else persons
+            return Candidates(persons.none(), _all_confirmed)  # only initials or punctuation
+        found = equal_after_opening(persons, equal, limit=limit) if equal else persons
+        return Candidates(found, _all_confirmed)
     # The holders of every name first, from the index, then the user's scope on those few.
     holders = holders_of_all(Person.NAME_TOKENS.digest(key) for key in name_keys(wanted.names))
     entries = PersonNameKey.objects.all()
     if isinstance(holders, list):  # the entries of those holders only: the plan stays on them
         entries = entries.filter(person_id__in=holders)
-    found = Person.NAME_TOKENS.matching(
-        persons.filter(pk__in=holders),
-        entries,
-        "person",
-        wanted.names,
-        limit=limit,
-        equal=equal,
+    indexed = Person.NAME_TOKENS.candidates(
+        persons.filter(pk__in=holders), entries, "person", wanted.names, limit=limit
     )
-    if equal:
-        return found
-    # The whole-name index too: it finds a person whose per-name entries are not written yet
-    # (registered before they existed, until ``streha reindex_names`` has run). Those already
-    # found are not opened a second time: at 1,000,000 persons a common full name is held by
-    # hundreds, and opening each twice was most of the search's time.
-    found_ids = list(found.order_by().values_list("pk", flat=True))
-    return found | exact(persons.exclude(pk__in=found_ids), "name_index", wanted.names)
+    ids = list(indexed.order_by().values_list("pk", flat=True))
+    unindexed: set[int] = set()
+    if not equal:
+        # The whole-name index finds a person whose per-name entries are not written yet
+        # (registered before they existed, until ``streha reindex_names`` has run): it looks
+        # only at persons without any entry, so a search opens nobody twice and, once every
+        # person is indexed, nobody at all here.
+        without_entries = persons.exclude(
+            Exists(PersonNameKey.objects.filter(person_id=OuterRef("pk")))
+        )
+        unindexed = set(
+            exact(without_entries, "name_index", wanted.names).values_list("pk", flat=True)
+        )
+
+    def confirm(candidate_ids) -> set[int]:
+        candidate_ids = list(candidate_ids)
+        opened = [pk for pk in candidate_ids if pk not in unindexed]
+        return {pk for pk in candidate_ids if pk in unindexed} | Person.NAME_TOKENS.confirmed(
+            Person, opened, wanted.names, equal=equal
+        )
+
+    return Candidates(persons.filter(pk__in=[*ids, *sorted(unindexed)]), confirm)
+
+
+def search_filter(
+    persons: QuerySet[Person], query: str, *, limit: int | None = None
+) -> QuerySet[Person]:
+    """Every person of ``persons`` a search finds (``search_candidates``, all confirmed). For
+    a page of results, ``confirm_in_order`` opens only as many candidates as the page needs."""
+    candidates = search_candidates(persons, query, limit=limit)
+    if candidates.confirm is _all_confirmed:
+        return candidates.persons
+    ids = list(candidates.persons.order_by("pk").values_list("pk", flat=True))
+    return persons.filter(pk__in=sorted(candidates.confirm(ids)))
+
+
+# Candidates confirmed at least at once (one query): a page whose candidates are mostly true
+# namesakes is then confirmed in one or two rounds.
+CONFIRM_BATCH = 10
+
+
+def confirm_in_order(items, person_of, confirm, wanted: int) -> tuple[list, bool]:
+    """The first ``wanted`` of ``items`` (in the caller's stable order) whose person
+    ``confirm`` accepts, and whether more follow, opening persons in that order only until
+    ``wanted + 1`` are found: a page of search results costs about a page of decryption,
+    however many namesakes the country holds.
+
+    Only items the caller passes (within the user's scope) are opened or counted, so "more
+    follow" says nothing about persons outside it."""
+    found: list = []
+    verdict: dict[int, bool] = {}
+    position = 0
+    while position < len(items) and len(found) <= wanted:
+        missing = wanted + 1 - len(found)
+        batch, persons = [], []
+        while position < len(items) and len(persons) < max(missing, CONFIRM_BATCH):
+            item = items[position]
+            batch.append(item)
+            position += 1
+            person = person_of(item)
+            if person not in verdict and person not in persons:
+                persons.append(person)
+        accepted = confirm(persons) if persons else set()
+        verdict.update((person, person in accepted) for person in persons)
+        found += [item for item in batch if verdict[person_of(item)]]
+    return found[:wanted], len(found) > wanted
 
 
 def searchable_persons(user: User, query: str) -> QuerySet[Person]:
@@ -144,6 +217,26 @@ def searchable_persons(user: User, query: str) -> QuerySet[Person]:
     if is_reference(query):
         return policy.persons_visible_to(user)
     return policy.persons_visible_with(user, INDEXED_GROUP)
+
+
+class _ConfirmedPaginator(Paginator):
+    """Pages of the search results confirmed so far; with ``more``, one page follows the last
+    (confirmed when it is asked for), uncounted."""
+
+    def __init__(self, found: list, per_page: int, *, more: bool):
+        super().__init__(found, per_page)
+        self.more = more
+
+    @property
+    def num_pages(self) -> int:
+        return super().num_pages + 1 if self.more else super().num_pages
+
+
+def _page_number(page) -> int:
+    try:
+        return max(1, int(page))
+    except (TypeError, ValueError):
+        return 1
 
 
 @dataclass(frozen=True)
@@ -161,18 +254,29 @@ def list_persons(
     (``search_filter``; ``page.too_broad`` says a search named too many to open). Names appear
     only on rows whose person the user may see with the identity group (an agency holding a
     referral that shares only the narrative sees the reference alone)."""
-    too_broad = False
-    persons = policy.persons_visible_to(user) if not query.strip() else None
-    if persons is None:
+    too_broad = more = False
+    if not query.strip():
+        persons = policy.persons_visible_to(user).select_related("owner_agency")
+        result = Paginator(persons.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(page)
+    else:
         try:
-            persons = search_filter(searchable_persons(user, query), query)
+            candidates = search_candidates(searchable_persons(user, query), query)
         except SearchTooBroad:
             # Say so rather than show an arbitrary part (counted among the user's own scope).
-            persons, too_broad = Person.objects.none(), True
-    persons = persons.select_related("owner_agency")
-    paginator = Paginator(persons.order_by("-created_at", "-pk"), PAGE_SIZE)
-    result = paginator.get_page(page)
+            candidates, too_broad = Candidates(Person.objects.none(), _all_confirmed), True
+        # Candidates in the list's order, confirmed (opened) only up to the end of the page
+        # asked for, plus one to know whether more follow.
+        ordered = list(
+            candidates.persons.order_by("-created_at", "-pk").values_list("pk", flat=True)
+        )
+        number = _page_number(page)
+        found, more = confirm_in_order(ordered, int, candidates.confirm, number * PAGE_SIZE)
+        result = _ConfirmedPaginator(found, PAGE_SIZE, more=more).get_page(number)
+        by_id = Person.objects.select_related("owner_agency").in_bulk(result.object_list)
+        result.object_list = [by_id[pk] for pk in result.object_list]
     result.too_broad = too_broad
+    # More persons match than were opened: the page says so rather than count them.
+    result.more_results = more
     listed = list(result.object_list)
     groups = policy.person_field_groups(user, listed)
     result.object_list = [

@@ -91,4 +91,8 @@ class PersonPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
+    more_results = serializers.BooleanField(
+        help_text="a search: more persons match after this page (not counted): ask for the next "
+        "page, or refine the search"
+    )
     results = PersonSerializer(many=True)

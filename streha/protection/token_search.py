@@ -100,6 +100,19 @@ class NameTokenIndex:
         wanted = name_keys(text)
         if not wanted:
             return records.none()
+        found = self.candidates(records, entries, owner, text, limit=limit)
+        ids = found.values_list("pk", flat=True)
+        return records.filter(pk__in=self._true_matches(records.model, ids, wanted, equal or {}))
+
+    def candidates(
+        self, records: QuerySet, entries: QuerySet, owner: str, text: str, *, limit: int
+    ) -> QuerySet:
+        """The records of ``records`` holding an entry for every name of ``text``, from the
+        index alone (nothing opened: some are false positives of the truncated entries, which
+        ``confirmed`` removes). Raises ``SearchTooBroad`` past ``limit`` candidates."""
+        wanted = name_keys(text)
+        if not wanted:
+            return records.none()
         selected = records
         for key in sorted(wanted):
             holders = entries.filter(digest=self.digest(key)).values(owner)
@@ -107,7 +120,15 @@ class NameTokenIndex:
         ids = list(selected.order_by().values_list("pk", flat=True)[: limit + 1])
         if len(ids) > limit:
             raise SearchTooBroad
-        return records.filter(pk__in=self._true_matches(records.model, ids, wanted, equal or {}))
+        return records.filter(pk__in=ids)
+
+    def confirmed(self, model, ids: Iterable[int], text: str, *, equal: dict | None = None) -> set:
+        """Those of ``ids`` (candidates) whose names really include every name of ``text``:
+        only these records are opened, so a caller bounds the decryption by what it asks."""
+        ids = list(ids)
+        if not ids:
+            return set()
+        return set(self._true_matches(model, ids, name_keys(text), equal or {}))
 
     def _true_matches(self, model, ids: Iterable[int], wanted: set[str], equal: dict) -> list:
         names = [*self.source, *equal]

@@ -380,6 +380,10 @@ def test_name_search_intersects_the_index_before_applying_the_scopes(world, poli
     assert index_reads[0].startswith('SELECT "people_personnamekey"."person_id"')
     assert '"people_person"' not in index_reads[0]  # the intersection, from the index alone
     scoped = [s for s in sql if "owner_agency_id" in s and "people_personnamekey" in s]
+    # The whole-name fallback looks only at persons without entries, by its own index.
+    unindexed = [s for s in scoped if "NOT (EXISTS" in s.upper()]
+    assert unindexed and all('"name_index" IN' in s for s in unindexed)
+    scoped = [s for s in scoped if s not in unindexed]
     assert scoped
     assert all(re.search(r'"people_person"\."id" IN \(\d', s) for s in scoped)
 
@@ -436,3 +440,119 @@ def test_the_whole_name_check_does_not_reopen_persons_already_found(world, polic
     found, _sql = _search_queries(police, "Arta Haxhiu")
     assert found == sorted(person.reference for person in [*same, unindexed])
     assert opened == [unindexed.pk]
+
+
+# --- Bounded decryption (issue 17): a page of results opens about a page of persons ----------
+
+
+def _namesakes(world, kind, count, *, start=0, given="Arta", family="Haxhiu") -> list[Person]:
+    """``count`` persons of ``kind``'s agency bearing one full name (references in order)."""
+    persons = [
+        Person(
+            reference=f"D9-{start + index:08d}",
+            owner_agency=world.agency(kind),
+            given_name=given,
+            family_name=family,
+        )
+        for index in range(count)
+    ]
+    services.register_persons_bulk(persons)
+    return persons
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """The primary keys of the persons whose names a search opens (decrypts), in order."""
+    from streha.protection.fields import BlindIndexField
+    from streha.protection.token_search import NameTokenIndex
+
+    seen = []
+    keys_of, matches = NameTokenIndex.keys_of, BlindIndexField.matches
+
+    def counting_keys(self, record):
+        seen.append(record.pk)
+        return keys_of(self, record)
+
+    def counting_matches(self, instance, text):
+        seen.append(instance.pk)
+        return matches(self, instance, text)
+
+    monkeypatch.setattr(NameTokenIndex, "keys_of", counting_keys)
+    monkeypatch.setattr(BlindIndexField, "matches", counting_matches)
+    return seen
+
+
+def _newest_first(persons) -> list[str]:
+    return [p.reference for p in sorted(persons, key=lambda p: (p.created_at, p.pk), reverse=True)]
+
+
+def test_a_page_of_person_search_opens_a_page_of_the_300_namesakes(world, police, opened):
+    """300 persons in the user's scope share a full name: page 1 opens the first page in the
+    list's order plus one (to know more follow), page 2 one page more, never all 300."""
+    namesakes = _namesakes(world, POLICE, 300)
+    namesakes = list(Person.objects.filter(pk__in=[p.pk for p in namesakes]))
+    expected = _newest_first(namesakes)
+    size = selectors.PAGE_SIZE
+    opened.clear()
+    first = selectors.list_persons(police, query="Arta Haxhiu")
+    assert [row.person.reference for row in first] == expected[:size]
+    assert first.more_results and first.has_next() and not first.too_broad
+    assert len(opened) == len(set(opened)) <= size + 1
+    opened.clear()
+    second = selectors.list_persons(police, query="Haxhiu Arta", page=2)
+    assert [row.person.reference for row in second] == expected[size : 2 * size]
+    assert second.more_results
+    assert len(opened) <= 2 * size + 1
+    # The whole set, confirmed in full, is still what ``search_filter`` returns (the API's
+    # count and every caller that wants them all).
+    assert len(selectors.search_filter(Person.objects.all(), "Arta Haxhiu")) == 300
+
+
+def test_a_page_of_case_search_opens_a_page_of_the_namesakes(world, police, opened):
+    namesakes = _namesakes(world, POLICE, 300)
+    cases = [CaseFactory(owner_agency=world.agency(POLICE), person=p) for p in namesakes[:60]]
+    size = case_selectors.PAGE_SIZE
+    opened.clear()
+    page = case_selectors.list_cases(police, query="Arta Haxhiu", sort="reference")
+    ordered = sorted(cases, key=lambda case: (case.reference, case.pk))
+    assert [case.pk for case in page] == [case.pk for case in ordered[:size]]
+    assert page.more_results and page.has_next() and page.count_label == f"{size}+"
+    assert len(set(opened)) <= size + 1
+    opened.clear()
+    third = case_selectors.list_cases(police, query="Arta Haxhiu", sort="reference", page=3)
+    assert [case.pk for case in third] == [case.pk for case in ordered[2 * size :]]
+    assert not third.more_results and third.paginator.count == 60
+    assert len(set(opened)) <= 60
+
+
+def test_small_searches_show_the_same_first_page_as_a_full_search(police, arta, others, world):
+    """Below a page of results nothing changes: every match, in the list's order, counted."""
+    for query in ("Haxhiu", "Arta", "Arta Haxhiu", "Arta 1999", "Haxhiu 12.03.1999", "Drita"):
+        page = selectors.list_persons(police, query=query)
+        full = selectors.search_filter(selectors.searchable_persons(police, query), query)
+        assert [row.person.reference for row in page] == _newest_first(full), query
+        assert not page.more_results and page.paginator.count == len(full), query
+
+
+def test_the_order_of_results_is_stable_and_pages_neither_repeat_nor_skip(world, police):
+    """Namesakes made in two batches (same clock) and decoys of another name in between: the
+    pages, asked twice and in any order, always list the same persons once each."""
+    _namesakes(world, POLICE, 20)
+    _namesakes(world, POLICE, 20, start=100, given="Besa")
+    _namesakes(world, POLICE, 20, start=200)
+    pages = [selectors.list_persons(police, query="Arta Haxhiu", page=n) for n in (2, 1, 2)]
+    assert [r.person.pk for r in pages[0]] == [r.person.pk for r in pages[2]]
+    listed = [r.person.pk for r in pages[1]] + [r.person.pk for r in pages[0]]
+    assert len(listed) == len(set(listed)) == 40
+    assert not pages[0].more_results and pages[1].more_results
+
+
+def test_namesakes_outside_the_scope_are_never_opened_nor_counted(world, police, opened):
+    """300 namesakes at the shelter, 3 at the police: the police's search opens and shows its
+    3, says nothing of more, and the shelter's own search shows "more" only from its own."""
+    _namesakes(world, SHELTER, 300)
+    own = _namesakes(world, POLICE, 3, start=500)
+    opened.clear()
+    page = selectors.list_persons(police, query="Arta Haxhiu")
+    assert sorted(r.person.pk for r in page) == sorted(p.pk for p in own)
+    assert not page.more_results and set(opened) <= {p.pk for p in own}
