@@ -19,6 +19,11 @@ def serve(argv: list[str]) -> None:
     parser.add_argument("--port", default=os.environ.get("STREHA_PORT", "8000"))
     parser.add_argument("--workers", default=os.environ.get("STREHA_WORKERS", "2"))
     parser.add_argument(
+        "--threads",
+        default=os.environ.get("STREHA_THREADS", "1"),
+        help="Threads per worker (more than 1: gunicorn's gthread workers).",
+    )
+    parser.add_argument(
         "--no-worker",
         action="store_true",
         default=os.environ.get("STREHA_SERVE_WORKER", "1") == "0",
@@ -26,15 +31,20 @@ def serve(argv: list[str]) -> None:
     )
     args = parser.parse_args(argv)
     _prepare_metrics_directory()
-    gunicorn_args = gunicorn_arguments(args.host, args.port, args.workers)
+    gunicorn_args = gunicorn_arguments(args.host, args.port, args.workers, args.threads)
     if args.no_worker:
         os.execv(sys.executable, gunicorn_args)  # noqa: S606 - our own interpreter, no shell
     else:
         serve_with_worker(gunicorn_args)
 
 
-def gunicorn_arguments(host: str, port: str, workers: str) -> list[str]:
-    """The gunicorn command line of ``streha serve`` (our own interpreter, no shell)."""
+def gunicorn_arguments(host: str, port: str, workers: str, threads: str = "1") -> list[str]:
+    """The gunicorn command line of ``streha serve`` (our own interpreter, no shell).
+
+    With ``threads`` above 1 each worker is a gthread worker: a thread waiting on the database
+    (a synced commit of an audit event) leaves the worker's CPU to another request, at the cost
+    of one database connection per thread.
+    """
     return [
         sys.executable,
         "-m",
@@ -44,6 +54,7 @@ def gunicorn_arguments(host: str, port: str, workers: str) -> list[str]:
         f"{host}:{port}",
         "--workers",
         str(workers),
+        *(["--threads", str(threads)] if int(threads) > 1 else []),
         # The application is loaded once in the master and forked: a worker that dies (even by
         # kill -9) is replaced in milliseconds instead of importing Django again (make faults).
         # No database connection is opened while loading. Deploy new code with a restart.

@@ -39,6 +39,7 @@ Outside requests (jobs, commands, ``read_context.system``) every event is append
 import contextlib
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ from django.utils.translation import gettext as _
 from streha.access import policy
 from streha.access.models import BreakGlassGrant
 from streha.accounts.models import Agency, User
-from streha.audit import chain, read_context
+from streha.audit import chain, head_timing, read_context
 from streha.audit.models import Action, AuditChainHead, AuditEvent, AuditSubject
 from streha.audit.subjects import subjects_of
 from streha.web.logging import request_id_var
@@ -466,7 +467,9 @@ def _append(events: list[AuditEvent]) -> None:
     # No savepoint: if appending fails, the caller's change must not commit without its event,
     # so the whole transaction fails (and two round trips per event are saved).
     with transaction.atomic(savepoint=False):
+        asked_at = time.perf_counter()
         head = _locked_head()
+        head_timing.locked(asked_at)
         seq, prev_hash = head.last_seq, head.last_hash
         # Stamped under the lock, so time never runs backwards along the chain.
         now = timezone.now()
