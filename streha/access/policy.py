@@ -860,10 +860,16 @@ def visible_or_404(
     purpose: str = "",
     purpose_of=None,
     audited_groups=None,
+    require=None,
     **lookup,
 ):
     """The object ``lookup`` names in ``scope`` (a ``*_visible_to(user)`` queryset) and
     ``access_of(user, obj)``, or ``Http404`` when there is none or the access cannot view it.
+
+    ``require(access)`` refuses (``PermissionDenied``, see ``require``) what the user may not
+    do with an object they can see (edit, export): it runs before ``purpose_of`` asks for a
+    reason, before the read is audited and before anything of the object is decrypted, so a
+    refused step answers 403 and reads nothing.
 
     Every page and API operation opens a protected object through here, so this is the one
     place its read is audited: with the field groups the access shows
@@ -890,6 +896,8 @@ def visible_or_404(
                 refused,
             ]
         raise Http404
+    if require is not None:
+        require(access)
     groups = access.field_groups if audited_groups is None else audited_groups(access)
     if purpose_of is not None:  # the purpose depends on the object (e.g. the case a read serves)
         purpose = purpose_of(found, access)

@@ -19,6 +19,29 @@ from django.utils.translation import gettext_lazy as _
 from streha.protection.fields import ProtectedCharField, ProtectedTextField
 from streha.protection.models import ProtectedModel
 
+
+def dated_record(dated_by: str, name: str) -> type[models.Model]:
+    """An abstract base for one kind of dated record of a criminal case or of its injured
+    party (a judgment, a confiscation, a compensation, a permit, an interview, a protection
+    order): listed by its date ``dated_by``, then in the order recorded, and shown as ``name``
+    and its number.
+
+    The ``str`` never shows what the record holds: these records are about victims and
+    defendants, and ``str`` reaches the admin, logs and error messages. Abstract, so each
+    table stays as it was (a migration flattens an abstract base away).
+    """
+
+    class DatedRecord(models.Model):
+        class Meta:
+            abstract = True
+            ordering = [dated_by, "pk"]
+
+        def __str__(self) -> str:
+            return f"{name} {self.pk}"
+
+    return DatedRecord
+
+
 # --- The offence catalogue ------------------------------------------------------------------
 
 
@@ -413,7 +436,7 @@ class Outcome(models.TextChoices):
     PARTLY = "partly", _("Partly convicted")
 
 
-class Judgment(models.Model):
+class Judgment(dated_record("decided_on", "judgment")):
     case = models.ForeignKey(CriminalCase, on_delete=models.CASCADE, related_name="judgments")
     defendant = models.ForeignKey(Defendant, on_delete=models.CASCADE, related_name="judgments")
     instance = models.CharField(max_length=10, choices=Instance.choices)
@@ -424,12 +447,6 @@ class Judgment(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-
-    class Meta:
-        ordering = ["decided_on", "pk"]
-
-    def __str__(self) -> str:
-        return f"judgment {self.pk}"
 
 
 class SentenceKind(models.TextChoices):
@@ -467,7 +484,7 @@ class AssetKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class Confiscation(models.Model):
+class Confiscation(dated_record("decided_on", "confiscation")):
     case = models.ForeignKey(CriminalCase, on_delete=models.CASCADE, related_name="confiscations")
     defendant = models.ForeignKey(
         Defendant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -476,12 +493,6 @@ class Confiscation(models.Model):
     asset = models.CharField(max_length=20, choices=AssetKind.choices)
     value_eur = models.DecimalField(max_digits=12, decimal_places=2)
     decided_on = models.DateField()
-
-    class Meta:
-        ordering = ["decided_on", "pk"]
-
-    def __str__(self) -> str:
-        return f"confiscation {self.pk}"
 
 
 # --- Victims: injured parties, compensation, residence, interviews ----------------------------
@@ -535,7 +546,7 @@ class CompensationDecision(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class StateCompensation(models.Model):
+class StateCompensation(dated_record("applied_on", "compensation")):
     """An application to the crime victim compensation programme (Law No. 05/L-036)."""
 
     injured_party = models.ForeignKey(
@@ -552,12 +563,6 @@ class StateCompensation(models.Model):
     paid_on = models.DateField(null=True, blank=True)
     appeal_filed_on = models.DateField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["applied_on", "pk"]
-
-    def __str__(self) -> str:
-        return f"compensation {self.pk}"
-
 
 class PermitGround(models.TextChoices):
     PERSONAL_SITUATION = "personal_situation", _("The victim's personal situation")
@@ -570,7 +575,7 @@ class PermitStatus(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
-class ResidencePermit(models.Model):
+class ResidencePermit(dated_record("decided_on", "permit")):
     """A residence permit decision for a foreign victim (Law No. 04/L-218)."""
 
     injured_party = models.ForeignKey(
@@ -581,12 +586,6 @@ class ResidencePermit(models.Model):
     decided_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["decided_on", "pk"]
-
-    def __str__(self) -> str:
-        return f"permit {self.pk}"
-
 
 class InterviewBody(models.TextChoices):
     POLICE = "police", _("Police")
@@ -595,7 +594,7 @@ class InterviewBody(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class VictimInterview(models.Model):
+class VictimInterview(dated_record("interviewed_on", "interview")):
     """One interview of a victim, so that interviews per victim can be kept few and counted."""
 
     injured_party = models.ForeignKey(
@@ -604,12 +603,6 @@ class VictimInterview(models.Model):
     interviewed_on = models.DateField()
     body = models.CharField(max_length=12, choices=InterviewBody.choices)
     video_recorded = models.BooleanField(default=False)
-
-    class Meta:
-        ordering = ["interviewed_on", "pk"]
-
-    def __str__(self) -> str:
-        return f"interview {self.pk}"
 
 
 # --- Witnesses -------------------------------------------------------------------------------
@@ -689,7 +682,7 @@ class OrderStatus(models.TextChoices):
     ENDED = "ended", _("Ended")
 
 
-class ProtectionOrder(models.Model):
+class ProtectionOrder(dated_record("ordered_on", "order")):
     """A protective measure ordered by a judge for a witness."""
 
     witness = models.ForeignKey(Witness, on_delete=models.CASCADE, related_name="orders")
@@ -699,12 +692,6 @@ class ProtectionOrder(models.Model):
     ordered_on = models.DateField()
     until = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=OrderStatus.choices)
-
-    class Meta:
-        ordering = ["ordered_on", "pk"]
-
-    def __str__(self) -> str:
-        return f"order {self.pk}"
 
 
 # --- Sharing a victim case with the prosecution; deadlines ------------------------------------

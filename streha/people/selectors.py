@@ -311,12 +311,11 @@ def read_person(
     (``policy.visible_or_404``) under break-glass if that is how the user sees it, with the
     reason it serves (``streha.audit.reasons``: ValidationError for a reason that is not one
     for this person). ``require(access)`` refuses what the user may not do with the person
-    (edit, export) before a reason is asked for: a 403 says more than "say why"."""
+    (edit, export) before a reason is asked for (``policy.visible_or_404``): a 403 says more
+    than "say why"."""
     scope = policy.persons_visible_to(user).select_related("owner_agency")
 
     def purpose_of(person, access) -> str:
-        if require is not None:
-            require(access)
         why = reasons.reason_for(
             user, person, reason, break_glass=access.break_glass, request=request
         )
@@ -330,6 +329,7 @@ def read_person(
         request=request,
         purpose=purpose,
         audited_groups=lambda access: access.field_groups & set(Person.FIELD_GROUPS),
+        require=require,
         public_id=public_id,
     )
     return PersonView(person=person, access=access)

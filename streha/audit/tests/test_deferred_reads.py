@@ -186,6 +186,14 @@ def lookups_by_hash(queries) -> list[str]:
     ]
 
 
+def served(view):
+    """``view`` as Django serves it: in its transaction, an exception turned into a 500 page,
+    inside the audited-read middleware."""
+    return read_context.AuditedReadMiddleware(
+        convert_exception_to_response(transaction.atomic(view))
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_committing_post_with_reads_looks_no_event_up(client, worker, case):
     """A request that changes something appends its reads in its own transaction: when that
@@ -240,10 +248,7 @@ def test_reads_of_a_post_are_looked_up_only_when_not_committed(
         services.record(worker, Action.READ, obj=person, details={"n": 1})
         return then(request) if then else HttpResponse(b"ok")
 
-    # As Django serves it: the view in its transaction, an exception turned into a 500 page.
-    handler = read_context.AuditedReadMiddleware(
-        convert_exception_to_response(transaction.atomic(view))
-    )
+    handler = served(view)
     before = AuditChainHead.objects.get().last_seq
     with CaptureQueriesContext(connection) as queries:
         handler(RequestFactory().post("/"))
@@ -267,9 +272,7 @@ def test_a_commit_whose_earlier_hook_fails_writes_no_read_twice(worker, case):
         services.record(worker, Action.READ, obj=person)
         return HttpResponse(b"ok")
 
-    handler = read_context.AuditedReadMiddleware(
-        convert_exception_to_response(transaction.atomic(view))
-    )
+    handler = served(view)
     before = AuditChainHead.objects.get().last_seq
     with CaptureQueriesContext(connection) as queries:
         assert handler(RequestFactory().post("/")).status_code == 500
