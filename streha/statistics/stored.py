@@ -36,6 +36,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from streha.access import policy
+from streha.errors import DomainError
 from streha.statistics import figures, filters, selectors
 from streha.statistics.definitions import DEFINITIONS
 from streha.statistics.models import FigureSet, PublishedFigure
@@ -48,6 +49,14 @@ from streha.statistics.publication import (
     publish,
     row_labels,
 )
+
+
+class FiguresNotCounted(DomainError):
+    """A large scope's figures for a year or filter were never counted (the API's answer)."""
+
+    status_code = 409
+    code = "not_counted"
+
 
 NATIONAL = "national"
 # Tables per year for one scope (the tip tables too), in the order of their codes.
