@@ -324,3 +324,22 @@ def test_the_job_asks_its_starter_again(coordinator, year_of_22):  # noqa: F811
     RoleGrant.objects.filter(user=coordinator, role=Role.ANALYST).delete()
     assert execute_job(str(job.public_id)) == JobState.FAILED
     assert not FigureSet.objects.exists()
+
+
+def test_a_count_cancelled_half_way_stops_between_tables_and_keeps_the_old_set(
+    monkeypatch,
+    coordinator,
+    six_women,  # noqa: F811
+):
+    stored.count_figures([YEAR])
+    old = FigureSet.objects.get(scope=stored.NATIONAL)
+    job = request_count(coordinator, [YEAR])
+    real_settle = filters.settle
+
+    def cancel_while_counting(*args, **kwargs):
+        Job.objects.filter(pk=job.pk).update(cancel_requested=True)  # the starter presses Cancel
+        return real_settle(*args, **kwargs)
+
+    monkeypatch.setattr(filters, "settle", cancel_while_counting)
+    assert execute_job(str(job.public_id)) == JobState.CANCELLED
+    assert FigureSet.objects.get(scope=stored.NATIONAL).pk == old.pk
