@@ -161,6 +161,10 @@ def test_files_carry_the_counting_time(client, coordinator, year_of_22):  # noqa
     url = reverse("statistics:table", args=["T01"])
     text = client.get(url, {"year": YEAR, "format": "csv"}).content.decode()
     assert text.splitlines()[0].startswith("Category (Figures as of 04/03/2026 13:06),")
+    from streha.audit.models import AuditEvent
+
+    event = AuditEvent.objects.filter(object_type="statistics.table").latest("seq")
+    assert event.details["counted_at"] == "2026-03-04T12:06:00+00:00"
     sdmx = client.get(url, {"year": YEAR, "format": "sdmx"}).content.decode().splitlines()
     assert sdmx[0].endswith(",PREPARED")
     assert all(line.endswith(",2026-03-04T12:06:00Z") for line in sdmx[1:])
