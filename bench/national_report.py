@@ -9,6 +9,13 @@ counted once) as the reference; and the analyst's statistics page beside the
 audited shell. Goal (issue 13): the whole report within 2× the time of computing its tables with
 hand-written SQL (estimated as the table-1 query times the number of tables), the page's p95
 within 2× the audited shell's. Writes var/bench/statistics.json.
+
+Since session 6 the pages read figures counted by the job ``statistics.count_figures`` and
+stored (``streha.statistics.stored``): the bench runs that job for the report's year (every
+table, every filter, every scope; ``BENCH_COUNT_YEARS=10`` counts the ten years the pages offer,
+as the nightly count does) and times it, then measures the table page and the analysts'
+dashboard (``/statistics/``) p95 against the audited shell with the stored figures.
+``BENCH_STORED_ONLY=1`` skips the live report figures above (minutes at 1,000,000 persons).
 """
 
 import os
@@ -57,10 +64,13 @@ def main() -> None:
     from streha.accounts.models import Agency, AgencyKind, Role, RoleGrant, User
     from streha.cases.demo import generate_cases
     from streha.cases.models import Case
+    from streha.jobs.services import execute_job, start_job
     from streha.justice.catalogue import load_offences
     from streha.justice.demo import generate_criminal_cases
     from streha.people.models import Person
-    from streha.statistics import figures, selectors
+    from streha.statistics import figures, selectors, stored
+    from streha.statistics.definitions import DEFINITIONS
+    from streha.statistics.jobs import COUNT_KIND
     from streha.statistics.pdf import annual_report
     from streha.statistics.publication import publish
 
@@ -109,26 +119,32 @@ def main() -> None:
             cursor.execute(TABLE_1_SQL, params)
             cursor.fetchall()
 
-    report_ms = _common.summary(_common.timed(report, REPEAT))
-    sql_ms = _common.summary(_common.timed(table_1_sql, REPEAT))
-    tables = len(report())
-    per_table_ms = each_table()
-    pdf_ms = _common.summary(_common.timed(pdf, 1))
-    # One filtered table: the filter counts every sibling (each municipality) to guard against
-    # differencing, so it costs more than the national table.
-    from streha.places.models import Municipality
-    from streha.statistics import filters
-
-    municipality = Municipality.objects.order_by("code").first()
+    stored_only = bool(os.environ.get("BENCH_STORED_ONLY"))
+    report_ms = sql_ms = pdf_ms = {"median_ms": None}
+    per_table_ms: dict = {}
     filtered_ms = None
-    if municipality is not None:
-        municipality_filter = filters.parse({"municipality": municipality.code}, "T01")
+    tables = len(DEFINITIONS)
+    if not stored_only:
+        report_ms = _common.summary(_common.timed(report, REPEAT))
+        sql_ms = _common.summary(_common.timed(table_1_sql, REPEAT))
+        tables = len(report())
+        per_table_ms = each_table()
+        pdf_ms = _common.summary(_common.timed(pdf, 1))
+        # One filtered table: the filter counts every sibling (each municipality) to guard against
+        # differencing, so it costs more than the national table.
+        from streha.places.models import Municipality
+        from streha.statistics import filters
 
-        def filtered():
-            table = figures.table(cases, "T01", year, table_filter=municipality_filter)
-            publish(table)
+        municipality = Municipality.objects.order_by("code").first()
+        filtered_ms = None
+        if municipality is not None:
+            municipality_filter = filters.parse({"municipality": municipality.code}, "T01")
 
-        filtered_ms = _common.summary(_common.timed(filtered, REPEAT))["median_ms"]
+            def filtered():
+                table = figures.table(cases, "T01", year, table_filter=municipality_filter)
+                publish(table)
+
+            filtered_ms = _common.summary(_common.timed(filtered, REPEAT))["median_ms"]
 
     coordinator = Agency.objects.filter(kind=AgencyKind.NATIONAL_COORDINATOR).first()
     analyst, _created = User.objects.get_or_create(
@@ -142,16 +158,36 @@ def main() -> None:
     client = Client()
     client.force_login(analyst)
 
+    # The job the pages read from, timed as the worker runs it (for the year measured, or the
+    # ten years the pages offer with BENCH_COUNT_YEARS=10).
+    years = [year - i for i in range(int(os.environ.get("BENCH_COUNT_YEARS", "1")))]
+    _common.say(f"counting the published figures of {years} (every table, filter and scope)")
+    job = start_job(COUNT_KIND, None, {"years": years, "scheduled": True})
+    count_ms = _common.timed(lambda: execute_job(str(job.public_id)), 1)[0]
+    job.refresh_from_db()
+    assert job.state == "succeeded", job.error
+    _common.say(f"counted in {count_ms / 1000:.1f} s: {job.result}")
+
+    # The pages read the stored figures (not a live count).
+    assert stored.figures_for(analyst, "T01", year).live is False
+
     def page():
         response = client.get(f"/statistics/T01/?year={year}")
+        assert response.status_code == 200, response.status_code
+
+    def dashboard():
+        response = client.get(f"/statistics/?year={year}")
         assert response.status_code == 200, response.status_code
 
     def audited_shell():
         assert client.get("/_audited_shell/").status_code == 200
 
     settings.ROOT_URLCONF = "_urls"
-    samples = _common.round_robin({"page": page, "audited_shell": audited_shell}, REQUESTS, 5)
+    samples = _common.round_robin(
+        {"page": page, "dashboard": dashboard, "audited_shell": audited_shell}, REQUESTS, 5
+    )
     page_ms, shell_ms = _common.summary(samples["page"]), _common.summary(samples["audited_shell"])
+    dashboard_ms = _common.summary(samples["dashboard"])
     figures_out = {
         "database": connection.vendor,
         "persons": Person.objects.count(),
@@ -164,12 +200,18 @@ def main() -> None:
         "table_1_filtered_by_municipality_ms": filtered_ms,
         "report_median_ms": report_ms["median_ms"],
         "table_1_sql_median_ms": sql_ms["median_ms"],
-        "report_vs_hand_written_sql": round(
-            report_ms["median_ms"] / (sql_ms["median_ms"] * tables), 2
-        ),
+        "report_vs_hand_written_sql": None
+        if stored_only
+        else round(report_ms["median_ms"] / (sql_ms["median_ms"] * tables), 2),
+        "count_job_years": years,
+        "count_job_s": round(count_ms / 1000, 1),
+        "count_job_result": job.result,
+        "table_page_reads": "stored figures",
         "table_page_p95_ms": page_ms["p95_ms"],
         "audited_shell_p95_ms": shell_ms["p95_ms"],
         "table_page_p95_vs_audited_shell": round(page_ms["p95_ms"] / shell_ms["p95_ms"], 2),
+        "dashboard_p95_ms": dashboard_ms["p95_ms"],
+        "dashboard_p95_vs_audited_shell": round(dashboard_ms["p95_ms"] / shell_ms["p95_ms"], 2),
     }
     rows = [
         ("whole report", report_ms["median_ms"], ""),
@@ -178,9 +220,12 @@ def main() -> None:
         ("report PDF (one language)", pdf_ms["median_ms"], ""),
         ("table 1 filtered by a municipality", filtered_ms, ""),
         *((f"  {code}", ms, "") for code, ms in per_table_ms.items()),
+        ("count job (wall time, s)", figures_out["count_job_s"], ""),
         ("table page p95", page_ms["p95_ms"], figures_out["table_page_p95_vs_audited_shell"]),
+        ("dashboard p95", dashboard_ms["p95_ms"], figures_out["dashboard_p95_vs_audited_shell"]),
         ("audited shell p95", shell_ms["p95_ms"], 1.0),
     ]
+    rows = [(what, "-" if value is None else value, ratio) for what, value, ratio in rows]
     print(_common.table(rows, ("what", "ms or ratio", "vs audited shell (goal <= 2)")))
     print("written:", _common.write("statistics", figures_out))
 

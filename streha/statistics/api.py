@@ -2,26 +2,15 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from streha.access import policy
 from streha.statistics import figures, filters, stored
 from streha.statistics.definitions import DEFINITIONS
-
-
-class NotCounted(APIException):
-    status_code = 409
-    default_detail = gettext_lazy(
-        "These figures have not been counted yet. The national coordinator's office counts "
-        "them; they are counted every night."
-    )
-    default_code = "not_counted"
-
 
 TableSerializer = inline_serializer(
     "StatisticsTable",
@@ -76,7 +65,12 @@ class StatisticsTableView(APIView):
             raise ValidationError({"filter": exc.messages}) from exc
         found = stored.figures_for(request.user, code, year, table_filter)
         if found.published is None:
-            raise NotCounted()
+            raise stored.FiguresNotCounted(
+                _(
+                    "These figures have not been counted yet. The national coordinator's office "
+                    "counts them; they are counted every night."
+                )
+            )
         published = found.published
         definition = published.table.definition
         return Response(

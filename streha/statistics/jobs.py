@@ -116,4 +116,8 @@ def run_count_figures(ctx: JobContext) -> dict:
         ctx.raise_if_cancelled()
         ctx.progress(min(done[0], total))
 
-    return stored.count_figures(years, job=ctx.job, tick=tick)
+    def heartbeat() -> None:  # renew the lease between tables, stop if cancelled
+        ctx.raise_if_cancelled()
+        ctx.heartbeat()
+
+    return stored.count_figures(years, job=ctx.job, tick=tick, heartbeat=heartbeat)

@@ -29,10 +29,6 @@ def navigation_entries(user) -> list[tuple[str, str]]:
     return [(_("Statistics"), reverse("statistics:index"))]
 
 
-def key_figures(user, year: int) -> list[tuple[str, int | str]]:
-    return key_figures_counted(user, year)[0]
-
-
 # Columns of table 1 (sex × age, then the total) that hold children: female, male, other.
 _CHILD_COLUMNS = (1, 4, 7)
 

@@ -36,6 +36,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from streha.access import policy
+from streha.errors import DomainError
 from streha.statistics import figures, filters, selectors
 from streha.statistics.definitions import DEFINITIONS
 from streha.statistics.models import FigureSet, PublishedFigure
@@ -48,6 +49,14 @@ from streha.statistics.publication import (
     publish,
     row_labels,
 )
+
+
+class FiguresNotCounted(DomainError):
+    """A large scope's figures for a year or filter were never counted (the API's answer)."""
+
+    status_code = 409
+    code = "not_counted"
+
 
 NATIONAL = "national"
 # Tables per year for one scope (the tip tables too), in the order of their codes.
@@ -178,16 +187,21 @@ def _with_forced(build, year, rows, forced_keys):
     return make
 
 
-def count_scope(sources: Sources, years: list[int], tick: Callable | None = None) -> list:
+def count_scope(
+    sources: Sources,
+    years: list[int],
+    tick: Callable | None = None,
+    heartbeat: Callable | None = None,
+) -> list:
     """Every published table of ``years`` for one scope, as unsaved ``PublishedFigure`` rows.
 
     Counted in the first language: the differencing guard finds cells by their row labels,
     so the guard and the suppression it feeds must read the same language."""
     with translation.override(settings.LANGUAGES[0][0]):
-        return _count_scope(sources, years, tick)
+        return _count_scope(sources, years, tick, heartbeat)
 
 
-def _count_scope(sources: Sources, years: list[int], tick: Callable | None) -> list:
+def _count_scope(sources: Sources, years: list[int], tick, heartbeat) -> list:
     k = min_cell()
     offered = filters.choices("T01") | filters.choices("TIP1")
     found: list[PublishedFigure] = []
@@ -204,6 +218,8 @@ def _count_scope(sources: Sources, years: list[int], tick: Callable | None) -> l
     for year in years:
         rows: dict[str, list] = {}
         for code in CODES:
+            if heartbeat is not None:  # a year takes a minute at national scale
+                heartbeat()
             if code not in figures.ROW_TABLES:
                 from streha.statistics.justice import justice_table
 
@@ -250,7 +266,11 @@ def audit_position() -> int:
 
 
 def count_figures(
-    years: list[int] | None = None, *, job=None, tick: Callable | None = None
+    years: list[int] | None = None,
+    *,
+    job=None,
+    tick: Callable | None = None,
+    heartbeat: Callable | None = None,
 ) -> dict:
     """Count and store the published figures of every scope; the new sets replace the old in
     one transaction (nothing is replaced if counting stops before)."""
@@ -259,7 +279,7 @@ def count_figures(
     scopes = scopes_to_count()
     counted: list[tuple[str, list]] = []
     for scope, sources in scopes:
-        counted.append((scope, count_scope(sources, years, tick=tick)))
+        counted.append((scope, count_scope(sources, years, tick=tick, heartbeat=heartbeat)))
     store(counted, years=years, counted_at=began, audit_seq=seq, job=job)
     return {
         "scopes": len(counted),

@@ -143,7 +143,12 @@ def table(request, code: str):
         )
     if download in DOWNLOADS and not filter_error:
         content_type, make = DOWNLOADS[download]
-        details = {"year": year, "rows": len(published.rows), "format": download}
+        details = {
+            "year": year,
+            "rows": len(published.rows),
+            "format": download,
+            "counted_at": found.counted_at.isoformat(),
+        }
         if table_filter is not None:
             details["filter"] = {table_filter.dimension: table_filter.value}
         audit.record(

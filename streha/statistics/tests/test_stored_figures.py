@@ -161,6 +161,10 @@ def test_files_carry_the_counting_time(client, coordinator, year_of_22):  # noqa
     url = reverse("statistics:table", args=["T01"])
     text = client.get(url, {"year": YEAR, "format": "csv"}).content.decode()
     assert text.splitlines()[0].startswith("Category (Figures as of 04/03/2026 13:06),")
+    from streha.audit.models import AuditEvent
+
+    event = AuditEvent.objects.filter(object_type="statistics.table").latest("seq")
+    assert event.details["counted_at"] == "2026-03-04T12:06:00+00:00"
     sdmx = client.get(url, {"year": YEAR, "format": "sdmx"}).content.decode().splitlines()
     assert sdmx[0].endswith(",PREPARED")
     assert all(line.endswith(",2026-03-04T12:06:00Z") for line in sdmx[1:])
@@ -324,3 +328,22 @@ def test_the_job_asks_its_starter_again(coordinator, year_of_22):  # noqa: F811
     RoleGrant.objects.filter(user=coordinator, role=Role.ANALYST).delete()
     assert execute_job(str(job.public_id)) == JobState.FAILED
     assert not FigureSet.objects.exists()
+
+
+def test_a_count_cancelled_half_way_stops_between_tables_and_keeps_the_old_set(
+    monkeypatch,
+    coordinator,
+    six_women,  # noqa: F811
+):
+    stored.count_figures([YEAR])
+    old = FigureSet.objects.get(scope=stored.NATIONAL)
+    job = request_count(coordinator, [YEAR])
+    real_settle = filters.settle
+
+    def cancel_while_counting(*args, **kwargs):
+        Job.objects.filter(pk=job.pk).update(cancel_requested=True)  # the starter presses Cancel
+        return real_settle(*args, **kwargs)
+
+    monkeypatch.setattr(filters, "settle", cancel_while_counting)
+    assert execute_job(str(job.public_id)) == JobState.CANCELLED
+    assert FigureSet.objects.get(scope=stored.NATIONAL).pk == old.pk
