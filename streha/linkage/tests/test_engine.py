@@ -148,3 +148,91 @@ def test_training_reads_a_fixed_sample_of_a_large_register(monkeypatch):
         ).fetchall() == [(0,)]
     finally:
         con.close()
+
+
+def _edits(seed: int, count: int):
+    """Seeded pairs of values: one edit apart (every kind, at every position), two apart,
+    unrelated, short and long, so the guard meets its edge cases."""
+    import random
+
+    rng = random.Random(seed)
+    alphabet = "0123456789-P"
+    pairs = []
+    for _ in range(count):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(2, 14)))
+        kind = rng.randrange(6)
+        i = rng.randrange(len(text))
+        if kind == 0:
+            other = text[:i] + rng.choice(alphabet) + text[i + 1 :]
+        elif kind == 1:
+            other = text[:i] + rng.choice(alphabet) + text[i:]
+        elif kind == 2:
+            other = text[:i] + text[i + 1 :]
+        elif kind == 3 and i + 1 < len(text):
+            other = text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+        elif kind == 4:
+            other = "".join(rng.choice(alphabet) for _ in range(len(text)))
+        else:
+            j = rng.randrange(len(text))
+            other = text[:i] + rng.choice(alphabet) + text[i + 1 :]
+            other = other[:j] + rng.choice(alphabet) + other[j + 1 :]
+        pairs.append((text, other or "0"))
+    return pairs
+
+
+def test_the_near_level_guard_changes_no_level():
+    """``near_sql`` puts a cheap necessary condition before the distance: in DuckDB and in the
+    Python scorer it must hold exactly where ``damerau_levenshtein <= 1`` holds, for every
+    kind of edit at every position (a guard that also rejected true near values, e.g. with
+    longer ends, fails here)."""
+    import pandas as pd
+
+    from streha.linkage import fast
+
+    pairs = _edits(seed=14, count=4000)
+    con = engine.connection("256MB")
+    try:
+        con.register("edits", pd.DataFrame(pairs, columns=["code_l", "code_r"]))
+        rows = con.execute(
+            f"SELECT code_l, code_r, damerau_levenshtein(code_l, code_r) <= 1, "  # noqa: S608
+            f"{engine.near_sql('code')} FROM edits"
+        ).fetchall()
+    finally:
+        con.close()
+    near = sum(1 for row in rows if row[2])
+    assert near > 1000 and len(rows) - near > 1000  # both outcomes well represented
+    assert [row[2] for row in rows] == [row[3] for row in rows]
+    guarded = fast.compile_condition(engine.near_sql("code"))
+    assert [bool(guarded({"code": a}, {"code": b})) for a, b, *_ in rows] == [r[2] for r in rows]
+
+
+def test_prediction_in_chunks_finds_the_same_pairs_and_the_bound_sets_their_number():
+    """A large register is predicted in chunks so that DuckDB's memory limit holds one chunk
+    of blocked pairs, not all of them: the pairs and their scores are those of one pass."""
+    from splink import DuckDBAPI, Linker
+
+    identities = [
+        engine.Identity(i, ("Arta", "Drita", "Nora")[i % 3], f"Gashi{i % 7}",
+                        f"19{70 + i % 20}-0{1 + i % 9}-1{i % 10}", None, "feminine", "XK",
+                        f"12345{i % 40:03d}")
+        for i in range(160)
+    ]  # fmt: skip
+    outcome = engine.run(engine.raw_frame(engine.raw_columns(identities)), threshold=0.01)
+    con = engine.connection("256MB")
+    try:
+        db_api = DuckDBAPI(connection=con)
+        table = engine.load_features(con, engine.raw_frame(engine.raw_columns(identities)))
+        linker = Linker(db_api.register(table), outcome.model, log_level="ERROR")
+        bound = engine.blocked_pairs_bound(
+            con, table, linker._settings_obj._blocking_rules_to_generate_predictions
+        )
+        whole = sorted(engine.predict(linker, 0.01, chunks=1))
+        chunked = sorted(engine.predict(linker, 0.01, chunks=3))
+    finally:
+        con.close()
+    assert whole and chunked == whole
+    # 160 persons in 21 name groups: the equal-names rule alone makes > 500 pairs.
+    assert bound >= 500
+    assert engine.prediction_chunks(bound, "1GB") == 1
+    assert engine.prediction_chunks(100_000_000, "1GB") == 4  # 10 million pairs a chunk
+    assert engine.memory_bytes("2GiB") == 2 * 1024**3 and engine.memory_bytes("512MB") == 512e6
