@@ -236,3 +236,28 @@ def test_prediction_in_chunks_finds_the_same_pairs_and_the_bound_sets_their_numb
     assert engine.prediction_chunks(bound, "1GB") == 1
     assert engine.prediction_chunks(100_000_000, "1GB") == 4  # 10 million pairs a chunk
     assert engine.memory_bytes("2GiB") == 2 * 1024**3 and engine.memory_bytes("512MB") == 512e6
+
+
+def test_training_leaves_no_session_tables_for_prediction_to_carry():
+    """EM sessions' blocked pairs and comparison vectors are dropped once read: at 1M persons
+    they held most of the memory limit that prediction then lacked."""
+    from splink import DuckDBAPI
+
+    identities = [
+        engine.Identity(i, ("Arta", "Drita", "Nora")[i % 3], f"Gashi{i % 9}",
+                        f"19{70 + i % 20}-0{1 + i % 9}-1{i % 10}", None, "feminine", "XK")
+        for i in range(90)
+    ]  # fmt: skip
+    con = engine.connection("256MB")
+    try:
+        db_api = DuckDBAPI(connection=con)
+        table = engine.load_features(con, engine.raw_frame(engine.raw_columns(identities)))
+        engine.train(db_api, db_api.register(table), records=len(identities))
+        left = [
+            name
+            for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            if name.startswith(engine.SESSION_TABLES)
+        ]
+    finally:
+        con.close()
+    assert left == []
