@@ -261,3 +261,37 @@ def test_training_leaves_no_session_tables_for_prediction_to_carry():
     finally:
         con.close()
     assert left == []
+
+
+def test_an_em_session_over_a_large_block_reads_a_fixed_sample_of_its_pairs(monkeypatch):
+    """Above ``EM_PAIRS`` a session's rule keeps a pseudo-random share of its pairs, the same
+    every run for a seed; below it the rule is the plain equality."""
+    identities = [
+        engine.Identity(i, ("Arta", "Drita")[i % 2], "Gashi", f"19{70 + i % 3}-01-0{1 + i % 2}")
+        for i in range(120)
+    ]
+    con = engine.connection("256MB")
+    try:
+        table = engine.load_features(con, engine.raw_frame(engine.raw_columns(identities)))
+        plain = engine.em_rules(con, table)
+        monkeypatch.setattr(engine, "EM_PAIRS", 1000)
+        sampled = engine.em_rules(con, table)
+        again = engine.em_rules(con, table)
+
+        def pairs(rule):
+            from splink.internals.blocking_analysis import _as_blocking_rule
+
+            sql = _as_blocking_rule(rule, "duckdb").blocking_rule_sql
+            return con.execute(
+                f"SELECT l.unique_id, r.unique_id FROM {table} l JOIN {table} r "  # noqa: S608
+                f"ON {sql} WHERE l.unique_id < r.unique_id ORDER BY 1, 2"
+            ).fetchall()
+
+        whole, share, share_again = pairs(plain[0]), pairs(sampled[0]), pairs(again[0])
+    finally:
+        con.close()
+    assert len(whole) == 60 * 59  # two names, 60 persons each
+    assert set(share) < set(whole) and share == share_again
+    assert 0.15 * len(whole) < len(share) < 0.4 * len(whole)  # about 1 in ceil(3540/1000) = 4
+    assert not any(isinstance(rule, str) for rule in plain)  # below the cap: Splink's own rules
+    assert isinstance(sampled[0], str)
