@@ -494,7 +494,9 @@ def train(db_api, table, *, records: int, model_settings: dict | None = None, se
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )
-        except Exception:  # noqa: BLE001, S112 - too few pairs in a small register: keep u/defaults
+        except Exception as exc:  # noqa: BLE001 - too few pairs in a small register: keep u/defaults
+            if out_of_memory(exc):
+                raise  # never a model silently left untrained because memory ran out
             continue
         finally:
             drop_session_tables(db_api._con)
@@ -680,6 +682,19 @@ TF_COLUMNS = ("full_name", "given_name", "family_name")
 FEATURE_CHUNK = 50_000
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether DuckDB's memory limit stopped ``exc`` (Splink wraps DuckDB's error in its own)."""
+    import duckdb
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def run(
     raw,
     *,
@@ -722,6 +737,14 @@ def run(
             while chunk := cursor.fetchmany(FEATURE_CHUNK):
                 features_sink([dict(zip(COLUMNS, row, strict=True)) for row in chunk])
         return outcome
+    except Exception as exc:
+        import duckdb
+
+        if out_of_memory(exc) and not isinstance(exc, duckdb.OutOfMemoryException):
+            # The caller stops on DuckDB's own error ("the run needs more memory"); the
+            # message names the limit, never a value.
+            raise duckdb.OutOfMemoryException("The run needs more memory than its limit.") from exc
+        raise
     finally:
         con.close()
 

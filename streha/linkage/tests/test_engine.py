@@ -295,3 +295,42 @@ def test_an_em_session_over_a_large_block_reads_a_fixed_sample_of_its_pairs(monk
     assert 0.15 * len(whole) < len(share) < 0.4 * len(whole)  # about 1 in ceil(3540/1000) = 4
     assert not any(isinstance(rule, str) for rule in plain)  # below the cap: Splink's own rules
     assert isinstance(sampled[0], str)
+
+
+def _small_register():
+    return [
+        engine.Identity(i, ("Arta", "Drita", "Nora")[i % 3], f"Gashi{i % 9}",
+                        f"19{70 + i % 20}-0{1 + i % 9}-1{i % 10}", None, "feminine", "XK")
+        for i in range(90)
+    ]  # fmt: skip
+
+
+def test_memory_running_out_in_training_stops_the_run_instead_of_leaving_it_untrained(
+    monkeypatch,
+):
+    """Splink wraps DuckDB's out-of-memory error; an EM session that fails for lack of pairs
+    is skipped, but one that ran out of memory must stop the run with DuckDB's error (the job
+    then says the run needs more memory) rather than store a model without its m values."""
+    import duckdb
+    from splink.internals.exceptions import SplinkException
+    from splink.internals.linker_components.training import LinkerTraining
+
+    def out_of_memory(self, *args, **kwargs):
+        try:
+            raise duckdb.OutOfMemoryException("could not allocate block")
+        except duckdb.OutOfMemoryException as exc:
+            raise SplinkException("Error executing the following sql") from exc
+
+    def too_few_pairs(self, *args, **kwargs):
+        raise SplinkException("no comparisons to estimate")
+
+    raw = engine.raw_frame(engine.raw_columns(_small_register()))
+    monkeypatch.setattr(
+        LinkerTraining, "estimate_parameters_using_expectation_maximisation", too_few_pairs
+    )
+    assert engine.run(raw).trained
+    monkeypatch.setattr(
+        LinkerTraining, "estimate_parameters_using_expectation_maximisation", out_of_memory
+    )
+    with pytest.raises(duckdb.OutOfMemoryException):
+        engine.run(raw)
