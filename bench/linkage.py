@@ -343,7 +343,7 @@ def pprl_febrl4() -> dict:
     for _ in range(3):  # the machine is shared: three runs, each one's own figures
         pprl_caches_cleared()
         load = os.getloadavg()[0]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         ours = [deserialize_bitarray(c) for c in pprl.encode(left_rows, secret, schema)]
         theirs = [deserialize_bitarray(c) for c in pprl.encode(right_rows, secret, schema)]
         encoded = time.perf_counter()
@@ -355,6 +355,8 @@ def pprl_febrl4() -> dict:
                 "encode_seconds_both_files": round(encoded - started, 2),
                 "match_seconds": round(matched - encoded, 2),
                 "encode_and_match_seconds": round(matched - started, 2),
+                # On a shared machine the wall time waits for the CPU; this is the work.
+                "encode_and_match_cpu_seconds": round(cpu_seconds() - cpu, 2),
                 "load_average_1min": round(load, 2),
             }
         )
@@ -367,6 +369,9 @@ def pprl_febrl4() -> dict:
         "runs": runs,
         "best_encode_and_match_seconds": best["encode_and_match_seconds"],
         "best_match_seconds": min(run["match_seconds"] for run in runs),
+        "best_encode_and_match_cpu_seconds": min(
+            run["encode_and_match_cpu_seconds"] for run in runs
+        ),
         "at_threshold_0.8": at_08,
     }
 
@@ -723,7 +728,7 @@ def main() -> None:
         last = _common.OUT / "linkage.json"
         figures = json.loads(last.read_text()) if last.exists() else {}
         figures.update(other_sections())
-        print(_common.write("linkage", figures).read_text())
+        print(_common.write(OUTPUT, figures).read_text())
         return
     _common.setup("linkage")
     figures: dict = {
