@@ -11,6 +11,7 @@ out-of-memory error instead of spilling (README "Finding duplicate persons").
 from __future__ import annotations
 
 import csv
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -175,6 +176,51 @@ def blocking_rules():
     ]
 
 
+# One edit (a letter changed, added or dropped, or two neighbours swapped) touches at most two
+# adjacent positions, so two values of 8 or more characters within Damerau-Levenshtein 1 keep
+# their first three or their last three characters equal. Tested first (cheap slices; DuckDB
+# evaluates the rest of an AND only where it holds), it spares the quadratic distance for
+# nearly every pair of different dates or numbers: prediction costs about half the CPU, and
+# every pair lands on the same level as without it (a necessary condition, never a
+# sufficient one: ``test_engine.py::test_the_near_level_guard_changes_no_level``).
+NEAR_GUARD_LENGTH = 8
+NEAR_GUARD_ENDS = 3
+
+
+def near_sql(column: str) -> str:
+    """``damerau_levenshtein(l, r) <= 1`` behind its cheap necessary condition."""
+    left, right = f'"{column}_l"', f'"{column}_r"'
+    n, k = NEAR_GUARD_LENGTH, NEAR_GUARD_ENDS
+    return (
+        f"(length({left}) < {n} OR length({right}) < {n} "
+        f"OR left({left}, {k}) = left({right}, {k}) OR right({left}, {k}) = right({right}, {k})) "
+        f"AND damerau_levenshtein({left}, {right}) <= 1"
+    )
+
+
+def _near_level(column: str):
+    import splink.comparison_level_library as cll
+
+    return cll.CustomLevel(near_sql(column), label_for_charts=f"Damerau-Levenshtein {column} <= 1")
+
+
+def _near_comparison(column: str):
+    """Null, exact, within one edit, else: Splink's ``DamerauLevenshteinAtThresholds(column,
+    [1])`` with the guarded distance."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column),
+            _near_level(column),
+            cll.ElseLevel(),
+        ],
+        output_column_name=column,
+    )
+
+
 def settings(blocking=None, *, link_type: str = "dedupe_only") -> dict:
     """The system's model: Albanian/Serbian-aware names with swaps, date or year of birth,
     sex, citizenship, the document numbers and the phone, term-frequency adjusted names."""
@@ -189,7 +235,7 @@ def settings(blocking=None, *, link_type: str = "dedupe_only") -> dict:
         comparison_levels=[
             cll.NullLevel("birth_year"),
             cll.ExactMatchLevel("dob"),
-            cll.DamerauLevenshteinLevel("dob", 1),
+            _near_level("dob"),
             cll.And(cll.ExactMatchLevel("birth_year"), cll.NullLevel("dob")),
             cll.ExactMatchLevel("birth_year"),
             cll.ElseLevel(),
@@ -204,9 +250,9 @@ def settings(blocking=None, *, link_type: str = "dedupe_only") -> dict:
             birth,
             cl.ExactMatch("sex"),
             cl.ExactMatch("citizenship"),
-            cl.DamerauLevenshteinAtThresholds("personal_number", [1]),
-            cl.DamerauLevenshteinAtThresholds("passport_number", [1]),
-            cl.DamerauLevenshteinAtThresholds("phone_number", [1]),
+            _near_comparison("personal_number"),
+            _near_comparison("passport_number"),
+            _near_comparison("phone_number"),
         ],
         blocking_rules_to_generate_predictions=blocking or blocking_rules(),
         retain_matching_columns=False,
@@ -380,6 +426,33 @@ def _ensure_nicknames(con) -> None:
 
 
 U_PAIRS = 5e5
+# An EM session reads at most about this many pairs. Its blocked pairs are a fixed
+# pseudo-random sample (by both persons' ids) when its rule makes more: EM estimates shares
+# of agreement patterns, which a uniform sample of the pairs keeps, while the session's cost
+# and memory (every pair's comparison vector) stop growing with the square of the register.
+# FEBRL's sessions stay below it (every pair read, as before); at 200,000 synthetic persons
+# the equal-names session has 3.2 million pairs, at 1,000,000 ~80 million. Measured at
+# 200,000: F1 0.9375 with every pair and with a 400,000-pair cap (bench/linkage.py), 25 %
+# less CPU for the whole run.
+EM_PAIRS = 1_000_000
+
+
+def em_rules(con, table: str, seed: int = 1) -> list:
+    """The two EM sessions' blocking rules (equal names; equal date of birth), each sampled
+    down to ``EM_PAIRS`` pairs when it would make more."""
+    from splink import block_on
+
+    rules = []
+    for columns in (("given_name", "family_name"), ("dob",)):
+        rule = block_on(*columns)
+        pairs = blocked_pairs_bound(con, table, [rule])
+        if pairs <= EM_PAIRS:
+            rules.append(rule)
+            continue
+        keep = max(2, math.ceil(pairs / EM_PAIRS))
+        equal = " and ".join(f"l.{c} = r.{c}" for c in columns)
+        rules.append(f"{equal} and hash(l.unique_id, r.unique_id, {int(seed)}) % {keep} = 0")
+    return rules
 
 
 @dataclass
@@ -414,17 +487,43 @@ def train(db_api, table, *, records: int, model_settings: dict | None = None, se
     # u sampling was half of a training run's CPU at 1e6; at 5e5 F1 is unchanged
     # (bench/linkage.py) and the rarest level (swapped names, u ~ 2.5e-5) is still seen ~12x.
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed, num_chunks=1)
-    for rule in (block_on("given_name", "family_name"), block_on("dob")):
+    for rule in em_rules(db_api._con, table.physical_name, seed):
         try:
             # Without term frequencies in the E step: m of the name levels is an average over
             # names anyway, and the adjustment is applied at prediction (~40 % less EM time).
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True
             )
-        except Exception:  # noqa: BLE001, S112 - too few pairs in a small register: keep u/defaults
+        except Exception as exc:  # noqa: BLE001 - too few pairs in a small register: keep u/defaults
+            if out_of_memory(exc):
+                raise  # never a model silently left untrained because memory ran out
             continue
+        finally:
+            drop_session_tables(db_api._con)
     model = linker.misc.save_model_to_json()
     return Trained(linker=linker, model=model)
+
+
+# Tables an EM session leaves in DuckDB once its parameters are read: its blocked pairs and
+# their comparison vectors. At 1,000,000 synthetic persons they held ~2.5 GB (the equal-names
+# session alone ~80 million pairs) that prediction then lacked under the memory limit.
+SESSION_TABLES = (
+    "__splink__blocked_id_pairs",
+    "__splink__df_comparison_vectors",
+    "__splink__agreement_pattern_counts",
+)
+
+
+def drop_session_tables(con) -> int:
+    """Drop what finished training sessions left behind; returns how many tables."""
+    names = [
+        name
+        for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        if name.startswith(SESSION_TABLES)
+    ]
+    for name in names:
+        con.execute(f'DROP TABLE IF EXISTS "{name}"')
+    return len(names)
 
 
 def comparison_vector(row: dict) -> dict[str, float]:
@@ -454,12 +553,77 @@ OUTPUT_NAMES = {
 }
 
 
-def predict(linker, threshold: float = 0.5):
+# What one blocked pair may cost DuckDB while a chunk is predicted (its id pair, the join's
+# share, the comparison row streaming through): a chunk holds at most memory_limit / this
+# many pairs. At 1,000,000 synthetic persons the unchunked prediction (~125 million blocked
+# pairs) stopped at a 3 GB limit; chunked it stays inside it.
+BYTES_PER_BLOCKED_PAIR = 100
+
+
+def memory_bytes(limit: str) -> int:
+    """DuckDB's ``memory_limit`` text ('3GB', '512MB', '2GiB') in bytes."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?)(i?)B?\s*", limit.upper().replace("IB", "iB"))
+    if not match:
+        return 3 * 1000**3
+    base = 1024 if match.group(3) else 1000
+    return int(float(match.group(1)) * base ** " KMGT".index(match.group(2) or " "))
+
+
+def blocked_pairs_bound(con, table: str, rules) -> int:
+    """An upper bound of the pairs the blocking rules make: for every rule the pairs sharing
+    its equality keys, counted from grouped counts (no pair is built), rules' overlaps and
+    extra conditions ignored."""
+    from splink.internals.blocking_analysis import _as_blocking_rule
+
+    total = 0
+    for rule in rules:
+        keys = _as_blocking_rule(rule, "duckdb")._equi_join_conditions
+        if not keys:
+            return 0  # a rule without equality keys: the bound says nothing
+        sides = []
+        for side in (0, 1):
+            columns = ", ".join(f"{pair[side]} AS k{i}" for i, pair in enumerate(keys))
+            present = " AND ".join(f"{pair[side]} IS NOT NULL" for pair in keys)
+            sides.append(
+                f"SELECT {columns}, count(*) AS n FROM {table} WHERE {present} "  # noqa: S608
+                f"GROUP BY ALL"
+            )
+        using = ", ".join(f"k{i}" for i in range(len(keys)))
+        sql = (
+            f"SELECT coalesce(sum(l.n * r.n), 0) FROM ({sides[0]}) l "  # noqa: S608
+            f"JOIN ({sides[1]}) r USING ({using})"
+        )
+        total += int(con.execute(sql).fetchall()[0][0])
+    return total // 2  # each pair once (l < r)
+
+
+def prediction_chunks(pairs: int, memory_limit: str) -> int:
+    """Chunks per side (the prediction runs side x side chunks) so that one chunk's pairs fit
+    in ``memory_limit``."""
+    per_chunk = max(1, memory_bytes(memory_limit) // BYTES_PER_BLOCKED_PAIR)
+    return max(1, math.ceil(math.sqrt(pairs / per_chunk)))
+
+
+def predict(linker, threshold: float = 0.5, chunks: int = 1):
     """Candidate pairs at or above ``threshold``: (id_l, id_r, probability, weight, vector),
-    read column-wise from the prediction table (no per-pair SQL or DataFrame row objects)."""
-    result = linker.inference.predict(threshold_match_probability=threshold)
-    frame = result.as_pandas_dataframe()
-    result.drop_table_from_database_and_remove_from_cache()
+    read column-wise from each chunk's prediction table (no per-pair SQL or DataFrame row
+    objects). ``chunks`` per side bound the blocked pairs DuckDB holds at once."""
+    pairs = []
+    for left in range(1, chunks + 1):
+        for right in range(1, chunks + 1):
+            result = linker.inference.predict_chunk(
+                left_chunk=(left, chunks),
+                right_chunk=(right, chunks),
+                threshold_match_probability=threshold,
+                warning_mode="never",
+            )
+            frame = result.as_pandas_dataframe()
+            result.drop_table_from_database_and_remove_from_cache()
+            pairs.extend(_pairs_of(frame))
+    return pairs
+
+
+def _pairs_of(frame) -> list:
     if frame.empty:
         return []
     vectors: dict[str, list] = {}
@@ -487,6 +651,7 @@ class Outcome:
     model: dict  # Splink's parameters (the stored one, or the one trained now)
     pairs: list
     trained: bool  # False: predicted with a stored model, no training
+    chunks: int = 1  # prediction chunks per side (``prediction_chunks``)
 
 
 # Training may read only a sample of persons (a fixed pseudo-random sample by person id;
@@ -517,6 +682,19 @@ TF_COLUMNS = ("full_name", "given_name", "family_name")
 FEATURE_CHUNK = 50_000
 
 
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether DuckDB's memory limit stopped ``exc`` (Splink wraps DuckDB's error in its own)."""
+    import duckdb
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def run(
     raw,
     *,
@@ -544,13 +722,29 @@ def run(
             linker, fresh = Linker(table, model, log_level="ERROR"), True
         else:
             linker, fresh = Linker(table, model, log_level="ERROR"), False
-        outcome = Outcome(model=model, pairs=predict(linker, threshold), trained=fresh)
+        chunks = prediction_chunks(
+            blocked_pairs_bound(
+                con, table_name, linker._settings_obj._blocking_rules_to_generate_predictions
+            ),
+            memory_limit,
+        )
+        outcome = Outcome(
+            model=model, pairs=predict(linker, threshold, chunks), trained=fresh, chunks=chunks
+        )
         if features_sink is not None:
             columns = ", ".join(COLUMNS)
             cursor = con.execute(f"SELECT {columns} FROM {table_name}")  # noqa: S608 - names
             while chunk := cursor.fetchmany(FEATURE_CHUNK):
                 features_sink([dict(zip(COLUMNS, row, strict=True)) for row in chunk])
         return outcome
+    except Exception as exc:
+        import duckdb
+
+        if out_of_memory(exc) and not isinstance(exc, duckdb.OutOfMemoryException):
+            # The caller stops on DuckDB's own error ("the run needs more memory"); the
+            # message names the limit, never a value.
+            raise duckdb.OutOfMemoryException("The run needs more memory than its limit.") from exc
+        raise
     finally:
         con.close()
 

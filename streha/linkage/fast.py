@@ -77,10 +77,24 @@ def damerau_levenshtein(a: str, b: str) -> int:
 Record = dict  # the model's columns (``engine.COLUMNS``) of one person
 Predicate = Callable[[Record, Record], object]
 
+
+def _left(text: str, count) -> str:
+    return text[: max(0, int(count))]
+
+
+def _right(text: str, count) -> str:
+    count = int(count)
+    return text[-count:] if count > 0 else ""
+
+
 FUNCTIONS = {
     "jarowinklersimilarity": jaro_winkler,
     "jaro_winkler_similarity": jaro_winkler,
     "damerau_levenshtein": damerau_levenshtein,
+    # The cheap guard before a distance (``engine.near_sql``); DuckDB counts characters.
+    "length": len,
+    "left": _left,
+    "right": _right,
 }
 
 
@@ -136,7 +150,9 @@ def compile_condition(sql: str) -> Predicate:
             if isinstance(node, exp.Anonymous):
                 arguments = [build(a) for a in node.expressions]
             else:
-                arguments = [build(node.this), build(node.expression)]
+                arguments = [build(node.this)]
+                if node.args.get("expression") is not None:
+                    arguments.append(build(node.expression))
             return lambda left, right: _call(function, [a(left, right) for a in arguments])
         raise UnsupportedCondition(type(node).__name__)
 

@@ -148,3 +148,189 @@ def test_training_reads_a_fixed_sample_of_a_large_register(monkeypatch):
         ).fetchall() == [(0,)]
     finally:
         con.close()
+
+
+def _edits(seed: int, count: int):
+    """Seeded pairs of values: one edit apart (every kind, at every position), two apart,
+    unrelated, short and long, so the guard meets its edge cases."""
+    import random
+
+    rng = random.Random(seed)
+    alphabet = "0123456789-P"
+    pairs = []
+    for _ in range(count):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(2, 14)))
+        kind = rng.randrange(6)
+        i = rng.randrange(len(text))
+        if kind == 0:
+            other = text[:i] + rng.choice(alphabet) + text[i + 1 :]
+        elif kind == 1:
+            other = text[:i] + rng.choice(alphabet) + text[i:]
+        elif kind == 2:
+            other = text[:i] + text[i + 1 :]
+        elif kind == 3 and i + 1 < len(text):
+            other = text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+        elif kind == 4:
+            other = "".join(rng.choice(alphabet) for _ in range(len(text)))
+        else:
+            j = rng.randrange(len(text))
+            other = text[:i] + rng.choice(alphabet) + text[i + 1 :]
+            other = other[:j] + rng.choice(alphabet) + other[j + 1 :]
+        pairs.append((text, other or "0"))
+    return pairs
+
+
+def test_the_near_level_guard_changes_no_level():
+    """``near_sql`` puts a cheap necessary condition before the distance: in DuckDB and in the
+    Python scorer it must hold exactly where ``damerau_levenshtein <= 1`` holds, for every
+    kind of edit at every position (a guard that also rejected true near values, e.g. with
+    longer ends, fails here)."""
+    import pandas as pd
+
+    from streha.linkage import fast
+
+    pairs = _edits(seed=14, count=4000)
+    con = engine.connection("256MB")
+    try:
+        con.register("edits", pd.DataFrame(pairs, columns=["code_l", "code_r"]))
+        rows = con.execute(
+            f"SELECT code_l, code_r, damerau_levenshtein(code_l, code_r) <= 1, "  # noqa: S608
+            f"{engine.near_sql('code')} FROM edits"
+        ).fetchall()
+    finally:
+        con.close()
+    near = sum(1 for row in rows if row[2])
+    assert near > 1000 and len(rows) - near > 1000  # both outcomes well represented
+    assert [row[2] for row in rows] == [row[3] for row in rows]
+    guarded = fast.compile_condition(engine.near_sql("code"))
+    assert [bool(guarded({"code": a}, {"code": b})) for a, b, *_ in rows] == [r[2] for r in rows]
+
+
+def test_prediction_in_chunks_finds_the_same_pairs_and_the_bound_sets_their_number():
+    """A large register is predicted in chunks so that DuckDB's memory limit holds one chunk
+    of blocked pairs, not all of them: the pairs and their scores are those of one pass."""
+    from splink import DuckDBAPI, Linker
+
+    identities = [
+        engine.Identity(i, ("Arta", "Drita", "Nora")[i % 3], f"Gashi{i % 7}",
+                        f"19{70 + i % 20}-0{1 + i % 9}-1{i % 10}", None, "feminine", "XK",
+                        f"12345{i % 40:03d}")
+        for i in range(160)
+    ]  # fmt: skip
+    outcome = engine.run(engine.raw_frame(engine.raw_columns(identities)), threshold=0.01)
+    con = engine.connection("256MB")
+    try:
+        db_api = DuckDBAPI(connection=con)
+        table = engine.load_features(con, engine.raw_frame(engine.raw_columns(identities)))
+        linker = Linker(db_api.register(table), outcome.model, log_level="ERROR")
+        bound = engine.blocked_pairs_bound(
+            con, table, linker._settings_obj._blocking_rules_to_generate_predictions
+        )
+        whole = sorted(engine.predict(linker, 0.01, chunks=1))
+        chunked = sorted(engine.predict(linker, 0.01, chunks=3))
+    finally:
+        con.close()
+    assert whole and chunked == whole
+    # 160 persons in 21 name groups: the equal-names rule alone makes > 500 pairs.
+    assert bound >= 500
+    assert engine.prediction_chunks(bound, "1GB") == 1
+    assert engine.prediction_chunks(100_000_000, "1GB") == 4  # 10 million pairs a chunk
+    assert engine.memory_bytes("2GiB") == 2 * 1024**3 and engine.memory_bytes("512MB") == 512e6
+
+
+def test_training_leaves_no_session_tables_for_prediction_to_carry():
+    """EM sessions' blocked pairs and comparison vectors are dropped once read: at 1M persons
+    they held most of the memory limit that prediction then lacked."""
+    from splink import DuckDBAPI
+
+    identities = [
+        engine.Identity(i, ("Arta", "Drita", "Nora")[i % 3], f"Gashi{i % 9}",
+                        f"19{70 + i % 20}-0{1 + i % 9}-1{i % 10}", None, "feminine", "XK")
+        for i in range(90)
+    ]  # fmt: skip
+    con = engine.connection("256MB")
+    try:
+        db_api = DuckDBAPI(connection=con)
+        table = engine.load_features(con, engine.raw_frame(engine.raw_columns(identities)))
+        engine.train(db_api, db_api.register(table), records=len(identities))
+        left = [
+            name
+            for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            if name.startswith(engine.SESSION_TABLES)
+        ]
+    finally:
+        con.close()
+    assert left == []
+
+
+def test_an_em_session_over_a_large_block_reads_a_fixed_sample_of_its_pairs(monkeypatch):
+    """Above ``EM_PAIRS`` a session's rule keeps a pseudo-random share of its pairs, the same
+    every run for a seed; below it the rule is the plain equality."""
+    identities = [
+        engine.Identity(i, ("Arta", "Drita")[i % 2], "Gashi", f"19{70 + i % 3}-01-0{1 + i % 2}")
+        for i in range(120)
+    ]
+    con = engine.connection("256MB")
+    try:
+        table = engine.load_features(con, engine.raw_frame(engine.raw_columns(identities)))
+        plain = engine.em_rules(con, table)
+        monkeypatch.setattr(engine, "EM_PAIRS", 1000)
+        sampled = engine.em_rules(con, table)
+        again = engine.em_rules(con, table)
+
+        def pairs(rule):
+            from splink.internals.blocking_analysis import _as_blocking_rule
+
+            sql = _as_blocking_rule(rule, "duckdb").blocking_rule_sql
+            return con.execute(
+                f"SELECT l.unique_id, r.unique_id FROM {table} l JOIN {table} r "  # noqa: S608
+                f"ON {sql} WHERE l.unique_id < r.unique_id ORDER BY 1, 2"
+            ).fetchall()
+
+        whole, share, share_again = pairs(plain[0]), pairs(sampled[0]), pairs(again[0])
+    finally:
+        con.close()
+    assert len(whole) == 60 * 59  # two names, 60 persons each
+    assert set(share) < set(whole) and share == share_again
+    assert 0.15 * len(whole) < len(share) < 0.4 * len(whole)  # about 1 in ceil(3540/1000) = 4
+    assert not any(isinstance(rule, str) for rule in plain)  # below the cap: Splink's own rules
+    assert isinstance(sampled[0], str)
+
+
+def _small_register():
+    return [
+        engine.Identity(i, ("Arta", "Drita", "Nora")[i % 3], f"Gashi{i % 9}",
+                        f"19{70 + i % 20}-0{1 + i % 9}-1{i % 10}", None, "feminine", "XK")
+        for i in range(90)
+    ]  # fmt: skip
+
+
+def test_memory_running_out_in_training_stops_the_run_instead_of_leaving_it_untrained(
+    monkeypatch,
+):
+    """Splink wraps DuckDB's out-of-memory error; an EM session that fails for lack of pairs
+    is skipped, but one that ran out of memory must stop the run with DuckDB's error (the job
+    then says the run needs more memory) rather than store a model without its m values."""
+    import duckdb
+    from splink.internals.exceptions import SplinkException
+    from splink.internals.linker_components.training import LinkerTraining
+
+    def out_of_memory(self, *args, **kwargs):
+        try:
+            raise duckdb.OutOfMemoryException("could not allocate block")
+        except duckdb.OutOfMemoryException as exc:
+            raise SplinkException("Error executing the following sql") from exc
+
+    def too_few_pairs(self, *args, **kwargs):
+        raise SplinkException("no comparisons to estimate")
+
+    raw = engine.raw_frame(engine.raw_columns(_small_register()))
+    monkeypatch.setattr(
+        LinkerTraining, "estimate_parameters_using_expectation_maximisation", too_few_pairs
+    )
+    assert engine.run(raw).trained
+    monkeypatch.setattr(
+        LinkerTraining, "estimate_parameters_using_expectation_maximisation", out_of_memory
+    )
+    with pytest.raises(duckdb.OutOfMemoryException):
+        engine.run(raw)
