@@ -154,6 +154,7 @@ def search_candidates(
         lacking = list(
             Person.objects.filter(name_index__in=lookups)
             .exclude(Exists(PersonNameKey.objects.filter(person_id=OuterRef("pk"))))
+            .order_by()  # from the name index alone, no person row read
             .values_list("pk", flat=True)
         )
         if lacking:

@@ -20,6 +20,7 @@ from streha.people import name_index, selectors, services
 from streha.people.models import Person, PersonNameKey
 from streha.protection.name_keys import name_key, name_keys
 from streha.protection.token_search import SearchTooBroad
+from streha.testing.search import NAMES
 
 POLICE, SHELTER = AgencyKind.POLICE, AgencyKind.SHELTER
 
@@ -215,31 +216,14 @@ def test_too_broad_counts_only_what_the_user_may_see(world, police, monkeypatch,
 
 # --- The index itself ------------------------------------------------------------------------
 
-NAMES = [
-    ("Arta", "Krasniqi"),
-    ("Besnik", "Gashi"),
-    ("Drita", "Berisha"),
-    ("Edona", "Hoxha"),
-    ("Fatmir", "Morina"),
-    ("Gentiana", "Shala"),
-    ("Hana", "Bytyqi"),
-    ("Ilir", "Kastrati"),
-    ("Jeta", "Rexhepi"),
-    ("Kaltrina", "Maloku"),
-    ("Liridon", "Zeqiri"),
-    ("Marigona", "Ahmeti"),
-]
-
 
 @pytest.mark.django_db
 @override_settings(STREHA_NAME_TOKEN_INDEX_BITS=2)
-def test_false_positives_of_the_truncated_index_are_filtered(world, police):
+def test_false_positives_of_the_truncated_index_are_filtered(world, police, named_persons):
     """With 2 bits, a quarter of all names share each entry: the index alone names many
     persons for a name, and the search still returns exactly those who bear it."""
-    persons = {
-        family: world.person(POLICE, given_name=given, family_name=family)
-        for given, family in NAMES
-    }
+    made = named_persons(owner_agency=world.agency(POLICE))
+    persons = {family: person for (_given, family), person in zip(NAMES, made, strict=True)}
     digests = set(PersonNameKey.objects.values_list("digest", flat=True))
     assert digests <= {"t2:0", "t2:1", "t2:2", "t2:3"}
     shared = 0
