@@ -540,3 +540,22 @@ def test_namesakes_outside_the_scope_are_never_opened_nor_counted(world, police,
     page = selectors.list_persons(police, query="Arta Haxhiu")
     assert sorted(r.person.pk for r in page) == sorted(p.pk for p in own)
     assert not page.more_results and set(opened) <= {p.pk for p in own}
+
+
+def test_the_pages_and_the_api_say_more_results_follow(world, police, client, monkeypatch):
+    """Past a page of namesakes the person and case pages say so (and page on), the API says
+    ``more_results``; a search that fits one page says nothing of the kind."""
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    monkeypatch.setattr(case_selectors, "PAGE_SIZE", 2)
+    for person in _namesakes(world, POLICE, 3):
+        CaseFactory(owner_agency=world.agency(POLICE), person=person)
+    client.force_login(police)
+    for path in ("/persons/", "/cases/"):
+        html = client.post(path, {"q": "Arta Haxhiu"}).content.decode()
+        assert 'id="more-results"' in html and 'value="2"' in html, path
+        html = client.post(path, {"q": "Arta Haxhiu", "page": "2"}).content.decode()
+        assert 'id="more-results"' not in html, path
+    answer = client.post("/api/v1/persons/search/", {"query": "Arta Haxhiu"}).json()
+    assert answer["more_results"] and len(answer["results"]) == 2
+    answer = client.post("/api/v1/persons/search/", {"query": "Arta Haxhiu", "page": 2}).json()
+    assert not answer["more_results"] and len(answer["results"]) == 1
