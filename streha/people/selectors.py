@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from streha.access.models import BreakGlassGrant
 from streha.accounts.models import User
 from streha.audit import reasons
 from streha.audit import services as audit
-from streha.people.models import Person, PersonDocument, PersonNameKey
+from streha.people.models import Person, PersonDocument
 from streha.people.name_index import holders_of_all
 from streha.protection.name_keys import name_keys
 from streha.protection.search import exact
@@ -145,18 +145,17 @@ def search_candidates(
         raise SearchTooBroad
     unindexed: set[int] = set()
     if not equal:
-        # The whole-name index finds a person whose per-name entries are not written yet
-        # (registered before they existed, until ``streha reindex_names`` has run). Only
-        # persons without any entry are looked at, first among the whole-name index's few
-        # holders (so a search opens nobody twice, and once every person is indexed, reads
-        # no scope and opens nobody here), then within the user's scope.
+        # The whole-name index finds a person whose per-name entries are missing or stale
+        # (registered before they existed, or before a change of their bits, until
+        # ``streha reindex_names`` has run). Only the whole-name index's holders that are not
+        # already candidates are looked at (read from its index alone, no scope), so a search
+        # opens nobody twice; those left are then kept within the user's scope and opened.
         lookups = Person._meta.get_field("name_index").lookups_of(wanted.names)
-        lacking = list(
-            Person.objects.filter(name_index__in=lookups)
-            .exclude(Exists(PersonNameKey.objects.filter(person_id=OuterRef("pk"))))
-            .order_by()  # from the name index alone, no person row read
-            .values_list("pk", flat=True)
-        )
+        bucket = Person.objects.filter(name_index__in=lookups).order_by()
+        if isinstance(holders, list):
+            lacking = sorted(set(bucket.values_list("pk", flat=True)) - set(holders))
+        else:
+            lacking = list(bucket.exclude(pk__in=holders).values_list("pk", flat=True))
         if lacking:
             unindexed = set(
                 exact(persons.filter(pk__in=lacking), "name_index", wanted.names).values_list(

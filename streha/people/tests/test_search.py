@@ -363,10 +363,10 @@ def test_name_search_intersects_the_index_before_applying_the_scopes(world, poli
     index_reads = [s for s in sql if "people_personnamekey" in s]
     assert index_reads[0].startswith('SELECT "people_personnamekey"."person_id"')
     assert '"people_person"' not in index_reads[0]  # the intersection, from the index alone
-    # The whole-name fallback looks only at persons without entries, by its own index (and
-    # finds none here, so no scope is read for it).
-    unindexed = [s for s in sql if "NOT (EXISTS" in s.upper()]
-    assert unindexed and all('"name_index" IN' in s for s in unindexed)
+    # The whole-name fallback reads its own index's holders, without any scope (and finds
+    # none not already a candidate here, so no scope is read for it).
+    unindexed = [s for s in sql if '"name_index" IN' in s]
+    assert unindexed and all("owner_agency_id" not in s for s in unindexed)
     scoped = [s for s in sql if '"people_person"."owner_agency_id" = ' in s]
     assert scoped
     assert all(re.search(r'"people_person"\."id" IN \(\d', s) for s in scoped)
