@@ -91,3 +91,7 @@ def _rows_of_data_migrations(request):
         load_default_pages(CampaignPage)
     except RuntimeError:  # no database access in this test after all
         return
+
+
+# Fixtures shared by the apps' tests (search set-up of people and protection).
+pytest_plugins = ["streha.testing.search"]

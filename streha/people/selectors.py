@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from streha.access.models import BreakGlassGrant
 from streha.accounts.models import User
 from streha.audit import reasons
 from streha.audit import services as audit
-from streha.people.models import Person, PersonDocument, PersonNameKey
+from streha.people.models import Person, PersonDocument
 from streha.people.name_index import holders_of_all
 from streha.protection.name_keys import name_keys
 from streha.protection.search import exact
@@ -136,26 +136,32 @@ def search_candidates(
         found = equal_after_opening(persons, equal, limit=limit) if equal else persons
         return Candidates(found, _all_confirmed)
     # The holders of every name first, from the index, then the user's scope on those few.
+    # ``holders_of_all`` intersects the entries of every name, so these are the candidates
+    # of ``NameTokenIndex.candidates``, read in one query (a long list of holders is put into
+    # SQL once, not once per name and per later query).
     holders = holders_of_all(Person.NAME_TOKENS.digest(key) for key in name_keys(wanted.names))
-    entries = PersonNameKey.objects.all()
-    if isinstance(holders, list):  # the entries of those holders only: the plan stays on them
-        entries = entries.filter(person_id__in=holders)
-    indexed = Person.NAME_TOKENS.candidates(
-        persons.filter(pk__in=holders), entries, "person", wanted.names, limit=limit
-    )
-    ids = list(indexed.order_by().values_list("pk", flat=True))
+    ids = list(persons.filter(pk__in=holders).order_by().values_list("pk", flat=True)[: limit + 1])
+    if len(ids) > limit:
+        raise SearchTooBroad
     unindexed: set[int] = set()
     if not equal:
-        # The whole-name index finds a person whose per-name entries are not written yet
-        # (registered before they existed, until ``streha reindex_names`` has run): it looks
-        # only at persons without any entry, so a search opens nobody twice and, once every
-        # person is indexed, nobody at all here.
-        without_entries = persons.exclude(
-            Exists(PersonNameKey.objects.filter(person_id=OuterRef("pk")))
-        )
-        unindexed = set(
-            exact(without_entries, "name_index", wanted.names).values_list("pk", flat=True)
-        )
+        # The whole-name index finds a person whose per-name entries are missing or stale
+        # (registered before they existed, or before a change of their bits, until
+        # ``streha reindex_names`` has run). Only the whole-name index's holders that are not
+        # already candidates are looked at (read from its index alone, no scope), so a search
+        # opens nobody twice; those left are then kept within the user's scope and opened.
+        lookups = Person._meta.get_field("name_index").lookups_of(wanted.names)
+        bucket = Person.objects.filter(name_index__in=lookups).order_by()
+        if isinstance(holders, list):
+            lacking = sorted(set(bucket.values_list("pk", flat=True)) - set(holders))
+        else:
+            lacking = list(bucket.exclude(pk__in=holders).values_list("pk", flat=True))
+        if lacking:
+            unindexed = set(
+                exact(persons.filter(pk__in=lacking), "name_index", wanted.names).values_list(
+                    "pk", flat=True
+                )
+            )
 
     def confirm(candidate_ids) -> set[int]:
         candidate_ids = list(candidate_ids)
@@ -164,7 +170,8 @@ def search_candidates(
             Person, opened, wanted.names, equal=equal
         )
 
-    return Candidates(persons.filter(pk__in=[*ids, *sorted(unindexed)]), confirm)
+    # The candidates were read from ``persons`` just now: by primary key alone from here on.
+    return Candidates(Person.objects.filter(pk__in=[*ids, *sorted(unindexed)]), confirm)
 
 
 def search_filter(

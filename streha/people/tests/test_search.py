@@ -20,6 +20,7 @@ from streha.people import name_index, selectors, services
 from streha.people.models import Person, PersonNameKey
 from streha.protection.name_keys import name_key, name_keys
 from streha.protection.token_search import SearchTooBroad
+from streha.testing.search import NAMES
 
 POLICE, SHELTER = AgencyKind.POLICE, AgencyKind.SHELTER
 
@@ -215,31 +216,14 @@ def test_too_broad_counts_only_what_the_user_may_see(world, police, monkeypatch,
 
 # --- The index itself ------------------------------------------------------------------------
 
-NAMES = [
-    ("Arta", "Krasniqi"),
-    ("Besnik", "Gashi"),
-    ("Drita", "Berisha"),
-    ("Edona", "Hoxha"),
-    ("Fatmir", "Morina"),
-    ("Gentiana", "Shala"),
-    ("Hana", "Bytyqi"),
-    ("Ilir", "Kastrati"),
-    ("Jeta", "Rexhepi"),
-    ("Kaltrina", "Maloku"),
-    ("Liridon", "Zeqiri"),
-    ("Marigona", "Ahmeti"),
-]
-
 
 @pytest.mark.django_db
 @override_settings(STREHA_NAME_TOKEN_INDEX_BITS=2)
-def test_false_positives_of_the_truncated_index_are_filtered(world, police):
+def test_false_positives_of_the_truncated_index_are_filtered(world, police, named_persons):
     """With 2 bits, a quarter of all names share each entry: the index alone names many
     persons for a name, and the search still returns exactly those who bear it."""
-    persons = {
-        family: world.person(POLICE, given_name=given, family_name=family)
-        for given, family in NAMES
-    }
+    made = named_persons(owner_agency=world.agency(POLICE))
+    persons = {family: person for (_given, family), person in zip(NAMES, made, strict=True)}
     digests = set(PersonNameKey.objects.values_list("digest", flat=True))
     assert digests <= {"t2:0", "t2:1", "t2:2", "t2:3"}
     shared = 0
@@ -379,11 +363,11 @@ def test_name_search_intersects_the_index_before_applying_the_scopes(world, poli
     index_reads = [s for s in sql if "people_personnamekey" in s]
     assert index_reads[0].startswith('SELECT "people_personnamekey"."person_id"')
     assert '"people_person"' not in index_reads[0]  # the intersection, from the index alone
-    scoped = [s for s in sql if "owner_agency_id" in s and "people_personnamekey" in s]
-    # The whole-name fallback looks only at persons without entries, by its own index.
-    unindexed = [s for s in scoped if "NOT (EXISTS" in s.upper()]
-    assert unindexed and all('"name_index" IN' in s for s in unindexed)
-    scoped = [s for s in scoped if s not in unindexed]
+    # The whole-name fallback reads its own index's holders, without any scope (and finds
+    # none not already a candidate here, so no scope is read for it).
+    unindexed = [s for s in sql if '"name_index" IN' in s]
+    assert unindexed and all("owner_agency_id" not in s for s in unindexed)
+    scoped = [s for s in sql if '"people_person"."owner_agency_id" = ' in s]
     assert scoped
     assert all(re.search(r'"people_person"\."id" IN \(\d', s) for s in scoped)
 
@@ -556,3 +540,22 @@ def test_namesakes_outside_the_scope_are_never_opened_nor_counted(world, police,
     page = selectors.list_persons(police, query="Arta Haxhiu")
     assert sorted(r.person.pk for r in page) == sorted(p.pk for p in own)
     assert not page.more_results and set(opened) <= {p.pk for p in own}
+
+
+def test_the_pages_and_the_api_say_more_results_follow(world, police, client, monkeypatch):
+    """Past a page of namesakes the person and case pages say so (and page on), the API says
+    ``more_results``; a search that fits one page says nothing of the kind."""
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    monkeypatch.setattr(case_selectors, "PAGE_SIZE", 2)
+    for person in _namesakes(world, POLICE, 3):
+        CaseFactory(owner_agency=world.agency(POLICE), person=person)
+    client.force_login(police)
+    for path in ("/persons/", "/cases/"):
+        html = client.post(path, {"q": "Arta Haxhiu"}).content.decode()
+        assert 'id="more-results"' in html and 'value="2"' in html, path
+        html = client.post(path, {"q": "Arta Haxhiu", "page": "2"}).content.decode()
+        assert 'id="more-results"' not in html, path
+    answer = client.post("/api/v1/persons/search/", {"query": "Arta Haxhiu"}).json()
+    assert answer["more_results"] and len(answer["results"]) == 2
+    answer = client.post("/api/v1/persons/search/", {"query": "Arta Haxhiu", "page": 2}).json()
+    assert not answer["more_results"] and len(answer["results"]) == 1

@@ -9,32 +9,15 @@ from streha.people.selectors import search_filter
 from streha.protection import crypto, keys, services
 from streha.protection.search import exact
 from streha.testing.factories import PersonFactory
-
-NAMES = [
-    ("Arta", "Krasniqi"),
-    ("Besnik", "Gashi"),
-    ("Drita", "Berisha"),
-    ("Edona", "Hoxha"),
-    ("Fatmir", "Morina"),
-    ("Gentiana", "Shala"),
-    ("Hana", "Bytyqi"),
-    ("Ilir", "Kastrati"),
-    ("Jeta", "Rexhepi"),
-    ("Kaltrina", "Maloku"),
-    ("Liridon", "Zeqiri"),
-    ("Marigona", "Ahmeti"),
-]
+from streha.testing.search import NAMES
 
 
 @pytest.mark.django_db
 @override_settings(STREHA_BLIND_INDEX_BITS=2)
-def test_exact_search_filters_out_the_false_positives_of_a_short_index(key_file):
+def test_exact_search_filters_out_the_false_positives_of_a_short_index(key_file, named_persons):
     """With 2 bits, a quarter of all names share each index value: the search must still
     return exactly the person searched for, and nobody else."""
-    persons = [
-        PersonFactory(given_name=given, family_name=family, personal_number=f"10000000{i:02d}")
-        for i, (given, family) in enumerate(NAMES)
-    ]
+    persons = named_persons()
     name_index = Person._meta.get_field("name_index")
     number_index = Person._meta.get_field("personal_number_index")
     shared = 0
