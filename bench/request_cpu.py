@@ -34,8 +34,6 @@ PARTS = {
     "language (LocaleMiddleware)": ("django/middleware/locale.py", "process_request"),
     "CSRF check": ("django/middleware/csrf.py", "process_view"),
     "CSP header": ("csp/middleware.py", "process_response"),
-    "two-factor check": ("streha/accounts/middleware.py", "__call__"),
-    "axes": ("axes/middleware.py", "__call__"),
     "prometheus (before+after)": ("django_prometheus/middleware.py", "process_response"),
     "template rendering": ("django/template/base.py", "render"),
     "context processor shell (navigation)": ("streha/web/context_processors.py", "shell"),

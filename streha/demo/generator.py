@@ -19,6 +19,7 @@ from streha.accounts.data.agency_names import AGENCY_NAMES
 from streha.accounts.models import Agency, AgencyKind, Role, RoleGrant, User
 from streha.audit import services as audit
 from streha.demo import bulk, copy, names
+from streha.people import name_index
 from streha.people.models import Gender, Person
 from streha.people.services import PROTECTED_FIELDS, groups_of
 from streha.places.models import Municipality
@@ -271,6 +272,10 @@ def register_persons(persons: list[Person]) -> int:
             copy.insert(persons)
         else:
             bulk.insert(persons)
+        # Their name-search entries now, while the names are in memory: left to
+        # ``reindex_names`` they cost a second pass decrypting every person (15 minutes at
+        # 1,000,000 persons on PostgreSQL).
+        name_index.write_for_new(persons)
         audit.record_each(
             audit.Action.CREATE,
             persons,
@@ -322,7 +327,7 @@ def run(seed: int, persons: int, progress=None) -> DemoResult:
     agencies, staff = ensure_agencies_and_staff()
     created, total = generate_persons(seed, persons, agencies, staff, progress)
     # Persons loaded before the per-name search index existed get their entries (none else
-    # is read: new persons have them from ``register_persons_bulk``).
+    # is read: new persons have them from ``register_persons``).
     from streha.people.name_index import reindex_names
 
     reindex_names(only_missing=True)
