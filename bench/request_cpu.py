@@ -41,7 +41,7 @@ PARTS = {
     "audit chain hash": ("streha/audit/chain.py", "hash_of"),
     "deferred reads release": ("streha/audit/services.py", "release"),
     "database driver (psycopg/sqlite execute)": ("django/db/backends/utils.py", "_execute"),
-    "decryption (protection)": ("streha/protection/crypto.py", "open_"),
+    "decryption (protection)": ("streha/protection/crypto.py", "open_sealed"),
 }
 
 
