@@ -21,7 +21,7 @@ def insert(objs: list[Model], *, using: str | None = None) -> int:
     alias = using or router.db_for_write(model)
     connection = connections[alias]
     if connection.vendor != "postgresql":
-        raise ValueError("copy.insert: COPY is PostgreSQL's; use streha.demo.bulk elsewhere.")
+        raise ValueError("copy.insert: COPY is PostgreSQL's; use streha.protection.bulk elsewhere.")
     if any(obj.pk is None for obj in objs):
         raise ValueError("copy.insert: every record needs its id first (assign_ids).")
     fields = [field for field in model._meta.concrete_fields if not field.generated]

@@ -15,7 +15,7 @@ from streha.testing.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="COPY is PostgreSQL's (SQLite uses demo.bulk)"
+    connection.vendor != "postgresql", reason="COPY is PostgreSQL's (SQLite uses protection.bulk)"
 )
 
 
