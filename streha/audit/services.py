@@ -213,30 +213,71 @@ def record_each(
     ``actor_of(obj)`` names each object's actor; otherwise ``actor`` acts on all of them.
     Returns the number of events written.
     """
-    objs = list(objs)
-    actors = [actor_of(obj) if actor_of else actor for obj in objs]
-    codes = _agency_codes(actors)
-    request_id = _request_id(request)
-    events = []
-    all_subjects = subjects_of(objs)
-    for obj, who, subjects in zip(objs, actors, all_subjects, strict=True):
-        object_type, object_id = _identify(obj)
-        events.append(
-            _build(
-                who,
+    return record_each_together(
+        [
+            Each(
                 action,
-                agency_codes=codes,
-                object_type=object_type,
-                object_id=object_id,
+                objs,
+                actor=actor,
+                actor_of=actor_of,
                 field_groups=field_groups,
                 purpose=purpose,
-                request_id=request_id,
+                request=request,
                 break_glass=break_glass,
-                details=_with_subjects(details, subjects),
+                details=details,
             )
-        )
+        ]
+    )
+
+
+@dataclass
+class Each:
+    """The arguments of one ``record_each`` call, for ``record_each_together``."""
+
+    action: str
+    objs: Iterable[models.Model]
+    actor: User | None = None
+    actor_of: Callable[[models.Model], User | None] | None = None
+    field_groups: Iterable[str] = ()
+    purpose: str = ""
+    request: object = None
+    break_glass: bool = False
+    details: Mapping | None = None
+
+
+def record_each_together(calls: Iterable[Each]) -> int:
+    """Several ``record_each`` calls (say, a batch's persons and then their cases) as ONE
+    append: one lock of the chain head, the chain computed in one pass over all their events
+    in the order given, one insert per table. The events, their order and their hashes are
+    those the calls would have appended one after another (in the same instant); the chain
+    verifies the same. Returns the number of events written."""
+    events, named, subjects_named = [], [], []
+    for call in calls:
+        objs = list(call.objs)
+        actors = [call.actor_of(obj) if call.actor_of else call.actor for obj in objs]
+        codes = _agency_codes(actors)
+        request_id = _request_id(call.request)
+        all_subjects = subjects_of(objs)
+        for obj, who, subjects in zip(objs, actors, all_subjects, strict=True):
+            object_type, object_id = _identify(obj)
+            events.append(
+                _build(
+                    who,
+                    call.action,
+                    agency_codes=codes,
+                    object_type=object_type,
+                    object_id=object_id,
+                    field_groups=call.field_groups,
+                    purpose=call.purpose,
+                    request_id=request_id,
+                    break_glass=call.break_glass,
+                    details=_with_subjects(call.details, subjects),
+                )
+            )
+        named.extend(objs)
+        subjects_named.extend(pk for subjects in all_subjects for pk in subjects)
     _append_or_defer(events)
-    read_context.name(objs, [pk for subjects in all_subjects for pk in subjects])
+    read_context.name(named, subjects_named)
     return len(events)
 
 

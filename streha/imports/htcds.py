@@ -342,7 +342,9 @@ def parse_row(
     city = get("hte_City")
     if len(city) > 100:
         errors.append(("hte_City", _("The value is too long.")))
-    case["exploitation_city"] = city
+    # Protected and empty in most files: None (NULL) is not sealed, an empty text would be.
+    case["exploitation_city"] = city or None
+    case["relationship_to_trafficker"] = case["relationship_to_trafficker"] or None
     case["trafficked_on"] = _date(get("hte_Date"), "hte_Date", errors, today)
     consent = get("con_Consent")
     if consent and consent.lower() not in CONSENT:

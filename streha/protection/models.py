@@ -8,6 +8,8 @@ key is therefore known before the first write: ``save()`` assigns it, and ``bulk
 ``assign_ids`` first.
 """
 
+from functools import cache
+
 from django.db import connections, models, router, transaction
 
 from streha.protection import crypto, keys
@@ -95,16 +97,12 @@ class ProtectedModel(models.Model):
 
     @classmethod
     def protected_field_names(cls) -> list[str]:
-        return [f.name for f in cls._meta.concrete_fields if isinstance(f, ProtectedFieldMixin)]
+        return [f.name for f in _protected_fields(cls)]
 
     @classmethod
-    def protection_write_fields(cls) -> set[str]:
+    def protection_write_fields(cls) -> frozenset[str]:
         """Fields written together whenever any protected field or the envelope is written."""
-        return {
-            f.name
-            for f in cls._meta.concrete_fields
-            if isinstance(f, ProtectedFieldMixin | DataKeyField | BlindIndexField)
-        }
+        return _write_fields(cls)
 
     def protection_pending(self) -> dict:
         """The sealed values for the write in progress (sealing the record on first call)."""
@@ -140,7 +138,7 @@ class ProtectedModel(models.Model):
                 "call protection.models.assign_ids(objects) before bulk_create."
             )
         self._load_deferred_protected()
-        fields = [f for f in self._meta.concrete_fields if isinstance(f, ProtectedFieldMixin)]
+        fields = _protected_fields(type(self))
         envelope = self.protection_envelope()
         if envelope is not None and envelope.shredded:
             return self._seal_shredded(fields)
@@ -190,6 +188,22 @@ class ProtectedModel(models.Model):
                     "destroyed; it can hold no protected data."
                 )
         return pending
+
+
+# A model's fields do not change while the process runs: looked up once per model, not on
+# every record sealed (a bulk import seals three records a row).
+@cache
+def _protected_fields(model) -> tuple:
+    return tuple(f for f in model._meta.concrete_fields if isinstance(f, ProtectedFieldMixin))
+
+
+@cache
+def _write_fields(model) -> frozenset[str]:
+    return frozenset(
+        f.name
+        for f in model._meta.concrete_fields
+        if isinstance(f, ProtectedFieldMixin | DataKeyField | BlindIndexField)
+    )
 
 
 def assign_ids(objects: list[models.Model], using: str | None = None) -> None:

@@ -219,3 +219,29 @@ def test_others_cannot_reach_the_export(client, world):
     for user in (world.users["investigator"], world.users["auditor"]):
         client.force_login(user)
         assert client.get(reverse("imports:htcds_export")).status_code == 404
+
+
+def test_a_pseudonymised_export_leaves_out_the_city_and_keeps_the_codes(db):
+    from streha.imports.tests.conftest import row as victim_row
+    from streha.testing.factories import AgencyFactory, MunicipalityFactory
+
+    owner = AgencyFactory(code="shelter-one", municipality=MunicipalityFactory())
+    columns = {
+        "hte_City": "Synthcity",
+        "vic_RelationshipToTrafficker": "Acquainted",
+        "vic_TypeOfSexExploitation": "Pornography",
+        "hte_Date": "2023-11-20",
+    }
+    source = csv_bytes([victim_row("C-1", **columns)], header=[*HEADER, *columns])
+    assert services.import_now(None, owner, source).created == 1
+    export = htcds_export.export_now(None, identities=False)
+    (victim,) = csv.DictReader(io.StringIO(export.victims.decode()))
+    assert "Synthcity" not in export.victims.decode()
+    assert victim["hte_City"] == ""
+    assert victim["vic_RelationshipToTrafficker"] == "Acquainted"
+    assert (victim["vic_TypeOfSexExploitation"], victim["hte_Date"]) == (
+        "Pornography",
+        "2023-11-20",
+    )
+    with_identities = htcds_export.export_now(None, identities=True)
+    assert "Synthcity" in with_identities.victims.decode()
