@@ -263,8 +263,19 @@ def list_persons(
     referral that shares only the narrative sees the reference alone)."""
     too_broad = more = False
     if not query.strip():
-        persons = policy.persons_visible_to(user).select_related("owner_agency")
-        result = Paginator(persons.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(page)
+        # Each part of the scope read through its own index up to the end of the page, plus
+        # one to know whether more follow: never counting every person of a large agency.
+        number = _page_number(page)
+        end = number * PAGE_SIZE
+        keys: set = set()
+        for part in policy.person_scope_parts(user):
+            ordered_part = part.order_by("-created_at", "-pk").values_list("created_at", "pk")
+            keys.update(ordered_part[: end + 1])
+        listed_ids = [pk for _created, pk in sorted(keys, reverse=True)][: end + 1]
+        more = len(listed_ids) > end
+        result = _ConfirmedPaginator(listed_ids[:end], PAGE_SIZE, more=more).get_page(number)
+        by_id = Person.objects.select_related("owner_agency").in_bulk(result.object_list)
+        result.object_list = [by_id[pk] for pk in result.object_list]
     else:
         try:
             candidates = search_candidates(searchable_persons(user, query), query)

@@ -154,3 +154,54 @@ def test_persons_visible_with_agrees_with_person_access(world, person):
         expected = "identity" in policy.person_access(worker, each).field_groups
         assert (each in scope) == expected == ("identity" in groups[each.pk]), each.reference
     assert scope == {with_identity, assigned, broken, own}
+
+
+def test_person_scope_parts_are_disjoint_and_make_up_the_policy(world, person):
+    """The person list reads the scope part by part: together exactly ``persons_visible_to``,
+    no person in two parts (owned, shared, break-glass, assigned, and their overlaps)."""
+    shelter, police = world.agency(SHELTER), world.agency(POLICE)
+    worker = world.user(Role.SUPERVISOR, SHELTER)
+    _share(world, person, ["narrative"])
+    assigned = world.person(POLICE)
+    CaseFactory(owner_agency=police, person=assigned, assigned_to=worker)
+    assigned_and_shared = world.person(POLICE)
+    CaseFactory(owner_agency=police, person=assigned_and_shared, assigned_to=worker)
+    AccessGrant.objects.create(
+        person=assigned_and_shared, agency=shelter, field_groups=["health"], reason="r"
+    )
+    for broken in (world.person(POLICE), assigned):
+        BreakGlassGrant.objects.create(
+            user=worker,
+            person=broken,
+            justification="Urgent review of the file " * 2,
+            expires_at=timezone.now() + timezone.timedelta(hours=1),
+        )
+    world.person(SHELTER), world.person(POLICE)  # one owned, one out of sight
+    parts = [set(part.values_list("pk", flat=True)) for part in policy.person_scope_parts(worker)]
+    union = set().union(*parts)
+    assert sum(len(part) for part in parts) == len(union)
+    assert union == set(policy.persons_visible_to(worker).values_list("pk", flat=True))
+    listed = [row.person.pk for row in selectors.list_persons(worker)]
+    expected = policy.persons_visible_to(worker).order_by("-created_at", "-pk")
+    assert listed == list(expected.values_list("pk", flat=True))
+
+
+def test_the_person_list_pages_without_counting_the_scope(world):
+    """A large agency's list reads a page through the index and says a next page follows,
+    instead of counting every person it holds; pages neither repeat nor skip anyone."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    worker = world.user(Role.CASE_WORKER, SHELTER)
+    persons = [world.person(SHELTER) for _ in range(selectors.PAGE_SIZE * 2 + 3)]
+    with CaptureQueriesContext(connection) as queries:
+        first = selectors.list_persons(worker)
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert first.more_results and first.has_next() and len(first) == selectors.PAGE_SIZE
+    seen = []
+    for number in (1, 2, 3):
+        seen += [row.person.pk for row in selectors.list_persons(worker, page=number)]
+    last = selectors.list_persons(worker, page=3)
+    assert not last.more_results and not last.has_next() and len(last) == 3
+    expected = sorted(persons, key=lambda p: (p.created_at, p.pk), reverse=True)
+    assert seen == [p.pk for p in expected]
