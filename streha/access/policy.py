@@ -1225,6 +1225,20 @@ def pairs_touching_scope_of(user: User):
     return CandidatePair.objects.filter(Q(person_a__in=visible) | Q(person_b__in=visible))
 
 
+def pair_scope_parts(user: User) -> list:
+    """``pairs_touching_scope_of(user)`` as querysets each read through one person index (a
+    pair whose two persons the user may both open is in two of them: unite by primary key).
+    One OR over the whole scope makes the database read every person of a large agency."""
+    from streha.linkage.models import CandidatePair
+
+    parts = []
+    for persons in person_scope_parts(user):
+        visible = persons.values("pk")
+        parts.append(CandidatePair.objects.filter(person_a__in=visible))
+        parts.append(CandidatePair.objects.filter(person_b__in=visible))
+    return parts
+
+
 def registration_match_in_scope(user: User, person) -> bool:
     """A possible match found at registration is shown only if ``user`` may see its identity;
     otherwise only that a match exists (and to ask the national coordinator's office)."""

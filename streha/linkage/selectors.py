@@ -103,6 +103,22 @@ def navigation_entries(user) -> list:
     return [(_("Duplicates"), reverse("linkage:queue"))]
 
 
+# The home page counts open pairs up to here, then says "1000+": an exact count over a large
+# agency's persons on every visit to the home page would cost a second at national scale.
+PANEL_CAP = 1000
+
+
+def open_pairs_touching(user: User, *, cap: int) -> set[int]:
+    """Primary keys of the open pairs touching ``user``'s scope, all of them when there are at
+    most ``cap``, else more than ``cap`` (reading stops there), part of the scope by part."""
+    found: set[int] = set()
+    for pairs in policy.pair_scope_parts(user):
+        found.update(pairs.filter(status__in=OPEN).values_list("pk", flat=True)[: cap + 1])
+        if len(found) > cap:
+            break
+    return found
+
+
 def my_work_panels(user) -> list:
     """Open possible duplicates about the user's persons (reviewable or to ask about)."""
     from django.urls import reverse
@@ -112,9 +128,10 @@ def my_work_panels(user) -> list:
 
     if not policy.role_field_groups(user):
         return []
-    count = policy.pairs_touching_scope_of(user).filter(status__in=OPEN).count()
-    if not count:
+    found = open_pairs_touching(user, cap=PANEL_CAP)
+    if not found:
         return []
+    count = f"{PANEL_CAP}+" if len(found) > PANEL_CAP else len(found)
     return [
         Panel(
             title=_("Possible duplicates"),

@@ -120,3 +120,31 @@ def test_only_the_national_coordinator_starts_a_run(world, client, api_client):
     police_supervisor = UserFactory(agency=world["police"], roles=[Role.SUPERVISOR])
     api_client.force_authenticate(police_supervisor)
     assert api_client.post("/api/v1/duplicate-pairs/run/").status_code == 404
+
+
+def test_the_home_panel_counts_open_pairs_about_the_scope_part_by_part(world, monkeypatch):
+    """The home page's count is the policy's pairs touching the scope (a pair inside the agency
+    once, not twice), read part by part and stopped after the cap."""
+    from streha.access import policy
+    from streha.linkage import selectors
+
+    police_user = UserFactory(agency=world["police"], roles=[Role.CASE_WORKER])
+    shelter_user = UserFactory(agency=world["shelter"], roles=[Role.CASE_WORKER])
+    outsider = UserFactory(agency=AgencyFactory(kind=AgencyKind.SOCIAL_WORK), roles=[Role.CASE_WORKER])
+    for user in (police_user, shelter_user, outsider):
+        expected = set(
+            policy.pairs_touching_scope_of(user)
+            .filter(status__in=selectors.OPEN)
+            .values_list("pk", flat=True)
+        )
+        united = {
+            pk for part in policy.pair_scope_parts(user) for pk in part.values_list("pk", flat=True)
+        }
+        assert united == set(policy.pairs_touching_scope_of(user).values_list("pk", flat=True))
+        assert selectors.open_pairs_touching(user, cap=10) == expected
+    (panel,) = selectors.my_work_panels(police_user)
+    assert panel.figures[0][1] == 2
+    assert selectors.my_work_panels(outsider) == []
+    monkeypatch.setattr(selectors, "PANEL_CAP", 1)
+    (capped,) = selectors.my_work_panels(police_user)
+    assert capped.figures[0][1] == "1+"
