@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -39,15 +40,11 @@ DOWNLOADS = {
 EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "sdmx": "sdmx.csv"}
 
 
-def with_prepared(content: str, counted_at) -> str:
-    """An SDMX-CSV file with the time its figures were counted (ISO 8601, UTC) on every
-    observation, as SDMX's PREPARED header field says it."""
-    prepared = counted_at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    lines = content.splitlines()
-    if not lines:
-        return content
-    head, *rest = lines
-    return "\n".join([f"{head},PREPARED", *(f"{line},{prepared}" for line in rest)]) + "\n"
+def prepared_stamp(counted_at) -> str:
+    """When the figures were counted, for a file name (ISO 8601 basic, UTC). SDMX-CSV has no
+    place for it inside the file: an extra column would be a component the data structure
+    does not define, and the file would be refused."""
+    return counted_at.astimezone(datetime.UTC).strftime("%Y%m%dT%H%MZ")
 
 
 def _not_counted(request, code, year, found, table_filter, filter_error):
@@ -163,10 +160,10 @@ def table(request, code: str):
         name = f"{code}-{year}"
         if table_filter is not None:
             name += f"-{table_filter.dimension}-{table_filter.value}"
-        content = make(published)
         if download == "sdmx":
-            content = with_prepared(content, found.counted_at)
-        response = HttpResponse(content, content_type=content_type)
+            name += f"-prepared-{prepared_stamp(found.counted_at)}"
+        response = HttpResponse(make(published), content_type=content_type)
+        response["Last-Modified"] = http_date(found.counted_at.timestamp())
         response["Content-Disposition"] = f'attachment; filename="{name}.{EXTENSIONS[download]}"'
         return response
     bars = _bars(published)

@@ -3,6 +3,7 @@ observation is compared with the cell the HTML table shows (after suppression)."
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -32,7 +33,9 @@ def _page_and_sdmx(client, code):
     page = client.get(url, {"year": YEAR})
     download = client.get(url, {"year": YEAR, "format": "sdmx"})
     assert download.status_code == 200, code
-    assert download["Content-Disposition"].endswith(f'{code}-{YEAR}.sdmx.csv"')
+    # The file's name says when its figures were counted (SDMX-CSV has no column for it).
+    name = rf'{code}-{YEAR}-prepared-\d{{8}}T\d{{4}}Z\.sdmx\.csv"$'
+    assert re.search(name, download["Content-Disposition"]), download["Content-Disposition"]
     observations = list(csv.DictReader(io.StringIO(download.content.decode())))
     return page.context["published"], observations
 
