@@ -130,7 +130,9 @@ def test_the_home_panel_counts_open_pairs_about_the_scope_part_by_part(world, mo
 
     police_user = UserFactory(agency=world["police"], roles=[Role.CASE_WORKER])
     shelter_user = UserFactory(agency=world["shelter"], roles=[Role.CASE_WORKER])
-    outsider = UserFactory(agency=AgencyFactory(kind=AgencyKind.SOCIAL_WORK), roles=[Role.CASE_WORKER])
+    outsider = UserFactory(
+        agency=AgencyFactory(kind=AgencyKind.SOCIAL_WORK), roles=[Role.CASE_WORKER]
+    )
     for user in (police_user, shelter_user, outsider):
         expected = set(
             policy.pairs_touching_scope_of(user)
