@@ -231,3 +231,38 @@ def test_table_15_counts_each_person_once_per_row(db):
     )
     t15 = figures.table(Case.objects.all(), "T15", YEAR)
     assert t15.grid.cells == [[4, 1, 0], [4, 1, 0]]  # granted, ended × female, male, unknown
+
+
+def test_table_5_internal_and_transnational_by_form_and_sex(year_of_22):
+    """Table 5 by hand: the 22 victims are all internal; a second agency's four victims add a
+    transnational man in forced labour, a transnational woman exploited both sexually and in
+    labour (one person, in two rows), and a woman whose scope is unknown."""
+    from streha.cases.models import Case
+
+    agency = AgencyFactory(kind=AgencyKind.SOCIAL_WORK)
+    F, M = Gender.FEMININE, Gender.MASCULINE
+    man = _victim(agency, gender=M, age=30, form=ExploitationType.FORCED_LABOUR, identified=True)
+    both = _victim(agency, gender=F, age=25, form=SEXUAL, identified=False)
+    both.exploitation_types = [SEXUAL, ExploitationType.FORCED_LABOUR.value]
+    unknown_scope = _victim(agency, gender=F, age=40, form=BEGGING, identified=False)
+    Case.objects.filter(pk__in=[man.pk, both.pk]).update(transnational=True)
+    Case.objects.filter(pk=both.pk).update(exploitation_types=both.exploitation_types)
+    Case.objects.filter(pk=unknown_scope.pk).update(transnational=None)
+    t5 = figures.table(Case.objects.all(), "T05", YEAR)
+    # Rows: internal, transnational, unknown scope × sexual, labour, other, unknown form;
+    # columns: female, male, other or unknown, total; last row: persons.
+    assert _cells(t5) == [
+        [19, 0, 0, 19],  # internal · sexual (16 girls less the one begging, 4 women)
+        [0, 0, 0, 0],  # internal · labour
+        [1, 2, 0, 3],  # internal · other (begging: a girl and two boys)
+        [0, 0, 0, 0],  # internal · form unknown
+        [1, 0, 0, 1],  # transnational · sexual (the woman in two forms)
+        [1, 1, 0, 2],  # transnational · labour (the same woman, and the man)
+        [0, 0, 0, 0],  # transnational · other
+        [0, 0, 0, 0],  # transnational · form unknown
+        [0, 0, 0, 0],  # unknown scope · sexual
+        [0, 0, 0, 0],  # unknown scope · labour
+        [1, 0, 0, 1],  # unknown scope · other (begging)
+        [0, 0, 0, 0],  # unknown scope · form unknown
+        [22, 3, 0, 25],  # persons: the woman in two forms counts once
+    ]
