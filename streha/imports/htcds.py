@@ -48,6 +48,16 @@ PERSON_COLUMNS = {
     "prs_IdentityNumber": "personal_number",
     "prs_MobilePhone": "phone",
 }
+# The case's details beyond its profile (read, kept and written back in this order).
+CASE_DETAIL_COLUMNS = (
+    "vic_TraffickingStatusDecisionMakingOrg",
+    "vic_ForcedLabourIndustry",
+    "vic_TypeOfSexExploitation",
+    "vic_RelationshipToTrafficker",
+    "hte_City",
+    "hte_Date",
+    "con_Consent",
+)
 CASE_COLUMNS = (
     "vic_TraffickingStatus",
     "vic_TypeOfExploitation",
@@ -57,13 +67,7 @@ CASE_COLUMNS = (
     "cas_Status",
     "hte_Country",
     "hte_Type",
-    "vic_TraffickingStatusDecisionMakingOrg",
-    "vic_ForcedLabourIndustry",
-    "vic_TypeOfSexExploitation",
-    "vic_RelationshipToTrafficker",
-    "hte_City",
-    "hte_Date",
-    "con_Consent",
+    *CASE_DETAIL_COLUMNS,
 )
 EXTENSION_COLUMNS = (
     "ext_Reference",
@@ -403,13 +407,7 @@ EXPORT_COLUMNS = (
     "ext_IdentifiedOn",
     "ext_Municipality",
     "ext_Source",
-    "vic_TraffickingStatusDecisionMakingOrg",
-    "vic_ForcedLabourIndustry",
-    "vic_TypeOfSexExploitation",
-    "vic_RelationshipToTrafficker",
-    "hte_City",
-    "hte_Date",
-    "con_Consent",
+    *CASE_DETAIL_COLUMNS,
 )
 _STATUS_NAMES = {stage: name for name, stage in TRAFFICKING_STATUS.items()}
 _GENDER_NAMES = {gender: name for name, gender in GENDERS.items()}

@@ -125,6 +125,21 @@ class JobContext:
         for name, value in changes.items():
             setattr(self.job, name, value)
 
+    def step_counter(self, total: int) -> Callable[[], None]:
+        """Report 0 of ``total`` steps now, and return the function a job made of many small
+        steps calls after each: it counts the step, stops the job there if it was cancelled,
+        and records the progress (never past ``total``)."""
+        self.progress(0, total)
+        done = 0
+
+        def step() -> None:
+            nonlocal done
+            done += 1
+            self.raise_if_cancelled()
+            self.progress(min(done, total))
+
+        return step
+
     def heartbeat(self) -> None:
         if not self._mine().update(heartbeat_at=timezone.now()):
             raise JobLost(str(self.job.public_id))

@@ -48,14 +48,8 @@ def run_national_report(ctx: JobContext) -> dict:
     year = ctx.params.get("year")
     if not isinstance(year, int) or not 1990 <= year <= 2100:
         raise JobError(_("A year between 1990 and 2100."))
-    total = 2 * len(DEFINITIONS)
-    ctx.progress(0, total)
-    done = [0]
-
-    def tick() -> None:
-        done[0] += 1
-        ctx.raise_if_cancelled()
-        ctx.progress(min(done[0], total))
+    total = 2 * len(DEFINITIONS)  # each table counted, then each typeset
+    tick = ctx.step_counter(total)
 
     tables = figures.national_tables(
         policy.cases_for_statistics(user),
@@ -107,14 +101,7 @@ def run_count_figures(ctx: JobContext) -> dict:
         isinstance(y, int) and 1990 <= y <= 2100 for y in years
     ):
         raise JobError(_("A year between 1990 and 2100."))
-    total = len(stored.scopes_to_count()) * len(set(years))
-    ctx.progress(0, total)
-    done = [0]
-
-    def tick() -> None:
-        done[0] += 1
-        ctx.raise_if_cancelled()
-        ctx.progress(min(done[0], total))
+    tick = ctx.step_counter(len(stored.scopes_to_count()) * len(set(years)))
 
     def heartbeat() -> None:  # renew the lease between tables, stop if cancelled
         ctx.raise_if_cancelled()

@@ -1,8 +1,6 @@
 """``streha.demo.copy.insert`` (PostgreSQL's COPY) writes exactly the rows ``bulk_create``
 writes: same columns, same sealing, same defaults and stamps."""
 
-from datetime import date
-
 import pytest
 from django.db import connection
 
@@ -12,6 +10,7 @@ from streha.people.models import Person
 from streha.protection.fields import ProtectedFieldMixin
 from streha.protection.models import assign_ids
 from streha.testing.factories import AgencyFactory
+from streha.testing.rows import stored_person_row, unsaved_person
 
 pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif(
@@ -19,37 +18,15 @@ postgresql_only = pytest.mark.skipif(
 )
 
 
-def _person(agency, reference):
-    return Person(
-        reference=reference,
-        owner_agency=agency,
-        given_name="Arbëresha",
-        family_name="Gashi",
-        date_of_birth=date(2001, 5, 17),
-        personal_number="1234567890",
-        phone="+383 44 123 456",
-    )
-
-
-def _stored(reference):
-    columns = [f.column for f in Person._meta.concrete_fields if f.column not in ("id",)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(columns)} FROM people_person WHERE reference = %s",  # noqa: S608
-            [reference],
-        )
-        return dict(zip(columns, cursor.fetchone(), strict=True))
-
-
 @postgresql_only
 def test_copy_writes_what_bulk_create_writes():
     agency = AgencyFactory()
-    fast, orm = _person(agency, "C-COPY"), _person(agency, "C-ORM")
+    fast, orm = unsaved_person(agency, "C-COPY"), unsaved_person(agency, "C-ORM")
     assign_ids([fast, orm])
     assert copy.insert([fast]) == 1
     assert not fast._state.adding
     Person.objects.bulk_create([orm])
-    fast_row, orm_row = _stored("C-COPY"), _stored("C-ORM")
+    fast_row, orm_row = stored_person_row("C-COPY"), stored_person_row("C-ORM")
     sealed = {f.column for f in Person._meta.concrete_fields if isinstance(f, ProtectedFieldMixin)}
     per_record = {"reference", "public_id", "data_key", "created_at", "updated_at"}
     assert {c for c in fast_row if fast_row[c] != orm_row[c]} <= per_record | sealed
@@ -65,13 +42,13 @@ def test_copy_writes_what_bulk_create_writes():
 def test_copy_refuses_records_without_ids():
     agency = AgencyFactory()
     with pytest.raises(ValueError, match="assign_ids"):
-        copy.insert([_person(agency, "C-NOID")])
+        copy.insert([unsaved_person(agency, "C-NOID")])
     assert not Person.objects.filter(reference="C-NOID").exists()
 
 
 def test_copy_is_refused_outside_postgresql(monkeypatch):
     agency = AgencyFactory()
-    person = _person(agency, "C-VENDOR")
+    person = unsaved_person(agency, "C-VENDOR")
     assign_ids([person])
     monkeypatch.setattr(connection, "vendor", "sqlite")
     with pytest.raises(ValueError, match="PostgreSQL"):

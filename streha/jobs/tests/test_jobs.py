@@ -360,3 +360,22 @@ def test_starter_refuses_a_starter_who_lost_the_permission(starter):
     job = services.start_job(FAILING, starter)
     with translation.override("en"), pytest.raises(services.JobError, match="not allowed"):
         services.JobContext(job).starter(lambda user: False)
+
+
+def test_a_step_counter_reports_each_step_and_stops_a_cancelled_job(starter):
+    job = services.start_job(WRITTEN_IN_BATCHES, starter, {"count": 3, "batch": 1})
+    Job.objects.filter(pk=job.pk).update(
+        state=JobState.RUNNING, attempts=1, heartbeat_at=timezone.now()
+    )
+    job.refresh_from_db()
+    step = services.JobContext(job).step_counter(2)
+    job.refresh_from_db()
+    assert (job.done, job.total) == (0, 2)
+    step()
+    step()
+    step()  # one step more than announced: the count never passes the total
+    job.refresh_from_db()
+    assert (job.done, job.total) == (2, 2)
+    Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+    with pytest.raises(services.JobCancelled):
+        step()

@@ -4,7 +4,6 @@ same sealing (the stored values open with the record's key), same defaults and s
 from datetime import date
 
 import pytest
-from django.db import connection
 
 from streha.access.models import AccessGrant
 from streha.audit import read_context
@@ -13,39 +12,18 @@ from streha.protection import bulk
 from streha.protection.fields import ProtectedFieldMixin
 from streha.protection.models import assign_ids
 from streha.testing.factories import AgencyFactory, PersonFactory
+from streha.testing.rows import stored_person_row, unsaved_person
 
 pytestmark = pytest.mark.django_db
 
 
-def _person(agency, reference):
-    return Person(
-        reference=reference,
-        owner_agency=agency,
-        given_name="Arbëresha",
-        family_name="Gashi",
-        date_of_birth=date(2001, 5, 17),
-        personal_number="1234567890",
-        phone="+383 44 123 456",
-    )
-
-
-def _stored(reference):
-    columns = [f.column for f in Person._meta.concrete_fields if f.column not in ("id",)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(columns)} FROM people_person WHERE reference = %s",  # noqa: S608
-            [reference],
-        )
-        return dict(zip(columns, cursor.fetchone(), strict=True))
-
-
 def test_insert_writes_what_bulk_create_writes():
     agency = AgencyFactory()
-    fast, orm = _person(agency, "B-FAST"), _person(agency, "B-ORM")
+    fast, orm = unsaved_person(agency, "B-FAST"), unsaved_person(agency, "B-ORM")
     assign_ids([fast, orm])
     assert bulk.insert([fast]) == 1
     Person.objects.bulk_create([orm])
-    fast_row, orm_row = _stored("B-FAST"), _stored("B-ORM")
+    fast_row, orm_row = stored_person_row("B-FAST"), stored_person_row("B-ORM")
     sealed = {f.column for f in Person._meta.concrete_fields if isinstance(f, ProtectedFieldMixin)}
     per_record = {"reference", "public_id", "data_key", "created_at", "updated_at"}
     # Only what is unique per record differs (its key, ciphertexts, ids and stamps); every
@@ -75,7 +53,7 @@ def test_insert_without_ids_lets_the_database_number_rows():
 
 def test_mixing_records_with_and_without_ids_is_refused():
     agency = AgencyFactory()
-    first, second = _person(agency, "B-1"), _person(agency, "B-2")
+    first, second = unsaved_person(agency, "B-1"), unsaved_person(agency, "B-2")
     assign_ids([first])
     with pytest.raises(ValueError):
         bulk.insert([first, second])
