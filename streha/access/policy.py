@@ -265,13 +265,22 @@ def persons_visible_to(user: User):
 
     if not role_field_groups(user):
         return Person.objects.none()
-    from streha.cases.models import Case
-
-    shared = AccessGrant.objects.active().filter(agency_id=user.agency_id).values("person_id")
-    broken = BreakGlassGrant.objects.active().filter(user_id=user.pk).values("person_id")
-    assigned = Case.objects.filter(assigned_to_id=user.pk).values("person_id")
+    shared, broken, assigned = _persons_reached_by(user)
     return Person.objects.filter(
         Q(owner_agency_id=user.agency_id) | Q(pk__in=shared) | Q(pk__in=broken) | Q(pk__in=assigned)
+    )
+
+
+def _persons_reached_by(user: User) -> tuple:
+    """The ids of persons outside ownership that ``user`` may open, by route: shared with
+    their agency, under their break-glass, or with a case assigned to them. One place for
+    both ``persons_visible_to`` and ``person_scope_parts``."""
+    from streha.cases.models import Case
+
+    return (
+        AccessGrant.objects.active().filter(agency_id=user.agency_id).values("person_id"),
+        BreakGlassGrant.objects.active().filter(user_id=user.pk).values("person_id"),
+        Case.objects.filter(assigned_to_id=user.pk).values("person_id"),
     )
 
 
@@ -284,11 +293,7 @@ def person_scope_parts(user: User) -> list:
 
     if not role_field_groups(user):
         return []
-    from streha.cases.models import Case
-
-    shared = AccessGrant.objects.active().filter(agency_id=user.agency_id).values("person_id")
-    broken = BreakGlassGrant.objects.active().filter(user_id=user.pk).values("person_id")
-    assigned = Case.objects.filter(assigned_to_id=user.pk).values("person_id")
+    shared, broken, assigned = _persons_reached_by(user)
     own = Person.objects.filter(owner_agency_id=user.agency_id)
     others = Person.objects.exclude(owner_agency_id=user.agency_id)
     return [
