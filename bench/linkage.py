@@ -35,6 +35,23 @@ KEY_BITS = int(os.environ.get("BENCH_LINKAGE_KEY_BITS", "14"))
 CANDIDATES = int(os.environ.get("BENCH_LINKAGE_CANDIDATES", "0"))
 # The figures' file under var/bench/ (a long 1M run keeps its own beside shorter runs).
 OUTPUT = os.environ.get("BENCH_LINKAGE_OUTPUT", "linkage")
+# Which sides of the scale comparison run (comma list of system_trained, plain_splink,
+# system_stored_model, system_trained_on_sample; default all). A 1M comparison runs each side
+# on its own (the seeded population is identical between runs) and each run adds its figures
+# to the OUTPUT file; BENCH_LINKAGE_SCALE_ONLY=1 skips FEBRL and the other sections.
+SIDES = set(
+    filter(
+        None,
+        os.environ.get(
+            "BENCH_LINKAGE_SIDES",
+            "system_trained,plain_splink,system_stored_model,system_trained_on_sample",
+        ).split(","),
+    )
+)
+SCALE_ONLY = bool(os.environ.get("BENCH_LINKAGE_SCALE_ONLY"))
+# DuckDB's memory_limit for plain Splink (its own default is 80 % of the machine's memory);
+# set on a shared machine so the baseline stays inside what it may use.
+PLAIN_MEMORY = os.environ.get("BENCH_LINKAGE_PLAIN_MEMORY", "")
 
 
 def in_child(function, *args):
@@ -289,7 +306,14 @@ def plain_splink(groups, truth, link_type: str = "dedupe_only") -> dict:
 
     frames = [engine.raw_frame(columns) for columns in groups]
     started, cpu = time.perf_counter(), cpu_seconds()
-    db = DuckDBAPI()
+    if PLAIN_MEMORY:
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute(f"SET memory_limit = '{PLAIN_MEMORY}'")
+        db = DuckDBAPI(connection=con)
+    else:
+        db = DuckDBAPI()
     tables = [
         db.register(
             df[["unique_id", "given_name", "family_name", "date_of_birth", "personal_number"]]
@@ -659,22 +683,41 @@ def _report(name: str, result: dict, peak: float) -> None:
     _common.say(f"{name}: {shown} peak {round(peak)} MB, load {os.getloadavg()[0]:.1f}")
 
 
-def scale_section(columns, truth) -> dict:
-    """System (training), plain Splink, and system (stored model), back to back."""
-    trained, trained_peak = in_child(system_pipeline, columns, truth)
-    _report("system_trained", trained, trained_peak)
-    plain, plain_peak = in_child(plain_splink, [columns], truth)
-    _report("plain_splink", plain, plain_peak)
-    stored, stored_peak = in_child(system_pipeline, columns, truth, trained.get("model"))
-    _report("system_stored_model", stored, stored_peak)
-    trained.pop("model", None)
-    stored.pop("model", None)
+def scale_section(columns, truth, previous: dict | None = None) -> dict:
+    """System (training), plain Splink, and system (stored model), back to back; only the
+    ``SIDES`` asked for, the others kept from ``previous`` (an earlier run's figures on the
+    same seeded population)."""
     section = {
-        "system_trained": {**trained, "peak_mb": round(trained_peak)},
-        "plain_splink": {**plain, "peak_mb": round(plain_peak)},
-        "system_stored_model": {**stored, "peak_mb": round(stored_peak)},
+        name: figures
+        for name, figures in (previous or {}).items()
+        if name not in SIDES and isinstance(figures, dict) and "seconds" in figures
     }
-    if len(truth) and SAMPLE and len(columns["unique_id"]) > SAMPLE:
+    model = None
+    if "system_trained" in SIDES or "system_stored_model" in SIDES:
+        trained, trained_peak = in_child(system_pipeline, columns, truth)
+        _report("system_trained", trained, trained_peak)
+        model = trained.pop("model", None)
+        section["system_trained"] = {**trained, "peak_mb": round(trained_peak), "load": _load()}
+    if "plain_splink" in SIDES:
+        plain, plain_peak = in_child(plain_splink, [columns], truth)
+        _report("plain_splink", plain, plain_peak)
+        section["plain_splink"] = {
+            **plain,
+            "peak_mb": round(plain_peak),
+            "duckdb_memory_limit": PLAIN_MEMORY or "DuckDB's default (80 % of memory)",
+            "load": _load(),
+        }
+    if "system_stored_model" in SIDES and model:
+        stored, stored_peak = in_child(system_pipeline, columns, truth, model)
+        _report("system_stored_model", stored, stored_peak)
+        stored.pop("model", None)
+        section["system_stored_model"] = {**stored, "peak_mb": round(stored_peak), "load": _load()}
+    if (
+        "system_trained_on_sample" in SIDES
+        and len(truth)
+        and SAMPLE
+        and len(columns["unique_id"]) > SAMPLE
+    ):
         # STREHA_LINKAGE_TRAINING_PERSONS: training on a sample (off by default: F1 cost).
         sampled, sampled_peak = in_child(system_pipeline, columns, truth, None, SAMPLE)
         sampled.pop("model", None)
@@ -682,7 +725,9 @@ def scale_section(columns, truth) -> dict:
             **sampled,
             "training_persons": SAMPLE,
             "peak_mb": round(sampled_peak),
+            "load": _load(),
         }
+    plain = section.get("plain_splink", {})
     if plain.get("seconds"):
         section["ratio_to_plain"] = {
             name: {
@@ -693,6 +738,10 @@ def scale_section(columns, truth) -> dict:
             if "seconds" in section.get(name, {})
         }
     return section
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def other_sections() -> dict:
@@ -718,6 +767,24 @@ def other_sections() -> dict:
         figures[section] = {**result, "peak_mb": round(peak)}
     figures["registration_estimate"] = registration_estimate(figures)
     return figures
+
+
+def scale_figures(figures: dict) -> None:
+    """The synthetic population's section, added to ``figures`` (sides not run this time kept
+    from ``figures["scale"]`` when it was the same population)."""
+    _common.say(f"generating {SCALE} synthetic records (seed {SEED})")
+    started = time.perf_counter()
+    population, truth = synthetic(SCALE, SEED)
+    _common.say(f"generated: {len(truth)} true pairs")
+    previous = figures.get("scale", {})
+    same = previous.get("records") == SCALE and previous.get("seed", SEED) == SEED
+    figures["scale"] = {
+        "records": SCALE,
+        "seed": SEED,
+        "true_pairs": len(truth),
+        "generation_seconds": round(time.perf_counter() - started, 2),
+        **scale_section(population, truth, previous if same else None),
+    }
 
 
 def main() -> None:
@@ -748,6 +815,15 @@ def main() -> None:
         "cpu": "2 cores shared with other builds; cpu_seconds are the child's own",
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
+    if SCALE_ONLY:
+        import json
+
+        last = _common.OUT / f"{OUTPUT}.json"
+        figures = json.loads(last.read_text()) if last.exists() else figures
+        figures["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
+        scale_figures(figures)
+        print(_common.write(OUTPUT, figures).read_text())
+        return
     identities, truth = febrl3()
     columns3 = identities_columns(identities)
     trained, peak = in_child(system_pipeline, columns3, truth)
@@ -768,17 +844,8 @@ def main() -> None:
         "system": {**trained, "peak_mb": round(peak)},
         "plain_splink": {**plain, "peak_mb": round(plain_peak)},
     }
-    _common.say(f"FEBRL done; generating {SCALE} synthetic records")
-    started = time.perf_counter()
-    population, truth_s = synthetic(SCALE, SEED)
-    _common.say(f"generated: {len(truth_s)} true pairs")
-    figures["scale"] = {
-        "records": SCALE,
-        "true_pairs": len(truth_s),
-        "generation_seconds": round(time.perf_counter() - started, 2),
-        **scale_section(population, truth_s),
-    }
-    del population
+    _common.say("FEBRL done")
+    scale_figures(figures)
     figures.update(other_sections())
     path = _common.write(OUTPUT, figures)
     print(path.read_text())

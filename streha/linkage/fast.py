@@ -296,9 +296,10 @@ class Compiled:
 
 # --- Blocking keys for the check at registration ------------------------------------------------
 
-# One stored key per blocking rule of ``engine.blocking_rules``. The swapped-names rule needs
-# no key of its own: the new person probes "names" with its names swapped. "initials_sex" is
-# stored only for persons without a year of birth, as the rule asks of one side.
+# One stored key per blocking rule of ``engine.blocking_rules``. The swapped-names rules need
+# no key of their own: the new person probes with its names swapped. "initials_sex" and
+# "ends_sex" are stored only for persons without a year of birth, as the rules ask of one
+# side. The date of birth with an initial needs none: "dob" finds a superset of its pairs.
 KEY_KINDS = (
     "names",
     "dob",
@@ -309,6 +310,8 @@ KEY_KINDS = (
     "given_year_initial",
     "initials_year",
     "initials_sex",
+    "ends_year",
+    "ends_sex",
 )
 
 
@@ -331,21 +334,38 @@ def stored_keys(row: Record) -> list[tuple[str, str]]:
         ("family_year_initial", _joined(family, year, (given or "")[:1])),
         ("given_year_initial", _joined(given, year, (family or "")[:1])),
         ("initials_year", _joined((given or "")[:2], (family or "")[:2], year)),
+        ("ends_year", _joined(_ends(given), _ends(family), year)),
     ]
     if not year:
         keys.append(("initials_sex", _joined((given or "")[:2], (family or "")[:2], sex)))
+        keys.append(("ends_sex", _joined(_ends(given), _ends(family), sex)))
     return [(kind, text) for kind, text in keys if text]
 
 
+def _ends(name: str | None) -> str:
+    """A name's first and last letters (``engine._ends``)."""
+    return (name[:1] + name[-1:]) if name else ""
+
+
 def probe_keys(row: Record) -> list[tuple[str, str]]:
-    """The keys a new person looks others up by: its own, its names swapped, and the persons
-    without a year by initials and sex."""
-    keys = [(kind, text) for kind, text in stored_keys(row) if kind != "initials_sex"]
+    """The keys a new person looks others up by: its own, its names swapped (with the year
+    keys too), and the persons without a year by initials or first and last letters and
+    sex."""
+    sex_kinds = ("initials_sex", "ends_sex")
+    keys = [(kind, text) for kind, text in stored_keys(row) if kind not in sex_kinds]
     given, family, sex = row.get("given_name"), row.get("family_name"), row.get("sex")
+    year = row.get("birth_year")
     swapped = _joined(family, given)
     if swapped:
         keys.append(("names", swapped))
-    initials = _joined((given or "")[:2], (family or "")[:2], sex)
-    if initials:
-        keys.append(("initials_sex", initials))
+    keys += [
+        ("initials_year", _joined((family or "")[:2], (given or "")[:2], year)),
+        ("ends_year", _joined(_ends(family), _ends(given), year)),
+    ]
+    for first, second in ((given, family), (family, given)):
+        keys += [
+            ("initials_sex", _joined((first or "")[:2], (second or "")[:2], sex)),
+            ("ends_sex", _joined(_ends(first), _ends(second), sex)),
+        ]
+    keys = [(kind, text) for kind, text in keys if text]
     return list(dict.fromkeys(keys))
