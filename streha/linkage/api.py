@@ -27,7 +27,16 @@ class DuplicatePairViewSet(viewsets.ViewSet):
     )
     def list(self, request):
         if not policy.can_see_duplicate_queue(request.user):
-            return Response({"count": 0, "page": 1, "pages": 1, "results": [], "not_reviewable": 0})
+            return Response(
+                {
+                    "count": 0,
+                    "page": 1,
+                    "pages": 1,
+                    "results": [],
+                    "not_reviewable": 0,
+                    "not_reviewable_more": False,
+                }
+            )
         result = selectors.review_queue(
             request.user,
             status=request.query_params.get("status", "open"),
@@ -40,6 +49,7 @@ class DuplicatePairViewSet(viewsets.ViewSet):
                 "pages": result.page.paginator.num_pages,
                 "results": PairSerializer(result.page.object_list, many=True).data,
                 "not_reviewable": result.hidden,
+                "not_reviewable_more": result.hidden_more,
             }
         )
 

@@ -38,7 +38,13 @@ def current_model() -> LinkageModel | None:
 @dataclass(frozen=True)
 class Queue:
     page: Page  # pairs the user may review (no names in the list)
-    hidden: int  # open pairs about the user's persons the user may not review
+    hidden: int  # open pairs about the user's persons the user may not review (at most the cap)
+    hidden_more: bool = False  # more than ``hidden``: counting stopped at the cap
+
+    @property
+    def hidden_shown(self) -> str:
+        """The number as the page shows it: "1000+" past the cap."""
+        return f"{self.hidden}+" if self.hidden_more else str(self.hidden)
 
 
 def review_queue(user: User, *, status: str = "open", page: int | str = 1) -> Queue:
@@ -51,13 +57,23 @@ def review_queue(user: User, *, status: str = "open", page: int | str = 1) -> Qu
         pairs = pairs.filter(status=status)
     reviewable = [pair for pair in pairs.order_by("-match_probability", "pk")[:2000]]
     reviewable = [pair for pair in reviewable if policy.can_review_pair(user, pair)]
-    shown = {pair.pk for pair in reviewable}
-    hidden = (
-        policy.pairs_touching_scope_of(user).filter(status__in=OPEN).exclude(pk__in=shown).count()
-        if status == "open"
-        else 0
+    hidden, more = (
+        hidden_pairs(user, {pair.pk for pair in reviewable}) if status == "open" else (0, False)
     )
-    return Queue(page=Paginator(reviewable, PAGE_SIZE).get_page(page), hidden=hidden)
+    return Queue(
+        page=Paginator(reviewable, PAGE_SIZE).get_page(page), hidden=hidden, hidden_more=more
+    )
+
+
+def hidden_pairs(user: User, shown: set[int], *, cap: int | None = None) -> tuple[int, bool]:
+    """How many open pairs touching ``user``'s scope are not among ``shown`` (the pairs the
+    user may review), and whether there are more than that: counted like the home panel,
+    part of the scope by part through the person indexes, stopping past ``cap`` (default
+    ``PANEL_CAP``). One OR over a large agency's persons read every one of them."""
+    cap = PANEL_CAP if cap is None else cap
+    found = open_pairs_touching(user, cap=cap + len(shown))
+    hidden = len(found - shown)
+    return min(hidden, cap), hidden > cap
 
 
 def read_pair(user: User, public_id, *, request=None) -> CandidatePair:

@@ -26,6 +26,8 @@ class QueueSerializer(serializers.Serializer):
     # Open pairs about the user's persons that the user may not review: ask the national
     # coordinator's office (never which persons).
     not_reviewable = serializers.IntegerField()
+    # True when there are more than ``not_reviewable`` (counting stops at 1,000).
+    not_reviewable_more = serializers.BooleanField()
 
 
 class DecisionSerializer(serializers.Serializer):

@@ -150,3 +150,46 @@ def test_the_home_panel_counts_open_pairs_about_the_scope_part_by_part(world, mo
     monkeypatch.setattr(selectors, "PANEL_CAP", 1)
     (capped,) = selectors.my_work_panels(police_user)
     assert capped.figures[0][1] == "1+"
+
+
+def test_the_queue_counts_hidden_pairs_as_the_scope_does_part_by_part_and_bounded(
+    world, client, api_client, monkeypatch
+):
+    """The queue's "ask the national coordinator" count is the open pairs touching the scope
+    less those shown (as the one OR over the scope counted them), read through the person
+    indexes part by part, each read limited, and said as "N+" past the cap."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from streha.access import policy
+    from streha.linkage import selectors
+
+    ours, theirs, mate = world["persons"]
+    for _ in range(3):  # more pairs the police cannot review: theirs with other shelter persons
+        make_pair(ours, PersonFactory(owner_agency=world["shelter"]), probability=0.8)
+    make_pair(theirs, PersonFactory(owner_agency=world["shelter"]), probability=0.7)
+    supervisor = UserFactory(agency=world["police"], roles=[Role.SUPERVISOR])
+    worker = UserFactory(agency=world["police"], roles=[Role.CASE_WORKER])
+    shelter_user = UserFactory(agency=world["shelter"], roles=[Role.CASE_WORKER])
+    for user in (supervisor, worker, shelter_user):
+        queue = selectors.review_queue(user)
+        shown = {pair.pk for pair in queue.page.object_list}
+        by_or = (
+            policy.pairs_touching_scope_of(user)
+            .filter(status__in=selectors.OPEN)
+            .exclude(pk__in=shown)
+            .count()
+        )
+        assert (queue.hidden, queue.hidden_more) == (by_or, False)
+    assert selectors.review_queue(supervisor).hidden == 4  # the cross pair and the three
+    with CaptureQueriesContext(connection) as captured:
+        assert selectors.hidden_pairs(supervisor, set(), cap=2) == (2, True)
+    reads = [q["sql"] for q in captured.captured_queries if "linkage_candidatepair" in q["sql"]]
+    assert reads and len(reads) <= len(policy.pair_scope_parts(supervisor))
+    assert all("LIMIT 3" in sql and " OR " not in sql for sql in reads)
+    monkeypatch.setattr(selectors, "PANEL_CAP", 2)
+    client.force_login(supervisor)
+    assert "2+ possible duplicates concern" in client.get("/duplicates/").content.decode()
+    api_client.force_authenticate(supervisor)
+    listed = api_client.get("/api/v1/duplicate-pairs/").json()
+    assert (listed["not_reviewable"], listed["not_reviewable_more"]) == (2, True)
