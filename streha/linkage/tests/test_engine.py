@@ -334,3 +334,44 @@ def test_memory_running_out_in_training_stops_the_run_instead_of_leaving_it_untr
     )
     with pytest.raises(duckdb.OutOfMemoryException):
         engine.run(raw)
+
+
+def _blocked_pairs(identities) -> set[tuple[int, int]]:
+    """The pairs the blocking rules let through (any rule), evaluated in DuckDB."""
+    from splink.internals.blocking_analysis import _as_blocking_rule
+
+    con = engine.connection("256MB")
+    try:
+        table = engine.load_features(con, engine.raw_frame(engine.raw_columns(identities)))
+        union = " OR ".join(
+            f"({_as_blocking_rule(rule, 'duckdb').blocking_rule_sql})"
+            for rule in engine.blocking_rules()
+        )
+        sql = (
+            f"SELECT l.unique_id, r.unique_id FROM {table} l JOIN {table} r "  # noqa: S608
+            f"ON l.unique_id < r.unique_id WHERE coalesce({union}, false)"
+        )
+        return set(con.execute(sql).fetchall())
+    finally:
+        con.close()
+
+
+def test_blocking_finds_both_names_misspelt_and_no_longer_pairs_a_birth_date_alone():
+    """The misspellings the ten rules before missed (3.4 % of the synthetic duplicates: both
+    names misspelt inside, names swapped and misspelt, one side without a year) are blocked;
+    two strangers born the same day are not (the date alone made a fifth of all pairs at 1M)."""
+    identities = [
+        engine.Identity(1, "Njomza", "Hasani", "1977-10-25"),
+        engine.Identity(2, "Niomza", "Hasai", None, 1977),
+        engine.Identity(3, "Jehona", "Trajkovich", "1989-08-31"),
+        engine.Identity(4, "Traikovich", "Jehna", None, 1989),
+        engine.Identity(5, "Milica", "Todorović", "1991-06-20", None, "feminine"),
+        engine.Identity(6, "Mlica", "Todrović", None, None, "feminine"),
+        engine.Identity(7, "Arta", "Gashi", "2000-01-01"),
+        engine.Identity(8, "Lazar", "Simić", "2000-01-01"),
+        engine.Identity(9, "Vjollca", "Krasniqi", "1998-03-02"),
+        engine.Identity(10, "Violeta", "Kelmendi", "1998-03-02"),
+    ]
+    blocked = _blocked_pairs(identities)
+    assert {(1, 2), (3, 4), (5, 6), (9, 10)} <= blocked
+    assert (7, 8) not in blocked

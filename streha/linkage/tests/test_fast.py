@@ -156,3 +156,13 @@ def test_registration_keys_follow_the_blocking_rules():
     no_year = engine.features(engine.Identity(3, "Vjolla", "Krasniqi", None, None, "feminine"))
     assert ("initials_sex", "vj\x1fkr\x1ffeminine") in fast.stored_keys(no_year)
     assert ("initials_sex", "vj\x1fkr\x1ffeminine") in fast.probe_keys(row)
+    # First and last letters of both names with the year, or with sex without a year.
+    assert stored["ends_year"] == "va\x1fki\x1f1998"
+    assert ("ends_sex", "va\x1fki\x1ffeminine") in fast.stored_keys(no_year)
+    assert ("ends_sex", "va\x1fki\x1ffeminine") in fast.probe_keys(row)
+    # Names swapped and misspelt: the new person probes the swapped year keys too.
+    swapped_misspelt = engine.features(
+        engine.Identity(4, "Krasniqi", "Vjolca", datetime.date(1998, 3, 2))
+    )
+    assert ("ends_year", stored["ends_year"]) in fast.probe_keys(swapped_misspelt)
+    assert ("initials_year", stored["initials_year"]) in fast.probe_keys(swapped_misspelt)
