@@ -35,7 +35,7 @@ KEY_BITS = int(os.environ.get("BENCH_LINKAGE_KEY_BITS", "14"))
 CANDIDATES = int(os.environ.get("BENCH_LINKAGE_CANDIDATES", "0"))
 # The figures' file under var/bench/ (a long 1M run keeps its own beside shorter runs).
 OUTPUT = os.environ.get("BENCH_LINKAGE_OUTPUT", "linkage")
-# Which sides of the scale comparison run (comma list of system_trained, plain_splink,
+# Which sides of the scale comparison run (comma list of blocking, system_trained, plain_splink,
 # system_stored_model, system_trained_on_sample; default all). A 1M comparison runs each side
 # on its own (the seeded population is identical between runs) and each run adds its figures
 # to the OUTPUT file; BENCH_LINKAGE_SCALE_ONLY=1 skips FEBRL and the other sections.
@@ -44,7 +44,7 @@ SIDES = set(
         None,
         os.environ.get(
             "BENCH_LINKAGE_SIDES",
-            "system_trained,plain_splink,system_stored_model,system_trained_on_sample",
+            "blocking,system_trained,plain_splink,system_stored_model,system_trained_on_sample",
         ).split(","),
     )
 )
@@ -690,8 +690,14 @@ def scale_section(columns, truth, previous: dict | None = None) -> dict:
     section = {
         name: figures
         for name, figures in (previous or {}).items()
-        if name not in SIDES and isinstance(figures, dict) and "seconds" in figures
+        if name not in SIDES
+        and isinstance(figures, dict)
+        and ("seconds" in figures or name == "blocking")
     }
+    if "blocking" in SIDES:
+        blocking, blocking_peak = in_child(blocking_recall, columns, truth)
+        _report("blocking", blocking, blocking_peak)
+        section["blocking"] = {**blocking, "load": _load()}
     model = None
     if "system_trained" in SIDES or "system_stored_model" in SIDES:
         trained, trained_peak = in_child(system_pipeline, columns, truth)
@@ -738,6 +744,37 @@ def scale_section(columns, truth, previous: dict | None = None) -> dict:
             if "seconds" in section.get(name, {})
         }
     return section
+
+
+def blocking_recall(columns, truth) -> dict:
+    """The system's blocking rules on the population: the share of true pairs that at least one
+    rule lets through (what the model can find at best), and each rule's upper bound of pairs
+    (``engine.blocked_pairs_bound``, from grouped counts; no pair is built)."""
+    import pandas as pd
+    from splink.internals.blocking_analysis import _as_blocking_rule
+
+    from streha.linkage import engine
+
+    con = engine.connection("3GB")
+    try:
+        table = engine.load_features(con, engine.raw_frame(columns))
+        con.register("true_pairs", pd.DataFrame(sorted(truth), columns=["a", "b"]))
+        rules = engine.blocking_rules()
+        sqls = [_as_blocking_rule(rule, "duckdb").blocking_rule_sql for rule in rules]
+        union = " OR ".join(f"({sql})" for sql in sqls)
+        found = con.execute(
+            f"SELECT count(*) FROM true_pairs p JOIN {table} l ON l.unique_id = p.a "  # noqa: S608
+            f"JOIN {table} r ON r.unique_id = p.b WHERE coalesce({union}, false)"
+        ).fetchall()[0][0]
+        bounds = [engine.blocked_pairs_bound(con, table, [rule]) for rule in rules]
+    finally:
+        con.close()
+    return {
+        "rules": len(rules),
+        "recall": round(found / len(truth), 4) if truth else None,
+        "pairs_bound_per_rule": bounds,
+        "pairs_bound_total": sum(bounds),
+    }
 
 
 def _load() -> list[float]:
@@ -807,7 +844,7 @@ def main() -> None:
             "system_trained": "from the same DataFrame: features in DuckDB SQL (folding, "
             "nicknames, numbers), trains (lambda, u on 5e5 pairs, 2 EM sessions without "
             "term frequencies) and predicts with 7 comparisons (term-frequency adjusted "
-            "names) and 10 blocking rules",
+            "names) and 17 blocking rules",
             "system_stored_model": "as system_trained, but predicts with the model trained "
             "before (what a later `streha dedup run` does unless --retrain)",
             "not_in_either": "decrypting the identities: measured in system_end_to_end",

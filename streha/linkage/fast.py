@@ -299,7 +299,7 @@ class Compiled:
 # One stored key per blocking rule of ``engine.blocking_rules``. The swapped-names rules need
 # no key of their own: the new person probes with its names swapped. "initials_sex" and
 # "ends_sex" are stored only for persons without a year of birth, as the rules ask of one
-# side. The date of birth with an initial needs none: "dob" finds a superset of its pairs.
+# side.
 KEY_KINDS = (
     "names",
     "dob",
