@@ -55,12 +55,12 @@ def _pieces(content: bytes | BinaryIO, size: int) -> Iterator[tuple[bytes, bool]
 
 
 def seal_chunks(
-    record: ProtectedModel, field: str, content: bytes | BinaryIO, chunk_bytes: int = CHUNK_BYTES
+    record: ProtectedModel, field: str, content: bytes | BinaryIO, chunk_bytes: int | None = None
 ) -> Iterator[str]:
     """The sealed chunks of ``content`` (bytes or a binary file), in order, for ``field`` of the
     saved ``record``. Store them in order and give them back in order to ``open_chunks``."""
     data_key = record.protection_data_key()
-    for index, (piece, last) in enumerate(_pieces(content, chunk_bytes)):
+    for index, (piece, last) in enumerate(_pieces(content, chunk_bytes or CHUNK_BYTES)):
         yield crypto.seal(data_key, piece, chunk_associated_data(record, field, index, last))
 
 
