@@ -509,7 +509,7 @@ def built(model, values: dict, **related):
     if unknown:
         raise TypeError(f"{model.__name__}() got unexpected fields: {', '.join(sorted(unknown))}")
     args = []
-    for name, attname, field in _construction(model):
+    for name, attname, model_field in _construction(model):
         if name in related:
             args.append(None)
         elif name in values:
@@ -517,7 +517,7 @@ def built(model, values: dict, **related):
         elif attname in values:
             args.append(values[attname])
         else:
-            args.append(field.get_default())
+            args.append(model_field.get_default())
     obj = model(*args)
     for name, value in related.items():
         setattr(obj, name, value)
