@@ -42,6 +42,24 @@ class ImportUpload(ProtectedModel):
         return f"upload:{self.job_id}"
 
 
+class ImportUploadChunk(models.Model):
+    """One sealed chunk of an upload's file (``streha.protection.chunks``): the job reads the
+    file chunk by chunk, so its plaintext is never whole in memory (CSV). ``content`` above
+    stays empty for an upload kept in chunks."""
+
+    upload = models.ForeignKey(ImportUpload, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    sealed = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "index"], name="one_chunk_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"upload-chunk:{self.upload_id}:{self.index}"
+
+
 class ImportedRecord(models.Model):
     """One source record (``ext_Agency``, ``ext_Reference``) and what it became.
 

@@ -68,18 +68,35 @@ def _checked(line: int, raw: list) -> Row:
     return row
 
 
-def read_csv(content: bytes) -> Iterator[Row]:
-    """Rows decoded as they are read (no decoded copy of the whole file is ever made)."""
-    csv.field_size_limit(max(len(content), 131072))
-    sample = content[:4096].decode("utf-8-sig", errors="surrogateescape")
+# What the readers take: the file's bytes (a request's upload, bounded), or a binary stream
+# (the stored upload opened chunk by chunk, ``streha.protection.chunks.stream``).
+Source = bytes | io.BufferedIOBase
+
+
+def _buffered(content: Source) -> io.BufferedIOBase:
+    if isinstance(content, bytes | bytearray):
+        return io.BufferedReader(io.BytesIO(content))
+    return content
+
+
+def _csv_reader(stream: io.BufferedIOBase, size: int):
+    """A CSV reader decoding ``stream`` as it reads it (no decoded copy of the file), with the
+    dialect sniffed from its first bytes; cells up to ``size`` are read (then refused by
+    ``MAX_CELL`` with a reason, not as broken CSV)."""
+    csv.field_size_limit(max(size, 131072))
+    sample = stream.peek(4096)[:4096].decode("utf-8-sig", errors="surrogateescape")
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    stream = io.TextIOWrapper(
-        io.BytesIO(content), encoding="utf-8-sig", errors="surrogateescape", newline=""
-    )
-    reader = csv.reader(stream, dialect)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    return csv.reader(text, dialect)
+
+
+def read_csv(content: Source, size: int | None = None) -> Iterator[Row]:
+    """Rows decoded as they are read (no decoded copy of the whole file is ever made). From a
+    stream, only a buffer and the current row are in memory; ``size`` is the file's size."""
+    reader = _csv_reader(_buffered(content), len(content) if size is None else size)
     while True:
         try:
             raw = next(reader)
@@ -117,29 +134,32 @@ def read_xlsx(content: bytes) -> Iterator[Row]:
         raise FileRefused(_("The file is not a readable XLSX workbook.")) from exc
 
 
-def read_rows(content: bytes, file_name: str = "") -> Iterator[Row]:
+def _is_xlsx(stream: io.BufferedIOBase, file_name: str) -> bool:
+    return stream.peek(4)[:4] == b"PK\x03\x04" or file_name.lower().endswith(".xlsx")
+
+
+def _whole(stream: io.BufferedIOBase) -> bytes:
+    """An XLSX workbook is a zip archive, read by random access: it is held whole in memory
+    (bounded by the upload limit and the expansion checks), never written to disk."""
+    return stream.read()
+
+
+def read_rows(content: Source, file_name: str = "", size: int | None = None) -> Iterator[Row]:
     """Rows of the first sheet (XLSX) or the file (CSV), line numbers as people count them."""
-    if content.startswith(b"PK\x03\x04") or file_name.lower().endswith(".xlsx"):
-        return read_xlsx(content)
-    return read_csv(content)
+    stream = _buffered(content)
+    if _is_xlsx(stream, file_name):
+        return read_xlsx(_whole(stream))
+    return read_csv(stream, len(content) if size is None else size)
 
 
-def count_rows(content: bytes, file_name: str = "") -> int:
+def count_rows(content: Source, file_name: str = "", size: int | None = None) -> int:
     """How many lines the file has (for the progress bar), without checking any cell: a
     quick first pass, so the real one is not paid twice."""
     try:
-        if content.startswith(b"PK\x03\x04") or file_name.lower().endswith(".xlsx"):
-            return sum(1 for _row in read_xlsx(content))
-        csv.field_size_limit(max(len(content), 131072))
-        stream = io.TextIOWrapper(
-            io.BytesIO(content), encoding="utf-8-sig", errors="surrogateescape", newline=""
-        )
-        sample = content[:4096].decode("utf-8-sig", errors="surrogateescape")
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.reader(stream, dialect)
+        stream = _buffered(content)
+        if _is_xlsx(stream, file_name):
+            return sum(1 for _row in read_xlsx(_whole(stream)))
+        reader = _csv_reader(stream, len(content) if size is None else size)
         count = 0
         while True:
             try:

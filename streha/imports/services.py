@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,8 +29,9 @@ from streha.cases.models import Case, CaseEvent, Source
 from streha.cases.services import new_reference as new_case_reference
 from streha.cases.services import reminders_owed
 from streha.imports import htcds
-from streha.imports.models import ImportedRecord, ImportMapping, ImportUpload
+from streha.imports.models import ImportedRecord, ImportMapping, ImportUpload, ImportUploadChunk
 from streha.imports.reader import FileRefused, Row, count_rows, read_rows
+from streha.imports.reader import Source as FileSource
 from streha.jobs.models import JobState
 from streha.jobs.registry import job_kind
 from streha.jobs.services import JobContext, JobError, start_job
@@ -38,7 +40,7 @@ from streha.people.name_index import write_for_new
 from streha.people.services import groups_of
 from streha.people.services import new_reference as new_person_reference
 from streha.places.models import Municipality
-from streha.protection import bulk, keys
+from streha.protection import bulk, chunks, keys
 from streha.protection.crypto import blind_index
 from streha.protection.models import assign_ids
 
@@ -218,14 +220,19 @@ class _Importer:
         case_fields = {k: v for k, v in parsed.case.items() if not k.startswith("_")}
         case_fields["source"] = case_fields["source"] or SOURCE_FOR_KIND(agency)
         parsed.case = {**case_fields, "first_contact_municipality_id": municipality_id}
-        person = Person(owner_agency=agency, reference=parsed.reference, **parsed.person)
-        case = Case(
+        person = built(
+            Person, {"reference": parsed.reference, **parsed.person}, owner_agency=agency
+        )
+        case = built(
+            Case,
+            {
+                "reference": "C-IMPORT",
+                "sex": person.gender,
+                "citizenship": person.citizenship,
+                **parsed.case,
+            },
             person=person,
             owner_agency=agency,
-            reference="C-IMPORT",
-            sex=person.gender,
-            citizenship=person.citizenship,
-            **parsed.case,
         )
         try:
             person.full_clean(exclude=_PERSON_NOT_FROM_FILE, validate_unique=False)
@@ -481,6 +488,42 @@ _CASE_NOT_FROM_FILE = [f.name for f in Case._meta.fields if f.name not in _CASE_
 _CASE_PROTECTED = tuple(name for names in Case.FIELD_GROUPS.values() for name in names)
 
 
+@cache
+def _construction(model) -> tuple:
+    return tuple((f.name, f.attname, f) for f in model._meta.concrete_fields)
+
+
+@cache
+def _known_names(model) -> frozenset:
+    return frozenset(n for name, attname, _f in _construction(model) for n in (name, attname))
+
+
+def built(model, values: dict, **related):
+    """``model(**values, **related)``, with every field passed by position: Django's keyword
+    path looks each absent field up by raising and catching ``KeyError`` (a case has 57 fields,
+    the file writes about 15), which cost the import more than validating the row. Absent
+    fields get their defaults as the constructor gives them; ``related`` are records set
+    through their relation (id and cached record), as the constructor sets them
+    (``test_import``: the same instance as the constructor's)."""
+    unknown = values.keys() - _known_names(model)
+    if unknown:
+        raise TypeError(f"{model.__name__}() got unexpected fields: {', '.join(sorted(unknown))}")
+    args = []
+    for name, attname, model_field in _construction(model):
+        if name in related:
+            args.append(None)
+        elif name in values:
+            args.append(values[name])
+        elif attname in values:
+            args.append(values[attname])
+        else:
+            args.append(model_field.get_default())
+    obj = model(*args)
+    for name, value in related.items():
+        setattr(obj, name, value)
+    return obj
+
+
 def _case_groups(field_names: Iterable[str]) -> list[str]:
     names = set(field_names)
     return sorted(group for group, fields in Case.FIELD_GROUPS.items() if names & set(fields))
@@ -517,12 +560,13 @@ def _rows(content: bytes, file_name: str):
 def dry_run(
     actor: User | None,
     agency: Agency,
-    content: bytes,
+    content: FileSource,
     *,
     file_name: str = "",
     mapping: dict | None = None,
     profile: str = "htcds",
     ctx: JobContext | None = None,
+    size: int | None = None,
 ) -> Report:
     """Validate every row and say what would be created, updated or left as it is. Writes
     nothing; in a job (``ctx``), its progress every ``BATCH`` rows, which is also where a
@@ -531,11 +575,11 @@ def dry_run(
         raise PermissionDenied(_("You are not allowed to do this."))
     tick = _dry_run_ticker(ctx)
     if profile == "jus":
-        return _justice(actor, agency, content, file_name, write=False, tick=tick)
+        return _justice(actor, agency, _bytes(content), file_name, write=False, tick=tick)
     importer = _Importer(
         actor, agency, mapping if mapping is not None else saved_mapping(agency), profile
     )
-    _walk(importer, content, file_name, write=False, tick=tick)
+    _walk(importer, content, file_name, write=False, tick=tick, size=size)
     return importer.report
 
 
@@ -566,7 +610,14 @@ def _justice(actor, agency, content, file_name, *, write: bool, ctx=None, tick=N
 
 
 def _walk(
-    importer: _Importer, content: bytes, file_name: str, *, write: bool, ctx=None, tick=None
+    importer: _Importer,
+    content: FileSource,
+    file_name: str,
+    *,
+    write: bool,
+    ctx=None,
+    tick=None,
+    size: int | None = None,
 ) -> None:
     report = importer.report
     start_line = (ctx.checkpoint.get("line", 0) if ctx else 0) if write else 0
@@ -578,7 +629,7 @@ def _walk(
     batch: list[Prepared] = []
     last_line = 0
     try:
-        rows = read_rows(content, file_name)
+        rows = read_rows(content, file_name, size=size)
         for row in rows:
             if columns is None:
                 columns = importer.header(row)
@@ -630,18 +681,19 @@ def _flush(importer: _Importer, batch: list[Prepared], write: bool, ctx, last_li
 def import_now(
     actor: User | None,
     agency: Agency,
-    content: bytes,
+    content: FileSource,
     *,
     file_name: str = "",
     mapping: dict | None = None,
     profile: str = "htcds",
     ctx: JobContext | None = None,
+    size: int | None = None,
 ) -> Report:
     """The real run: valid rows written in atomic batches; rejected rows reported."""
     if not may_import(actor, agency):
         raise PermissionDenied(_("You are not allowed to do this."))
     if profile == "jus":
-        return _justice(actor, agency, content, file_name, write=True, ctx=ctx)
+        return _justice(actor, agency, _bytes(content), file_name, write=True, ctx=ctx)
     importer = _Importer(
         actor,
         agency,
@@ -649,12 +701,61 @@ def import_now(
         profile,
         job=ctx.job if ctx else None,
     )
-    _walk(importer, content, file_name, write=True, ctx=ctx)
+    _walk(importer, content, file_name, write=True, ctx=ctx, size=size)
     return importer.report
 
 
-def _count_rows(content: bytes, file_name: str) -> int:
-    return max(0, count_rows(content, file_name) - 1)
+def _count_rows(upload: ImportUpload) -> int:
+    with _opened(upload) as stream:
+        return max(0, count_rows(stream, upload.file_name, size=upload.size) - 1)
+
+
+def _bytes(content: FileSource) -> bytes:
+    """The justice profile reads its (smaller) file whole: the rows of one criminal case are
+    checked together."""
+    return content if isinstance(content, bytes) else content.read()
+
+
+def _keep_upload(content: bytes, **fields) -> ImportUpload:
+    """Keep an uploaded file sealed in chunks (``streha.protection.chunks``), so that its job
+    can read it chunk by chunk: the plaintext is never whole in the job's memory (CSV)."""
+    upload = ImportUpload.objects.create(content=b"", size=len(content), **fields)
+    ImportUploadChunk.objects.bulk_create(
+        ImportUploadChunk(upload=upload, index=index, sealed=token)
+        for index, token in enumerate(chunks.seal_chunks(upload, "content", content))
+    )
+    return upload
+
+
+def _stored_chunks(upload: ImportUpload):
+    """The upload's sealed chunks in order, one query each (no cursor left open while the
+    import commits its batches); a missing one ends them, which ``open_chunks`` refuses unless
+    the last chunk came."""
+    index = 0
+    while True:
+        token = (
+            ImportUploadChunk.objects.filter(upload=upload, index=index)
+            .values_list("sealed", flat=True)
+            .first()
+        )
+        if token is None:
+            return
+        yield token
+        index += 1
+
+
+def _opened(upload: ImportUpload):
+    """The upload's file as a binary stream, decrypted chunk by chunk as it is read (inside the
+    job's audited read). An upload kept before chunks existed is read from ``content``."""
+    if not ImportUploadChunk.objects.filter(upload=upload).exists():
+        return chunks.stream([bytes(upload.content)])
+    return chunks.stream(chunks.open_chunks(upload, "content", _stored_chunks(upload)))
+
+
+def upload_content(upload: ImportUpload) -> bytes:
+    """The whole file (tests, and the small files of the page's own checks)."""
+    with _opened(upload) as stream:
+        return stream.read()
 
 
 UNCONFIRMED_HOURS = 2
@@ -685,14 +786,13 @@ def check_upload(
         raise ValidationError({"upload": problem})
     purge_unconfirmed_uploads()
     job = start_job(DRY_RUN_KIND, actor, {"agency": agency.code, "profile": profile}, agency=agency)
-    return ImportUpload.objects.create(
+    return _keep_upload(
+        content,
         uploaded_by=actor,
         dry_run_job=job,
         agency=agency,
         profile=profile,
         file_name=file_name[:255],
-        content=content,
-        size=len(content),
     )
 
 
@@ -779,13 +879,12 @@ def start_import(
     if not may_import(actor, agency):
         raise PermissionDenied(_("You are not allowed to do this."))
     with transaction.atomic():
-        upload = ImportUpload.objects.create(
+        upload = _keep_upload(
+            content,
             uploaded_by=actor,
             agency=agency,
             profile=profile,
             file_name=file_name[:255],
-            content=content,
-            size=len(content),
         )
         return _queue_import(actor, upload)
 
@@ -825,10 +924,17 @@ def run_dry_run(ctx: JobContext) -> dict:
         raise JobError(_("The uploaded file is no longer kept; upload it again."))
     agency = upload.agency
     user = ctx.starter(lambda user: may_import(user, agency))
-    content, file_name, profile = bytes(upload.content), upload.file_name, upload.profile
-    del upload
-    ctx.progress(0, _count_rows(content, file_name))
-    report = dry_run(user, agency, content, file_name=file_name, profile=profile, ctx=ctx)
+    ctx.progress(0, _count_rows(upload))
+    with _opened(upload) as stream:
+        report = dry_run(
+            user,
+            agency,
+            stream,
+            file_name=upload.file_name,
+            profile=upload.profile,
+            ctx=ctx,
+            size=upload.size,
+        )
     return report.as_dict()
 
 
@@ -847,18 +953,20 @@ def run_import(ctx: JobContext) -> dict:
     # A person's import runs only while they may still import for the agency (a starter
     # deleted since would otherwise leave the job running as the system).
     starter = None if ctx.params.get("system") else ctx.starter(lambda u: may_import(u, agency))
-    content, file_name = bytes(upload.content), upload.file_name
-    # Only the decrypted file stays in memory for the run (not the encrypted copy as well).
-    del upload
     if not ctx.checkpoint:
-        ctx.progress(0, _count_rows(content, file_name))
-    report = import_now(
-        starter,
-        agency,
-        content,
-        file_name=file_name,
-        mapping=ctx.params.get("mapping") or {},
-        profile=ctx.params.get("profile", "htcds"),
-        ctx=ctx,
-    )
+        ctx.progress(0, _count_rows(upload))
+    # The file is decrypted chunk by chunk as its rows are read: a CSV's plaintext is never
+    # whole in memory (an XLSX workbook, a zip read by random access, is: bounded by the
+    # upload limit and the expansion checks).
+    with _opened(upload) as stream:
+        report = import_now(
+            starter,
+            agency,
+            stream,
+            file_name=upload.file_name,
+            mapping=ctx.params.get("mapping") or {},
+            profile=ctx.params.get("profile", "htcds"),
+            ctx=ctx,
+            size=upload.size,
+        )
     return report.as_dict()

@@ -92,7 +92,7 @@ def test_the_dry_run_job_reports_progress_and_its_report_and_writes_nothing(
     assert Person.objects.get(reference="D2").family_name == "Testfamily"
     # The file stays, unchanged, for the real run the person may now confirm.
     upload.refresh_from_db()
-    assert upload.job is None and bytes(upload.content) == content
+    assert upload.job is None and services.upload_content(upload) == content
 
 
 def test_the_justice_profile_is_checked_by_the_job_too(world, rows, make_user, progress_seen):
@@ -113,10 +113,10 @@ def test_cancelling_a_running_dry_run_stops_it_and_deletes_the_file(
     job = upload.dry_run_job
     real_count = services._count_rows
 
-    def count_then_cancel(content, file_name):
+    def count_then_cancel(upload):
         # The starter presses "Cancel" while the job runs (after it claimed the job).
         Job.objects.filter(pk=job.pk).update(cancel_requested=True)
-        return real_count(content, file_name)
+        return real_count(upload)
 
     monkeypatch.setattr(services, "_count_rows", count_then_cancel)
     job = run(upload)

@@ -385,3 +385,60 @@ def test_an_unchanged_reference_twice_in_a_later_file_is_rejected_across_batches
     assert (report.created, report.unchanged, report.rejected) == (2, 1, 1)
     assert report.errors == [[5, "ext_Reference", report.errors[0][2]]]
     assert ImportedRecord.objects.get(source_reference="U1").last_job == job
+
+
+@pytest.mark.parametrize("tamper", ["swap", "drop-middle", "drop-last"])
+def test_the_file_is_kept_in_sealed_chunks_and_a_tampered_one_fails_before_any_write(
+    importer, owner, monkeypatch, tamper
+):
+    from streha.imports.models import ImportUploadChunk
+    from streha.protection import chunks
+
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 200)
+    content = csv_bytes([row(f"T{n:03d}") for n in range(40)])
+    job = services.start_import(importer, owner, content, file_name="records.csv")
+    upload = ImportUpload.objects.get(job=job)
+    stored = list(ImportUploadChunk.objects.filter(upload=upload).order_by("index"))
+    assert len(stored) == -(-len(content) // 200) > 3
+    assert not any(b"SynthnameT" in chunk.sealed.encode() for chunk in stored)
+    assert bytes(upload.content) == b""  # the file is in its chunks only
+    assert services.upload_content(upload) == content
+    if tamper == "swap":
+        first, second = stored[1], stored[2]
+        first.sealed, second.sealed = second.sealed, first.sealed
+        ImportUploadChunk.objects.bulk_update([first, second], ["sealed"])
+    else:
+        stored[2 if tamper == "drop-middle" else -1].delete()
+    execute_job(str(job.public_id))
+    job.refresh_from_db()
+    # Every chunk is checked (the count of rows) before the first batch is written.
+    assert job.state == JobState.FAILED
+    assert not Person.objects.exists() and not ImportedRecord.objects.exists()
+
+
+def test_records_are_built_as_the_model_constructor_builds_them(owner):
+    """``services.built`` (every field by position) gives the instance ``Case(**values)``
+    gives: same values for every field, defaults included, and the same related records."""
+    from datetime import date
+
+    values = {
+        "reference": "C-IMPORT",
+        "status": "presumed_victim",
+        "first_contact_on": date(2024, 3, 1),
+        "exploitation_types": ["ForcedLabour"],
+        "first_contact_municipality_id": None,
+        "citizenship": "AL",
+    }
+    person = Person(owner_agency=owner, reference="R1", given_name="Synthname")
+    expected = Case(person=person, owner_agency=owner, **values)
+    made = services.built(Case, values, person=person, owner_agency=owner)
+    for field in Case._meta.concrete_fields:
+        if field.name != "public_id":  # a random default: new for each instance
+            assert getattr(made, field.attname) == getattr(expected, field.attname), field.name
+    assert made.public_id and made.public_id != expected.public_id
+    assert made.person is person and made.owner_agency is owner
+    assert made.exploitation_countries == [] and made.exploitation_countries is not (
+        services.built(Case, values, person=person, owner_agency=owner).exploitation_countries
+    )
+    with pytest.raises(TypeError):
+        services.built(Case, {"no_such_field": 1})

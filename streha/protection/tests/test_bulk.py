@@ -58,3 +58,60 @@ def test_mixing_records_with_and_without_ids_is_refused():
     with pytest.raises(ValueError):
         bulk.insert([first, second])
     assert not Person.objects.filter(reference__in=["B-1", "B-2"]).exists()
+
+
+def _stored_row(model, pk) -> dict:
+    from django.db import connection
+
+    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM {model._meta.db_table} WHERE id = %s",  # noqa: S608
+            [pk],
+        )
+        return dict(zip(columns, cursor.fetchone(), strict=True))
+
+
+def test_insert_writes_what_bulk_create_writes_for_wide_records_too():
+    """A case (57 columns: text, numbers, keys, flags, lists, dates, stamps) and its timeline
+    entry: the values prepared without the ORM's calls are the ones the ORM prepares."""
+    from streha.cases.models import Case, CaseEvent, Status
+
+    agency = AgencyFactory()
+    person = PersonFactory(owner_agency=agency)
+
+    def case(reference):
+        return Case(
+            person=person,
+            owner_agency=agency,
+            reference=reference,
+            status=Status.PRESUMED_VICTIM,
+            presumed_on=date(2024, 3, 1),
+            first_contact_on=date(2024, 2, 1),
+            exploitation_types=["ForcedLabour"],
+            exploitation_countries=[],
+            transnational=True,
+            interview_consent=False,
+            citizenship="AL",
+        )
+
+    fast, orm = case("C-FAST"), case("C-ORM")
+    assign_ids([fast, orm])
+    bulk.insert([fast])
+    Case.objects.bulk_create([orm])
+    fast_row, orm_row = _stored_row(Case, fast.pk), _stored_row(Case, orm.pk)
+    sealed = {f.column for f in Case._meta.concrete_fields if isinstance(f, ProtectedFieldMixin)}
+    per_record = {"reference", "public_id", "data_key", "opened_at", "updated_at"}
+    assert {c for c in fast_row if fast_row[c] != orm_row[c]} <= per_record | sealed
+    assert fast_row["exploitation_types"] == '["ForcedLabour"]'
+    assert fast_row["exploitation_countries"] == "[]" and fast_row["opened_at"]
+    assert fast.opened_at is not None and fast.opened_at == fast.updated_at
+    events = [
+        CaseEvent(case=fast, kind="import", to_status="x", details={"import_job": "j"}),
+        CaseEvent(case=orm, kind="import", to_status="x", details={}),
+    ]
+    assign_ids(events)
+    bulk.insert(events[:1])
+    CaseEvent.objects.bulk_create(events[1:])
+    stored = {e.case_id: e.details for e in CaseEvent.objects.filter(kind="import")}
+    assert stored == {fast.pk: {"import_job": "j"}, orm.pk: {}}
