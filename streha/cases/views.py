@@ -80,9 +80,11 @@ def case_list(request):
         }
         for name, label in SORT_COLUMNS
     }
+    rows = presentation.case_rows(page, details)
     context = {
         "page": page,
-        "rows": presentation.case_rows(page, details),
+        "rows": rows,
+        "rows_html": presentation.case_rows_html(rows),
         "query": query,
         "sort": sort,
         "columns": columns,
