@@ -7,7 +7,7 @@ that need escaping."""
 import pytest
 from django.template import engines
 
-from streha.cases.presentation import CaseRow, case_rows_html
+from streha.cases.presentation import CaseRow, Step, case_rows_html, steps_html
 
 # The per-cell row template the list printed before (cases/_case_rows.html, until 1 Dec 2026).
 PER_CELL_TEMPLATE = """{% for row in rows %}
@@ -80,3 +80,29 @@ def test_rows_in_order_and_every_value_escaped():
 
 def test_no_rows_no_markup():
     assert str(case_rows_html([])) == ""
+
+
+# The case page's "next step" buttons as the template printed them (cases/_case_body.html).
+PER_STEP_TEMPLATE = """{% for step in steps %}{% if step.url %}<a class="button secondary" id="step-{{ step.action }}" href="{{ step.url }}">{{ step.label }}</a> {% else %}<a class="button{% if not forloop.first %} secondary{% endif %}" id="step-{{ step.action }}{% if step.query %}-{{ forloop.counter }}{% endif %}" href="{{ case_url }}{{ step.action }}/{{ step.query }}" hx-get="{{ case_url }}{{ step.action }}/{{ step.query }}" hx-target="#action-panel">{{ step.label }}</a> {% endif %}{% endfor %}"""  # noqa: E501
+
+STEPS = [
+    Step("screen", "Screen <again>", "?questionnaire=adult&x=1"),
+    Step("screen", "Screen (child)", "?questionnaire=child"),
+    Step("decide", "Decide & record"),
+    Step("note", "Add a note"),
+    Step("open_criminal_case", "Open a criminal case", url="/justice/new/?case=1&x=<2>"),
+]
+
+
+@pytest.mark.parametrize("count", range(len(STEPS) + 1))
+def test_step_buttons_are_the_markup_the_template_printed(count):
+    steps, case_url = STEPS[:count], "/cases/00000000-0000-0000-0000-000000000001/"
+    expected = engines["django"].from_string(PER_STEP_TEMPLATE)
+    context = {"steps": steps, "case_url": case_url}
+    assert str(steps_html(steps, case_url)) == expected.render(context)
+
+
+def test_the_first_own_step_is_the_primary_button_whatever_follows():
+    html = str(steps_html([STEPS[2], STEPS[3]], "/c/"))
+    assert html.startswith('<a class="button" id="step-decide"')
+    assert '<a class="button secondary" id="step-note"' in html
