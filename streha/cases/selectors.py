@@ -403,10 +403,17 @@ def case_list_details(user: User, cases, *, request=None) -> dict[int, CaseListD
         .annotate(first=Min("due_on"))
         .values_list("case_id", "first")
     )
-    broken = set(
-        BreakGlassGrant.objects.active()
-        .filter(user_id=user.pk, person_id__in=person_ids)
-        .values_list("person_id", flat=True)
+    # Break-glass is flagged only on another agency's cases: a page of the agency's own cases
+    # (a case worker's usual list) asks nothing.
+    others = {case.person_id for case in cases if case.owner_agency_id != user.agency_id}
+    broken = (
+        set(
+            BreakGlassGrant.objects.active()
+            .filter(user_id=user.pk, person_id__in=others)
+            .values_list("person_id", flat=True)
+        )
+        if others
+        else set()
     )
     return {
         case.pk: CaseListDetails(

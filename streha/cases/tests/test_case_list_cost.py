@@ -4,7 +4,7 @@ whose identity the user may see (no other protected column of the person or the 
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from streha.cases import services
 from streha.protection import crypto
@@ -56,3 +56,56 @@ def test_the_case_list_queries_do_not_grow_with_its_rows(client, worker, ngo, mo
     assert many == few
     # Two names a person, nothing else of the person or the case.
     assert (few_opened, many_opened) == (2 * 2, 12 * 2)
+
+
+def test_a_list_of_the_agencys_own_cases_asks_nothing_about_break_glass(
+    client, worker, ngo, monkeypatch
+):
+    client.force_login(worker)
+    open_cases(worker, ngo, 3)
+    client.get("/cases/")
+    executed: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        assert client.get("/cases/").status_code == 200
+    assert not [sql for sql in executed if "access_breakglassgrant" in sql]
+
+
+def test_another_agencys_case_reached_by_break_glass_is_still_flagged(
+    client, worker, ngo, make_user, settings
+):
+    from datetime import timedelta
+
+    from streha.access.models import BreakGlassGrant
+    from streha.accounts.models import AgencyKind, Role
+    from streha.cases.models import ReferralStatus
+    from streha.testing.factories import AgencyFactory
+
+    other = AgencyFactory(kind=AgencyKind.SOCIAL_WORK)
+    sender = make_user(Role.CASE_WORKER, agency=other)
+    stranger = PersonFactory(owner_agency=other, given_name="Far", family_name="Away")
+    shared = services.open_case(
+        sender, stranger, source="ngo", first_contact_on=timezone.localdate()
+    )
+    referral = services.send_referral(sender, shared, to_agency=ngo, field_groups=["narrative"])
+    services.answer_referral(worker, referral, status=ReferralStatus.ACCEPTED)
+    open_cases(worker, ngo, 1)
+    BreakGlassGrant.objects.create(
+        user=worker,
+        person=stranger,
+        field_groups=["identity"],
+        justification="A demonstration of the flag",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    client.force_login(worker)
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        body = client.get("/cases/").content.decode()
+    shared_row = body.split(f">{shared.reference}</a>")[1].split("</tr>")[0]
+    own_rows = body.split(f">{shared.reference}</a>")[0]
+    assert "Break-glass" in shared_row
+    assert "Break-glass" not in own_rows
