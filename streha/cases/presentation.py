@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import get_format
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -90,6 +92,31 @@ def next_steps(allowed: set[str]) -> list[Step]:
     position = 1 if "confirm" in allowed else 0
     steps[position:position] = variants
     return steps
+
+
+def steps_html(steps: list[Step], case_url: str) -> SafeString:
+    """The "next step" buttons as one string, built once (every value escaped) rather than a
+    template node per attribute of each of the up to a dozen buttons every case page shows.
+    The first of the case's own steps is the primary button; a step with a query (one per
+    questionnaire) is numbered. The markup is the one the template printed
+    (``tests/test_case_rows_html.py``)."""
+    escape = conditional_escape
+    links = []
+    for counter, step in enumerate(steps, start=1):
+        if step.url:
+            links.append(
+                f'<a class="button secondary" id="step-{escape(step.action)}" '
+                f'href="{escape(step.url)}">{escape(step.label)}</a> '
+            )
+            continue
+        kind = "button" if counter == 1 else "button secondary"
+        number = f"-{counter}" if step.query else ""
+        href = escape(f"{case_url}{step.action}/{step.query}")
+        links.append(
+            f'<a class="{kind}" id="step-{escape(step.action)}{number}" href="{href}" '
+            f'hx-get="{href}" hx-target="#action-panel">{escape(step.label)}</a> '
+        )
+    return mark_safe("".join(links))  # noqa: S308 - every value above is escaped
 
 
 def linked_steps(user, case: Case, access) -> list[Step]:
@@ -245,8 +272,20 @@ def case_rows(cases, details: dict | None = None, today=None) -> list[CaseRow]:
     url = reverse("cases:detail", args=[placeholder])
     today = today or timezone.localdate()
     details = details or {}
+    dates: dict = {}  # a page's cases share few dates and agencies: each formatted once
+
+    def short(day) -> str:
+        text = dates.get(day)
+        if text is None:
+            text = dates[day] = dateformat.format(day, date_format)
+        return text
+
+    agencies: dict = {}
     rows = []
     for case in cases:
+        agency = agencies.get(case.owner_agency_id)
+        if agency is None:
+            agency = agencies[case.owner_agency_id] = str(case.owner_agency)
         extra = details.get(case.pk)
         next_due = extra.next_due if extra else None
         overdue_days, due_text = due_words(next_due, today)
@@ -258,16 +297,60 @@ def case_rows(cases, details: dict | None = None, today=None) -> list[CaseRow]:
                 person=extra.person_name if extra else "",
                 stage=choice_label(case, "status"),
                 source=choice_label(case, "source"),
-                first_contact_on=dateformat.format(case.first_contact_on, date_format),
-                agency=str(case.owner_agency),
+                first_contact_on=short(case.first_contact_on),
+                agency=agency,
                 assignee=assignee,
-                due_on=dateformat.format(next_due, date_format) if next_due else "",
+                due_on=short(next_due) if next_due else "",
                 overdue_days=overdue_days,
                 due_text=due_text,
                 flags=case_flags(case, extra, today),
             )
         )
     return rows
+
+
+def _flags_html(flags) -> str:
+    if not flags:
+        return "—"
+    return " ".join(
+        f'<strong class="flag">{conditional_escape(text)}</strong>'
+        if strong
+        else f'<span class="badge">{conditional_escape(text)}</span>'
+        for text, strong in flags
+    )
+
+
+def _due_html(row: CaseRow) -> str:
+    if not row.due_on:
+        return "—"
+    text = conditional_escape(row.due_text)
+    if row.overdue_days:
+        text = f'<strong class="flag overdue">{text}</strong>'
+    return f'{text} <small class="muted">{conditional_escape(row.due_on)}</small>'
+
+
+def case_rows_html(rows: list[CaseRow]) -> SafeString:
+    """The case list's ``<tr>`` rows as one string, each row built once with every value
+    escaped, rather than a template node per cell: 25 rows of nine cells were most of the
+    list's rendering, on every case worker's hot path. The markup is the one the row template
+    printed (``tests/test_case_rows_html.py`` compares them)."""
+    escape = conditional_escape
+    return mark_safe(  # noqa: S308 - every value below goes through conditional_escape
+        "".join(
+            "\n  <tr>\n"
+            f'    <td><a href="{escape(row.url)}">{escape(row.reference)}</a></td>\n'
+            f'    <td class="person">{escape(row.person) if row.person else "—"}</td>\n'
+            f"    <td>{escape(row.stage)}</td>\n"
+            f"    <td>{escape(row.source)}</td>\n"
+            f"    <td>{escape(row.first_contact_on)}</td>\n"
+            f"    <td>{escape(row.agency)}</td>\n"
+            f"    <td>{escape(row.assignee) if row.assignee else '—'}</td>\n"
+            f'    <td class="due">{_due_html(row)}</td>\n'
+            f'    <td class="flags">{_flags_html(row.flags)}</td>\n'
+            "  </tr>"
+            for row in rows
+        )
+    )
 
 
 @dataclass(frozen=True)

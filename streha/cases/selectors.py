@@ -321,6 +321,19 @@ def list_cases(
 REFLECTION_WARNING_DAYS = 7  # a reflection period ending within this many days is flagged
 
 
+# What ``person_names`` reads of a person: the policy's (owner agency), the audit event's
+# (public id), the record's data key and the two names. Another column read would be loaded one
+# person at a time (``test_work_lists``: the list's queries do not grow with its rows).
+NAME_COLUMNS = (
+    "public_id",
+    "owner_agency_id",
+    "anonymised_at",
+    "data_key",
+    "given_name",
+    "family_name",
+)
+
+
 def person_names(user: User, person_ids, *, request=None, purpose: str) -> dict[int, str]:
     """The names of those of ``person_ids`` whose identity group ``user`` may see, row by row
     through the access policy (``policy.person_field_groups``); the others are left out.
@@ -329,7 +342,9 @@ def person_names(user: User, person_ids, *, request=None, purpose: str) -> dict[
     group, before any is decrypted (a list shows names only this way)."""
     from streha.people.models import Person
 
-    persons = Person.objects.in_bulk(set(person_ids))
+    # Only what the policy, the audit event and the names need: a person's other columns (some
+    # fifty) would be compiled, read and converted for every row of every list.
+    persons = Person.objects.only(*NAME_COLUMNS).in_bulk(set(person_ids))
     if not persons:
         return {}
     groups = policy.person_field_groups(user, persons.values())
@@ -388,10 +403,17 @@ def case_list_details(user: User, cases, *, request=None) -> dict[int, CaseListD
         .annotate(first=Min("due_on"))
         .values_list("case_id", "first")
     )
-    broken = set(
-        BreakGlassGrant.objects.active()
-        .filter(user_id=user.pk, person_id__in=person_ids)
-        .values_list("person_id", flat=True)
+    # Break-glass is flagged only on another agency's cases: a page of the agency's own cases
+    # (a case worker's usual list) asks nothing.
+    others = {case.person_id for case in cases if case.owner_agency_id != user.agency_id}
+    broken = (
+        set(
+            BreakGlassGrant.objects.active()
+            .filter(user_id=user.pk, person_id__in=others)
+            .values_list("person_id", flat=True)
+        )
+        if others
+        else set()
     )
     return {
         case.pk: CaseListDetails(
@@ -422,7 +444,9 @@ RECENT = 10  # events, notes and consents on the case page; the rest on their ow
 
 
 def notes(case: Case):
-    return case.notes.select_related("author").order_by("-created_at", "-pk")
+    """Newest first. The author is not joined: no page shows it (a join of every user column
+    the case page compiled and read for nothing)."""
+    return case.notes.order_by("-created_at", "-pk")
 
 
 def consents(case: Case):

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -80,9 +81,11 @@ def case_list(request):
         }
         for name, label in SORT_COLUMNS
     }
+    rows = presentation.case_rows(page, details)
     context = {
         "page": page,
-        "rows": presentation.case_rows(page, details),
+        "rows": rows,
+        "rows_html": presentation.case_rows_html(rows),
         "query": query,
         "sort": sort,
         "columns": columns,
@@ -124,6 +127,9 @@ def _detail_context(request, view):
     allowed = actions.allowed(case, view.access)
     services_ = list(case.services.select_related("provider"))
     tasks = list(case.tasks.filter(done_at__isnull=True))
+    steps = presentation.next_steps(allowed) + presentation.linked_steps(
+        request.user, case, view.access
+    )
     context = {
         "view": view,
         "case": case,
@@ -144,8 +150,10 @@ def _detail_context(request, view):
         "notes": selectors.notes(case)[: selectors.RECENT] if shows_narrative else [],
         "tasks": tasks,
         "consents": selectors.consents(case)[: selectors.RECENT],
-        "steps": presentation.next_steps(allowed)
-        + presentation.linked_steps(request.user, case, view.access),
+        "steps": steps,
+        "steps_html": presentation.steps_html(
+            steps, reverse("cases:detail", args=[case.public_id])
+        ),
         "allowed": allowed,
         "profile": presentation.profile_summary(case),
         "shows_narrative": shows_narrative,
