@@ -4,6 +4,7 @@ same sealing (the stored values open with the record's key), same defaults and s
 from datetime import date
 
 import pytest
+from django.db import connection
 
 from streha.access.models import AccessGrant
 from streha.audit import read_context
@@ -105,7 +106,9 @@ def test_insert_writes_what_bulk_create_writes_for_wide_records_too():
     assert {c for c in fast_row if fast_row[c] != orm_row[c]} <= per_record | sealed
     assert fast_row["exploitation_types"] == '["ForcedLabour"]'
     assert fast_row["exploitation_countries"] == "[]" and fast_row["opened_at"]
-    assert fast.opened_at is not None and fast.opened_at == fast.updated_at
+    assert fast.opened_at is not None and fast.updated_at is not None
+    if connection.vendor == "sqlite":  # the prepared statement stamps auto_now once per statement
+        assert fast.opened_at == fast.updated_at
     events = [
         CaseEvent(case=fast, kind="import", to_status="x", details={"import_job": "j"}),
         CaseEvent(case=orm, kind="import", to_status="x", details={}),
