@@ -662,28 +662,34 @@ def _case_groups_of_role(user: User) -> frozenset[str]:
 
 def cases_visible_to(user: User):
     """Cases ``user`` may open: owned by their agency, or referred to it and accepted."""
-    from streha.cases.models import Case, Referral
+    from streha.cases.models import Case
 
     if not role_field_groups(user):
         return Case.objects.none()
-    shared = Referral.objects.filter(
-        to_agency_id=user.agency_id, status__in=REFERRAL_SHARING_STATUSES
-    ).values("case_id")
+    shared = _cases_referred_to(user)
     return Case.objects.filter(
         Q(owner_agency_id=user.agency_id) | Q(pk__in=shared) | Q(assigned_to_id=user.pk)
     )
 
 
+def _cases_referred_to(user: User):
+    """The ids of cases whose referral to ``user``'s agency shares them (accepted, or in a
+    status that keeps sharing): one place for ``cases_visible_to`` and ``case_scope_parts``."""
+    from streha.cases.models import Referral
+
+    return Referral.objects.filter(
+        to_agency_id=user.agency_id, status__in=REFERRAL_SHARING_STATUSES
+    ).values("case_id")
+
+
 def case_scope_parts(user: User) -> list:
     """``cases_visible_to(user)`` as disjoint querysets (own, referred, assigned), each small
     enough to page through an index; their union is exactly ``cases_visible_to``."""
-    from streha.cases.models import Case, Referral
+    from streha.cases.models import Case
 
     if not role_field_groups(user):
         return []
-    shared = Referral.objects.filter(
-        to_agency_id=user.agency_id, status__in=REFERRAL_SHARING_STATUSES
-    ).values("case_id")
+    shared = _cases_referred_to(user)
     own = Case.objects.filter(owner_agency_id=user.agency_id)
     referred = Case.objects.filter(pk__in=shared).exclude(owner_agency_id=user.agency_id)
     assigned = (
