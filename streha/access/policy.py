@@ -8,7 +8,7 @@ user may not take raise ``PermissionDenied`` from the service that would perform
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from streha.access.models import AccessGrant, BreakGlassGrant, FieldGroup
@@ -682,22 +682,59 @@ def _cases_referred_to(user: User):
     ).values("case_id")
 
 
-def case_scope_parts(user: User) -> list:
+def case_scope_parts(user: User, *, counting: bool = False) -> list:
     """``cases_visible_to(user)`` as disjoint querysets (own, referred, assigned), each small
-    enough to page through an index; their union is exactly ``cases_visible_to``."""
+    enough to page through an index; their union is exactly ``cases_visible_to``.
+
+    The referred part holds the same cases either way; ``counting`` says how it is read. A
+    count (``counting``) reads each case by its key from the agency's referrals (the index
+    ``referral_shared_cases``), so it probes at most the cases referred to the agency: written
+    as a plain ``IN``, PostgreSQL hashed those against a scan of every case in the country
+    (300 ms at 300,000 cases, for every shelter and social work agency). A page in order
+    leaves the database its choice: walking the order's index and testing each case against
+    the same referral index stops at the end of the page."""
     from streha.cases.models import Case
 
     if not role_field_groups(user):
         return []
     shared = _cases_referred_to(user)
     own = Case.objects.filter(owner_agency_id=user.agency_id)
-    referred = Case.objects.filter(pk__in=shared).exclude(owner_agency_id=user.agency_id)
+    referred = Case.objects.filter(_ReadByKey(shared) if counting else Q(pk__in=shared))
+    referred = referred.exclude(owner_agency_id=user.agency_id)
     assigned = (
         Case.objects.filter(assigned_to_id=user.pk)
         .exclude(owner_agency_id=user.agency_id)
         .exclude(pk__in=shared)
     )
     return [own, referred, assigned]
+
+
+class _ReadByKey(Func):
+    """The rows whose primary key is among the ids ``ids`` (a ``values()`` queryset) gives,
+    each read by its key: ``pk = ANY(ARRAY(ids))`` on PostgreSQL (the ids are read once, then
+    the primary key index is probed for each; its planner cannot turn this into a hash join
+    over a scan of the whole table, as it does with ``pk IN (ids)`` when the ids are many),
+    and ``pk IN (ids)`` on SQLite, whose planner already loops over the ids and reads each
+    row by its rowid. The same rows as ``Q(pk__in=ids)``."""
+
+    output_field = BooleanField()
+
+    def __init__(self, ids):
+        super().__init__(F("pk"), Subquery(ids.order_by()))  # no sort of the ids
+
+    def _compiled(self, compiler):
+        (key, key_params), (ids, ids_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        return key, ids, (*key_params, *ids_params)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        key, ids, params = self._compiled(compiler)
+        return f"{key} IN {ids}", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        key, ids, params = self._compiled(compiler)
+        return f"{key} = ANY(ARRAY{ids})", params
 
 
 def case_access(user: User, case) -> CaseAccess:

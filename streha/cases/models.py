@@ -531,6 +531,10 @@ class Referral(ProtectedModel):
         indexes = [
             models.Index(fields=["to_agency", "status", "-sent_at"], name="referral_inbox"),
             models.Index(fields=["case", "to_agency"], name="referral_case_agency"),
+            # The cases a referral shares with the receiving agency, read from the index alone:
+            # the case list reads the agency's referred cases by key from here (access policy,
+            # ``case_scope_parts``), never by scanning every case.
+            models.Index(fields=["to_agency", "status", "case"], name="referral_shared_cases"),
         ]
 
     def __str__(self) -> str:

@@ -273,12 +273,19 @@ def list_cases(
         keys = [(value, pk) for value, pk, _person in keys]
         count = len(keys)
     else:
-        parts = []
-        for part in case_scopes(user):
+
+        def filtered(part):
             if annotate:
                 part = part.annotate(exploitation_types_text=_TYPES_TEXT)
-            parts.append(part.filter(filters))
-        counts = [part.order_by().values("pk")[: COUNT_CAP + 1].count() for part in parts]
+            return part.filter(filters)
+
+        parts = [filtered(part) for part in case_scopes(user)]
+        # Counted as the policy says a count reads them (the referred cases by key from the
+        # agency's referrals): the same cases, never a scan of every case.
+        counts = [
+            filtered(part).order_by().values("pk")[: COUNT_CAP + 1].count()
+            for part in policy.case_scope_parts(user, counting=True)
+        ]
         count = sum(counts)
     last_page = max(1, (min(count, COUNT_CAP) + PAGE_SIZE - 1) // PAGE_SIZE)
     if more:
