@@ -132,13 +132,16 @@ def _plan(sql: str, params) -> str:
             # A test's tables are a handful of rows, where reading all of them is the cheapest
             # plan and says nothing of 300,000 cases: scans are priced out, and the indexes that
             # a walk of every case would take instead (cheap on a handful of rows) are dropped
-            # inside the test's transaction (rolled back after it). The plan then shows the
+            # inside the test's transaction (rolled back after it), with the referral indexes
+            # that lead by agency as the covering one does. The plan then shows the
             # shape the query allows. The old ``id IN (referrals)`` left the join to the
             # planner's costs: here a probe by each referral, at 300,000 cases a scan of every
             # case hashed against the referrals (300 ms). ``id = ANY(ARRAY(referrals))`` has
             # one way in, the primary key probed for each id, which the assertions check.
             cursor.execute(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'cases_case'"
+                "SELECT indexname FROM pg_indexes WHERE (tablename = 'cases_case'"
+                " OR (tablename = 'cases_referral' AND indexdef LIKE '%%(to_agency_id%%'"
+                " AND indexname <> 'referral_shared_cases'))"
                 " AND indexdef NOT LIKE 'CREATE UNIQUE INDEX %%'"
             )
             for (name,) in cursor.fetchall():
