@@ -454,10 +454,15 @@ def consents(case: Case):
     return case.consents.order_by("-recorded_on", "-pk")
 
 
-def recent_events(case: Case) -> list:
-    """The latest events, oldest first, for the case page (the timeline page has them all)."""
-    latest = case.events.select_related("actor").order_by("-at", "-pk")[:RECENT]
-    return list(reversed(latest))
+def latest_events(case: Case):
+    """The query of the latest events, newest first (``recent_events`` turns them round)."""
+    return case.events.select_related("actor").order_by("-at", "-pk")[:RECENT]
+
+
+def recent_events(case: Case, latest=None) -> list:
+    """The latest events, oldest first, for the case page (the timeline page has them all).
+    ``latest``: ``latest_events(case)`` when already read."""
+    return list(reversed(list(latest_events(case) if latest is None else latest)))
 
 
 def inbox(user: User, *, status: str = "", page: int | str = 1) -> Page:
