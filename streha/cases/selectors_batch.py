@@ -29,8 +29,54 @@ from django.db.models.query import (
 _PART = "streha_part"
 
 
-def _compiled(queryset: QuerySet):
+class Counted:
+    """A member of ``read_together`` that reads the number of rows of ``queryset`` (after its
+    slice: ``counted(qs[:1001])`` stops counting at 1,001), as ``len(qs)`` would, not its rows:
+    ``SELECT COUNT(*) FROM (<the queryset's query>)``, Django's own form for a sliced count."""
+
+    def __init__(self, queryset: QuerySet):
+        if not queryset.query.is_sliced:  # a sliced one keeps its order: it says which rows
+            queryset = queryset.order_by()
+        self.queryset = queryset.values("pk")
+
+    @property
+    def db(self) -> str:
+        return self.queryset.db
+
+
+def counted(queryset: QuerySet) -> Counted:
+    return Counted(queryset)
+
+
+_COUNTER = object()  # the compiler of a ``Counted`` member: its one column is a bigint
+
+
+def _nulls(compiler, width: int, connection) -> list[str]:
+    """A member's columns as NULLs for the other members' rows. PostgreSQL types a UNION's
+    columns member by member from the left, and an untyped NULL beside another NULL is text:
+    there each NULL says its column's type."""
+    if connection.vendor != "postgresql":
+        return ["NULL"] * width
+    if compiler is _COUNTER:
+        return ["NULL::bigint"]
+    types = [
+        expression.output_field.cast_db_type(connection)
+        for expression, _sql, _alias in compiler.select[:width]
+    ]
+    if not all(types):
+        raise TypeError("read_together needs each column's database type on PostgreSQL")
+    return [f"NULL::{db_type}" for db_type in types]
+
+
+def _compiled(queryset):
     """(compiler, sql, params, width) of ``queryset``, or None if it can match nothing."""
+    if isinstance(queryset, Counted):
+        compiler = queryset.queryset.query.get_compiler(using=queryset.db)
+        try:
+            sql, params = compiler.as_sql(with_col_aliases=True)
+        except EmptyResultSet:
+            return None
+        return _COUNTER, f"SELECT COUNT(*) FROM ({sql}) {_PART}_counted", params, 1  # noqa: S608
     if queryset._prefetch_related_lookups or queryset._iterable_class not in (
         ModelIterable,
         ValuesListIterable,
@@ -101,9 +147,10 @@ def _values(queryset: QuerySet, compiler, rows) -> list:
     return list(values)
 
 
-def read_together(*querysets: QuerySet) -> list[list]:
+def read_together(*querysets: QuerySet | Counted) -> list[list]:
     """The result of each of ``querysets`` as a list, in their order, read in one query
-    (none if every queryset is empty by construction). All on one database."""
+    (none if every queryset is empty by construction). All on one database. A ``counted``
+    member's result is ``[its count]``."""
     if not querysets:
         return []
     using = querysets[0].db
@@ -115,18 +162,16 @@ def read_together(*querysets: QuerySet) -> list[list]:
     if members:
         connection = connections[using]
         quote = connection.ops.quote_name
-        total = sum(width for _index, (_compiler, _sql, _params, width) in members)
+        nulls = [_nulls(compiler, width, connection) for _i, (compiler, _s, _p, width) in members]
         selects, params = [], []
-        offset = 0
-        for index, (_compiler, sql, member_params, width) in members:
-            before = ["NULL"] * offset
-            after = ["NULL"] * (total - offset - width)
+        for position, (index, (_compiler, sql, member_params, _width)) in enumerate(members):
+            before = [null for other in nulls[:position] for null in other]
+            after = [null for other in nulls[position + 1 :] for null in other]
             alias = quote(f"{_PART}_{index}")
             columns = ", ".join([str(index), *before, f"{alias}.*", *after])
             # Django-compiled SQL (its values stay parameters); only integers and aliases added.
             selects.append(f"SELECT {columns} FROM ({sql}) {alias}")  # noqa: S608
             params.extend(member_params)
-            offset += width
         statement = " UNION ALL ".join(selects)
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
@@ -141,7 +186,12 @@ def read_together(*querysets: QuerySet) -> list[list]:
             by_member[row[0]].append(row[start:end])
         for index, (compiler, _sql, _params, _width) in members:
             queryset = querysets[index]
+            if isinstance(queryset, Counted):
+                found[index] = [int(row[0]) for row in by_member[index]]
+                continue
             make = _models if queryset._iterable_class is ModelIterable else _values
             found[index] = make(queryset, compiler, by_member[index])
+    for i, queryset in enumerate(querysets):
+        if isinstance(queryset, Counted) and not found[i]:
+            found[i] = [0]  # empty by construction: nothing asked
     return [found[i] for i in range(len(querysets))]
-

@@ -58,8 +58,9 @@ def case_list(request):
         columns=selectors.LIST_COLUMNS,
         sort=sort,
         request=request,
+        with_rows=selectors.case_list_detail_queries(request.user),
     )
-    details = selectors.case_list_details(request.user, page, request=request)
+    details = selectors.case_list_details(request.user, page, request=request, read=page.extras)
     template = "cases/_case_rows.html" if request.htmx else "cases/case_list.html"
     filter_fields = [
         (name, filters.fields[name].label, Choices.choices, cleaned.get(name, ""))

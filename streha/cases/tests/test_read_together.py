@@ -71,3 +71,21 @@ def test_read_together_refuses_what_it_cannot_read_alike(case):
         read_together(Case.objects.prefetch_related("notes"))
     with pytest.raises(TypeError):
         read_together(Case.objects.values("pk"))
+
+
+def test_counted_members_count_like_the_sliced_queryset(worker, case):
+    from streha.cases.selectors_batch import counted
+
+    add_records(worker, case, 3)
+    events = CaseEvent.objects.filter(case=case)
+    total = events.count()
+    assert total > 2
+    with CaptureQueriesContext(connection) as queries:
+        found = read_together(
+            counted(events),
+            counted(events[:2]),
+            counted(events.none()),
+            events.order_by("pk").values_list("pk", flat=True)[:1],
+        )
+    assert len(queries.captured_queries) == 1
+    assert found == [[total], [2], [0], [events.order_by("pk").first().pk]]
