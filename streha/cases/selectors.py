@@ -290,13 +290,16 @@ def list_cases(
             order = (f"-{value}", "-pk") if descending else (value, "pk")
             return part.order_by(*order).values_list(value, "pk")[:end]
 
-        # Each scope's count (capped) and, but for the stage order (read stage by stage), its
-        # keys up to the end of the asked page, all in ONE query (``read_together``).
+        # Each scope's count (capped) and the first scope's keys up to the end of the asked
+        # page (but for the stage order, read stage by stage), in ONE query
+        # (``read_together``). The first scope is the agency's own cases, a case worker's
+        # whole list; the others (referred, assigned) are usually empty, and their keys are
+        # read only when counted (compiling their queries costs more than a query).
         asked_end = number * PAGE_SIZE
-        speculative = key != "stage" and number <= COUNT_CAP // PAGE_SIZE
+        speculative = key != "stage" and number <= COUNT_CAP // PAGE_SIZE and bool(parts)
         read = read_together(
             *(counted(part.order_by()[: COUNT_CAP + 1]) for part in parts),
-            *((part_keys(part, asked_end) for part in parts) if speculative else ()),
+            *([part_keys(parts[0], asked_end)] if speculative else []),
         )
         counts = [found[0] for found in read[: len(parts)]]
         read_keys = read[len(parts) :]
@@ -319,7 +322,7 @@ def list_cases(
             if part_count and key == "stage":
                 keys += _by_stage(part, descending, end)
             elif part_count:
-                keys += read_keys[i] if read_keys else part_keys(part, end)
+                keys += read_keys[i] if i < len(read_keys) else part_keys(part, end)
         keys.sort(reverse=descending)
     keys = keys[end - PAGE_SIZE : end]
     ids = [pk for _value, pk in keys]
