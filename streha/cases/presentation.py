@@ -127,15 +127,22 @@ def linked_steps(user, case: Case, access) -> list[Step]:
     ]
 
 
-def profile_summary(case: Case) -> list[tuple[str, str]]:
+def profile_municipalities(case: Case):
+    """The query of the municipalities the profile names (none if it names none)."""
+    codes = set(case.recruitment_municipalities) | set(case.exploitation_municipalities)
+    return Municipality.objects.filter(code__in=codes) if codes else Municipality.objects.none()
+
+
+def profile_summary(case: Case, municipalities=None) -> list[tuple[str, str]]:
     """The exploitation profile as (label, text) rows in the active language; empty parts
-    are left out."""
+    are left out. ``municipalities``: ``profile_municipalities(case)`` when already read."""
 
     def labels(values, choices) -> str:
         return ", ".join(enum_label(choices, value) for value in values)
 
-    codes = set(case.recruitment_municipalities) | set(case.exploitation_municipalities)
-    places = {m.code: str(m) for m in Municipality.objects.filter(code__in=codes)} if codes else {}
+    if municipalities is None:
+        municipalities = profile_municipalities(case)
+    places = {m.code: str(m) for m in municipalities}
     rows = [
         (_("Forms of exploitation"), labels(case.exploitation_types, ExploitationType)),
         (_("Places of exploitation"), labels(case.exploitation_places, ExploitationPlace)),

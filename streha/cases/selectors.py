@@ -25,6 +25,7 @@ from streha.cases.models import (
     Status,
     Task,
 )
+from streha.cases.selectors_batch import counted, read_together
 from streha.people.selectors import confirm_in_order, search_candidates, searchable_persons
 from streha.protection.token_search import SearchTooBroad
 
@@ -73,6 +74,7 @@ class MergedPage:
         if more_results:
             pages = max(pages, number + 1)
         self.paginator = SimpleNamespace(count=count, num_pages=pages, per_page=per_page)
+        self.extras: dict[str, list] = {}  # read with the rows (``list_cases(with_rows=...)``)
 
     def __iter__(self):
         return iter(self.object_list)
@@ -211,12 +213,16 @@ def list_cases(
     clamp: bool = True,
     sort: str = DEFAULT_SORT,
     request=None,
+    with_rows=None,
 ) -> MergedPage:
     """A page of the cases ``user`` may see, filtered; ``query`` searches persons by blind
     index (exact name or number) or a case reference. ``columns`` limits the fields read
     (``LIST_COLUMNS`` for the list page); by default whole cases are read. ``sort`` is one of
     ``SORT_KEYS`` (``-`` first: descending), the primary key breaking ties. A page past the
-    last is the last page for people (``clamp``), and empty for API clients."""
+    last is the last page for people (``clamp``), and empty for API clients.
+
+    ``with_rows(ids)`` names querysets ({name: queryset}) to read in the same query as the
+    page's cases (``ids``: their primary keys); their results are ``page.extras[name]``."""
     sort = clean_sort(sort)
     key = sort.lstrip("-")
     descending = sort.startswith("-")
@@ -281,11 +287,27 @@ def list_cases(
 
         parts = [filtered(part) for part in case_scopes(user)]
         # Counted as the policy says a count reads them (the referred cases by key from the
-        # agency's referrals): the same cases, never a scan of every case.
-        counts = [
-            filtered(part).order_by().values("pk")[: COUNT_CAP + 1].count()
-            for part in policy.case_scope_parts(user, counting=True)
-        ]
+        # agency's referrals): the same cases as ``parts``, never a scan of every case.
+        counting = [filtered(part) for part in policy.case_scope_parts(user, counting=True)]
+
+        def part_keys(part, end: int):
+            part, value = _sorted_by(part, user, key)
+            order = (f"-{value}", "-pk") if descending else (value, "pk")
+            return part.order_by(*order).values_list(value, "pk")[:end]
+
+        # Each scope's count (capped) and the first scope's keys up to the end of the asked
+        # page (but for the stage order, read stage by stage), in ONE query
+        # (``read_together``). The first scope is the agency's own cases, a case worker's
+        # whole list; the others (referred, assigned) are usually empty, and their keys are
+        # read only when counted (compiling their queries costs more than a query).
+        asked_end = number * PAGE_SIZE
+        speculative = key != "stage" and number <= COUNT_CAP // PAGE_SIZE and bool(parts)
+        read = read_together(
+            *(counted(part.order_by()[: COUNT_CAP + 1]) for part in counting),
+            *([part_keys(parts[0], asked_end)] if speculative else []),
+        )
+        counts = [found[0] for found in read[: len(parts)]]
+        read_keys = read[len(parts) :]
         count = sum(counts)
     last_page = max(1, (min(count, COUNT_CAP) + PAGE_SIZE - 1) // PAGE_SIZE)
     if more:
@@ -298,22 +320,26 @@ def list_cases(
     if candidates is None:
         # Each scope in the wanted order (by its date index for the default), cut at the end
         # of the wanted page, then merged.
+        if end != asked_end:  # a page past the last: its keys were not the ones read
+            read_keys = []
         keys = []
-        for part, part_count in zip(parts, counts, strict=True):
+        for i, (part, part_count) in enumerate(zip(parts, counts, strict=True)):
             if part_count and key == "stage":
                 keys += _by_stage(part, descending, end)
             elif part_count:
-                part, value = _sorted_by(part, user, key)
-                order = (f"-{value}", "-pk") if descending else (value, "pk")
-                keys += part.order_by(*order).values_list(value, "pk")[:end]
+                keys += read_keys[i] if i < len(read_keys) else part_keys(part, end)
         keys.sort(reverse=descending)
     keys = keys[end - PAGE_SIZE : end]
     ids = [pk for _value, pk in keys]
     rows = Case.objects.select_related("owner_agency", "assigned_to")
     if columns:
         rows = rows.only(*columns)
-    by_id = rows.in_bulk(ids)
+    extras = dict(with_rows(ids)) if with_rows and ids else {}
+    # The rows and what the caller reads beside them (``with_rows``), in ONE query.
+    found_rows, *extra_results = read_together(rows.filter(pk__in=ids).order_by(), *extras.values())
+    by_id = {case.pk: case for case in found_rows}
     result = MergedPage([by_id[pk] for pk in ids], number, count, more_results=more)
+    result.extras = dict(zip(extras, extra_results, strict=True))
     if result.object_list:
         audit.record_many(
             user,
@@ -341,17 +367,27 @@ NAME_COLUMNS = (
 )
 
 
-def person_names(user: User, person_ids, *, request=None, purpose: str) -> dict[int, str]:
+def named_persons(person_ids):
+    """The query of ``person_names``: only what the policy, the audit event and the names
+    need (a person's other columns, some fifty, would be compiled, read and converted for
+    every row of every list). ``person_ids``: a list or a subquery of primary keys."""
+    from streha.people.models import Person
+
+    return Person.objects.only(*NAME_COLUMNS).filter(pk__in=person_ids).order_by()
+
+
+def person_names(
+    user: User, person_ids, *, request=None, purpose: str, persons=None
+) -> dict[int, str]:
     """The names of those of ``person_ids`` whose identity group ``user`` may see, row by row
     through the access policy (``policy.person_field_groups``); the others are left out.
+    ``persons``: the rows of ``named_persons(person_ids)`` when already read.
 
     One audit event names exactly the persons whose names are returned, with the identity
     group, before any is decrypted (a list shows names only this way)."""
-    from streha.people.models import Person
-
-    # Only what the policy, the audit event and the names need: a person's other columns (some
-    # fifty) would be compiled, read and converted for every row of every list.
-    persons = Person.objects.only(*NAME_COLUMNS).in_bulk(set(person_ids))
+    if persons is None:
+        persons = named_persons(list(set(person_ids))) if person_ids else []
+    persons = {person.pk: person for person in persons}
     if not persons:
         return {}
     groups = policy.person_field_groups(user, persons.values())
@@ -390,8 +426,33 @@ class CaseListDetails:
     break_glass: bool
 
 
-def case_list_details(user: User, cases, *, request=None) -> dict[int, CaseListDetails]:
-    """``CaseListDetails`` by case primary key for a page of cases, in a few queries.
+def _next_due(user: User, case_ids):
+    """The earliest open task of ``user``'s agency on each of ``case_ids``: (case, due on)."""
+    return (
+        policy.tasks_visible_to(user)
+        .filter(case_id__in=case_ids, done_at__isnull=True)
+        .values("case_id")
+        .annotate(first=Min("due_on"))
+        .values_list("case_id", "first")
+    )
+
+
+def case_list_detail_queries(user: User):
+    """For ``list_cases(with_rows=...)``: the queries of ``case_list_details`` (the persons'
+    names and the next due dates of a page of cases), read in the same query as its rows."""
+
+    def queries(ids: list[int]) -> dict:
+        persons = Case.objects.filter(pk__in=ids).values("person_id")
+        return {"persons": named_persons(persons), "due": _next_due(user, ids)}
+
+    return queries
+
+
+def case_list_details(
+    user: User, cases, *, request=None, read: dict | None = None
+) -> dict[int, CaseListDetails]:
+    """``CaseListDetails`` by case primary key for a page of cases, in a few queries (none
+    but break-glass when ``read`` holds the results of ``case_list_detail_queries``).
 
     Names are decrypted only for the persons whose identity group ``user`` may see, row by
     row through the access policy (``policy.person_field_groups``), and only after one audit
@@ -401,15 +462,15 @@ def case_list_details(user: User, cases, *, request=None) -> dict[int, CaseListD
     cases = list(cases)
     if not cases:
         return {}
+    read = read or {}
     person_ids = {case.person_id for case in cases}
-    names = person_names(user, person_ids, request=request, purpose="case list")
-    due = dict(
-        policy.tasks_visible_to(user)
-        .filter(case_id__in=[case.pk for case in cases], done_at__isnull=True)
-        .values("case_id")
-        .annotate(first=Min("due_on"))
-        .values_list("case_id", "first")
+    names = person_names(
+        user, person_ids, request=request, purpose="case list", persons=read.get("persons")
     )
+    due_rows = read.get("due")
+    if due_rows is None:
+        due_rows = _next_due(user, [case.pk for case in cases])
+    due = dict(due_rows)
     # Break-glass is flagged only on another agency's cases: a page of the agency's own cases
     # (a case worker's usual list) asks nothing.
     others = {case.person_id for case in cases if case.owner_agency_id != user.agency_id}
@@ -461,10 +522,15 @@ def consents(case: Case):
     return case.consents.order_by("-recorded_on", "-pk")
 
 
-def recent_events(case: Case) -> list:
-    """The latest events, oldest first, for the case page (the timeline page has them all)."""
-    latest = case.events.select_related("actor").order_by("-at", "-pk")[:RECENT]
-    return list(reversed(latest))
+def latest_events(case: Case):
+    """The query of the latest events, newest first (``recent_events`` turns them round)."""
+    return case.events.select_related("actor").order_by("-at", "-pk")[:RECENT]
+
+
+def recent_events(case: Case, latest=None) -> list:
+    """The latest events, oldest first, for the case page (the timeline page has them all).
+    ``latest``: ``latest_events(case)`` when already read."""
+    return list(reversed(list(latest_events(case) if latest is None else latest)))
 
 
 def inbox(user: User, *, status: str = "", page: int | str = 1) -> Page:

@@ -24,6 +24,7 @@ from streha.cases import actions, presentation, selectors, services
 from streha.cases import forms as case_forms
 from streha.cases.documents import selectors as document_selectors
 from streha.cases.models import ExploitationType, ReferralStatus, Source, Status
+from streha.cases.selectors_batch import read_together
 from streha.people.selectors import read_person
 from streha.web.errors import add_service_errors, page_errors, requires
 
@@ -57,8 +58,9 @@ def case_list(request):
         columns=selectors.LIST_COLUMNS,
         sort=sort,
         request=request,
+        with_rows=selectors.case_list_detail_queries(request.user),
     )
-    details = selectors.case_list_details(request.user, page, request=request)
+    details = selectors.case_list_details(request.user, page, request=request, read=page.extras)
     template = "cases/_case_rows.html" if request.htmx else "cases/case_list.html"
     filter_fields = [
         (name, filters.fields[name].label, Choices.choices, cleaned.get(name, ""))
@@ -121,12 +123,35 @@ def case_create(request, person_id):
     )
 
 
+def _page_records(view) -> dict[str, list]:
+    """The case page's record lists, read in ONE query (``selectors_batch.read_together``):
+    each is the query it always was (the same filters, order, limit and joins)."""
+    case = view.case
+    queries = {
+        "services": case.services.select_related("provider"),
+        "tasks": case.tasks.filter(done_at__isnull=True),
+        "events": selectors.latest_events(case),
+        "screening": case.screenings.select_related("questionnaire")[:1],
+        "referrals": case.referrals.select_related("to_agency"),
+        "consents": selectors.consents(case)[: selectors.RECENT],
+        "notes": (
+            selectors.notes(case)[: selectors.RECENT]
+            if view.shows("narrative")
+            else case.notes.none()
+        ),
+        "documents": document_selectors.listed_documents(view.access, case),
+        "municipalities": presentation.profile_municipalities(case),
+    }
+    return dict(zip(queries, read_together(*queries.values()), strict=True))
+
+
 def _detail_context(request, view):
     case = view.case
     shows_narrative = view.shows("narrative")
     allowed = actions.allowed(case, view.access)
-    services_ = list(case.services.select_related("provider"))
-    tasks = list(case.tasks.filter(done_at__isnull=True))
+    records = _page_records(view)
+    services_ = records["services"]
+    tasks = records["tasks"]
     steps = presentation.next_steps(allowed) + presentation.linked_steps(
         request.user, case, view.access
     )
@@ -134,7 +159,7 @@ def _detail_context(request, view):
         "view": view,
         "case": case,
         "person": case.person,
-        "events": selectors.recent_events(case),
+        "events": selectors.recent_events(case, records["events"]),
         "services": services_,
         "changeable_services": {
             service.pk
@@ -145,20 +170,20 @@ def _detail_context(request, view):
         "completable_tasks": {
             task.pk for task in tasks if policy.can_complete_task(request.user, task)
         },
-        "referrals": case.referrals.select_related("to_agency"),
-        "screening": case.screenings.select_related("questionnaire").first(),
-        "notes": selectors.notes(case)[: selectors.RECENT] if shows_narrative else [],
+        "referrals": records["referrals"],
+        "screening": next(iter(records["screening"]), None),
+        "notes": records["notes"],
         "tasks": tasks,
-        "consents": selectors.consents(case)[: selectors.RECENT],
+        "consents": records["consents"],
         "steps": steps,
         "steps_html": presentation.steps_html(
             steps, reverse("cases:detail", args=[case.public_id])
         ),
         "allowed": allowed,
-        "profile": presentation.profile_summary(case),
+        "profile": presentation.profile_summary(case, records["municipalities"]),
         "shows_narrative": shows_narrative,
         "case_documents": document_selectors.documents_for(
-            request.user, case, access=view.access, request=request
+            request.user, case, access=view.access, request=request, documents=records["documents"]
         ),
     }
     return context

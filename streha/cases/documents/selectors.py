@@ -52,6 +52,16 @@ def visible_documents(access: policy.CaseAccess, case: Case) -> QuerySet[CaseDoc
     )
 
 
+def listed_documents(access: policy.CaseAccess, case: Case) -> QuerySet[CaseDocument]:
+    """The query of ``documents_for``'s list: newest first, without their content."""
+    return (
+        visible_documents(access, case)
+        .defer("content")
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-pk")[:MAX_LISTED]
+    )
+
+
 def documents_for(
     user: User,
     case: Case,
@@ -59,19 +69,18 @@ def documents_for(
     access: policy.CaseAccess | None = None,
     request=None,
     purpose: str = "case documents",
+    documents: list[CaseDocument] | None = None,
 ) -> CaseDocuments:
     """The documents of ``case`` that ``user`` may see, newest first, without their content;
-    audited as a LIST when any is shown. Pass ``access`` when the caller already has it."""
+    audited as a LIST when any is shown. Pass ``access`` when the caller already has it, and
+    ``documents`` when it read ``listed_documents(access, case)`` itself (the case page reads
+    it together with its other records)."""
     access = access if access is not None else policy.case_access(user, case)
     kinds = CaseDocument.kinds_in(access.field_groups) if access.can_view else []
     if not kinds:
         return CaseDocuments(case=case)
-    documents = list(
-        visible_documents(access, case)
-        .defer("content")
-        .select_related("uploaded_by")
-        .order_by("-uploaded_at", "-pk")[:MAX_LISTED]
-    )
+    if documents is None:
+        documents = list(listed_documents(access, case))
     if documents:
         audit.record_many(
             user,

@@ -15,13 +15,15 @@ from streha.testing.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db
 
-# Session and user (2), role grants (1), the case and its agency (2), the audit event with its
-# subject (4: chain head, event, subject, head update), the page's records (9: services, tasks,
-# events, screening, the questionnaires offered, documents, referrals, consents, notes) and the
-# header's menu checks (3: tips, jobs, court cases). Not counted: transaction control
-# (BEGIN, savepoints), which differs between SQLite, PostgreSQL and the test's transaction.
+# Session and user (2), role grants (1), the case (1), the user's agency code for the audit
+# event (1), the questionnaires offered (1), the page's records in ONE query (services, tasks,
+# events, screening, documents, referrals, consents, notes and the profile's municipalities:
+# ``selectors_batch.read_together``, session 8; they were nine queries), the header's menu checks
+# (3: tips, jobs, court cases) and the audit event with its subject (4: chain head, event,
+# subject, head update). Not counted: transaction control (BEGIN, savepoints), which differs
+# between SQLite, PostgreSQL and the test's transaction.
 # No session write: the idle timeout is renewed once a minute (SessionRenewalMiddleware).
-CASE_PAGE_QUERIES = 21
+CASE_PAGE_QUERIES = 14
 TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "COMMIT")
 
 

@@ -66,8 +66,25 @@ def _plan(sql: str, params, *, rivals: tuple[str, str] = ("", ""), keep: str = "
         return "\n".join(str(row[-1]) for row in cursor.fetchall())
 
 
+def _members(sql: str, params) -> list[tuple[str, tuple]]:
+    """The members of a page's ``UNION ALL`` (``selectors_batch.read_together`` reads several
+    queries in one), each with its own parameters; a plain query is its only member."""
+    params = tuple(params or ())
+    members = []
+    for member in sql.split(" UNION ALL "):
+        taken = member.count("%s")
+        members.append((member, params[:taken]))
+        params = params[taken:]
+    return members
+
+
 def _the_query(executed, *fragments: str) -> tuple[str, tuple]:
-    found = [(sql, params) for sql, params in executed if all(f in sql for f in fragments)]
+    found = [
+        (member, member_params)
+        for sql, params in executed
+        for member, member_params in _members(sql, params)
+        if all(f in member for f in fragments)
+    ]
     assert found, f"no query with {fragments}"
     return found[0]
 
