@@ -349,9 +349,17 @@ class _Importer:
             cases.append(case)
         assign_ids(cases)
         bulk.insert(cases)
+        # The records below are built from ids (they are written, not read again): setting a
+        # relation by its record costs the constructor more than the row's other columns.
+        actor_id = self.actor.pk if self.actor is not None else None
+        job_id_pk = self.job.pk if self.job is not None else None
         events = [
             CaseEvent(
-                case=case, actor=self.actor, kind="import", to_status=case.status, details=details
+                case_id=case.pk,
+                actor_id=actor_id,
+                kind="import",
+                to_status=case.status,
+                details=details,
             )
             for case in cases
         ]
@@ -365,12 +373,12 @@ class _Importer:
         bulk.insert(
             [
                 ImportedRecord(
-                    agency=p.agency,
+                    agency_id=p.agency.pk,
                     source_reference=p.parsed.reference,
-                    person=p.person,
-                    case=p.case,
+                    person_id=p.person.pk,
+                    case_id=p.case.pk,
                     fingerprint=p.fingerprint,
-                    last_job=self.job,
+                    last_job_id=job_id_pk,
                 )
                 for p in new
             ]
