@@ -124,6 +124,8 @@ def test_each_prepared_value_is_the_orms():
     """Every shortcut of ``bulk._preparer`` (text, text choices, numbers, keys, flags, dates,
     None, UUIDs, lists) gives exactly ``get_db_prep_save(pre_save(...))``, value by value (the
     row comparison above cannot see ids and random keys)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the prepared statement is SQLite's; on PostgreSQL insert is bulk_create")
     from datetime import datetime
 
     from streha.cases.models import Case, Source, Status, Task, TaskKind
