@@ -13,7 +13,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -220,19 +219,16 @@ class _Importer:
         case_fields = {k: v for k, v in parsed.case.items() if not k.startswith("_")}
         case_fields["source"] = case_fields["source"] or SOURCE_FOR_KIND(agency)
         parsed.case = {**case_fields, "first_contact_municipality_id": municipality_id}
-        person = built(
-            Person, {"reference": parsed.reference, **parsed.person}, owner_agency=agency
-        )
-        case = built(
-            Case,
-            {
+        person = Person(owner_agency=agency, **{"reference": parsed.reference, **parsed.person})
+        case = Case(
+            person=person,
+            owner_agency=agency,
+            **{
                 "reference": "C-IMPORT",
                 "sex": person.gender,
                 "citizenship": person.citizenship,
                 **parsed.case,
             },
-            person=person,
-            owner_agency=agency,
         )
         try:
             person.full_clean(exclude=_PERSON_NOT_FROM_FILE, validate_unique=False)
@@ -353,9 +349,17 @@ class _Importer:
             cases.append(case)
         assign_ids(cases)
         bulk.insert(cases)
+        # The records below are built from ids (they are written, not read again): setting a
+        # relation by its record costs the constructor more than the row's other columns.
+        actor_id = self.actor.pk if self.actor is not None else None
+        job_id_pk = self.job.pk if self.job is not None else None
         events = [
             CaseEvent(
-                case=case, actor=self.actor, kind="import", to_status=case.status, details=details
+                case_id=case.pk,
+                actor_id=actor_id,
+                kind="import",
+                to_status=case.status,
+                details=details,
             )
             for case in cases
         ]
@@ -369,12 +373,12 @@ class _Importer:
         bulk.insert(
             [
                 ImportedRecord(
-                    agency=p.agency,
+                    agency_id=p.agency.pk,
                     source_reference=p.parsed.reference,
-                    person=p.person,
-                    case=p.case,
+                    person_id=p.person.pk,
+                    case_id=p.case.pk,
                     fingerprint=p.fingerprint,
-                    last_job=self.job,
+                    last_job_id=job_id_pk,
                 )
                 for p in new
             ]
@@ -486,42 +490,6 @@ _PERSON_NOT_FROM_FILE = [f.name for f in Person._meta.fields if f.name not in _P
 _CASE_NOT_FROM_FILE = [f.name for f in Case._meta.fields if f.name not in _CASE_FROM_FILE]
 
 _CASE_PROTECTED = tuple(name for names in Case.FIELD_GROUPS.values() for name in names)
-
-
-@cache
-def _construction(model) -> tuple:
-    return tuple((f.name, f.attname, f) for f in model._meta.concrete_fields)
-
-
-@cache
-def _known_names(model) -> frozenset:
-    return frozenset(n for name, attname, _f in _construction(model) for n in (name, attname))
-
-
-def built(model, values: dict, **related):
-    """``model(**values, **related)``, with every field passed by position: Django's keyword
-    path looks each absent field up by raising and catching ``KeyError`` (a case has 57 fields,
-    the file writes about 15), which cost the import more than validating the row. Absent
-    fields get their defaults as the constructor gives them; ``related`` are records set
-    through their relation (id and cached record), as the constructor sets them
-    (``test_import``: the same instance as the constructor's)."""
-    unknown = values.keys() - _known_names(model)
-    if unknown:
-        raise TypeError(f"{model.__name__}() got unexpected fields: {', '.join(sorted(unknown))}")
-    args = []
-    for name, attname, model_field in _construction(model):
-        if name in related:
-            args.append(None)
-        elif name in values:
-            args.append(values[name])
-        elif attname in values:
-            args.append(values[attname])
-        else:
-            args.append(model_field.get_default())
-    obj = model(*args)
-    for name, value in related.items():
-        setattr(obj, name, value)
-    return obj
 
 
 def _case_groups(field_names: Iterable[str]) -> list[str]:

@@ -13,6 +13,7 @@ which measured cheaper than any statement built here, so it is used as it is.
 """
 
 import datetime
+import uuid
 
 from django.db import connections, models, router, transaction
 from django.db.models import Model
@@ -74,6 +75,7 @@ _AS_IS = {
     models.BooleanField: bool,
 }
 _EMPTY_JSON = {list: "[]", dict: "{}"}
+_DAY = datetime.date(2000, 1, 31)
 
 
 def _preparer(field, connection, now):
@@ -97,13 +99,48 @@ def _preparer(field, connection, now):
 
         return stamped
     plain = _AS_IS.get(kind)
+    if plain is str:
+        # Text choices (``Status.OPEN``) are str subclasses that ``CharField.to_python``
+        # returns as they are; None stays None (both as ``get_db_prep_save`` gives them).
+
+        def as_text(obj):
+            value = obj.__dict__.get(attname, general)
+            return value if value is None or isinstance(value, str) else general(obj)
+
+        return as_text
     if plain is not None:
 
         def as_is(obj):
             value = obj.__dict__.get(attname, general)
-            return value if type(value) is plain else general(obj)
+            return value if value is None or type(value) is plain else general(obj)
 
         return as_is
+    if kind is models.DateField and connection.ops.adapt_datefield_value(_DAY) == str(_DAY):
+        # A date is sent as its ISO text (``adapt_datefield_value``), None as None.
+
+        def as_day(obj):
+            value = obj.__dict__.get(attname, general)
+            if value is None:
+                return None
+            return str(value) if type(value) is datetime.date else general(obj)
+
+        return as_day
+    if kind is models.DateTimeField:
+
+        def as_moment(obj):
+            value = obj.__dict__.get(attname, general)
+            return None if value is None else general(obj)
+
+        return as_moment
+    if kind is models.UUIDField and not connection.features.has_native_uuid_field:
+
+        def as_uuid(obj):
+            value = obj.__dict__.get(attname, general)
+            if value is None:
+                return None
+            return value.hex if type(value) is uuid.UUID else general(obj)
+
+        return as_uuid
     if kind is models.JSONField and field.encoder is None:
 
         def json(obj):

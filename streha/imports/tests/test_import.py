@@ -414,31 +414,3 @@ def test_the_file_is_kept_in_sealed_chunks_and_a_tampered_one_fails_before_any_w
     # Every chunk is checked (the count of rows) before the first batch is written.
     assert job.state == JobState.FAILED
     assert not Person.objects.exists() and not ImportedRecord.objects.exists()
-
-
-def test_records_are_built_as_the_model_constructor_builds_them(owner):
-    """``services.built`` (every field by position) gives the instance ``Case(**values)``
-    gives: same values for every field, defaults included, and the same related records."""
-    from datetime import date
-
-    values = {
-        "reference": "C-IMPORT",
-        "status": "presumed_victim",
-        "first_contact_on": date(2024, 3, 1),
-        "exploitation_types": ["ForcedLabour"],
-        "first_contact_municipality_id": None,
-        "citizenship": "AL",
-    }
-    person = Person(owner_agency=owner, reference="R1", given_name="Synthname")
-    expected = Case(person=person, owner_agency=owner, **values)
-    made = services.built(Case, values, person=person, owner_agency=owner)
-    for field in Case._meta.concrete_fields:
-        if field.name != "public_id":  # a random default: new for each instance
-            assert getattr(made, field.attname) == getattr(expected, field.attname), field.name
-    assert made.public_id and made.public_id != expected.public_id
-    assert made.person is person and made.owner_agency is owner
-    assert made.exploitation_countries == [] and made.exploitation_countries is not (
-        services.built(Case, values, person=person, owner_agency=owner).exploitation_countries
-    )
-    with pytest.raises(TypeError):
-        services.built(Case, {"no_such_field": 1})
