@@ -104,6 +104,17 @@ def test_without_case_work_there_are_no_parts(make_user):
     assert policy.case_scope_parts(auditor, counting=True) == []
 
 
+def _members(sql: str, params) -> list[tuple[str, tuple]]:
+    """The members of a ``UNION ALL`` statement, each with its own parameters."""
+    params = tuple(params or ())
+    members = []
+    for member in sql.split(" UNION ALL "):
+        taken = member.count("%s")
+        members.append((member, params[:taken]))
+        params = params[taken:]
+    return members
+
+
 def _count_query_of_referred_part(worker, status: str) -> tuple[str, tuple]:
     executed: list[tuple[str, tuple]] = []
 
@@ -113,10 +124,13 @@ def _count_query_of_referred_part(worker, status: str) -> tuple[str, tuple]:
 
     with connection.execute_wrapper(capture):
         selectors.list_cases(worker, status=status)
+    # The list reads its scopes' counts together (``read_together``: one ``UNION ALL`` of
+    # ``SELECT ... FROM (SELECT COUNT(*) FROM (...))`` members); each member is a query alone.
     found = [
         (sql, params)
-        for sql, params in executed
-        if sql.startswith("SELECT COUNT(*)")
+        for statement, statement_params in executed
+        for sql, params in _members(statement, statement_params)
+        if "SELECT COUNT(*)" in sql
         and '"cases_referral"' in sql
         and "NOT (" in sql
         # the assigned part tests the referrals too, to leave them out: not this one

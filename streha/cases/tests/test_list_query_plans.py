@@ -35,19 +35,18 @@ def _queries_of(client, path: str) -> list[tuple[str, tuple]]:
     return executed
 
 
-def _plan(sql: str, params, *, rivals: tuple[str, str] = ("", ""), keep: str = "") -> str:
+def _plan(sql: str, params, *, rivals: tuple[tuple[str, str], ...] = (), keep: str = "") -> str:
     """The plan of one query as text: PostgreSQL told to avoid sequential scans (a test's
     tables are tiny, so a scan would win there and say nothing about 1,000,000 rows).
 
-    ``rivals`` (table, leading column) names the indexes PostgreSQL's planner, without the
+    ``rivals`` (pairs of table, leading column) names the indexes PostgreSQL's planner, without the
     statistics of a large table, finds as cheap as the right one on a handful of rows (at
     scale their agency-wide walk and sort are what made the page slow); all but ``keep`` are
     dropped inside the test's transaction (rolled back after it), so the plan shows whether
     the index meant for the query serves it rather than a plain index on the column."""
-    table, column = rivals
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            if table:
+            for table, column in rivals:
                 cursor.execute(
                     "SELECT indexname FROM pg_indexes WHERE tablename = %s"
                     " AND indexdef LIKE %s AND indexname <> %s",
@@ -89,12 +88,20 @@ def _the_query(executed, *fragments: str) -> tuple[str, tuple]:
     return found[0]
 
 
+# The agency-wide walks the index is meant to avoid, and the plain case key index, which on a
+# handful of rows is as cheap as the case's next-due index (the plan flipped between them with
+# the statistics earlier tests left on PostgreSQL).
+_TASK_RIVALS = (("cases_task", "agency_id"), ("cases_task", "case_id"))
+
+
 def test_the_next_due_column_probes_each_case_by_the_case_index(client, worker, ngo):
     _open_cases(worker, ngo)
     client.force_login(worker)
     executed = _queries_of(client, "/cases/")
     sql, params = _the_query(executed, 'MIN("cases_task"."due_on")', '"cases_task"."case_id" IN')
-    assert "task_case_next_due" in _plan(sql, params, rivals=("cases_task", "agency_id"))
+    assert "task_case_next_due" in _plan(
+        sql, params, rivals=_TASK_RIVALS, keep="task_case_next_due"
+    )
 
 
 def test_sorting_by_next_due_probes_each_case_by_the_case_index(client, worker, ngo):
@@ -102,7 +109,9 @@ def test_sorting_by_next_due_probes_each_case_by_the_case_index(client, worker, 
     client.force_login(worker)
     executed = _queries_of(client, "/cases/?sort=due")
     sql, params = _the_query(executed, 'AS "sort_value"', 'FROM "cases_task" U0')
-    assert "task_case_next_due" in _plan(sql, params, rivals=("cases_task", "agency_id"))
+    assert "task_case_next_due" in _plan(
+        sql, params, rivals=_TASK_RIVALS, keep="task_case_next_due"
+    )
 
 
 @pytest.mark.parametrize(
@@ -119,7 +128,7 @@ def test_a_sorted_column_is_read_in_order_from_its_index(client, worker, ngo, so
     client.force_login(worker)
     executed = _queries_of(client, f"/cases/?sort={sort}")
     sql, params = _the_query(executed, "ORDER BY", column, '"cases_case"."owner_agency_id" =')
-    plan = _plan(sql, params, rivals=("cases_case", "owner_agency_id"), keep=index)
+    plan = _plan(sql, params, rivals=(("cases_case", "owner_agency_id"),), keep=index)
     assert index in plan
     assert "TEMP B-TREE" not in plan  # SQLite: no sort of the agency's cases
     assert "Sort Key" not in plan  # PostgreSQL: the same
@@ -136,7 +145,7 @@ def test_sorting_by_stage_reads_each_stage_in_order_from_its_index(client, worke
         executed, "ORDER BY", '"cases_case"."status" =', '"cases_case"."owner_agency_id" ='
     )
     assert "CASE WHEN" not in sql  # no computed rank to sort by
-    plan = _plan(sql, params, rivals=("cases_case", "owner_agency_id"), keep="case_agency_stage")
+    plan = _plan(sql, params, rivals=(("cases_case", "owner_agency_id"),), keep="case_agency_stage")
     assert "case_agency_stage" in plan
     assert "TEMP B-TREE" not in plan
     assert "Sort Key" not in plan
