@@ -58,13 +58,27 @@ def current_marker() -> str:
 
 def not_current(persons, marker: str | None = None):
     """``persons`` whose entries are not known to be current: no marker, or one of another
-    key or bits. Three conditions each read from the (whole-name value, marker) index, so a
-    probe of a few whole-name values reads no entry when every holder is current."""
+    key or bits."""
     marker = current_marker() if marker is None else marker
     return persons.filter(
         Q(name_keys_marker__isnull=True)
         | Q(name_keys_marker__lt=marker)
         | Q(name_keys_marker__gt=marker)
+    )
+
+
+def not_current_ids(persons, marker: str | None = None):
+    """The ids of ``persons`` (narrowed by whole-name values) that are ``not_current``, as
+    three parts each read by a seek of the (whole-name value, marker) index: marker NULL,
+    below and above the current one. Neither database seeks an OR of them on the index's
+    second column (they read every holder of the value); each part alone reads no entry when
+    every holder is current."""
+    marker = current_marker() if marker is None else marker
+    persons = persons.order_by().values_list("pk", flat=True)
+    return persons.filter(name_keys_marker__isnull=True).union(
+        persons.filter(name_keys_marker__lt=marker),
+        persons.filter(name_keys_marker__gt=marker),
+        all=True,
     )
 
 

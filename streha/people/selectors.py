@@ -18,7 +18,7 @@ from streha.accounts.models import User
 from streha.audit import reasons
 from streha.audit import services as audit
 from streha.people.models import Person, PersonDocument
-from streha.people.name_index import holders_of_all, not_current
+from streha.people.name_index import holders_of_all, not_current_ids
 from streha.protection.name_keys import name_keys
 from streha.protection.search import exact
 from streha.protection.token_search import SearchTooBroad, equal_after_opening
@@ -152,11 +152,11 @@ def search_candidates(
         # marker) index alone, no scope: none at all when every holder is current. Those not
         # already candidates are kept within the user's scope and opened (nobody twice).
         lookups = Person._meta.get_field("name_index").lookups_of(wanted.names)
-        bucket = not_current(Person.objects.filter(name_index__in=lookups)).order_by()
+        bucket = Person.objects.filter(name_index__in=lookups)
         if isinstance(holders, list):
-            lacking = sorted(set(bucket.values_list("pk", flat=True)) - set(holders))
+            lacking = sorted(set(not_current_ids(bucket)) - set(holders))
         else:
-            lacking = list(bucket.exclude(pk__in=holders).values_list("pk", flat=True))
+            lacking = sorted(not_current_ids(bucket.exclude(pk__in=holders)))
         if lacking:
             unindexed = set(
                 exact(persons.filter(pk__in=lacking), "name_index", wanted.names).values_list(
