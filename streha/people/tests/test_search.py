@@ -315,9 +315,33 @@ def test_demo_data_is_searchable_by_single_names(db, settings):
     held = set(PersonNameKey.objects.values_list("person_id", flat=True))
     assert held == {person.pk for person in persons}
     assert name_index.reindex_names(only_missing=True) == (0, 0)
+    # Every demo person is marked current as inserted: no whole-name fallback to read.
+    assert not name_index.not_current(Person.objects.all()).exists()
     for person in persons[:5]:
         assert person in selectors.search_filter(Person.objects.all(), person.family_name)
         assert person in selectors.search_filter(Person.objects.all(), person.given_name)
+
+
+def test_a_demo_database_searches_without_the_whole_name_fallback(db, settings, monkeypatch):
+    from io import StringIO
+
+    from streha.protection.fields import BlindIndexField
+
+    settings.DEMO_MODE = True
+    call_command("demo", persons=30, seed=5, verbosity=0, stdout=StringIO(), stderr=StringIO())
+    opened = []
+    matches = BlindIndexField.matches
+
+    def counting(self, instance, text):
+        opened.append(instance.pk)
+        return matches(self, instance, text)
+
+    monkeypatch.setattr(BlindIndexField, "matches", counting)
+    persons = list(Person.objects.filter(reference__startswith="D5-").order_by("pk")[:5])
+    for person in persons:
+        full_name = f"{person.given_name} {person.family_name}"
+        assert person in selectors.search_filter(Person.objects.all(), full_name)
+    assert opened == []  # found through the per-name entries alone
 
 
 def test_looking_for_persons_not_current_reads_their_marker_not_the_entries(world, police):
