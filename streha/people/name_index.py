@@ -179,8 +179,12 @@ def reindex_names(
         last_pk = 0
         while True:
             with transaction.atomic():
+                # Locked (PostgreSQL; SQLite has one writer): a change of names committed
+                # between this read and the batch's marking would otherwise be marked current
+                # with the entries of the names read here.
                 batch = list(
                     persons.filter(pk__gt=last_pk)
+                    .select_for_update()
                     .order_by("pk")
                     .only("pk", "data_key", "name_keys_marker", *names)[:batch_size]
                 )
