@@ -226,3 +226,18 @@ def test_write_for_new_marks_rows_inserted_by_the_caller(world, police):
     assert name_index.write_for_new(persons) == 4
     assert [_marker(p) for p in persons] == [name_index.current_marker()] * 2
     assert _search(police, "Besa")[0] == ["D3-00000005"]
+
+
+def test_reindex_locks_the_batch_it_marks(world):
+    """A change of names committed between the re-index's read and its marking would be
+    marked current with the entries of the old names: each batch is read FOR UPDATE
+    (PostgreSQL; SQLite has a single writer and ignores it)."""
+    world.person(POLICE, given_name="Arta", family_name="Haxhiu")
+    Person.objects.update(name_keys_marker=None)
+    with CaptureQueriesContext(connection) as queries:
+        assert name_index.reindex_names(only_missing=True) == (1, 0)
+    reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "people_person"."id"')]
+    reads = [sql for sql in reads if '"people_person"."data_key"' in sql]
+    assert reads
+    if connection.features.has_select_for_update:
+        assert all("FOR UPDATE" in sql for sql in reads)
