@@ -269,14 +269,12 @@ def register_persons(persons: list[Person]) -> int:
     on PostgreSQL its COPY (``streha.demo.copy``)."""
     with transaction.atomic():
         assign_ids(persons)
-        if connection.vendor == "postgresql":
-            copy.insert(persons)
-        else:
-            bulk.insert(persons)
-        # Their name-search entries now, while the names are in memory: left to
-        # ``reindex_names`` they cost a second pass decrypting every person (15 minutes at
-        # 1,000,000 persons on PostgreSQL).
-        name_index.write_for_new(persons)
+        # Their name-search entries with them, while the names are in memory (left to
+        # ``reindex_names`` they cost a second pass decrypting every person, 15 minutes at
+        # 1,000,000 persons on PostgreSQL), and their rows marked current as they go in.
+        name_index.insert_new(
+            persons, copy.insert if connection.vendor == "postgresql" else bulk.insert
+        )
         audit.record_each(
             audit.Action.CREATE,
             persons,
@@ -327,8 +325,9 @@ def run(seed: int, persons: int, progress=None) -> DemoResult:
 
     agencies, staff = ensure_agencies_and_staff()
     created, total = generate_persons(seed, persons, agencies, staff, progress)
-    # Persons loaded before the per-name search index existed get their entries (none else
-    # is read: new persons have them from ``register_persons``).
+    # Persons whose entries are not known to be current (written before the per-name index
+    # or its marker existed) get them and their marker; new persons have both from
+    # ``register_persons``, so none else is opened.
     from streha.people.name_index import reindex_names
 
     reindex_names(only_missing=True)

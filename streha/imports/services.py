@@ -35,7 +35,7 @@ from streha.jobs.models import JobState
 from streha.jobs.registry import job_kind
 from streha.jobs.services import JobContext, JobError, start_job
 from streha.people.models import Person
-from streha.people.name_index import write_for_new
+from streha.people.name_index import insert_new
 from streha.people.services import groups_of
 from streha.people.services import new_reference as new_person_reference
 from streha.places.models import Municipality
@@ -339,8 +339,7 @@ class _Importer:
             persons.append(person)
         # Protected records are sealed to their ids: the ids come first (protection.models).
         assign_ids(persons)
-        bulk.insert(persons)
-        write_for_new(persons)  # the per-name search index (a bulk insert sends no signal)
+        insert_new(persons, bulk.insert)  # with their per-name search entries and markers
         for prepared in new:
             case = prepared.case
             case.person = prepared.person

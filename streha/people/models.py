@@ -37,6 +37,16 @@ class Gender(models.TextChoices):
     UNKNOWN = "unknown", _("Not specified or unknown")
 
 
+class PersonQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """An update that writes names (ciphertexts put back, a first-format upgrade) leaves the
+        persons' per-name entries as they were: it unmarks them (``name_keys_marker``), so
+        search keeps finding them through the whole-name index until they are re-indexed."""
+        if set(kwargs) & set(self.model.NAME_TOKENS.source) and "name_keys_marker" not in kwargs:
+            kwargs["name_keys_marker"] = None
+        return super().update(**kwargs)
+
+
 class Person(ProtectedModel):
     # Which protected fields belong to which field group (see streha.access.policy.FieldGroup).
     FIELD_GROUPS = {
@@ -52,6 +62,8 @@ class Person(ProtectedModel):
         "narrative": ("narrative",),
         "health": ("health_notes",),
     }
+
+    objects = PersonQuerySet.as_manager()
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(_("reference"), max_length=32, unique=True)
@@ -80,8 +92,13 @@ class Person(ProtectedModel):
     )
     health_notes = ProtectedTextField(_("health notes"), blank=True)
 
+    # Indexed with ``name_keys_marker`` (Meta.indexes), not alone: the whole-name search
+    # fallback reads only the holders whose per-name entries are not current.
     name_index = BlindIndexField(
-        purpose="person.full_name", source=("given_name", "family_name"), normaliser=normalise_name
+        purpose="person.full_name",
+        source=("given_name", "family_name"),
+        normaliser=normalise_name,
+        db_index=False,
     )
     personal_number_index = BlindIndexField(
         purpose="person.personal_number",
@@ -92,6 +109,14 @@ class Person(ProtectedModel):
         purpose="person.passport_number",
         source=("passport_number",),
         normaliser=normalise_identifier,
+    )
+    # Under which name-index configuration (key and bits) this person's ``PersonNameKey``
+    # entries were written, set only by ``streha.people.name_index`` in the transaction that
+    # writes them. NULL (the default of every other write: a bulk insert, raw SQL, a fixture,
+    # a change of names) or another configuration: the entries may be missing or stale, and
+    # search looks for the person through the whole-name index as well.
+    name_keys_marker = models.CharField(  # noqa: DJ001 (NULL: what a raw write leaves)
+        max_length=24, null=True, blank=True, editable=False
     )
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
@@ -109,7 +134,17 @@ class Person(ProtectedModel):
         ordering = ["-created_at"]
         verbose_name = _("person")
         verbose_name_plural = _("persons")
-        indexes = [models.Index(fields=["owner_agency", "-created_at"])]
+        indexes = [
+            models.Index(fields=["owner_agency", "-created_at"]),
+            # The whole-name index's lookups, and its fallback for persons whose per-name
+            # entries are not current: (value, marker) answers "holders of this value whose
+            # marker is NULL or not the current one" from the index, reading nothing when
+            # every holder is current.
+            models.Index(fields=["name_index", "name_keys_marker"], name="person_name_marker_idx"),
+        ]
+        # ORM updates of names go through ``PersonQuerySet.update`` (which unmarks them), also
+        # from internal code using the base manager.
+        base_manager_name = "objects"
 
     # Single names (given, family, aliases), one index entry each (``PersonNameKey``), so that a
     # search by any one name, in either language's spelling, finds the person.
@@ -120,6 +155,16 @@ class Person(ProtectedModel):
     def __str__(self) -> str:
         # Never the name: this string ends up in logs, admin history and error reports.
         return self.reference
+
+    def save(self, *args, **kwargs):
+        # A new person, or names assigned: the row is written unmarked, and only the writer of
+        # its entries (``name_index.rewrite``, after this save) marks it current.
+        if self._state.adding or self.NAME_TOKENS.source_changed(self):
+            self.name_keys_marker = None
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "name_keys_marker"}
+        super().save(*args, **kwargs)
 
 
 class PersonNameKey(models.Model):

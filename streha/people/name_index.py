@@ -4,12 +4,21 @@ Every write of a person's names goes through ``Person.save`` (protected fields r
 write), so one ``post_save`` receiver keeps the entries of single saves; bulk registration
 writes them in bulk (``write_for_new``); ``reindex_names`` rebuilds them for persons written
 before the index existed, or after its key or its bits changed.
+
+Each person carries a marker (``Person.name_keys_marker``): the configuration (key and bits)
+under which their entries were written. Only the functions here set it, in the transaction
+that writes the entries; every other write of a person leaves it NULL (a new row, a bulk
+insert that did not come through here, raw SQL, a fixture) or clears it (``Person.save`` when
+names change, ``PersonQuerySet.update`` of names). Search's whole-name fallback looks only at
+holders whose marker is not the current configuration (``not_current``): an index probe that
+reads nothing when every person is current, and finds whoever is not, however they were
+written.
 """
 
 from collections.abc import Callable, Iterable
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Q
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -42,6 +51,44 @@ def holders_of_all(digests: Iterable[str]):
     return ids if len(ids) <= HOLDERS_AS_LIST else holders
 
 
+def current_marker() -> str:
+    """The marker of entries written now (``Person.NAME_TOKENS.configuration``)."""
+    return Person.NAME_TOKENS.configuration()
+
+
+def not_current(persons, marker: str | None = None):
+    """``persons`` whose entries are not known to be current: no marker, or one of another
+    key or bits."""
+    marker = current_marker() if marker is None else marker
+    return persons.filter(
+        Q(name_keys_marker__isnull=True)
+        | Q(name_keys_marker__lt=marker)
+        | Q(name_keys_marker__gt=marker)
+    )
+
+
+def not_current_ids(persons, marker: str | None = None):
+    """The ids of ``persons`` (narrowed by whole-name values) that are ``not_current``, as
+    three parts each read by a seek of the (whole-name value, marker) index: marker NULL,
+    below and above the current one. Neither database seeks an OR of them on the index's
+    second column (they read every holder of the value); each part alone reads no entry when
+    every holder is current."""
+    marker = current_marker() if marker is None else marker
+    persons = persons.order_by().values_list("pk", flat=True)
+    return persons.filter(name_keys_marker__isnull=True).union(
+        persons.filter(name_keys_marker__lt=marker),
+        persons.filter(name_keys_marker__gt=marker),
+        all=True,
+    )
+
+
+def _mark(person_ids: list[int], marker: str) -> None:
+    for start in range(0, len(person_ids), BULK_BATCH):
+        Person.objects.filter(pk__in=person_ids[start : start + BULK_BATCH]).update(
+            name_keys_marker=marker
+        )
+
+
 def _entries(person: Person) -> list[PersonNameKey]:
     return [
         PersonNameKey(person_id=person.pk, digest=digest)
@@ -49,28 +96,61 @@ def _entries(person: Person) -> list[PersonNameKey]:
     ]
 
 
+def insert_new(persons: list[Person], insert: Callable[[list[Person]], object]) -> int:
+    """Insert new ``persons`` with ``insert`` (a bulk insert: ``bulk_create``,
+    ``protection.bulk.insert``, a COPY) and write their entries, in one transaction: their
+    rows go in already marked current, since their entries are written before it commits (and
+    neither is, if either fails). Returns the number of entries."""
+    marker = current_marker()
+    with transaction.atomic():
+        for person in persons:
+            person.name_keys_marker = marker
+        insert(persons)
+        entries = [entry for person in persons for entry in _entries(person)]
+        PersonNameKey.objects.bulk_create(entries, batch_size=BULK_BATCH)
+    return len(entries)
+
+
 def write_for_new(persons: Iterable[Person]) -> int:
-    """Index entries of persons just inserted (``bulk_create`` sends no signal): one insert."""
+    """Index entries of persons just inserted by the caller (``bulk_create`` sends no signal),
+    and their markers, in one transaction (one insert, one update per thousand persons).
+    ``insert_new`` saves the update by marking the rows as it inserts them."""
+    persons = list(persons)
+    marker = current_marker()
     entries = [entry for person in persons for entry in _entries(person)]
-    PersonNameKey.objects.bulk_create(entries, batch_size=BULK_BATCH)
+    with transaction.atomic():
+        PersonNameKey.objects.bulk_create(entries, batch_size=BULK_BATCH)
+        _mark([person.pk for person in persons], marker)
+    for person in persons:
+        person.name_keys_marker = marker
     return len(entries)
 
 
 def rewrite(person: Person) -> None:
-    """Make ``person``'s entries exactly those of their current names."""
+    """Make ``person``'s entries exactly those of their current names, and mark them current
+    (in one transaction)."""
     wanted = {entry.digest for entry in _entries(person)}
-    held = set(PersonNameKey.objects.filter(person_id=person.pk).values_list("digest", flat=True))
-    if held - wanted:
-        PersonNameKey.objects.filter(person_id=person.pk, digest__in=held - wanted).delete()
-    PersonNameKey.objects.bulk_create(
-        [PersonNameKey(person_id=person.pk, digest=d) for d in sorted(wanted - held)]
-    )
+    marker = current_marker()
+    with transaction.atomic():
+        held = set(
+            PersonNameKey.objects.filter(person_id=person.pk).values_list("digest", flat=True)
+        )
+        if held - wanted:
+            PersonNameKey.objects.filter(person_id=person.pk, digest__in=held - wanted).delete()
+        PersonNameKey.objects.bulk_create(
+            [PersonNameKey(person_id=person.pk, digest=d) for d in sorted(wanted - held)]
+        )
+        Person.objects.filter(pk=person.pk).update(name_keys_marker=marker)
+    person.name_keys_marker = marker
 
 
 @receiver(post_save, sender=Person, dispatch_uid="people.name_index")
 def _names_saved(sender, instance: Person, created: bool, raw: bool = False, **kwargs) -> None:
     if raw:
-        return  # fixtures loading ciphertexts: ``reindex_names`` indexes them afterwards
+        # Fixtures loading ciphertexts: ``reindex_names`` indexes them afterwards; until then
+        # unmarked (whatever marker the fixture held), so search finds them by whole name.
+        Person.objects.filter(pk=instance.pk).update(name_keys_marker=None)
+        return
     if created or Person.NAME_TOKENS.source_changed(instance):
         rewrite(instance)
 
@@ -82,29 +162,31 @@ def reindex_names(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, int]:
     """Rebuild every person's name entries, a batch of persons per transaction, inside one
-    audited system read. Idempotent: entries already right are left alone. ``only_missing``
-    looks only at persons with no entry at all (written before the index existed); nothing
-    is read, nor audited, when there are none.
+    audited system read. Idempotent: entries already right are left alone; every person
+    examined is marked current (``Person.name_keys_marker``) in the batch's transaction.
+    ``only_missing`` looks only at persons whose entries are not known to be current (no
+    marker, or one of another key or bits); nothing is read, nor audited, when there are none.
     Returns (persons examined, persons whose entries changed)."""
     examined = changed = 0
+    marker = current_marker()
     names = [Person._meta.get_field(n).attname for n in Person.NAME_TOKENS.source]
     persons = Person._base_manager.exclude(data_key="")
     if only_missing:
-        # NOT EXISTS, not NOT IN: PostgreSQL cannot turn a NOT IN over a large subquery into
-        # an anti-join, and the check ran for more than 20 minutes at 200,000 persons.
-        persons = persons.filter(anonymised_at__isnull=True).exclude(
-            Exists(PersonNameKey.objects.filter(person_id=OuterRef("pk")))
-        )
+        persons = not_current(persons, marker)
         if not persons.exists():
             return 0, 0
     with read_context.system("re-indexing person names for search"):
         last_pk = 0
         while True:
             with transaction.atomic():
+                # Locked (PostgreSQL; SQLite has one writer): a change of names committed
+                # between this read and the batch's marking would otherwise be marked current
+                # with the entries of the names read here.
                 batch = list(
                     persons.filter(pk__gt=last_pk)
+                    .select_for_update()
                     .order_by("pk")
-                    .only("pk", "data_key", *names)[:batch_size]
+                    .only("pk", "data_key", "name_keys_marker", *names)[:batch_size]
                 )
                 if not batch:
                     break
@@ -124,6 +206,9 @@ def reindex_names(
                 if stale:
                     PersonNameKey.objects.filter(person_id__in=stale).delete()
                     PersonNameKey.objects.bulk_create(missing, batch_size=BULK_BATCH)
+                unmarked = [p.pk for p in batch if p.name_keys_marker != marker]
+                if unmarked:
+                    _mark(unmarked, marker)
                 examined += len(batch)
                 last_pk = ids[-1]
             if progress:

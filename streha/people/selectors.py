@@ -18,7 +18,7 @@ from streha.accounts.models import User
 from streha.audit import reasons
 from streha.audit import services as audit
 from streha.people.models import Person, PersonDocument
-from streha.people.name_index import holders_of_all
+from streha.people.name_index import holders_of_all, not_current_ids
 from streha.protection.name_keys import name_keys
 from streha.protection.search import exact
 from streha.protection.token_search import SearchTooBroad, equal_after_opening
@@ -145,17 +145,18 @@ def search_candidates(
         raise SearchTooBroad
     unindexed: set[int] = set()
     if not equal:
-        # The whole-name index finds a person whose per-name entries are missing or stale
-        # (registered before they existed, or before a change of their bits, until
-        # ``streha reindex_names`` has run). Only the whole-name index's holders that are not
-        # already candidates are looked at (read from its index alone, no scope), so a search
-        # opens nobody twice; those left are then kept within the user's scope and opened.
+        # The whole-name index finds a person whose per-name entries are not known to be
+        # current (``name_index.not_current``: written by a path that did not index them,
+        # before the index existed, or under other bits or key, until ``streha reindex_names``
+        # has run). Only such holders of the whole-name value are read, from the (value,
+        # marker) index alone, no scope: none at all when every holder is current. Those not
+        # already candidates are kept within the user's scope and opened (nobody twice).
         lookups = Person._meta.get_field("name_index").lookups_of(wanted.names)
-        bucket = Person.objects.filter(name_index__in=lookups).order_by()
+        bucket = Person.objects.filter(name_index__in=lookups)
         if isinstance(holders, list):
-            lacking = sorted(set(bucket.values_list("pk", flat=True)) - set(holders))
+            lacking = sorted(set(not_current_ids(bucket)) - set(holders))
         else:
-            lacking = list(bucket.exclude(pk__in=holders).values_list("pk", flat=True))
+            lacking = sorted(not_current_ids(bucket.exclude(pk__in=holders)))
         if lacking:
             unindexed = set(
                 exact(persons.filter(pk__in=lacking), "name_index", wanted.names).values_list(

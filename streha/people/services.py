@@ -115,8 +115,10 @@ def register_persons_bulk(
     """Insert many already-built persons (the demo generator) with one audit event per person."""
     with transaction.atomic():
         assign_ids(persons)
-        Person.objects.bulk_create(persons, batch_size=BULK_BATCH)
-        name_index.write_for_new(persons)  # bulk_create sends no post_save
+        # bulk_create sends no post_save: the entries and markers are written with the rows.
+        name_index.insert_new(
+            persons, lambda rows: Person.objects.bulk_create(rows, batch_size=BULK_BATCH)
+        )
         audit.record_each(
             audit.Action.CREATE,
             persons,

@@ -258,6 +258,8 @@ class BlindIndexField(models.CharField):
         name, path, args, kwargs = super().deconstruct()
         kwargs["purpose"] = self.purpose
         kwargs["source"] = self.source
+        if not self.db_index:  # indexed by default here, unlike a plain field
+            kwargs["db_index"] = False
         return name, path, args, kwargs
 
     def index_bits(self) -> int:

@@ -105,6 +105,19 @@ def _field_key(index_root: bytes, purpose: str) -> bytes:
     return crypto.field_index_key(index_root, purpose)
 
 
+# Never a name key (those are letters only): what the configuration's hash is taken of.
+_CONFIGURATION = "\x00configuration"
+
+
+def name_token_configuration(purpose: str) -> str:
+    """Which key and bits an index's entries are written under, as a short marker: the bits and
+    48 bits of a keyed hash of a constant (nothing of any name), so a change of either gives a
+    new value and entries written before it show as not current (``streha.people.name_index``)."""
+    field_key = _field_key(keys.keyring().index_key, purpose)
+    digest = crypto.truncated_index(field_key, _CONFIGURATION, 48)
+    return f"b{name_token_bits()}:{digest.split(':', 1)[1]}"
+
+
 def name_token_digest(purpose: str, key: str) -> str:
     """The stored index value of one name key: its own per-index key derived from the index
     root (never a master key), truncated to ``name_token_bits`` bits."""

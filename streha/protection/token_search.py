@@ -23,7 +23,11 @@ from django.utils.translation import gettext_lazy as _
 
 from streha.errors import DomainError
 from streha.protection.fields import Sealed
-from streha.protection.name_keys import name_keys, name_token_digest
+from streha.protection.name_keys import (
+    name_keys,
+    name_token_configuration,
+    name_token_digest,
+)
 
 
 class SearchTooBroad(DomainError):
@@ -71,6 +75,11 @@ class NameTokenIndex:
 
     def digest(self, key: str) -> str:
         return name_token_digest(self.purpose, key)
+
+    def configuration(self) -> str:
+        """The key and bits entries are written under now (``name_token_configuration``): what
+        a record's marker must equal for its entries to be current."""
+        return name_token_configuration(self.purpose)
 
     def source_changed(self, record: models.Model) -> bool:
         """Was a name assigned since the record was loaded (so its entries must be rewritten)?"""

@@ -276,8 +276,11 @@ def test_reindex_is_idempotent_and_audited(world):
         persons = [world.person(POLICE, given_name=g, family_name=f) for g, f in NAMES[:5]]
     expected = set(PersonNameKey.objects.values_list("person_id", "digest"))
     assert len(expected) == 10
-    PersonNameKey.objects.all().delete()  # as before the index existed
-    PersonNameKey.objects.create(person=persons[0], digest="t10:000")  # a stale entry
+    # As before the index existed: no entries, no marker (as the marker's migration leaves
+    # them), except one person still marked current whose entry went stale.
+    PersonNameKey.objects.all().delete()
+    Person.objects.exclude(pk=persons[0].pk).update(name_keys_marker=None)
+    PersonNameKey.objects.create(person=persons[0], digest="t10:000")
 
     assert name_index.reindex_names(batch_size=2, only_missing=True) == (4, 4)
     assert name_index.reindex_names(batch_size=2) == (5, 1)  # the stale one is rewritten
@@ -312,29 +315,52 @@ def test_demo_data_is_searchable_by_single_names(db, settings):
     held = set(PersonNameKey.objects.values_list("person_id", flat=True))
     assert held == {person.pk for person in persons}
     assert name_index.reindex_names(only_missing=True) == (0, 0)
+    # Every demo person is marked current as inserted: no whole-name fallback to read.
+    assert not name_index.not_current(Person.objects.all()).exists()
     for person in persons[:5]:
         assert person in selectors.search_filter(Person.objects.all(), person.family_name)
         assert person in selectors.search_filter(Person.objects.all(), person.given_name)
 
 
-def test_looking_for_persons_without_entries_is_an_anti_join(world, police):
-    """``only_missing`` runs inside every ``streha demo``: a NOT IN over the entries table took
-    more than 20 minutes on PostgreSQL at 200,000 persons, NOT EXISTS is an indexed anti-join."""
+def test_a_demo_database_searches_without_the_whole_name_fallback(db, settings, monkeypatch):
+    from io import StringIO
+
+    from streha.protection.fields import BlindIndexField
+
+    settings.DEMO_MODE = True
+    call_command("demo", persons=30, seed=5, verbosity=0, stdout=StringIO(), stderr=StringIO())
+    opened = []
+    matches = BlindIndexField.matches
+
+    def counting(self, instance, text):
+        opened.append(instance.pk)
+        return matches(self, instance, text)
+
+    monkeypatch.setattr(BlindIndexField, "matches", counting)
+    persons = list(Person.objects.filter(reference__startswith="D5-").order_by("pk")[:5])
+    for person in persons:
+        full_name = f"{person.given_name} {person.family_name}"
+        assert person in selectors.search_filter(Person.objects.all(), full_name)
+    assert opened == []  # found through the per-name entries alone
+
+
+def test_looking_for_persons_not_current_reads_their_marker_not_the_entries(world, police):
+    """``only_missing`` runs inside every ``streha demo``: it looks for persons by their marker
+    (``name_keys_marker``), never through the entries table (a NOT IN over it took more than
+    20 minutes on PostgreSQL at 200,000 persons)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    world.person(POLICE, given_name="Arta", family_name="Haxhiu")
+    arta = world.person(POLICE, given_name="Arta", family_name="Haxhiu")
     PersonNameKey.objects.all().delete()
+    Person.objects.update(name_keys_marker=None)  # as the marker's migration leaves a person
     with CaptureQueriesContext(connection) as queries:
         assert name_index.reindex_names(only_missing=True) == (1, 1)
-    lookups = [
-        q["sql"]
-        for q in queries
-        if 'FROM "people_person" WHERE' in q["sql"] and "people_personnamekey" in q["sql"]
-    ]
-    # Django writes NOT (EXISTS(...)); the old query was NOT ("people_person"."id" IN (...)).
-    assert lookups and all("EXISTS(" in sql.upper() for sql in lookups)
-    assert not any('"PEOPLE_PERSON"."ID" IN' in sql.upper() for sql in lookups)
+    lookups = [q["sql"] for q in queries if 'FROM "people_person" WHERE' in q["sql"]]
+    assert lookups and all("name_keys_marker" in sql for sql in lookups)
+    assert not any("people_personnamekey" in sql for sql in lookups)
+    assert Person.objects.get(pk=arta.pk).name_keys_marker == name_index.current_marker()
+    assert name_index.reindex_names(only_missing=True) == (0, 0)
 
 
 # --- Flat with scale (issue 17): the index first, the scopes on the few holders of every name --
@@ -412,7 +438,9 @@ def test_the_whole_name_check_does_not_reopen_persons_already_found(world, polic
 
     same = [world.person(POLICE, given_name="Arta", family_name="Haxhiu") for _ in range(3)]
     unindexed = world.person(POLICE, given_name="Arta", family_name="Haxhiu")
-    PersonNameKey.objects.filter(person=unindexed).delete()  # written before the index existed
+    # Written before the index existed: no entries, no marker (as the migration leaves it).
+    PersonNameKey.objects.filter(person=unindexed).delete()
+    Person.objects.filter(pk=unindexed.pk).update(name_keys_marker=None)
     opened = []
     original = BlindIndexField.matches
 

@@ -13,7 +13,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument(
-            "--missing", action="store_true", help="Only persons with no index entry at all."
+            "--missing",
+            action="store_true",
+            help="Only persons whose entries are not known to be current (no marker, or one "
+            "of another key or bits).",
         )
 
     def handle(self, *args, batch_size, missing, **options):
