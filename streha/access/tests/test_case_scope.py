@@ -21,6 +21,7 @@ from streha.cases import selectors
 from streha.cases.models import Case, Referral, ReferralStatus, Status
 from streha.cases.tests.factories import CaseFactory
 from streha.testing.factories import AgencyFactory
+from streha.testing.plans import explain, indexes_where, queries_of, union_members
 
 pytestmark = pytest.mark.django_db
 
@@ -104,32 +105,14 @@ def test_without_case_work_there_are_no_parts(make_user):
     assert policy.case_scope_parts(auditor, counting=True) == []
 
 
-def _members(sql: str, params) -> list[tuple[str, tuple]]:
-    """The members of a ``UNION ALL`` statement, each with its own parameters."""
-    params = tuple(params or ())
-    members = []
-    for member in sql.split(" UNION ALL "):
-        taken = member.count("%s")
-        members.append((member, params[:taken]))
-        params = params[taken:]
-    return members
-
-
 def _count_query_of_referred_part(worker, status: str) -> tuple[str, tuple]:
-    executed: list[tuple[str, tuple]] = []
-
-    def capture(execute, sql, params, many, context):
-        executed.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(capture):
-        selectors.list_cases(worker, status=status)
+    executed = queries_of(lambda: selectors.list_cases(worker, status=status))
     # The list reads its scopes' counts together (``read_together``: one ``UNION ALL`` of
     # ``SELECT ... FROM (SELECT COUNT(*) FROM (...))`` members); each member is a query alone.
     found = [
         (sql, params)
         for statement, statement_params in executed
-        for sql, params in _members(statement, statement_params)
+        for sql, params in union_members(statement, statement_params)
         if "SELECT COUNT(*)" in sql
         and '"cases_referral"' in sql
         and "NOT (" in sql
@@ -141,31 +124,22 @@ def _count_query_of_referred_part(worker, status: str) -> tuple[str, tuple]:
 
 
 def _plan(sql: str, params) -> str:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # A test's tables are a handful of rows, where reading all of them is the cheapest
-            # plan and says nothing of 300,000 cases: scans are priced out, and the indexes that
-            # a walk of every case would take instead (cheap on a handful of rows) are dropped
-            # inside the test's transaction (rolled back after it), with the referral indexes
-            # that lead by agency as the covering one does. The plan then shows the
-            # shape the query allows. The old ``id IN (referrals)`` left the join to the
-            # planner's costs: here a probe by each referral, at 300,000 cases a scan of every
-            # case hashed against the referrals (300 ms). ``id = ANY(ARRAY(referrals))`` has
-            # one way in, the primary key probed for each id, which the assertions check.
-            cursor.execute(
-                "SELECT indexname FROM pg_indexes WHERE (tablename = 'cases_case'"
-                " OR (tablename = 'cases_referral' AND indexdef LIKE '%%(to_agency_id%%'"
-                " AND indexname <> 'referral_shared_cases'))"
-                " AND indexdef NOT LIKE 'CREATE UNIQUE INDEX %%'"
-            )
-            for (name,) in cursor.fetchall():
-                cursor.execute(f'DROP INDEX "{name}"')
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_bitmapscan = off")
-            cursor.execute(f"EXPLAIN {sql}", params)
-            return "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+    """The plan of the count (``streha.testing.plans.explain``). The indexes a walk of every
+    case would take instead (cheap on a handful of rows) are dropped, with the referral indexes
+    that lead by agency as the covering one does; scans are priced out. The old ``id IN
+    (referrals)`` left the join to the planner's costs: here a probe by each referral, at
+    300,000 cases a scan of every case hashed against the referrals (300 ms).
+    ``id = ANY(ARRAY(referrals))`` has one way in, the primary key probed for each id, which
+    the assertions check."""
+
+    def drop():
+        return indexes_where(
+            "(tablename = 'cases_case' OR (tablename = 'cases_referral'"
+            " AND indexdef LIKE '%%(to_agency_id%%' AND indexname <> 'referral_shared_cases'))"
+            " AND indexdef NOT LIKE 'CREATE UNIQUE INDEX %%'"
+        )
+
+    return explain(sql, params, drop=drop, off=("seqscan", "bitmapscan"))
 
 
 @pytest.mark.parametrize("status", ["", Status.ASSISTANCE])

@@ -9,13 +9,13 @@ is not used or the rows are sorted. No timing: the plan is the regression."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from streha.accounts.models import Role
 from streha.cases.models import Referral, ReferralStatus, Task, TaskKind
 from streha.cases.tests.factories import CaseFactory
 from streha.testing.factories import AgencyFactory
+from streha.testing.plans import explain, indexes_where, page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -42,18 +42,6 @@ def shelter_worker(make_user):
     return worker
 
 
-def _queries_of(client, path: str) -> list[tuple[str, tuple]]:
-    executed: list[tuple[str, tuple]] = []
-
-    def capture(execute, sql, params, many, context):
-        executed.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(capture):
-        assert client.get(path).status_code == 200
-    return executed
-
-
 def _the_query(executed, *fragments: str) -> tuple[str, tuple]:
     found = [(sql, params) for sql, params in executed if all(f in sql for f in fragments)]
     assert found, f"no query with {fragments}"
@@ -61,30 +49,22 @@ def _the_query(executed, *fragments: str) -> tuple[str, tuple]:
 
 
 def _plan(sql: str, params, *, table: str, keep: str) -> str:
-    """The plan of one query as text. On PostgreSQL the other indexes of ``table`` that a
-    handful of rows make as cheap (at scale: a walk and a sort of the agency's rows) are
-    dropped inside the test's transaction, scans and sorts priced out: the plan shows whether
-    ``keep`` gives the rows in order (the shape of ``cases/tests/test_list_query_plans.py``)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexname <> %s"
-                " AND indexdef NOT LIKE 'CREATE UNIQUE INDEX %%'",
-                [table, keep],
-            )
-            for (name,) in cursor.fetchall():
-                cursor.execute(f'DROP INDEX "{name}"')
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute(f"EXPLAIN {sql}", params)
-            return "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+    """The plan of one query, the other indexes of ``table`` that a handful of rows makes as
+    cheap (at scale: a walk and a sort of the agency's rows) dropped and scans and sorts priced
+    out: the plan shows whether ``keep`` gives the rows in order."""
+
+    def drop():
+        return indexes_where(
+            "tablename = %s AND indexname <> %s AND indexdef NOT LIKE 'CREATE UNIQUE INDEX %%'",
+            [table, keep],
+        )
+
+    return explain(sql, params, drop=drop, off=("seqscan", "sort"))
 
 
 def test_the_referral_inbox_reads_a_page_in_order_from_its_index(client, shelter_worker):
     client.force_login(shelter_worker)
-    executed = _queries_of(client, "/cases/referrals/")
+    executed = page_queries(client, "/cases/referrals/")
     sql, params = _the_query(
         executed, 'FROM "cases_referral"', 'ORDER BY "cases_referral"."sent_at" DESC'
     )
@@ -95,7 +75,7 @@ def test_the_referral_inbox_reads_a_page_in_order_from_its_index(client, shelter
 
 def test_my_work_reads_open_tasks_in_due_order_from_its_index(client, shelter_worker):
     client.force_login(shelter_worker)
-    executed = _queries_of(client, "/cases/tasks/")
+    executed = page_queries(client, "/cases/tasks/")
     sql, params = _the_query(executed, 'FROM "cases_task"', 'ORDER BY "cases_task"."due_on" ASC')
     plan = _plan(sql, params, table="cases_task", keep="task_agency_open_due")
     assert "task_agency_open_due" in plan, plan

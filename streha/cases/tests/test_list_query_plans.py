@@ -5,12 +5,12 @@ reads the plan of the query the page really runs (EXPLAIN on SQLite and PostgreS
 when the index meant for it is no longer used. No timing: the plan is the regression."""
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from streha.cases import services
 from streha.cases.models import Task, TaskKind
 from streha.testing.factories import PersonFactory
+from streha.testing.plans import explain, indexes_where, page_queries, union_members
 
 pytestmark = pytest.mark.django_db
 
@@ -23,65 +23,35 @@ def _open_cases(worker, ngo, n=3):
         Task.objects.create(case=case, agency=ngo, kind=TaskKind.PLAN_REVIEW, due_on=today)
 
 
-def _queries_of(client, path: str) -> list[tuple[str, tuple]]:
-    executed: list[tuple[str, tuple]] = []
-
-    def capture(execute, sql, params, many, context):
-        executed.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(capture):
-        assert client.get(path).status_code == 200
-    return executed
-
-
 def _plan(sql: str, params, *, rivals: tuple[tuple[str, str], ...] = (), keep: str = "") -> str:
-    """The plan of one query as text: PostgreSQL told to avoid sequential scans (a test's
-    tables are tiny, so a scan would win there and say nothing about 1,000,000 rows).
+    """The plan of one query (``streha.testing.plans.explain``), scans and sorts priced out.
 
-    ``rivals`` (pairs of table, leading column) names the indexes PostgreSQL's planner, without the
-    statistics of a large table, finds as cheap as the right one on a handful of rows (at
+    ``rivals`` (pairs of table, leading column) names the indexes PostgreSQL's planner, without
+    the statistics of a large table, finds as cheap as the right one on a handful of rows (at
     scale their agency-wide walk and sort are what made the page slow); all but ``keep`` are
-    dropped inside the test's transaction (rolled back after it), so the plan shows whether
-    the index meant for the query serves it rather than a plain index on the column."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for table, column in rivals:
-                cursor.execute(
-                    "SELECT indexname FROM pg_indexes WHERE tablename = %s"
-                    " AND indexdef LIKE %s AND indexname <> %s",
-                    [table, f"%({column}%", keep],
-                )
-                for (name,) in cursor.fetchall():
-                    cursor.execute(f'DROP INDEX "{name}"')
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            # On a handful of rows a sort costs next to nothing, and the planner's choice then
-            # turns on the table's last statistics (seen flipping with the order of the tests):
-            # a sort-free path must be found, and the assertions say which index gives it.
-            cursor.execute("SET LOCAL enable_sort = off")
-            cursor.execute(f"EXPLAIN {sql}", params)
-            return "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+    dropped, so the plan shows whether the index meant for the query serves it rather than a
+    plain index on the column. A sort costs next to nothing on a handful of rows, and the
+    planner's choice then turned on the table's last statistics (seen flipping with the order
+    of the tests): a sort-free path must be found, and the assertions say which index gives it."""
 
+    def drop():
+        return [
+            name
+            for table, column in rivals
+            for name in indexes_where(
+                "tablename = %s AND indexdef LIKE %s AND indexname <> %s",
+                [table, f"%({column}%", keep],
+            )
+        ]
 
-def _members(sql: str, params) -> list[tuple[str, tuple]]:
-    """The members of a page's ``UNION ALL`` (``selectors_batch.read_together`` reads several
-    queries in one), each with its own parameters; a plain query is its only member."""
-    params = tuple(params or ())
-    members = []
-    for member in sql.split(" UNION ALL "):
-        taken = member.count("%s")
-        members.append((member, params[:taken]))
-        params = params[taken:]
-    return members
+    return explain(sql, params, drop=drop, off=("seqscan", "sort"))
 
 
 def _the_query(executed, *fragments: str) -> tuple[str, tuple]:
     found = [
         (member, member_params)
         for sql, params in executed
-        for member, member_params in _members(sql, params)
+        for member, member_params in union_members(sql, params)
         if all(f in member for f in fragments)
     ]
     assert found, f"no query with {fragments}"
@@ -97,7 +67,7 @@ _TASK_RIVALS = (("cases_task", "agency_id"), ("cases_task", "case_id"))
 def test_the_next_due_column_probes_each_case_by_the_case_index(client, worker, ngo):
     _open_cases(worker, ngo)
     client.force_login(worker)
-    executed = _queries_of(client, "/cases/")
+    executed = page_queries(client, "/cases/")
     sql, params = _the_query(executed, 'MIN("cases_task"."due_on")', '"cases_task"."case_id" IN')
     assert "task_case_next_due" in _plan(
         sql, params, rivals=_TASK_RIVALS, keep="task_case_next_due"
@@ -107,7 +77,7 @@ def test_the_next_due_column_probes_each_case_by_the_case_index(client, worker, 
 def test_sorting_by_next_due_probes_each_case_by_the_case_index(client, worker, ngo):
     _open_cases(worker, ngo)
     client.force_login(worker)
-    executed = _queries_of(client, "/cases/?sort=due")
+    executed = page_queries(client, "/cases/?sort=due")
     sql, params = _the_query(executed, 'AS "sort_value"', 'FROM "cases_task" U0')
     assert "task_case_next_due" in _plan(
         sql, params, rivals=_TASK_RIVALS, keep="task_case_next_due"
@@ -126,7 +96,7 @@ def test_sorting_by_next_due_probes_each_case_by_the_case_index(client, worker, 
 def test_a_sorted_column_is_read_in_order_from_its_index(client, worker, ngo, sort, column, index):
     _open_cases(worker, ngo)
     client.force_login(worker)
-    executed = _queries_of(client, f"/cases/?sort={sort}")
+    executed = page_queries(client, f"/cases/?sort={sort}")
     sql, params = _the_query(executed, "ORDER BY", column, '"cases_case"."owner_agency_id" =')
     plan = _plan(sql, params, rivals=(("cases_case", "owner_agency_id"),), keep=index)
     assert index in plan
@@ -140,7 +110,7 @@ def test_sorting_by_stage_reads_each_stage_in_order_from_its_index(client, worke
     memory; now each stage is read in key order from (agency, status, id) up to the page end."""
     _open_cases(worker, ngo)
     client.force_login(worker)
-    executed = _queries_of(client, f"/cases/?sort={sort}")
+    executed = page_queries(client, f"/cases/?sort={sort}")
     sql, params = _the_query(
         executed, "ORDER BY", '"cases_case"."status" =', '"cases_case"."owner_agency_id" ='
     )
