@@ -143,6 +143,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, wait: float = 60) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/bench/
         handle = self.log.open("ab")
         self.process = subprocess.Popen(  # noqa: S603
             [*STREHA, "serve", "--port", str(self.port), "--workers", str(self.workers)],
