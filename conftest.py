@@ -95,3 +95,20 @@ def _rows_of_data_migrations(request):
 
 # Fixtures shared by the apps' tests (search set-up of people and protection).
 pytest_plugins = ["streha.testing.search"]
+
+
+@pytest.fixture
+def fallback_opened(monkeypatch):
+    """The persons search's whole-name fallback opens (decrypts to compare the whole name), in
+    the order it opens them."""
+    from streha.protection.fields import BlindIndexField
+
+    seen = []
+    matches = BlindIndexField.matches
+
+    def counting(self, instance, text):
+        seen.append(instance.pk)
+        return matches(self, instance, text)
+
+    monkeypatch.setattr(BlindIndexField, "matches", counting)
+    return seen

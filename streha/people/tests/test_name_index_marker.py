@@ -16,7 +16,6 @@ from streha.accounts.models import AgencyKind, Role
 from streha.people import name_index, selectors, services
 from streha.people.models import Person, PersonNameKey
 from streha.protection import bulk
-from streha.protection.fields import BlindIndexField
 from streha.protection.models import assign_ids
 
 POLICE = AgencyKind.POLICE
@@ -26,20 +25,6 @@ FALLBACK = '"name_keys_marker" IS NULL'  # the fallback's probe (one per name se
 @pytest.fixture
 def police(world):
     return world.user(Role.CASE_WORKER, POLICE)
-
-
-@pytest.fixture
-def fallback_opened(monkeypatch):
-    """The persons the whole-name fallback opens (decrypts to compare the whole name)."""
-    seen = []
-    matches = BlindIndexField.matches
-
-    def counting(self, instance, text):
-        seen.append(instance.pk)
-        return matches(self, instance, text)
-
-    monkeypatch.setattr(BlindIndexField, "matches", counting)
-    return seen
 
 
 def _search(user, query) -> tuple[list[str], list[dict]]:

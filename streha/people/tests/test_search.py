@@ -322,26 +322,17 @@ def test_demo_data_is_searchable_by_single_names(db, settings):
         assert person in selectors.search_filter(Person.objects.all(), person.given_name)
 
 
-def test_a_demo_database_searches_without_the_whole_name_fallback(db, settings, monkeypatch):
+def test_a_demo_database_searches_without_the_whole_name_fallback(db, settings, fallback_opened):
     from io import StringIO
-
-    from streha.protection.fields import BlindIndexField
 
     settings.DEMO_MODE = True
     call_command("demo", persons=30, seed=5, verbosity=0, stdout=StringIO(), stderr=StringIO())
-    opened = []
-    matches = BlindIndexField.matches
-
-    def counting(self, instance, text):
-        opened.append(instance.pk)
-        return matches(self, instance, text)
-
-    monkeypatch.setattr(BlindIndexField, "matches", counting)
+    fallback_opened.clear()  # what generating the demo opened is not the search's
     persons = list(Person.objects.filter(reference__startswith="D5-").order_by("pk")[:5])
     for person in persons:
         full_name = f"{person.given_name} {person.family_name}"
         assert person in selectors.search_filter(Person.objects.all(), full_name)
-    assert opened == []  # found through the per-name entries alone
+    assert fallback_opened == []  # found through the per-name entries alone
 
 
 def test_looking_for_persons_not_current_reads_their_marker_not_the_entries(world, police):
@@ -430,28 +421,20 @@ def test_many_holders_stay_a_subquery_and_find_the_same(world, police, monkeypat
     assert not selectors.list_persons(shelter, query="Krasniqi Arta").too_broad
 
 
-def test_the_whole_name_check_does_not_reopen_persons_already_found(world, police, monkeypatch):
+def test_the_whole_name_check_does_not_reopen_persons_already_found(world, police, fallback_opened):
     """A common full name is held by hundreds at 1,000,000 persons: the whole-name fallback
     opens only the persons the per-name index did not already find (same result, half the
     decryption)."""
-    from streha.protection.fields import BlindIndexField
 
     same = [world.person(POLICE, given_name="Arta", family_name="Haxhiu") for _ in range(3)]
     unindexed = world.person(POLICE, given_name="Arta", family_name="Haxhiu")
     # Written before the index existed: no entries, no marker (as the migration leaves it).
     PersonNameKey.objects.filter(person=unindexed).delete()
     Person.objects.filter(pk=unindexed.pk).update(name_keys_marker=None)
-    opened = []
-    original = BlindIndexField.matches
-
-    def counting(self, instance, text):
-        opened.append(instance.pk)
-        return original(self, instance, text)
-
-    monkeypatch.setattr(BlindIndexField, "matches", counting)
+    fallback_opened.clear()
     found, _sql = _search_queries(police, "Arta Haxhiu")
     assert found == sorted(person.reference for person in [*same, unindexed])
-    assert opened == [unindexed.pk]
+    assert fallback_opened == [unindexed.pk]
 
 
 # --- Bounded decryption (issue 17): a page of results opens about a page of persons ----------
