@@ -248,7 +248,12 @@ def _codes(value: str, column: str, choices, values_map: dict, profile: str, err
 
 
 def parse_row(
-    cells: list[str], columns: Columns, *, mapping: dict | None = None, profile: str = "htcds"
+    cells: list[str],
+    columns: Columns,
+    *,
+    mapping: dict | None = None,
+    profile: str = "htcds",
+    today: date | None = None,
 ) -> ParsedRow:
     """The row's person and case fields, or ``RowErrors`` listing every problem found."""
     value_maps = (mapping or {}).get("values", {})
@@ -280,7 +285,7 @@ def parse_row(
         if len(value) > limit:
             errors.append((column, _("The value is too long.")))
         person[name] = value
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     birth = _date(get("prs_Birthdate"), "prs_Birthdate", errors, today)
     person["date_of_birth"] = birth
     person["birth_year"] = birth.year if birth else None

@@ -163,3 +163,51 @@ def test_each_prepared_value_is_the_orms():
             assert (fast, type(fast)) == (orm, type(orm)), field.name
             checked += 1
     assert checked > 60
+
+
+def _attributes(obj) -> dict:
+    return {name: value for name, value in obj.__dict__.items() if name != "_state"}
+
+
+@pytest.mark.parametrize("by", ["record", "id"])
+def test_build_makes_what_the_constructor_makes(by):
+    """``bulk.build`` (the import's constructor) gives every attribute ``Model(**values)``
+    gives: the values passed, the constant defaults, fresh results of callable defaults, the
+    relation set by record or by id."""
+    from streha.cases.models import Case
+
+    agency = AgencyFactory()
+    person = unsaved_person(agency, "B-BUILD")
+    owner = {"owner_agency": agency} if by == "record" else {"owner_agency_id": agency.pk}
+    values = {
+        **owner,
+        "person": person,
+        "reference": "C-IMPORT",
+        "sex": "feminine",
+        "citizenship": "XK",
+        "first_contact_on": date(2026, 11, 2),
+        "exploitation_types": ["SexualExploitation"],
+    }
+    built, made = bulk.build(Case, dict(values)), Case(**values)
+    built_values, made_values = _attributes(built), _attributes(made)
+    # Callable defaults (the public id) are called for each record, as the constructor does.
+    fresh = {f.attname for f in Case._meta.concrete_fields if callable(f.default)}
+    assert fresh  # the public id at least
+    for name in fresh:
+        assert type(built_values.pop(name)) is type(made_values.pop(name))
+    assert built_values == made_values
+    assert (built._state.adding, built._state.db) == (made._state.adding, made._state.db)
+    assert built.owner_agency == agency and built.person is person
+    # Mutable defaults are not shared between records.
+    other = bulk.build(Case, dict(values))
+    mutable = [
+        n for n, v in _attributes(other).items() if isinstance(v, list | dict) and n not in values
+    ]
+    assert mutable
+    assert all(getattr(other, n) is not getattr(built, n) for n in mutable)
+    assert built.public_id != other.public_id
+
+
+def test_build_refuses_what_the_model_does_not_have():
+    with pytest.raises(TypeError):
+        bulk.build(Person, {"nickname_of_the_day": "x"})
