@@ -363,12 +363,15 @@ class _Importer:
         actor_id = self.actor.pk if self.actor is not None else None
         job_id_pk = self.job.pk if self.job is not None else None
         events = [
-            CaseEvent(
-                case_id=case.pk,
-                actor_id=actor_id,
-                kind="import",
-                to_status=case.status,
-                details=details,
+            bulk.build(
+                CaseEvent,
+                {
+                    "case_id": case.pk,
+                    "actor_id": actor_id,
+                    "kind": "import",
+                    "to_status": case.status,
+                    "details": details,
+                },
             )
             for case in cases
         ]
@@ -381,13 +384,16 @@ class _Importer:
         self._count_tasks(tasks)
         bulk.insert(
             [
-                ImportedRecord(
-                    agency_id=p.agency.pk,
-                    source_reference=p.parsed.reference,
-                    person_id=p.person.pk,
-                    case_id=p.case.pk,
-                    fingerprint=p.fingerprint,
-                    last_job_id=job_id_pk,
+                bulk.build(
+                    ImportedRecord,
+                    {
+                        "agency_id": p.agency.pk,
+                        "source_reference": p.parsed.reference,
+                        "person_id": p.person.pk,
+                        "case_id": p.case.pk,
+                        "fingerprint": p.fingerprint,
+                        "last_job_id": job_id_pk,
+                    },
                 )
                 for p in new
             ]

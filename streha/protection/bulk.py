@@ -164,25 +164,24 @@ def build(model: type[Model], values: dict) -> Model:
     model and the callable ones (ids, clocks, lists) called for each record, as Django calls
     them. ``values`` are keyed by field name or column attribute (``owner_agency`` with a record,
     or ``owner_agency_id``); ``test_bulk`` compares every attribute with the constructor's."""
-    plan = _construction_plan(model)
-    args = []
+    constants, callables, positions, relations = _construction_plan(model)
+    args = list(constants)
+    given = set()
     related = []
-    for field, constant, default in plan:
-        if field.attname in values:
-            args.append(values[field.attname])
-        elif field.name in values:
-            # A record for a relation: set through its descriptor below (id and cache, as the
-            # constructor does).
-            related.append((field.name, values[field.name]))
-            args.append(None)
-        elif default is not None:
-            args.append(default())
+    for name, value in values.items():
+        position = positions.get(name)
+        if position is None:
+            raise TypeError(f"{model.__name__}() got an unexpected keyword argument {name!r}")
+        given.add(position)
+        if name in relations:
+            # A record for a relation: set through its descriptor below (its id and its
+            # cache, as the constructor does).
+            related.append((name, value))
         else:
-            args.append(constant)
-    known = _construction_names(model)
-    unknown = [name for name in values if name not in known]
-    if unknown:
-        raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {unknown}")
+            args[position] = value
+    for position, default in callables:
+        if position not in given:
+            args[position] = default()
     obj = model(*args)
     for name, value in related:
         setattr(obj, name, value)
@@ -191,20 +190,18 @@ def build(model: type[Model], values: dict) -> Model:
 
 @cache
 def _construction_plan(model: type[Model]) -> tuple:
-    """Per concrete field, in the constructor's order: a constant default, or the callable to
-    call per record (``field.get_default``, which Django calls for every record)."""
-    plan = []
-    for field in model._meta.concrete_fields:
+    """The constructor's positional arguments with every constant default in place; the
+    callable defaults to call per record (``field.get_default``, which Django calls for every
+    record); each field's position by name and by attribute; the relations' names."""
+    constants, callables, positions, relations = [], [], {}, set()
+    for position, field in enumerate(model._meta.concrete_fields):
         value = field.get_default()
         constant = value is None or isinstance(value, str | int | float | bool)
         if field.has_default() and callable(field.default) or not constant:
-            plan.append((field, None, field.get_default))
-        else:
-            plan.append((field, value, None))
-    return tuple(plan)
-
-
-@cache
-def _construction_names(model: type[Model]) -> frozenset[str]:
-    fields = model._meta.concrete_fields
-    return frozenset([f.attname for f in fields] + [f.name for f in fields])
+            callables.append((position, field.get_default))
+            value = None
+        constants.append(value)
+        positions[field.attname] = positions[field.name] = position
+        if field.attname != field.name:
+            relations.add(field.name)
+    return tuple(constants), tuple(callables), positions, frozenset(relations)
