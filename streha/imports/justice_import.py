@@ -686,6 +686,8 @@ class JusticeImporter:
                 for position, charge in enumerate(defendant.charges.order_by("pk"), start=1):
                     charges[(label, position)] = charge
         created_persons = []
+        # Every record the file adds, for its own audit event (issue 12: one event per record).
+        written: list = []
         for row in new["defendants"]:
             person = row["person"]
             if person is None:
@@ -703,6 +705,7 @@ class JusticeImporter:
                 status=row["status"],
                 added_by=actor,
             )
+            written.append(defendants[row["label"]])
         events = list(case.events.order_by("recorded_at", "pk")) if existing is not None else []
         for row in new["events"]:
             event = ProceedingEvent(
@@ -718,6 +721,7 @@ class JusticeImporter:
             )
             event.save()
             events.append(event)
+            written.append(event)
         for row in new["charges"]:
             charge = Charge.objects.create(
                 defendant=defendants[row["label"]],
@@ -730,6 +734,7 @@ class JusticeImporter:
             )
             charge.victim_cases.set(row["victims"])
             charges[(row["label"], row["number"])] = charge
+            written.append(charge)
         for row in new["judgments"]:
             defendant = defendants[row["label"]]
             judgment = Judgment.objects.create(
@@ -742,6 +747,7 @@ class JusticeImporter:
                 document=row["document"],
                 recorded_by=actor,
             )
+            written.append(judgment)
             if row["sentence"]:
                 minimum = justice.statutory_minimum(defendant)
                 Sentence.objects.create(
@@ -765,6 +771,22 @@ class JusticeImporter:
                 field_groups=groups_of(htcds.PERSON_COLUMNS.values()),
                 purpose=purpose,
                 details=details,
+            )
+        if written:
+            # The criminal case's event below says how many records the file added; each of
+            # them also has its own, so the log names every record an import wrote.
+            audit.record_each_together(
+                [
+                    audit.Each(
+                        audit.Action.CREATE,
+                        same,
+                        actor=actor,
+                        field_groups=["investigation"],
+                        purpose=purpose,
+                        details=details,
+                    )
+                    for same in _by_model(written)
+                ]
             )
         if existing is None:
             audit.record(
@@ -793,6 +815,14 @@ class JusticeImporter:
             report.created += added
             report.unchanged += old - (1 if new.get("changed_case") else 0)
             report.updated += 1 if new.get("changed_case") else 0
+
+
+def _by_model(records: list) -> list[list]:
+    """``records`` grouped by model, in the order each model first appears."""
+    groups: dict[type, list] = {}
+    for record in records:
+        groups.setdefault(type(record), []).append(record)
+    return list(groups.values())
 
 
 def _column_of(field_name: str) -> str:
