@@ -285,10 +285,19 @@ def list_cases(
                 part = part.annotate(exploitation_types_text=_TYPES_TEXT)
             return part.filter(filters)
 
-        parts = [filtered(part) for part in case_scopes(user)]
         # Counted as the policy says a count reads them (the referred cases by key from the
-        # agency's referrals): the same cases as ``parts``, never a scan of every case.
-        counting = [filtered(part) for part in policy.case_scope_parts(user, counting=True)]
+        # agency's referrals): the same cases as ``parts``, never a scan of every case. Both
+        # forms come from one call; the parts they share (own, assigned) are filtered once.
+        paged, counted_parts = policy.case_scope_parts_paged_and_counted(user)
+        filtered_once: dict = {}
+
+        def filtered_part(part):
+            if id(part) not in filtered_once:
+                filtered_once[id(part)] = filtered(part)
+            return filtered_once[id(part)]
+
+        parts = [filtered_part(part) for part in paged]
+        counting = [filtered_part(part) for part in counted_parts]
 
         def part_keys(part, end: int):
             part, value = _sorted_by(part, user, key)
@@ -493,11 +502,37 @@ def case_list_details(
     }
 
 
-def read_case(user: User, public_id, *, request=None, purpose: str = "") -> CaseView:
-    """The case if ``user`` may see it (else 404), audited as read (``policy.visible_or_404``)."""
+# The person's columns the case page shows or needs (its link, reference and name, and the data
+# key its sealed name opens with): the other 19 of a person's 26 columns (sealed identity
+# numbers, address, narrative, health notes, search indexes) are neither read nor converted.
+CASE_PAGE_PERSON_FIELDS = (
+    "id",
+    "data_key",
+    "public_id",
+    "reference",
+    "owner_agency_id",
+    "given_name",
+    "family_name",
+    "anonymised_at",
+)
+_PERSON_FIELDS_UNREAD = tuple(
+    f"person__{field.name}"
+    for field in Case._meta.get_field("person").related_model._meta.concrete_fields
+    if field.attname not in CASE_PAGE_PERSON_FIELDS
+)
+
+
+def read_case(
+    user: User, public_id, *, request=None, purpose: str = "", page_person: bool = False
+) -> CaseView:
+    """The case if ``user`` may see it (else 404), audited as read (``policy.visible_or_404``).
+    ``page_person``: of the person, only what the case page shows is read
+    (``CASE_PAGE_PERSON_FIELDS``); any other field of ``case.person`` would be one more query."""
     scope = policy.cases_visible_to(user).select_related(
         "owner_agency", "person", "first_contact_municipality"
     )
+    if page_person:
+        scope = scope.defer(*_PERSON_FIELDS_UNREAD)
     case, access = policy.visible_or_404(
         user, scope, policy.case_access, request=request, purpose=purpose, public_id=public_id
     )

@@ -193,7 +193,7 @@ def _detail_context(request, view):
 def case_detail(request, public_id):
     """The case at a glance. Stage forms are not rendered here: each next step opens its own
     form (in place with htmx, as a page without), so the page costs the same at every stage."""
-    view = selectors.read_case(request.user, public_id, request=request)
+    view = selectors.read_case(request.user, public_id, request=request, page_person=True)
     return render(request, "cases/case_detail.html", _detail_context(request, view))
 
 
