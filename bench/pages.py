@@ -7,14 +7,18 @@ Goals (issue 17): every page's p95 <= 2x the audited shell's p95; and flat with 
 p95 at ``BENCH_PERSONS`` persons (default 1,000,000; 0.3x as many cases) within 1.25x its p95 at
 ``BENCH_SMALL_PERSONS`` (default 3,000). Each scale has its own database (SQLite under var/bench/
 or, with ``BENCH_DATABASE_URL``, PostgreSQL) and is measured in its own process. Requests go round
-robin over the references and the pages. Writes var/bench/pages.json (and pages-<N>.json per
+robin over the references and the pages; beside the goal's three pages, the person list, "my
+work" (the home page), the task list and the referral inbox are measured the same way
+(``BENCH_PAGES=issue``: the three alone). Writes var/bench/pages.json (and pages-<N>.json per
 scale) with the database vendor, ``audited_shell_p95_ms`` and each page's ratio to both references.
 """
 
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 from itertools import count
 
 import _common
@@ -76,6 +80,19 @@ def measure(persons: int) -> None:
         response = client.post("/cases/", {"q": names[next(ticks) % len(names)]})
         assert response.status_code == 200, response.status_code
 
+    def person_list():
+        response = client.get(f"/persons/?page={1 + next(ticks) % 5}")
+        assert response.status_code == 200, response.status_code
+
+    def my_work():
+        assert client.get("/").status_code == 200
+
+    def task_list():
+        assert client.get("/cases/tasks/").status_code == 200
+
+    def referral_inbox():
+        assert client.get("/cases/referrals/").status_code == 200
+
     def floor():
         assert client.get("/_floor/").status_code == 200
 
@@ -84,9 +101,32 @@ def measure(persons: int) -> None:
 
     _common.say(f"measuring {REQUESTS} rounds of each page and reference")
     pages = {"case_list": case_list, "case_detail": case_detail, "search": search}
+    # The other pages of a case worker's day (issue 17's load mix), measured the same way
+    # (``BENCH_PAGES=issue`` for the three pages of the goal alone).
+    if os.environ.get("BENCH_PAGES", "all") != "issue":
+        pages |= {
+            "person_list": person_list,
+            "my_work": my_work,
+            "task_list": task_list,
+            "referral_inbox": referral_inbox,
+        }
     references = {"floor": floor, "audited_shell": audited_shell}
-    everything = {**references, **pages}
+    # CPU milliseconds of this process per request beside the wall time (issue 17's load: on
+    # two saturated cores every ms of CPU per request counts; the database server's CPU, on
+    # PostgreSQL, is not in it).
+    cpu: dict[str, list[float]] = {}
+
+    def with_cpu(name, function):
+        def run():
+            started = time.process_time()
+            function()
+            cpu.setdefault(name, []).append((time.process_time() - started) * 1000)
+
+        return run
+
+    everything = {name: with_cpu(name, f) for name, f in {**references, **pages}.items()}
     samples = _common.round_robin(everything, REQUESTS)
+    cpu = {name: values[-REQUESTS:] for name, values in cpu.items()}  # without the warm-up
     floor_figures = _common.summary(samples["floor"])
     shell_figures = _common.summary(samples["audited_shell"])
     from django.db import connection
@@ -101,16 +141,24 @@ def measure(persons: int) -> None:
         "floor_p95_ms": floor_figures["p95_ms"],
         "audited_shell_median_ms": shell_figures["median_ms"],
         "audited_shell_p95_ms": shell_figures["p95_ms"],
-        "pages": {name: _common.summary(samples[name]) for name in pages},
+        "audited_shell_cpu_median_ms": round(statistics.median(cpu["audited_shell"]), 3),
+        "pages": {
+            name: {
+                **_common.summary(samples[name]),
+                "cpu_median_ms": round(statistics.median(cpu[name]), 3),
+            }
+            for name in pages
+        },
     }
     rows = [
-        ("floor", floor_figures["median_ms"], floor_figures["p95_ms"], "", ""),
+        ("floor", floor_figures["median_ms"], floor_figures["p95_ms"], "", "", ""),
         (
             "audited shell",
             shell_figures["median_ms"],
             shell_figures["p95_ms"],
             round(shell_figures["p95_ms"] / floor_figures["p95_ms"], 1),
             "",
+            figures["audited_shell_cpu_median_ms"],
         ),
     ]
     for name, result in figures["pages"].items():
@@ -124,9 +172,17 @@ def measure(persons: int) -> None:
                 result["p95_ms"],
                 result["p95_vs_floor"],
                 result["p95_vs_audited_shell"],
+                result["cpu_median_ms"],
             )
         )
-    headers = ("page", "median ms", "p95 ms", "p95 / floor", "p95 / audited shell (goal <= 2)")
+    headers = (
+        "page",
+        "median ms",
+        "p95 ms",
+        "p95 / floor",
+        "p95 / audited shell (goal <= 2)",
+        "CPU ms (median)",
+    )
     print(f"{connection.vendor}, {figures['persons']:,} persons, {figures['cases']:,} cases")
     print(_common.table(rows, headers))
     print("written:", _common.write(f"pages-{persons}", figures))

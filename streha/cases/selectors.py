@@ -10,7 +10,6 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case as Choose
 from django.db.models import IntegerField, Min, OuterRef, Q, Subquery, TextField, Value, When
 from django.db.models.functions import Cast, Coalesce
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -285,10 +284,19 @@ def list_cases(
                 part = part.annotate(exploitation_types_text=_TYPES_TEXT)
             return part.filter(filters)
 
-        parts = [filtered(part) for part in case_scopes(user)]
         # Counted as the policy says a count reads them (the referred cases by key from the
-        # agency's referrals): the same cases as ``parts``, never a scan of every case.
-        counting = [filtered(part) for part in policy.case_scope_parts(user, counting=True)]
+        # agency's referrals): the same cases as ``parts``, never a scan of every case. Both
+        # forms come from one call; the parts they share (own, assigned) are filtered once.
+        paged, counted_parts = policy.case_scope_parts_paged_and_counted(user)
+        filtered_once: dict = {}
+
+        def filtered_part(part):
+            if id(part) not in filtered_once:
+                filtered_once[id(part)] = filtered(part)
+            return filtered_once[id(part)]
+
+        parts = [filtered_part(part) for part in paged]
+        counting = [filtered_part(part) for part in counted_parts]
 
         def part_keys(part, end: int):
             part, value = _sorted_by(part, user, key)
@@ -493,11 +501,37 @@ def case_list_details(
     }
 
 
-def read_case(user: User, public_id, *, request=None, purpose: str = "") -> CaseView:
-    """The case if ``user`` may see it (else 404), audited as read (``policy.visible_or_404``)."""
+# The person's columns the case page shows or needs (its link, reference and name, and the data
+# key its sealed name opens with): the other 19 of a person's 26 columns (sealed identity
+# numbers, address, narrative, health notes, search indexes) are neither read nor converted.
+CASE_PAGE_PERSON_FIELDS = (
+    "id",
+    "data_key",
+    "public_id",
+    "reference",
+    "owner_agency_id",
+    "given_name",
+    "family_name",
+    "anonymised_at",
+)
+_PERSON_FIELDS_UNREAD = tuple(
+    f"person__{field.name}"
+    for field in Case._meta.get_field("person").related_model._meta.concrete_fields
+    if field.attname not in CASE_PAGE_PERSON_FIELDS
+)
+
+
+def read_case(
+    user: User, public_id, *, request=None, purpose: str = "", page_person: bool = False
+) -> CaseView:
+    """The case if ``user`` may see it (else 404), audited as read (``policy.visible_or_404``).
+    ``page_person``: of the person, only what the case page shows is read
+    (``CASE_PAGE_PERSON_FIELDS``); any other field of ``case.person`` would be one more query."""
     scope = policy.cases_visible_to(user).select_related(
         "owner_agency", "person", "first_contact_municipality"
     )
+    if page_person:
+        scope = scope.defer(*_PERSON_FIELDS_UNREAD)
     case, access = policy.visible_or_404(
         user, scope, policy.case_access, request=request, purpose=purpose, public_id=public_id
     )
@@ -533,12 +567,28 @@ def recent_events(case: Case, latest=None) -> list:
     return list(reversed(list(latest_events(case) if latest is None else latest)))
 
 
+# What the referral lists (inbox, outbox, their API and export) and the task list read of each
+# row's case: its ids, reference and person. The case's other 52 columns (a dozen JSON lists
+# decoded per row, sealed texts) were read and converted for every row (up to 100 on the task
+# list) and shown nowhere; any of them read later would be one more query per row.
+LIST_CASE_FIELDS = ("id", "public_id", "reference", "person_id", "owner_agency_id")
+_CASE_FIELDS_UNREAD_BY_LISTS = tuple(
+    f"case__{field.name}"
+    for field in Case._meta.concrete_fields
+    if field.attname not in LIST_CASE_FIELDS
+)
+
+
 def inbox(user: User, *, status: str = "", page: int | str = 1) -> Page:
     """Referrals sent to the user's agency (no person data until accepted)."""
     referrals = policy.referrals_visible_to(user).filter(to_agency_id=user.agency_id)
     if status in ReferralStatus.values:
         referrals = referrals.filter(status=status)
-    referrals = referrals.select_related("from_agency", "case").order_by("-sent_at", "-pk")
+    referrals = (
+        referrals.select_related("from_agency", "case")
+        .defer(*_CASE_FIELDS_UNREAD_BY_LISTS)
+        .order_by("-sent_at", "-pk")
+    )
     return Paginator(referrals, PAGE_SIZE).get_page(page)
 
 
@@ -547,6 +597,7 @@ def outbox(user: User) -> list[Referral]:
         policy.referrals_visible_to(user)
         .filter(from_agency_id=user.agency_id)
         .select_related("to_agency", "case")
+        .defer(*_CASE_FIELDS_UNREAD_BY_LISTS)
         .order_by("-sent_at", "-pk")[:PAGE_SIZE]
     )
 
@@ -590,19 +641,28 @@ class WorkSummary:
 
 
 def my_work(user: User, *, limit: int = 50) -> WorkSummary:
-    from streha.web.selectors import bounded_count
+    """The user's overdue and soon-due tasks (``limit`` of each, with their counts up to
+    ``COUNT_CAP``) and unread notifications, read in ONE query (``read_together``)."""
+    from streha.web.selectors import COUNT_CAP, bounded
 
     today = timezone.localdate()
     tasks = tasks_for(user)
     overdue = tasks.filter(due_on__lt=today)
     soon = tasks.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7))
-    notices = list(policy.notifications_visible_to(user).filter(read_at__isnull=True)[:limit])
+    notices = policy.notifications_visible_to(user).filter(read_at__isnull=True)
+    overdue_rows, soon_rows, notice_rows, [overdue_count], [soon_count] = read_together(
+        overdue.defer(*_CASE_FIELDS_UNREAD_BY_LISTS)[:limit],
+        soon.defer(*_CASE_FIELDS_UNREAD_BY_LISTS)[:limit],
+        notices[:limit],
+        counted(overdue[: COUNT_CAP + 1]),
+        counted(soon[: COUNT_CAP + 1]),
+    )
     return WorkSummary(
-        overdue=list(overdue[:limit]),
-        due_soon=list(soon[:limit]),
-        overdue_count=bounded_count(overdue),
-        due_soon_count=bounded_count(soon),
-        notifications=notices,
+        overdue=overdue_rows,
+        due_soon=soon_rows,
+        overdue_count=bounded(overdue_count),
+        due_soon_count=bounded(soon_count),
+        notifications=notice_rows,
     )
 
 
@@ -611,18 +671,22 @@ def my_work(user: User, *, limit: int = 50) -> WorkSummary:
 
 def navigation_entries(user) -> list:
     """(label, url) entries this app adds to the main navigation for ``user``."""
+    from streha.web.navigation import url
+
     if not policy.role_field_groups(user):
         return []
     return [
-        (_("Cases"), reverse("cases:list")),
-        (_("Referrals"), reverse("cases:inbox")),
-        (_("Tasks"), reverse("cases:my_work")),
+        (_("Cases"), url("cases:list")),
+        (_("Referrals"), url("cases:inbox")),
+        (_("Tasks"), url("cases:my_work")),
     ]
 
 
 def my_work_panels(user) -> list:
-    """Panels this app adds to a user's "my work" page (streha.web.selectors.Panel)."""
-    from streha.web.selectors import Panel, bounded_count
+    """Panels this app adds to a user's "my work" page (streha.web.selectors.Panel). Its four
+    bounded counts are read in one query (``bounded_counts``)."""
+    from streha.web.navigation import url
+    from streha.web.selectors import Panel, bounded_counts
 
     if not policy.role_field_groups(user):
         return []
@@ -631,29 +695,25 @@ def my_work_panels(user) -> list:
     pending = policy.referrals_visible_to(user).filter(
         to_agency_id=user.agency_id, status=ReferralStatus.SENT
     )
+    overdue, soon, waiting, unread = bounded_counts(
+        tasks.filter(due_on__lt=today),
+        tasks.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7)),
+        pending,
+        policy.notifications_visible_to(user).filter(read_at__isnull=True),
+    )
     return [
         Panel(
             title=_("Victim cases"),
             figures=[
-                (_("Overdue tasks"), bounded_count(tasks.filter(due_on__lt=today))),
-                (
-                    _("Tasks due in the next 7 days"),
-                    bounded_count(
-                        tasks.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7))
-                    ),
-                ),
-                (_("Referrals waiting for an answer"), bounded_count(pending)),
-                (
-                    _("Unread notifications"),
-                    bounded_count(
-                        policy.notifications_visible_to(user).filter(read_at__isnull=True)
-                    ),
-                ),
+                (_("Overdue tasks"), overdue),
+                (_("Tasks due in the next 7 days"), soon),
+                (_("Referrals waiting for an answer"), waiting),
+                (_("Unread notifications"), unread),
             ],
             links=[
-                (_("Tasks"), reverse("cases:my_work")),
-                (_("Referral inbox"), reverse("cases:inbox")),
-                (_("Cases"), reverse("cases:list")),
+                (_("Tasks"), url("cases:my_work")),
+                (_("Referral inbox"), url("cases:inbox")),
+                (_("Cases"), url("cases:list")),
             ],
         )
     ]

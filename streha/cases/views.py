@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -193,7 +194,7 @@ def _detail_context(request, view):
 def case_detail(request, public_id):
     """The case at a glance. Stage forms are not rendered here: each next step opens its own
     form (in place with htmx, as a page without), so the page costs the same at every stage."""
-    view = selectors.read_case(request.user, public_id, request=request)
+    view = selectors.read_case(request.user, public_id, request=request, page_person=True)
     return render(request, "cases/case_detail.html", _detail_context(request, view))
 
 
@@ -379,10 +380,15 @@ def my_work(request):
         request=request,
         purpose="task list",
     )
+    overdue_rows = presentation.task_rows(work.overdue, names)
+    soon_rows = presentation.task_rows(work.due_soon, names)
+    csrf = csrf_input(request)  # the one {% csrf_token %} printed in each row's form
     context = {
         "work": work,
-        "overdue_rows": presentation.task_rows(work.overdue, names),
-        "soon_rows": presentation.task_rows(work.due_soon, names),
+        "overdue_rows": overdue_rows,
+        "soon_rows": soon_rows,
+        "overdue_html": presentation.task_rows_html(overdue_rows, csrf),
+        "soon_html": presentation.task_rows_html(soon_rows, csrf),
         "export_query": urlencode({"work_list": "tasks"}),
     }
     return render(request, "cases/my_work.html", context)

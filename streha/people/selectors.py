@@ -255,14 +255,45 @@ class PersonRow:
     shows_identity: bool
 
 
+# What the person list page shows of a person (its link, reference, name, year of birth and
+# agency) and needs (the data key its sealed name opens with, the owner for the access check):
+# the other columns (sealed numbers, address, narrative, health notes, search indexes) are
+# neither read nor converted. Any of them read later would be one more query per row.
+LIST_PAGE_FIELDS = (
+    "id",
+    "data_key",
+    "public_id",
+    "reference",
+    "owner_agency_id",
+    "created_at",
+    "given_name",
+    "family_name",
+    "anonymised_at",
+    "birth_year",
+)
+_FIELDS_UNREAD_BY_LIST_PAGE = tuple(
+    field.name for field in Person._meta.concrete_fields if field.attname not in LIST_PAGE_FIELDS
+)
+
+
 def list_persons(
-    user: User, *, query: str = "", page: int | str = 1, request=None, purpose: str = ""
+    user: User,
+    *,
+    query: str = "",
+    page: int | str = 1,
+    request=None,
+    purpose: str = "",
+    page_fields: bool = False,
 ) -> Page:
     """A page of ``PersonRow``s: the persons ``user`` may see, or those a search finds
     (``search_filter``; ``page.too_broad`` says a search named too many to open). Names appear
     only on rows whose person the user may see with the identity group (an agency holding a
-    referral that shares only the narrative sees the reference alone)."""
+    referral that shares only the narrative sees the reference alone). ``page_fields``: only
+    what the list page shows is read of each person (``LIST_PAGE_FIELDS``)."""
     too_broad = more = False
+    rows = Person.objects.select_related("owner_agency")
+    if page_fields:
+        rows = rows.defer(*_FIELDS_UNREAD_BY_LIST_PAGE)
     if not query.strip():
         # Each part of the scope read through its own index up to the end of the page, plus
         # one to know whether more follow: never counting every person of a large agency.
@@ -275,7 +306,7 @@ def list_persons(
         listed_ids = [pk for _created, pk in sorted(keys, reverse=True)][: end + 1]
         more = len(listed_ids) > end
         result = _ConfirmedPaginator(listed_ids[:end], PAGE_SIZE, more=more).get_page(number)
-        by_id = Person.objects.select_related("owner_agency").in_bulk(result.object_list)
+        by_id = rows.in_bulk(result.object_list)
         result.object_list = [by_id[pk] for pk in result.object_list]
     else:
         try:
@@ -291,7 +322,7 @@ def list_persons(
         number = _page_number(page)
         found, more = confirm_in_order(ordered, int, candidates.confirm, number * PAGE_SIZE)
         result = _ConfirmedPaginator(found, PAGE_SIZE, more=more).get_page(number)
-        by_id = Person.objects.select_related("owner_agency").in_bulk(result.object_list)
+        by_id = rows.in_bulk(result.object_list)
         result.object_list = [by_id[pk] for pk in result.object_list]
     result.too_broad = too_broad
     # More persons match than were opened: the page says so rather than count them.
@@ -380,28 +411,31 @@ def read_document(
 
 
 def navigation_entries(user) -> list[tuple[str, str]]:
+    from streha.web.navigation import url
+
     if not policy.role_field_groups(user):
         return []
-    return [(_("Persons"), reverse("people:list"))]
+    return [(_("Persons"), url("people:list"))]
 
 
 def my_work_panels(user) -> list:
-    from streha.web.selectors import Panel, bounded_count
+    from streha.cases.selectors_batch import counted, read_together
+    from streha.web.selectors import COUNT_CAP, Panel, bounded, bounded_count
 
     panels = []
     if policy.role_field_groups(user):
         links = [(_("Persons"), reverse("people:list"))]
         if policy.can_register_persons(user):
             links.append((_("Register a person"), reverse("people:create")))
-        active = BreakGlassGrant.objects.active().filter(user=user).count()
-        figures = [
-            (
-                _("Persons held by your agency"),
-                bounded_count(Person.objects.filter(owner_agency_id=user.agency_id)),
-            )
-        ]
+        # The figures in one query: the persons held up to the cap, the open break-glass
+        # accesses (only for those who may break glass) in full.
+        members = [counted(Person.objects.filter(owner_agency_id=user.agency_id)[: COUNT_CAP + 1])]
         if policy.can_break_glass(user):
-            figures.append((_("Your open break-glass accesses"), active))
+            members.append(counted(BreakGlassGrant.objects.active().filter(user=user)))
+        found = read_together(*members)
+        figures = [(_("Persons held by your agency"), bounded(found[0][0]))]
+        if len(found) > 1:
+            figures.append((_("Your open break-glass accesses"), found[1][0]))
         panels.append(Panel(title=_("Persons"), figures=figures, links=links))
     if policy.can_audit(user):
         pending = policy.break_glass_grants_visible_to(user).filter(reviewed_at__isnull=True)

@@ -13,7 +13,7 @@ from streha.access import policy
 from streha.accounts.reauth import require_recent_authentication
 from streha.audit import reasons
 from streha.linkage.hooks import announce_registration_matches
-from streha.people import selectors, services
+from streha.people import presentation, selectors, services
 from streha.people.forms import BreakGlassForm, DocumentForm, PersonForm
 from streha.people.models import Person
 from streha.web.errors import add_service_errors, requires
@@ -26,10 +26,11 @@ def person_list(request):
     source = request.POST if request.method == "POST" else request.GET
     query = request.POST.get("q", "")[:200] if request.method == "POST" else ""
     page = selectors.list_persons(
-        request.user, query=query, page=source.get("page", 1), request=request
+        request.user, query=query, page=source.get("page", 1), request=request, page_fields=True
     )
     template = "people/_person_rows.html" if request.htmx else "people/person_list.html"
-    return render(request, template, {"page": page, "query": query})
+    context = {"page": page, "query": query, "rows_html": presentation.person_rows_html(page)}
+    return render(request, template, context)
 
 
 @login_required

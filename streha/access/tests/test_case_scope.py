@@ -103,6 +103,40 @@ def test_without_case_work_there_are_no_parts(make_user):
     auditor = make_user(Role.AUDITOR, agency=AgencyFactory())
     assert policy.case_scope_parts(auditor) == []
     assert policy.case_scope_parts(auditor, counting=True) == []
+    assert policy.case_scope_parts_paged_and_counted(auditor) == ([], [])
+
+
+def test_both_forms_built_at_once_are_the_two_forms(shelter_world):
+    """The list builds its page parts and its counting parts in one call (one less build of
+    the scope per page): the same querysets, part by part, as the two calls."""
+    worker, _seen, _unseen = shelter_world
+    paged, counted = policy.case_scope_parts_paged_and_counted(worker)
+    pairs = [
+        (paged, policy.case_scope_parts(worker)),
+        (counted, policy.case_scope_parts(worker, counting=True)),
+    ]
+    for built, alone in pairs:
+        assert [str(part.query) for part in built] == [str(part.query) for part in alone]
+        assert [_ids(part) for part in built] == [_ids(part) for part in alone]
+    # The own and assigned parts are one queryset in both forms (filtered once by the list).
+    assert paged[0] is counted[0] and paged[2] is counted[2]
+
+
+def test_the_list_builds_the_scope_once(shelter_world, monkeypatch):
+    worker, seen, _unseen = shelter_world
+    built = []
+    original = policy.case_scope_parts_paged_and_counted
+
+    def counting(user):
+        built.append(user.pk)
+        return original(user)
+
+    monkeypatch.setattr(policy, "case_scope_parts_paged_and_counted", counting)
+    monkeypatch.setattr(
+        policy, "case_scope_parts", lambda *a, **k: pytest.fail("scope built a second time")
+    )
+    assert selectors.list_cases(worker).paginator.count == len(seen)
+    assert built == [worker.pk]
 
 
 def _count_query_of_referred_part(worker, status: str) -> tuple[str, tuple]:

@@ -15,7 +15,7 @@ from streha.accounts.models import Role
 from streha.cases.models import Referral, ReferralStatus, Task, TaskKind
 from streha.cases.tests.factories import CaseFactory
 from streha.testing.factories import AgencyFactory
-from streha.testing.plans import explain, indexes_where, page_queries
+from streha.testing.plans import explain, indexes_where, page_queries, union_members
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,9 @@ def shelter_worker(make_user):
 
 
 def _the_query(executed, *fragments: str) -> tuple[str, tuple]:
-    found = [(sql, params) for sql, params in executed if all(f in sql for f in fragments)]
+    """The first query (or member of a ``read_together`` UNION ALL) with all ``fragments``."""
+    members = [member for sql, params in executed for member in union_members(sql, params)]
+    found = [(sql, params) for sql, params in members if all(f in sql for f in fragments)]
     assert found, f"no query with {fragments}"
     return found[0]
 

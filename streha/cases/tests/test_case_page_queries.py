@@ -78,3 +78,24 @@ def test_case_page_query_count_is_pinned(client, worker, case):
     add_records(worker, case, 2)
     count, executed = page_queries(client, case)
     assert count == CASE_PAGE_QUERIES, "\n".join(executed)
+
+
+def test_case_page_reads_only_the_persons_columns_it_shows(client, worker, case):
+    """Of the person, the case page reads its link, reference, name and data key: not its sealed
+    numbers, address, narrative, health notes or search indexes (never shown there). The name
+    still opens, and no deferred field is read later (that would be one more query)."""
+    client.force_login(worker)
+    client.get(f"/cases/{case.public_id}/")
+    count, executed = page_queries(client, case)
+    assert count == CASE_PAGE_QUERIES, "\n".join(executed)
+    [joined] = [sql for sql in executed if 'JOIN "people_person"' in sql]
+    for column in ("narrative", "health_notes", "personal_number", "address", "name_index"):
+        assert f'"people_person"."{column}"' not in joined
+    for column in ("data_key", "public_id", "reference", "given_name", "family_name"):
+        assert f'"people_person"."{column}"' in joined
+    response = client.get(f"/cases/{case.public_id}/")
+    from streha.audit import read_context
+
+    with read_context.system("test: the name shown"):
+        name = f"{case.person.given_name} {case.person.family_name}"
+    assert name in response.content.decode()

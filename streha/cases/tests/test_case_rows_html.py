@@ -4,10 +4,23 @@ user sees must not change: the markup is compared with the row template it repla
 with and without a person, an assignee, a due task (overdue or not) and flags, and with values
 that need escaping."""
 
+import uuid
+from datetime import date
+
 import pytest
 from django.template import engines
+from django.utils.html import format_html
+from django.utils.translation import override
 
-from streha.cases.presentation import CaseRow, Step, case_rows_html, steps_html
+from streha.cases.models import Case, Task, TaskKind
+from streha.cases.presentation import (
+    CaseRow,
+    Step,
+    TaskRow,
+    case_rows_html,
+    steps_html,
+    task_rows_html,
+)
 
 # The per-cell row template the list printed before (cases/_case_rows.html, until 1 Dec 2026).
 PER_CELL_TEMPLATE = """{% for row in rows %}
@@ -106,3 +119,60 @@ def test_the_first_own_step_is_the_primary_button_whatever_follows():
     html = str(steps_html([STEPS[2], STEPS[3]], "/c/"))
     assert html.startswith('<a class="button" id="step-decide"')
     assert '<a class="button secondary" id="step-note"' in html
+
+
+# The task list's per-cell rows as cases/_task_list.html printed them (until 1 Dec 2026).
+PER_CELL_TASK_TEMPLATE = """{% load i18n labels %}  {% for row in rows %}{% with task=row.task %}
+  <tr{% if row.long_overdue %} class="overdue-long"{% endif %}>
+    <td>{% if row.overdue_days %}<strong class="flag overdue">{{ row.due_text }}</strong>{% else %}{{ row.due_text }}{% endif %} <small class="muted">{{ task.due_on|date:"SHORT_DATE_FORMAT" }}</small></td>
+    <td>{{ task|label:"kind" }}</td>
+    <td>{% if task.kind == "referral_answer" %}<a href="{% url "cases:inbox" %}">{{ task.case.reference }}</a>{% else %}<a href="{% url "cases:detail" task.case.public_id %}">{{ task.case.reference }}</a>{% endif %}</td>
+    <td class="person">{{ row.person|default:"—" }}</td>
+    <td><form method="post" action="{% url 'cases:task_done' task.pk %}" class="inline">{% csrf_token %}<button class="secondary" aria-label="{% blocktranslate with task=task|label:'kind' case=task.case.reference %}Done: {{ task }}, {{ case }}{% endblocktranslate %}">{% translate "Done" %}</button></form></td>
+  </tr>
+  {% endwith %}{% endfor %}"""  # noqa: E501
+
+
+def task_row(pk, kind, due_on, *, reference="C-2026-0007", person="", overdue_days=0, text=""):
+    case = Case(reference=reference, public_id=uuid.UUID(int=pk))
+    task = Task(pk=pk, kind=kind, due_on=due_on, case=case)
+    return TaskRow(
+        task=task,
+        person=person,
+        overdue_days=overdue_days,
+        due_text=text,
+        long_overdue=overdue_days >= 30,
+    )
+
+
+TASK_ROWS = [
+    task_row(1, TaskKind.FOLLOW_UP, date(2026, 12, 3), person="Vjollca Testi", text="in 2 days"),
+    task_row(2, TaskKind.REFERRAL_ANSWER, date(2026, 11, 28), overdue_days=3, text="3 days"),
+    task_row(3, TaskKind.IDENTIFICATION, date(2024, 1, 1), overdue_days=700, text="1 year"),
+    task_row(
+        4,
+        TaskKind.GUARDIAN,
+        date(2026, 12, 1),
+        reference='C-<b>&"x"',
+        person="<script>alert(1)</script> O'Brien",
+        text="due <today> & now",
+    ),
+]
+
+
+@pytest.mark.parametrize("language", ["en", "sq", "sr-latn"])
+def test_task_rows_are_the_markup_the_per_cell_template_printed(language):
+    token = 'tok&en"<1>'
+    with override(language):
+        for count in range(len(TASK_ROWS) + 1):
+            rows = TASK_ROWS[:count]
+            expected = (
+                engines["django"]
+                .from_string(PER_CELL_TASK_TEMPLATE)
+                .render({"rows": rows, "csrf_token": token})
+            )
+            csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+            assert "  " + str(task_rows_html(rows, csrf)) == expected
+    html = str(task_rows_html(TASK_ROWS, csrf))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert html.count("<tr") == len(TASK_ROWS)

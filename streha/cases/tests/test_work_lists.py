@@ -223,3 +223,83 @@ def test_due_dates_in_words(days, words):
     overdue, text = presentation.due_words(today - timedelta(days=days), today)
     assert text == words
     assert overdue == max(days, 0)
+
+
+def test_the_task_list_reads_tasks_counts_and_notifications_in_one_query(worker, ngo):
+    """``selectors.my_work``: both lists, both bounded counts and the unread notifications in
+    ONE query, the same rows as the separate queries; of each task's case only its ids,
+    reference and person are read (no JSON list decoded per row)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from streha.cases import selectors
+    from streha.cases.models import Notification
+    from streha.web.selectors import bounded_count
+
+    today = timezone.localdate()
+    case = _open(worker, ngo, "Tasked")
+    for days in (-40, -3, 0, 1, 6, 9):
+        Task.objects.create(
+            case=case, agency=ngo, kind=TaskKind.FOLLOW_UP, due_on=today + timedelta(days=days)
+        )
+    Notification.objects.create(user=worker, message="A referral was answered.")
+    selectors.my_work(worker)  # the user's roles, read once
+    with CaptureQueriesContext(connection) as queries:
+        work = selectors.my_work(worker, limit=2)
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 1, reads
+    assert '"cases_case"."reference"' in reads[0]
+    assert '"cases_case"."exploitation_types"' not in reads[0]
+    tasks = selectors.tasks_for(worker)
+    overdue = tasks.filter(due_on__lt=today)
+    soon = tasks.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7))
+    assert work.overdue == list(overdue[:2]) and work.due_soon == list(soon[:2])
+    assert work.overdue_count == bounded_count(overdue)
+    assert work.due_soon_count == bounded_count(soon)
+    assert work.overdue_count >= 2 and work.due_soon_count >= 3
+    assert [n.message for n in work.notifications] == ["A referral was answered."]
+    with CaptureQueriesContext(connection) as queries:
+        assert [t.case.reference for t in work.overdue + work.due_soon] == [case.reference] * 4
+        assert {t.case.person_id for t in work.overdue} == {case.person_id}
+    assert len(queries) == 0
+
+
+def test_the_inbox_and_outbox_read_only_the_cases_reference_and_no_query_per_row(
+    client, worker, ngo, make_user
+):
+    """Of each referral's case the inbox and outbox read its ids, reference and person, never
+    its other columns (JSON lists decoded per row), and none of them later (a query per row)."""
+    from django.db import connection
+
+    receiving = AgencyFactory(kind=AgencyKind.SOCIAL_WORK)
+    receiver = make_user(Role.CASE_WORKER, agency=receiving)
+
+    def page_reads(user) -> list[str]:
+        executed: list[str] = []
+
+        def count(execute, sql, params, many, context):
+            executed.append(sql)
+            return execute(sql, params, many, context)
+
+        client.force_login(user)
+        client.get("/cases/referrals/")  # the session's first renewal is not the page's
+        with connection.execute_wrapper(count):
+            assert client.get("/cases/referrals/").status_code == 200
+        return executed
+
+    def refer(name):
+        case = _open(worker, ngo, name)
+        referral = services.send_referral(worker, case, to_agency=receiving, field_groups=[])
+        services.answer_referral(receiver, referral, status=ReferralStatus.ACCEPTED)
+
+    refer("First")
+    sender_one, receiver_one = page_reads(worker), page_reads(receiver)
+    for name in ("Second", "Third", "Fourth"):
+        refer(name)
+    sender_four, receiver_four = page_reads(worker), page_reads(receiver)
+    assert len(sender_four) == len(sender_one) and len(receiver_four) == len(receiver_one)
+    joined = [sql for sql in sender_four + receiver_four if 'JOIN "cases_case"' in sql]
+    assert joined
+    for sql in joined:
+        assert '"cases_case"."reference"' in sql
+        assert '"cases_case"."exploitation_types"' not in sql
