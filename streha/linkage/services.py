@@ -39,6 +39,7 @@ from streha.linkage.models import (
     PersonCluster,
 )
 from streha.people.models import Person
+from streha.protection import bulk_open
 
 MIN_REASON = 5
 READ_CHUNK = 2000
@@ -75,31 +76,49 @@ def identity_of(person: Person) -> engine.Identity:
 def read_identities(reason: str, *, actor: User | None = None, progress: Progress | None = None):
     """Every person's identity as ``engine.RAW`` columns, decrypted in memory inside one
     audited system read. Columns of plain strings, not one object per person: the features
-    are computed from them in DuckDB (``engine.load_features``)."""
+    are computed from them in DuckDB (``engine.load_features``). The fields are opened by the
+    protection layer's bulk open (only these columns, no model instances, each record's data
+    key unwrapped once): the same values as reading each person, at a fraction of the cost."""
     persons = Person.objects.filter(anonymised_at__isnull=True).order_by("pk")
     total = persons.count()
     columns: dict[str, list] = {name: [] for name in engine.RAW}
     purpose = f"{reason} ({total} persons)"
     with read_context.system(purpose, actor=actor):
-        for read, person in enumerate(persons.iterator(chunk_size=READ_CHUNK), start=1):
-            _append_identity(columns, person)
+        rows = bulk_open.open_rows(persons, IDENTITY_FIELDS, chunk_size=READ_CHUNK)
+        for read, row in enumerate(rows, start=1):
+            _append_identity(columns, row)
             if progress is not None and read % READ_CHUNK == 0:
                 progress(read, total)
     return columns
 
 
-def _append_identity(columns: dict[str, list], person: Person) -> None:
-    dob = person.date_of_birth
-    columns["unique_id"].append(person.pk)
-    columns["given_name"].append(person.given_name or None)
-    columns["family_name"].append(person.family_name or None)
+# The person's fields ``read_identities`` reads, in the order ``_append_identity`` takes them.
+IDENTITY_FIELDS = (
+    "pk",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "birth_year",
+    "gender",
+    "citizenship",
+    "personal_number",
+    "passport_number",
+    "phone",
+)
+
+
+def _append_identity(columns: dict[str, list], row: tuple) -> None:
+    pk, given, family, dob, year, sex, citizenship, personal, passport, phone = row
+    columns["unique_id"].append(pk)
+    columns["given_name"].append(given or None)
+    columns["family_name"].append(family or None)
     columns["date_of_birth"].append(dob.isoformat() if dob else None)
-    columns["birth_year"].append(str(person.birth_year) if person.birth_year else None)
-    columns["sex"].append(person.gender or None)
-    columns["citizenship"].append(person.citizenship or None)
-    columns["personal_number"].append(person.personal_number or None)
-    columns["passport_number"].append(person.passport_number or None)
-    columns["phone"].append(person.phone or None)
+    columns["birth_year"].append(str(year) if year else None)
+    columns["sex"].append(sex or None)
+    columns["citizenship"].append(citizenship or None)
+    columns["personal_number"].append(personal or None)
+    columns["passport_number"].append(passport or None)
+    columns["phone"].append(phone or None)
 
 
 def reusable_model(persons: int) -> LinkageModel | None:

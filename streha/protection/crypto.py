@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import os
 import unicodedata
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -56,17 +57,33 @@ def seal(data_key: bytes, plaintext: bytes, associated: str) -> str:
 
 def open_sealed(data_key: bytes, sealed: str, associated: str) -> bytes:
     """Decrypt a sealed value of either format; ``associated`` must be the matching one."""
-    fmt = token_format(sealed)
-    if not fmt:
-        raise ProtectedDataIntegrityError(f"{_where(associated)}: not a sealed value.")
+    return opener(data_key)(sealed, associated)
+
+
+def opener(data_key: bytes) -> Callable[[str, str], bytes]:
+    """``open_sealed`` with ``data_key`` bound: the cipher is set up once for all the values of
+    one record (``streha.protection.bulk_open`` opens a record's fields with it)."""
     try:
-        raw = base64.b64decode(sealed[len(PREFIX) :], validate=True)
-        return AESGCM(data_key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated.encode())
-    except (InvalidTag, ValueError):
-        raise ProtectedDataIntegrityError(
-            f"{_where(associated)}: the stored value failed its integrity check "
-            "(altered, moved from another record or field, or an older value put back)."
-        ) from None
+        aead = AESGCM(data_key)
+    except ValueError:
+        aead = None  # not a valid AES key: every value fails its integrity check below
+
+    def open_one(sealed: str, associated: str) -> bytes:
+        fmt = token_format(sealed)
+        if not fmt:
+            raise ProtectedDataIntegrityError(f"{_where(associated)}: not a sealed value.")
+        try:
+            if aead is None:
+                raise ValueError("invalid key")
+            raw = base64.b64decode(sealed[len(PREFIX) :], validate=True)
+            return aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated.encode())
+        except (InvalidTag, ValueError):
+            raise ProtectedDataIntegrityError(
+                f"{_where(associated)}: the stored value failed its integrity check "
+                "(altered, moved from another record or field, or an older value put back)."
+            ) from None
+
+    return open_one
 
 
 def reseal(
