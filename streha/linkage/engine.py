@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 import math
 import re
+import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -673,6 +674,9 @@ class Outcome:
     pairs: list
     trained: bool  # False: predicted with a stored model, no training
     chunks: int = 1  # prediction chunks per side (``prediction_chunks``)
+    # Seconds per phase (features, training, bound, prediction, features_sink): where a run's
+    # time goes, reported by the job and bench/linkage.py.
+    timings: dict = field(default_factory=dict)
 
 
 # Training may read only a sample of persons (a fixed pseudo-random sample by person id;
@@ -733,30 +737,47 @@ def run(
     from splink import DuckDBAPI, Linker
 
     con = connection(memory_limit)
+    timings: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(phase: str) -> None:
+        now = time.perf_counter()
+        timings[phase] = round(now - clock[0], 3)
+        clock[0] = now
+
     try:
         db_api = DuckDBAPI(connection=con)
         table_name = load_features(con, raw)
         table = db_api.register(table_name)
+        lap("features")
         if model is None:
             sample, records = training_table(con, db_api, table_name, seed, training_persons)
             model = train(db_api, sample, records=records, seed=seed).model
             linker, fresh = Linker(table, model, log_level="ERROR"), True
         else:
             linker, fresh = Linker(table, model, log_level="ERROR"), False
+        lap("training")
         chunks = prediction_chunks(
             blocked_pairs_bound(
                 con, table_name, linker._settings_obj._blocking_rules_to_generate_predictions
             ),
             memory_limit,
         )
+        lap("bound")
         outcome = Outcome(
-            model=model, pairs=predict(linker, threshold, chunks), trained=fresh, chunks=chunks
+            model=model,
+            pairs=predict(linker, threshold, chunks),
+            trained=fresh,
+            chunks=chunks,
+            timings=timings,
         )
+        lap("prediction")
         if features_sink is not None:
             columns = ", ".join(COLUMNS)
             cursor = con.execute(f"SELECT {columns} FROM {table_name}")  # noqa: S608 - names
             while chunk := cursor.fetchmany(FEATURE_CHUNK):
                 features_sink([dict(zip(COLUMNS, row, strict=True)) for row in chunk])
+            lap("features_sink")
         return outcome
     except Exception as exc:
         import duckdb

@@ -202,6 +202,7 @@ def run_deduplication(
         "score": round(scored_at - read_at, 2),
         "registration_keys": round(registration_keys.seconds, 2),
         "store": round(time.perf_counter() - scored_at, 2),
+        "score_phases": outcome.timings,
     }
     return model
 

@@ -43,6 +43,15 @@ def test_run_finds_the_variants_in_one_audited_read():
         "score",
         "registration_keys",
         "store",
+        "score_phases",
+    }
+    # Where the scoring's time went, phase by phase (features sent to the registration keys).
+    assert set(model.timings["score_phases"]) == {
+        "features",
+        "training",
+        "bound",
+        "prediction",
+        "features_sink",
     }
 
 
