@@ -17,7 +17,7 @@ the whole read, which the caller writes); outside any audited read, or inside a 
 
 from collections.abc import Iterator, Sequence
 
-from django.db.models import QuerySet
+from django.db.models import ExpressionWrapper, F, QuerySet, TextField
 
 from streha.audit import read_context
 from streha.protection import crypto, keys
@@ -45,7 +45,17 @@ def open_rows(
         for position, field in enumerate(fields)
         if isinstance(field, ProtectedFieldMixin)
     ]
-    columns = ["pk", "data_key", *(field.attname for field in fields)]
+    # Sealed columns are read as the stored text (no ``Sealed`` wrapper per value).
+    columns = [
+        "pk",
+        "data_key",
+        *(
+            ExpressionWrapper(F(field.attname), output_field=TextField())
+            if isinstance(field, ProtectedFieldMixin)
+            else field.attname
+            for field in fields
+        ),
+    ]
     unwrap = keys.envelope_unwrapper()
     shredded = keys.SHREDDED_ENVELOPE
     rows = queryset.values_list(*columns).iterator(chunk_size=chunk_size)
