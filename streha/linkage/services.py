@@ -73,6 +73,28 @@ def identity_of(person: Person) -> engine.Identity:
     )
 
 
+def identities_of(persons) -> list[engine.Identity]:
+    """``identity_of`` for every person of ``persons`` (a queryset), opened by the protection
+    layer's bulk open: the caller is inside an audited system read."""
+    return [
+        engine.Identity(
+            person_id=pk,
+            given_name=given or "",
+            family_name=family or "",
+            date_of_birth=dob,
+            birth_year=year,
+            sex=sex or "",
+            citizenship=citizenship or "",
+            personal_number=personal or "",
+            passport_number=passport or "",
+            phone=phone or "",
+        )
+        for pk, given, family, dob, year, sex, citizenship, personal, passport, phone in (
+            bulk_open.open_rows(persons, IDENTITY_FIELDS)
+        )
+    ]
+
+
 def read_identities(reason: str, *, actor: User | None = None, progress: Progress | None = None):
     """Every person's identity as ``engine.RAW`` columns, decrypted in memory inside one
     audited system read. Columns of plain strings, not one object per person: the features
@@ -232,8 +254,11 @@ def key_hasher(bits: int | None = None) -> Callable[[str, str], int]:
     field_key = crypto.field_index_key(keys.keyring().index_key, "linkage:registration-keys")
     bits = bits or key_bits()
 
+    # ``crypto.truncated_index``'s value, with the keyed state set up once for all the keys.
+    truncated = crypto.truncated_hasher(field_key, bits)
+
     def hashed(kind: str, text: str) -> int:
-        return int(crypto.truncated_index(field_key, f"{kind}\x1f{text}", bits).split(":")[1], 16)
+        return truncated(f"{kind}\x1f{text}")
 
     return hashed
 
@@ -592,8 +617,8 @@ def score_against(person: Person, candidate_ids: list[int], model: LinkageModel,
     scorer = compiled(model)
     new = row or engine.features(identity_of(person))
     candidates = [
-        engine.features(identity_of(other))
-        for other in Person.objects.filter(pk__in=candidate_ids).order_by("pk")
+        engine.features(identity)
+        for identity in identities_of(Person.objects.filter(pk__in=candidate_ids).order_by("pk"))
     ]
     frequency = frequencies([new, *candidates], scorer.tf_columns())
     found = []

@@ -159,6 +159,21 @@ def truncated_index(field_key: bytes, normalised: str, bits: int) -> str:
     return f"t{bits}:{value:0{(bits + 3) // 4}x}"
 
 
+def truncated_hasher(field_key: bytes, bits: int) -> Callable[[str], int]:
+    """``truncated_index``'s value as an integer, for hashing many values under one key (a
+    run's registration keys): the keyed HMAC state is set up once and copied for each value
+    (the same digests: ``test_bulk_open``)."""
+    keyed = hmac.new(field_key, digestmod=hashlib.sha256)
+    shift = 256 - bits
+
+    def hashed(normalised: str) -> int:
+        one = keyed.copy()
+        one.update(normalised.encode())
+        return int.from_bytes(one.digest()) >> shift
+
+    return hashed
+
+
 def pseudonym(index_key: bytes, purpose: str, value: str) -> str:
     """A stable stand-in for an identifier, for analysts: same input, same pseudonym; not
     reversible without the key, and different for each purpose so data sets cannot be joined."""

@@ -203,3 +203,12 @@ def test_one_record_opener_is_open_sealed():
         crypto.opener(bytes(32))(token, associated)
     with pytest.raises(ProtectedDataIntegrityError):
         crypto.opener(b"short")(token, associated)
+
+
+@pytest.mark.parametrize("bits", [10, 14, 32, 62])
+def test_the_truncated_hasher_gives_the_truncated_index(bits):
+    field_key = crypto.field_index_key(bytes(range(32)), "linkage:registration-keys")
+    hashed = crypto.truncated_hasher(field_key, bits)
+    for text in ("names\x1fvjollca\x1fkrasnichi", "dob\x1f1998-03-02", "", "ë Ђ"):
+        index = crypto.truncated_index(field_key, text, bits)
+        assert hashed(text) == int(index.split(":")[1], 16)
