@@ -269,6 +269,8 @@ def system_pipeline(columns, truth, model=None, training_persons=None) -> dict:
         "cpu_seconds": round(cpu_seconds() - cpu, 2),
         "trained": outcome.trained,
         "prediction_chunks": outcome.chunks,
+        "phases_seconds": outcome.timings,
+        "phases_cpu_seconds": outcome.cpu_timings,
         "model": outcome.model if model is None else None,
     }
 
@@ -489,7 +491,93 @@ def system_end_to_end() -> dict:
         "dedup_run": runs,
         "registration_check_ms": _common.summary(samples),
         "decrypt_ms_per_person": decrypt_cost(),
+        "bulk_read_ms_per_person": bulk_read_cost(),
+        # Hashing every person's registration keys from the run's features (what a real run
+        # adds after the pipeline besides storing the pairs), per person.
+        "registration_keys_ms_per_person": round(
+            1000 * runs["stored_model"]["parts"]["registration_keys"] / max(1, model.persons), 4
+        ),
     }
+
+
+def bulk_read_cost(repeats: int = 3) -> dict:
+    """Milliseconds per person of what ``streha dedup run`` pays before the pipeline: every
+    person's identity read and decrypted in one audited system read (``read_identities``,
+    through ``protection.bulk_open``), audit event and count included; ``repeats`` runs."""
+    from streha.linkage import services
+
+    runs, cpu_runs = [], []
+    for _ in range(repeats):
+        started, cpu = time.perf_counter(), time.process_time()
+        columns = services.read_identities("bench: bulk read cost")
+        persons = max(1, len(columns["unique_id"]))
+        runs.append((time.perf_counter() - started) * 1000 / persons)
+        cpu_runs.append((time.process_time() - cpu) * 1000 / persons)
+    return {
+        "runs": [round(r, 4) for r in runs],
+        "median": round(sorted(runs)[len(runs) // 2], 4),
+        "cpu_runs": [round(r, 4) for r in cpu_runs],
+        "cpu_median": round(sorted(cpu_runs)[len(cpu_runs) // 2], 4),
+        "load": _load(),
+    }
+
+
+def decrypt_ms_per_person() -> tuple[float | None, float, str]:
+    """What a whole run adds to the pipeline, per person: reading and decrypting, and hashing
+    the registration keys. ``BENCH_LINKAGE_DECRYPT_MS`` (and ``BENCH_LINKAGE_KEYS_MS``) if
+    set, else the last ``system_end_to_end`` figures."""
+    import json
+
+    if os.environ.get("BENCH_LINKAGE_DECRYPT_MS"):
+        keys = float(os.environ.get("BENCH_LINKAGE_KEYS_MS", "0"))
+        return float(os.environ["BENCH_LINKAGE_DECRYPT_MS"]), keys, "BENCH_LINKAGE_DECRYPT_MS"
+    for name in (f"{OUTPUT}.json", "linkage.json"):
+        path = _common.OUT / name
+        if not path.exists():
+            continue
+        measured = json.loads(path.read_text()).get("system_end_to_end", {})
+        # CPU time: the reading is single-threaded Python, its wall time on a quiet machine.
+        cost = measured.get("bulk_read_ms_per_person", {}).get("cpu_median")
+        if cost:
+            keys = float(measured.get("registration_keys_ms_per_person", 0))
+            return float(cost), keys, f"var/bench/{name} system_end_to_end"
+    return None, 0.0, "not measured (run system_end_to_end or set BENCH_LINKAGE_DECRYPT_MS)"
+
+
+def whole_dedup_estimate(section: dict, persons: int) -> dict | None:
+    """The whole ``streha dedup run`` (read and decrypt + pipeline + registration keys)
+    beside plain Splink on the DataFrame: each system side's seconds + the measured per-person
+    costs x persons."""
+    plain = section.get("plain_splink", {})
+    cost, keys, source = decrypt_ms_per_person()
+    if cost is None:
+        return {"decrypt_ms_per_person": None, "source": source}
+    if not plain.get("seconds"):
+        return None
+    read = (cost + keys) * persons / 1000
+    estimate = {
+        "decrypt_ms_per_person": cost,
+        "registration_keys_ms_per_person": keys,
+        "source": source,
+        "added_seconds": round(read, 1),
+        "not_in_it": "storing the candidate pairs (grows with the pairs, not the persons)",
+    }
+    for name in ("system_trained", "system_stored_model"):
+        side = section.get(name, {})
+        if "seconds" not in side:
+            continue
+        # Reading and hashing are single-threaded Python: on a quiet machine their wall time
+        # is their CPU time, which is what is added to both.
+        wall, cpu = side["seconds"] + read, side["cpu_seconds"] + read
+        estimate[name] = {
+            "seconds": round(wall, 1),
+            "cpu_seconds": round(cpu, 1),
+            "ratio_to_plain": {
+                "wall": round(wall / plain["seconds"], 2),
+                "cpu": round(cpu / plain["cpu_seconds"], 2),
+            },
+        }
+    return estimate
 
 
 def decrypt_cost(persons: int = 200) -> float:
@@ -743,6 +831,7 @@ def scale_section(columns, truth, previous: dict | None = None) -> dict:
             for name in ("system_trained", "system_stored_model", "system_trained_on_sample")
             if "seconds" in section.get(name, {})
         }
+    section["whole_dedup_estimate"] = whole_dedup_estimate(section, len(columns["unique_id"]))
     return section
 
 
@@ -766,7 +855,43 @@ def blocking_recall(columns, truth) -> dict:
             f"SELECT count(*) FROM true_pairs p JOIN {table} l ON l.unique_id = p.a "  # noqa: S608
             f"JOIN {table} r ON r.unique_id = p.b WHERE coalesce({union}, false)"
         ).fetchall()[0][0]
+        # Which rule finds each true pair: a rule whose pairs are all found by others buys
+        # no recall. (Each pair as l < r, as Splink orders them.)
+        hits = ", ".join(f"coalesce({sql}, false) AS b{i}" for i, sql in enumerate(sqls))
+        con.execute(
+            f"CREATE TABLE true_hits AS SELECT {hits} FROM true_pairs p "  # noqa: S608
+            f"JOIN {table} l ON l.unique_id = least(p.a, p.b) "
+            f"JOIN {table} r ON r.unique_id = greatest(p.a, p.b)"
+        )
+        total = " + ".join(f"b{i}::int" for i in range(len(sqls)))
+        only = [
+            con.execute(
+                f"SELECT count(*) FROM true_hits WHERE b{i} AND {total} = 1"  # noqa: S608
+            ).fetchall()[0][0]
+            for i in range(len(sqls))
+        ]
+        first = [
+            con.execute(
+                f"SELECT count(*) FROM true_hits WHERE b{i}"  # noqa: S608
+                + "".join(f" AND NOT b{j}" for j in range(i))
+            ).fetchall()[0][0]
+            for i in range(len(sqls))
+        ]
         bounds = [engine.blocked_pairs_bound(con, table, [rule]) for rule in rules]
+        marginal = None
+        if os.environ.get("BENCH_LINKAGE_MARGINAL_PAIRS"):
+            # The pairs each rule adds to the earlier ones' (what prediction scores): exact
+            # counts by Splink, expensive at 1M.
+            from splink import DuckDBAPI
+            from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+            counted = count_comparisons_from_blocking_rules(
+                DuckDBAPI(connection=con).register(table),
+                blocking_rules=rules,
+                link_type="dedupe_only",
+                record_sample_proportion=1.0,
+            )
+            marginal = [int(record["marginal_comparison_count"]) for record in counted]
     finally:
         con.close()
     return {
@@ -774,6 +899,9 @@ def blocking_recall(columns, truth) -> dict:
         "recall": round(found / len(truth), 4) if truth else None,
         "pairs_bound_per_rule": bounds,
         "pairs_bound_total": sum(bounds),
+        "marginal_pairs_per_rule": marginal,
+        "true_pairs_found_only_by_rule": only,
+        "true_pairs_first_found_by_rule": first,
     }
 
 
@@ -847,7 +975,8 @@ def main() -> None:
             "names) and 17 blocking rules",
             "system_stored_model": "as system_trained, but predicts with the model trained "
             "before (what a later `streha dedup run` does unless --retrain)",
-            "not_in_either": "decrypting the identities: measured in system_end_to_end",
+            "not_in_either": "decrypting the identities: measured in system_end_to_end "
+            "(bulk_read_ms_per_person) and added in scale.whole_dedup_estimate",
         },
         "cpu": "2 cores shared with other builds; cpu_seconds are the child's own",
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],

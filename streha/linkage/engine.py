@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 import math
 import re
+import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -145,12 +146,6 @@ COLUMNS = [
 COMPARISONS = ["name", "birth", "sex", "citizenship", "personal_number", "passport", "phone"]
 
 
-def _ends(side: str, column: str) -> str:
-    """A name's first and last letters: the synthetic and real misspellings (a letter
-    dropped, added or changed inside the name, "j"/"i") keep both."""
-    return f"substr({side}.{column}, 1, 1) || right({side}.{column}, 1)"
-
-
 def blocking_rules():
     """Which pairs are scored at all. Each rule is an equality join (no OR), so DuckDB hashes
     it; the looser ones add a second key so that a common name or birth date alone never
@@ -160,17 +155,22 @@ def blocking_rules():
     (``fast.stored_keys``): a new rule here needs its key there."""
     from splink import block_on
 
-    initials = "substr(l.given_name, 1, 2) = substr(r.given_name, 1, 2) and substr(l.family_name, 1, 2) = substr(r.family_name, 1, 2)"  # noqa: E501
-    swapped_initials = "substr(l.given_name, 1, 2) = substr(r.family_name, 1, 2) and substr(l.family_name, 1, 2) = substr(r.given_name, 1, 2)"  # noqa: E501
-    ends = (
-        f"{_ends('l', 'given_name')} = {_ends('r', 'given_name')} and "
-        f"{_ends('l', 'family_name')} = {_ends('r', 'family_name')}"
-    )
-    swapped_ends = (
-        f"{_ends('l', 'given_name')} = {_ends('r', 'family_name')} and "
-        f"{_ends('l', 'family_name')} = {_ends('r', 'given_name')}"
-    )
-    no_year = "l.sex = r.sex and (l.birth_year is null or r.birth_year is null)"
+    # The names' initials and first-and-last letters are columns of the features table
+    # (``FEATURES_SQL``: given_i1 ... family_ends), so each rule is a join on plain columns,
+    # and the later rules' exclusion of the earlier ones' pairs compares columns instead of
+    # computing substrings for every candidate pair.
+    initials = "l.given_i2 = r.given_i2 and l.family_i2 = r.family_i2"
+    swapped_initials = "l.given_i2 = r.family_i2 and l.family_i2 = r.given_i2"
+    ends = "l.given_ends = r.given_ends and l.family_ends = r.family_ends"
+    swapped_ends = "l.given_ends = r.family_ends and l.family_ends = r.given_ends"
+    # One side without a year: two rules, "the left has none" and "the right has none" (the
+    # same pairs as "either has none"), so each filter applies to one side before the join
+    # instead of to every pair of persons sharing initials and sex (at 200,000 synthetic
+    # persons 5.5 million such pairs a rule, to keep 41,000; ~140 million at 1,000,000).
+    no_year = [
+        "l.sex = r.sex and l.birth_year is null",
+        "l.sex = r.sex and r.birth_year is null",
+    ]
     return [
         block_on("given_name", "family_name"),
         block_on("personal_number"),
@@ -179,17 +179,17 @@ def blocking_rules():
         # Given and family names swapped.
         "l.given_name = r.family_name and l.family_name = r.given_name",
         # A wrong day or month of birth, or only the year known, and one name misspelt.
-        block_on("family_name", "birth_year", "substr(given_name, 1, 1)"),
-        block_on("given_name", "birth_year", "substr(family_name, 1, 1)"),
+        block_on("family_name", "birth_year", "given_i1"),
+        block_on("given_name", "birth_year", "family_i1"),
         # Both names misspelt (at the start: the first two letters; inside: the first and
         # last letters), with the year, or with sex when one side has no year; and swapped.
         f"{initials} and l.birth_year = r.birth_year",
-        f"{initials} and {no_year}",
+        *(f"{initials} and {side}" for side in no_year),
         f"{ends} and l.birth_year = r.birth_year",
-        f"{ends} and {no_year}",
+        *(f"{ends} and {side}" for side in no_year),
         f"{swapped_initials} and l.birth_year = r.birth_year",
         f"{swapped_ends} and l.birth_year = r.birth_year",
-        f"{swapped_ends} and {no_year}",
+        *(f"{swapped_ends} and {side}" for side in no_year),
         # Both names misspelt or changed, the date of birth kept. (The date with one name's
         # initial instead of the date alone, 6 million bound pairs at 1M instead of 26, lost
         # FEBRL3 pairs with a name missing: recall 0.988; kept as it was.)
@@ -198,25 +198,43 @@ def blocking_rules():
 
 
 # One edit (a letter changed, added or dropped, or two neighbours swapped) touches at most two
-# adjacent positions, so two values of 8 or more characters within Damerau-Levenshtein 1 keep
-# their first three or their last three characters equal. Tested first (cheap slices; DuckDB
+# adjacent positions, so two values within Damerau-Levenshtein 1 keep their first k or their
+# last k characters equal whenever the shorter is at least 2k + 2 long: 3 from 8 characters,
+# 4 from 10 (dates of birth, personal numbers: the first three of a date are only its decade,
+# which most pairs share; the first four are its year). Tested first (cheap slices; DuckDB
 # evaluates the rest of an AND only where it holds), it spares the quadratic distance for
 # nearly every pair of different dates or numbers: prediction costs about half the CPU, and
 # every pair lands on the same level as without it (a necessary condition, never a
 # sufficient one: ``test_engine.py::test_the_near_level_guard_changes_no_level``).
 NEAR_GUARD_LENGTH = 8
 NEAR_GUARD_ENDS = 3
+NEAR_GUARD_LONG_LENGTH = 10
+NEAR_GUARD_LONG_ENDS = 4
+
+
+def near_guard_sql(column: str) -> str:
+    """The cheap necessary condition of ``damerau_levenshtein(l, r) <= 1`` (``near_sql``)."""
+    left, right = f'"{column}_l"', f'"{column}_r"'
+    n, k = NEAR_GUARD_LENGTH, NEAR_GUARD_ENDS
+    long_n, long_k = NEAR_GUARD_LONG_LENGTH, NEAR_GUARD_LONG_ENDS
+
+    def ends(count: int) -> str:
+        return (
+            f"left({left}, {count}) = left({right}, {count}) "
+            f"OR right({left}, {count}) = right({right}, {count})"
+        )
+
+    return (
+        f"(length({left}) < {n} OR length({right}) < {n} "
+        f"OR ((length({left}) < {long_n} OR length({right}) < {long_n}) AND ({ends(k)})) "
+        f"OR {ends(long_k)})"
+    )
 
 
 def near_sql(column: str) -> str:
     """``damerau_levenshtein(l, r) <= 1`` behind its cheap necessary condition."""
     left, right = f'"{column}_l"', f'"{column}_r"'
-    n, k = NEAR_GUARD_LENGTH, NEAR_GUARD_ENDS
-    return (
-        f"(length({left}) < {n} OR length({right}) < {n} "
-        f"OR left({left}, {k}) = left({right}, {k}) OR right({left}, {k}) = right({right}, {k})) "
-        f"AND damerau_levenshtein({left}, {right}) <= 1"
-    )
+    return f"{near_guard_sql(column)} AND damerau_levenshtein({left}, {right}) <= 1"
 
 
 def _near_level(column: str):
@@ -400,9 +418,19 @@ select unique_id,
        citizenship,
        personal_number,
        passport_number,
-       case when length(phone_digits) >= 6 then right(phone_digits, 8) end as phone_number
+       case when length(phone_digits) >= 6 then right(phone_digits, 8) end as phone_number,
+       substr(given_name, 1, 1) as given_i1,
+       substr(family_name, 1, 1) as family_i1,
+       substr(given_name, 1, 2) as given_i2,
+       substr(family_name, 1, 2) as family_i2,
+       substr(given_name, 1, 1) || right(given_name, 1) as given_ends,
+       substr(family_name, 1, 1) || right(family_name, 1) as family_ends
 from keyed
 """
+# Blocking keys derived from the names (``blocking_rules``): the first letter, the first two,
+# and the first and last letters (the synthetic and real misspellings -- a letter dropped,
+# added or changed inside the name, "j"/"i" -- keep both). Not model columns (``COLUMNS``).
+BLOCKING_COLUMNS = ("given_i1", "family_i1", "given_i2", "family_i2", "given_ends", "family_ends")
 
 
 def load_features(con, raw, table: str = "person_features") -> str:
@@ -592,15 +620,51 @@ def memory_bytes(limit: str) -> int:
 
 def blocked_pairs_bound(con, table: str, rules) -> int:
     """An upper bound of the pairs the blocking rules make: for every rule the pairs sharing
-    its equality keys, counted from grouped counts (no pair is built), rules' overlaps and
-    extra conditions ignored."""
+    its equality keys (and meeting its conditions on one side, such as a missing year),
+    counted from grouped counts (no pair is built), rules' overlaps and other conditions
+    ignored."""
     from splink.internals.blocking_analysis import _as_blocking_rule
 
     total = 0
     for rule in rules:
-        keys = _as_blocking_rule(rule, "duckdb")._equi_join_conditions
+        parsed = _as_blocking_rule(rule, "duckdb")
+        keys = parsed._equi_join_conditions
         if not keys:
             return 0  # a rule without equality keys: the bound says nothing
+        filters = _one_side_filters(parsed._filter_conditions)
+        if any(filters):
+            # A condition on one side only (a missing year): each side's persons counted
+            # under it; pairs (l, r) and (r, l) are both counted, as below.
+            sides = []
+            for side in (0, 1):
+                columns = ", ".join(f"{pair[side]} AS k{i}" for i, pair in enumerate(keys))
+                present = " AND ".join(
+                    [f"{pair[side]} IS NOT NULL" for pair in keys] + filters[side]
+                )
+                sides.append(
+                    f"SELECT {columns}, count(*) AS n FROM {table} WHERE {present} "  # noqa: S608
+                    f"GROUP BY ALL"
+                )
+            using = ", ".join(f"k{i}" for i in range(len(keys)))
+            sql = (
+                f"SELECT coalesce(sum(l.n * r.n), 0) FROM ({sides[0]}) l "  # noqa: S608
+                f"JOIN ({sides[1]}) r USING ({using})"
+            )
+            # Only the ordered pairs (l < r) with the condition on l, or on r: at most the
+            # product once, not twice as for a symmetric rule.
+            total += 2 * int(con.execute(sql).fetchall()[0][0])
+            continue
+        if all(left == right for left, right in keys):
+            # The same keys on both sides (every rule but the swapped names): one grouping,
+            # each group's n x n, instead of two groupings joined.
+            columns = ", ".join(pair[0] for pair in keys)
+            present = " AND ".join(f"{pair[0]} IS NOT NULL" for pair in keys)
+            sql = (
+                f"SELECT coalesce(sum(n * n), 0) FROM (SELECT count(*) AS n FROM {table} "  # noqa: S608
+                f"WHERE {present} GROUP BY {columns})"
+            )
+            total += int(con.execute(sql).fetchall()[0][0])
+            continue
         sides = []
         for side in (0, 1):
             columns = ", ".join(f"{pair[side]} AS k{i}" for i, pair in enumerate(keys))
@@ -616,6 +680,27 @@ def blocked_pairs_bound(con, table: str, rules) -> int:
         )
         total += int(con.execute(sql).fetchall()[0][0])
     return total // 2  # each pair once (l < r)
+
+
+def _one_side_filters(conditions: str) -> tuple[list[str], list[str]]:
+    """The conjuncts of a rule's non-equality conditions that read only the left or only the
+    right record, without the side's prefix (for grouped counts of one table)."""
+    if not conditions:
+        return [], []
+    import sqlglot
+    from sqlglot import exp
+
+    found: tuple[list[str], list[str]] = ([], [])
+    tree = sqlglot.parse_one(conditions, read="duckdb")
+    for part in tree.flatten() if isinstance(tree, exp.And) else [tree]:
+        tables = {column.table for column in part.find_all(exp.Column)}
+        if tables in ({"l"}, {"r"}):
+            side = 0 if tables == {"l"} else 1
+            copy = part.copy()
+            for column in copy.find_all(exp.Column):
+                column.set("table", None)
+            found[side].append(copy.sql(dialect="duckdb"))
+    return found
 
 
 def prediction_chunks(pairs: int, memory_limit: str) -> int:
@@ -673,6 +758,18 @@ class Outcome:
     pairs: list
     trained: bool  # False: predicted with a stored model, no training
     chunks: int = 1  # prediction chunks per side (``prediction_chunks``)
+    # Seconds per phase (features, training, bound, prediction, features_sink): where a run's
+    # time goes, reported by the job and bench/linkage.py.
+    timings: dict = field(default_factory=dict)
+    cpu_timings: dict = field(default_factory=dict)  # the same phases in CPU seconds (all threads)
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU seconds, DuckDB's threads included."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # Training may read only a sample of persons (a fixed pseudo-random sample by person id;
@@ -733,30 +830,51 @@ def run(
     from splink import DuckDBAPI, Linker
 
     con = connection(memory_limit)
+    timings: dict[str, float] = {}
+    cpu_timings: dict[str, float] = {}
+    clock = [time.perf_counter(), _cpu_seconds()]
+
+    def lap(phase: str) -> None:
+        now, cpu = time.perf_counter(), _cpu_seconds()
+        timings[phase] = round(now - clock[0], 3)
+        cpu_timings[phase] = round(cpu - clock[1], 3)
+        clock[:] = [now, cpu]
+
     try:
         db_api = DuckDBAPI(connection=con)
         table_name = load_features(con, raw)
         table = db_api.register(table_name)
+        lap("features")
         if model is None:
             sample, records = training_table(con, db_api, table_name, seed, training_persons)
             model = train(db_api, sample, records=records, seed=seed).model
             linker, fresh = Linker(table, model, log_level="ERROR"), True
         else:
-            linker, fresh = Linker(table, model, log_level="ERROR"), False
+            linker = Linker(table, current_blocking(model), log_level="ERROR")
+            fresh = False
+        lap("training")
         chunks = prediction_chunks(
             blocked_pairs_bound(
                 con, table_name, linker._settings_obj._blocking_rules_to_generate_predictions
             ),
             memory_limit,
         )
+        lap("bound")
         outcome = Outcome(
-            model=model, pairs=predict(linker, threshold, chunks), trained=fresh, chunks=chunks
+            model=model,
+            pairs=predict(linker, threshold, chunks),
+            trained=fresh,
+            chunks=chunks,
+            timings=timings,
+            cpu_timings=cpu_timings,
         )
+        lap("prediction")
         if features_sink is not None:
             columns = ", ".join(COLUMNS)
             cursor = con.execute(f"SELECT {columns} FROM {table_name}")  # noqa: S608 - names
             while chunk := cursor.fetchmany(FEATURE_CHUNK):
                 features_sink([dict(zip(COLUMNS, row, strict=True)) for row in chunk])
+            lap("features_sink")
         return outcome
     except Exception as exc:
         import duckdb
@@ -768,6 +886,21 @@ def run(
         raise
     finally:
         con.close()
+
+
+def _as_sql(rule) -> str:
+    """A blocking rule (``block_on`` or SQL text) as its SQL text."""
+    from splink.internals.blocking_analysis import _as_blocking_rule
+
+    return _as_blocking_rule(rule, "duckdb").blocking_rule_sql
+
+
+def current_blocking(model: dict) -> dict:
+    """A stored model with today's blocking rules: which pairs are scored is the system's
+    choice, not a trained parameter, so a model trained before a change of the rules (the
+    same pairs, cheaper joins) predicts with the new ones."""
+    rules = settings()["blocking_rules_to_generate_predictions"]
+    return {**model, "blocking_rules_to_generate_predictions": rules}
 
 
 def tf_columns(model: dict) -> list[str]:

@@ -299,7 +299,7 @@ class Compiled:
 # One stored key per blocking rule of ``engine.blocking_rules``. The swapped-names rules need
 # no key of their own: the new person probes with its names swapped. "initials_sex" and
 # "ends_sex" are stored only for persons without a year of birth, as the rules ask of one
-# side.
+# side (one key for the two rules each, "the left has no year" and "the right has none").
 KEY_KINDS = (
     "names",
     "dob",
@@ -343,7 +343,7 @@ def stored_keys(row: Record) -> list[tuple[str, str]]:
 
 
 def _ends(name: str | None) -> str:
-    """A name's first and last letters (``engine._ends``)."""
+    """A name's first and last letters (``given_ends`` in ``engine.FEATURES_SQL``)."""
     return (name[:1] + name[-1:]) if name else ""
 
 

@@ -39,6 +39,7 @@ from streha.linkage.models import (
     PersonCluster,
 )
 from streha.people.models import Person
+from streha.protection import bulk_open
 
 MIN_REASON = 5
 READ_CHUNK = 2000
@@ -72,34 +73,74 @@ def identity_of(person: Person) -> engine.Identity:
     )
 
 
+def identities_of(persons) -> list[engine.Identity]:
+    """``identity_of`` for every person of ``persons`` (a queryset), opened by the protection
+    layer's bulk open: the caller is inside an audited system read."""
+    return [
+        engine.Identity(
+            person_id=pk,
+            given_name=given or "",
+            family_name=family or "",
+            date_of_birth=dob,
+            birth_year=year,
+            sex=sex or "",
+            citizenship=citizenship or "",
+            personal_number=personal or "",
+            passport_number=passport or "",
+            phone=phone or "",
+        )
+        for pk, given, family, dob, year, sex, citizenship, personal, passport, phone in (
+            bulk_open.open_rows(persons, IDENTITY_FIELDS)
+        )
+    ]
+
+
 def read_identities(reason: str, *, actor: User | None = None, progress: Progress | None = None):
     """Every person's identity as ``engine.RAW`` columns, decrypted in memory inside one
     audited system read. Columns of plain strings, not one object per person: the features
-    are computed from them in DuckDB (``engine.load_features``)."""
+    are computed from them in DuckDB (``engine.load_features``). The fields are opened by the
+    protection layer's bulk open (only these columns, no model instances, each record's data
+    key unwrapped once): the same values as reading each person, at a fraction of the cost."""
     persons = Person.objects.filter(anonymised_at__isnull=True).order_by("pk")
     total = persons.count()
     columns: dict[str, list] = {name: [] for name in engine.RAW}
     purpose = f"{reason} ({total} persons)"
     with read_context.system(purpose, actor=actor):
-        for read, person in enumerate(persons.iterator(chunk_size=READ_CHUNK), start=1):
-            _append_identity(columns, person)
+        rows = bulk_open.open_rows(persons, IDENTITY_FIELDS, chunk_size=READ_CHUNK)
+        for read, row in enumerate(rows, start=1):
+            _append_identity(columns, row)
             if progress is not None and read % READ_CHUNK == 0:
                 progress(read, total)
     return columns
 
 
-def _append_identity(columns: dict[str, list], person: Person) -> None:
-    dob = person.date_of_birth
-    columns["unique_id"].append(person.pk)
-    columns["given_name"].append(person.given_name or None)
-    columns["family_name"].append(person.family_name or None)
+# The person's fields ``read_identities`` reads, in the order ``_append_identity`` takes them.
+IDENTITY_FIELDS = (
+    "pk",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "birth_year",
+    "gender",
+    "citizenship",
+    "personal_number",
+    "passport_number",
+    "phone",
+)
+
+
+def _append_identity(columns: dict[str, list], row: tuple) -> None:
+    pk, given, family, dob, year, sex, citizenship, personal, passport, phone = row
+    columns["unique_id"].append(pk)
+    columns["given_name"].append(given or None)
+    columns["family_name"].append(family or None)
     columns["date_of_birth"].append(dob.isoformat() if dob else None)
-    columns["birth_year"].append(str(person.birth_year) if person.birth_year else None)
-    columns["sex"].append(person.gender or None)
-    columns["citizenship"].append(person.citizenship or None)
-    columns["personal_number"].append(person.personal_number or None)
-    columns["passport_number"].append(person.passport_number or None)
-    columns["phone"].append(person.phone or None)
+    columns["birth_year"].append(str(year) if year else None)
+    columns["sex"].append(sex or None)
+    columns["citizenship"].append(citizenship or None)
+    columns["personal_number"].append(personal or None)
+    columns["passport_number"].append(passport or None)
+    columns["phone"].append(phone or None)
 
 
 def reusable_model(persons: int) -> LinkageModel | None:
@@ -183,6 +224,7 @@ def run_deduplication(
         "score": round(scored_at - read_at, 2),
         "registration_keys": round(registration_keys.seconds, 2),
         "store": round(time.perf_counter() - scored_at, 2),
+        "score_phases": outcome.timings,
     }
     return model
 
@@ -212,8 +254,11 @@ def key_hasher(bits: int | None = None) -> Callable[[str, str], int]:
     field_key = crypto.field_index_key(keys.keyring().index_key, "linkage:registration-keys")
     bits = bits or key_bits()
 
+    # ``crypto.truncated_index``'s value, with the keyed state set up once for all the keys.
+    truncated = crypto.truncated_hasher(field_key, bits)
+
     def hashed(kind: str, text: str) -> int:
-        return int(crypto.truncated_index(field_key, f"{kind}\x1f{text}", bits).split(":")[1], 16)
+        return truncated(f"{kind}\x1f{text}")
 
     return hashed
 
@@ -572,8 +617,8 @@ def score_against(person: Person, candidate_ids: list[int], model: LinkageModel,
     scorer = compiled(model)
     new = row or engine.features(identity_of(person))
     candidates = [
-        engine.features(identity_of(other))
-        for other in Person.objects.filter(pk__in=candidate_ids).order_by("pk")
+        engine.features(identity)
+        for identity in identities_of(Person.objects.filter(pk__in=candidate_ids).order_by("pk"))
     ]
     frequency = frequencies([new, *candidates], scorer.tf_columns())
     found = []

@@ -10,10 +10,12 @@ Tampering raises ``ProtectedDataIntegrityError``: garbage is never returned.
 """
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
 import unicodedata
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -56,17 +58,34 @@ def seal(data_key: bytes, plaintext: bytes, associated: str) -> str:
 
 def open_sealed(data_key: bytes, sealed: str, associated: str) -> bytes:
     """Decrypt a sealed value of either format; ``associated`` must be the matching one."""
-    fmt = token_format(sealed)
-    if not fmt:
-        raise ProtectedDataIntegrityError(f"{_where(associated)}: not a sealed value.")
+    return opener(data_key)(sealed, associated)
+
+
+def opener(data_key: bytes) -> Callable[[str, str], bytes]:
+    """``open_sealed`` with ``data_key`` bound: the cipher is set up once for all the values of
+    one record (``streha.protection.bulk_open`` opens a record's fields with it)."""
     try:
-        raw = base64.b64decode(sealed[len(PREFIX) :], validate=True)
-        return AESGCM(data_key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated.encode())
-    except (InvalidTag, ValueError):
-        raise ProtectedDataIntegrityError(
-            f"{_where(associated)}: the stored value failed its integrity check "
-            "(altered, moved from another record or field, or an older value put back)."
-        ) from None
+        aead = AESGCM(data_key)
+    except ValueError:
+        aead = None  # not a valid AES key: every value fails its integrity check below
+
+    def open_one(sealed: str, associated: str) -> bytes:
+        fmt = token_format(sealed)
+        if not fmt:
+            raise ProtectedDataIntegrityError(f"{_where(associated)}: not a sealed value.")
+        try:
+            if aead is None:
+                raise ValueError("invalid key")
+            # ``b64decode(validate=True)``'s check, in C (an invalid token fails either way).
+            raw = binascii.a2b_base64(sealed[len(PREFIX) :], strict_mode=True)
+            return aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated.encode())
+        except (InvalidTag, ValueError):
+            raise ProtectedDataIntegrityError(
+                f"{_where(associated)}: the stored value failed its integrity check "
+                "(altered, moved from another record or field, or an older value put back)."
+            ) from None
+
+    return open_one
 
 
 def reseal(
@@ -138,6 +157,21 @@ def truncated_index(field_key: bytes, normalised: str, bits: int) -> str:
     digest = int.from_bytes(hmac.new(field_key, normalised.encode(), hashlib.sha256).digest())
     value = digest >> (256 - bits)
     return f"t{bits}:{value:0{(bits + 3) // 4}x}"
+
+
+def truncated_hasher(field_key: bytes, bits: int) -> Callable[[str], int]:
+    """``truncated_index``'s value as an integer, for hashing many values under one key (a
+    run's registration keys): the keyed HMAC state is set up once and copied for each value
+    (the same digests: ``test_bulk_open``)."""
+    keyed = hmac.new(field_key, digestmod=hashlib.sha256)
+    shift = 256 - bits
+
+    def hashed(normalised: str) -> int:
+        one = keyed.copy()
+        one.update(normalised.encode())
+        return int.from_bytes(one.digest()) >> shift
+
+    return hashed
 
 
 def pseudonym(index_key: bytes, purpose: str, value: str) -> str:

@@ -68,15 +68,8 @@ class ProtectedModel(models.Model):
 
     def protection_associated_data(self, field, token: str) -> str:
         """The associated data ``token`` must carry to open for ``field`` of this record now."""
-        envelope = self.protection_envelope()
-        label = self._meta.label_lower
-        fmt = crypto.token_format(token)
-        if envelope is not None and envelope.fmt == 2 and fmt == 2:
-            return crypto.associated_data(label, field.name, self.pk, envelope.version)
-        if envelope is not None and envelope.fmt == 1 and fmt == 1:
-            return crypto.legacy_associated_data(label, field.name)
-        raise crypto.ProtectedDataIntegrityError(
-            f"{label}.{field.name}: the stored value does not belong with the record's data key."
+        return associated_data_of(
+            self._meta.label_lower, field.name, self.pk, self.protection_envelope(), token
         )
 
     def protection_data_key(self) -> bytes:
@@ -188,6 +181,22 @@ class ProtectedModel(models.Model):
                     "destroyed; it can hold no protected data."
                 )
         return pending
+
+
+def associated_data_of(
+    label: str, field_name: str, pk, envelope: keys.Envelope | None, token: str
+) -> str:
+    """The associated data ``token`` must carry to open for the field ``field_name`` of the
+    record ``label`` #``pk`` whose envelope is ``envelope`` (one record's path and the bulk
+    open share it)."""
+    fmt = crypto.token_format(token)
+    if envelope is not None and envelope.fmt == 2 and fmt == 2:
+        return crypto.associated_data(label, field_name, pk, envelope.version)
+    if envelope is not None and envelope.fmt == 1 and fmt == 1:
+        return crypto.legacy_associated_data(label, field_name)
+    raise crypto.ProtectedDataIntegrityError(
+        f"{label}.{field_name}: the stored value does not belong with the record's data key."
+    )
 
 
 # A model's fields do not change while the process runs: looked up once per model, not on

@@ -81,9 +81,17 @@ def test_sql_features_equal_python():
         columns = [d[0] for d in con.description]
     finally:
         con.close()
-    assert columns == engine.COLUMNS
+    assert columns == [*engine.COLUMNS, *engine.BLOCKING_COLUMNS]
     expected = [engine.features(identity) for identity in IDENTITIES]
-    assert [dict(zip(columns, row, strict=True)) for row in rows] == expected
+    found = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert [{name: row[name] for name in engine.COLUMNS} for row in found] == expected
+    # The blocking keys: first letter, first two, first and last (None without the name).
+    for row in found:
+        for side in ("given", "family"):
+            name = row[f"{side}_name"]
+            assert row[f"{side}_i1"] == (name[:1] if name else None)
+            assert row[f"{side}_i2"] == (name[:2] if name else None)
+            assert row[f"{side}_ends"] == (name[0] + name[-1] if name else None)
 
 
 def test_the_scorer_scores_a_new_record_against_candidates_with_a_stored_model():
@@ -204,6 +212,12 @@ def test_the_near_level_guard_changes_no_level():
     assert [row[2] for row in rows] == [row[3] for row in rows]
     guarded = fast.compile_condition(engine.near_sql("code"))
     assert [bool(guarded({"code": a}, {"code": b})) for a, b, *_ in rows] == [r[2] for r in rows]
+    # From 10 characters the guard compares four at each end: two dates of the same decade
+    # (the first three equal) no longer reach the distance.
+    guard = fast.compile_condition(engine.near_guard_sql("code"))
+    assert not guard({"code": "1990-01-01"}, {"code": "1995-07-23"})
+    assert guard({"code": "1990-01-01"}, {"code": "1990-07-23"})  # the same year
+    assert guard({"code": "12345678"}, {"code": "12399999"})  # 8 or 9 long: three at each end
 
 
 def test_prediction_in_chunks_finds_the_same_pairs_and_the_bound_sets_their_number():
@@ -377,3 +391,168 @@ def test_blocking_finds_both_names_misspelt_swapped_or_without_a_year():
     blocked = _blocked_pairs(identities)
     assert {(1, 2), (3, 4), (5, 6), (7, 8), (9, 10)} <= blocked
     assert (11, 12) not in blocked
+
+
+# The blocking rules as they were written before the key columns (session 8): the names'
+# initials and first-and-last letters computed in every rule.
+def _expression_rules() -> list:
+    from splink import block_on
+
+    def ends(side, column):
+        return f"substr({side}.{column}, 1, 1) || right({side}.{column}, 1)"
+
+    initials = (
+        "substr(l.given_name, 1, 2) = substr(r.given_name, 1, 2) and "
+        "substr(l.family_name, 1, 2) = substr(r.family_name, 1, 2)"
+    )
+    swapped_initials = (
+        "substr(l.given_name, 1, 2) = substr(r.family_name, 1, 2) and "
+        "substr(l.family_name, 1, 2) = substr(r.given_name, 1, 2)"
+    )
+    same_ends = (
+        f"{ends('l', 'given_name')} = {ends('r', 'given_name')} and "
+        f"{ends('l', 'family_name')} = {ends('r', 'family_name')}"
+    )
+    swapped_ends = (
+        f"{ends('l', 'given_name')} = {ends('r', 'family_name')} and "
+        f"{ends('l', 'family_name')} = {ends('r', 'given_name')}"
+    )
+    no_year = "l.sex = r.sex and (l.birth_year is null or r.birth_year is null)"
+    return [
+        block_on("given_name", "family_name"),
+        block_on("personal_number"),
+        block_on("passport_number"),
+        block_on("phone_number"),
+        "l.given_name = r.family_name and l.family_name = r.given_name",
+        block_on("family_name", "birth_year", "substr(given_name, 1, 1)"),
+        block_on("given_name", "birth_year", "substr(family_name, 1, 1)"),
+        f"{initials} and l.birth_year = r.birth_year",
+        f"{initials} and {no_year}",
+        f"{same_ends} and l.birth_year = r.birth_year",
+        f"{same_ends} and {no_year}",
+        f"{swapped_initials} and l.birth_year = r.birth_year",
+        f"{swapped_ends} and l.birth_year = r.birth_year",
+        f"{swapped_ends} and {no_year}",
+        block_on("dob"),
+    ]
+
+
+def _seeded_identities(n: int = 400) -> list:
+    import random
+
+    rng = random.Random(11)
+    # Names that share initials or first and last letters, misspelt, and some given names
+    # that are others' family names (swapped).
+    given = ["Arta", "Arte", "Drita", "Dritë", "Nora", "Mira", "Mila", "Ana", "An", "Gashi", None]
+    family = ["Gashi", "Gash", "Hoxha", "Hoxa", "Berisha", "Bersha", "Ko", "Arta", "Nora", None]
+    identities = []
+    for i in range(n):
+        year = rng.choice([1990, 1991, None])
+        dob = (
+            f"{year}-0{rng.randint(1, 2)}-1{rng.randint(0, 1)}"
+            if year and rng.random() < 0.5
+            else None
+        )
+        identities.append(
+            engine.Identity(
+                i + 1,
+                rng.choice(given) or "",
+                rng.choice(family) or "",
+                dob,
+                year if not dob else None,
+                rng.choice(["feminine", "masculine", ""]),
+                "XK",
+                rng.choice(["", "", "123456789", "123456780"]),
+                rng.choice(["", "", "P1"]),
+                rng.choice(["", "", "+383 44 123 456"]),
+            )
+        )
+    return identities
+
+
+def _pairs_of_rule(con, table: str, rule) -> set:
+    from splink.internals.blocking_analysis import _as_blocking_rule
+
+    sql = _as_blocking_rule(rule, "duckdb").blocking_rule_sql
+    return set(
+        con.execute(
+            f"SELECT l.unique_id, r.unique_id FROM {table} l JOIN {table} r "  # noqa: S608
+            f"ON l.unique_id < r.unique_id WHERE coalesce({sql}, false)"
+        ).fetchall()
+    )
+
+
+# Which of ``engine.blocking_rules()`` replace each rule of ``_expression_rules()``: the
+# rules for a side without a year are split in two (the left has none; the right has none).
+REPLACED_BY = [[0], [1], [2], [3], [4], [5], [6], [7], [8, 9], [10], [11, 12], [13], [14],
+               [15, 16], [17]]  # fmt: skip
+
+
+def test_blocking_on_key_columns_gives_every_rule_the_pairs_of_its_expressions():
+    """The rules on the key columns (``BLOCKING_COLUMNS``), a side without a year as two
+    rules, let through exactly the pairs the rules on the names' substrings did: the same
+    recall, and the same pairs for the later rules to leave out."""
+    rules = engine.blocking_rules()
+    assert sorted(i for group in REPLACED_BY for i in group) == list(range(len(rules)))
+    con = engine.connection("256MB")
+    try:
+        table = engine.load_features(
+            con, engine.raw_frame(engine.raw_columns(_seeded_identities()))
+        )
+        for old, group in zip(_expression_rules(), REPLACED_BY, strict=True):
+            pairs = set().union(*(_pairs_of_rule(con, table, rules[i]) for i in group))
+            assert pairs == _pairs_of_rule(con, table, old)
+            assert pairs  # not vacuous: every rule lets some of the seeded pairs through
+        for group in REPLACED_BY:
+            if len(group) == 2:  # "the left has no year" and "the right has none" both occur
+                assert all(_pairs_of_rule(con, table, rules[i]) for i in group)
+    finally:
+        con.close()
+
+
+def test_the_bound_of_a_rule_is_its_pairs_sharing_keys():
+    """``blocked_pairs_bound`` (one grouping for rules with the same keys on both sides, a join
+    of two groupings for the swapped ones and those with a condition on one side) counts the
+    pairs sharing the rule's equality keys (and its one-side condition)."""
+    from splink.internals.blocking_analysis import _as_blocking_rule
+
+    con = engine.connection("256MB")
+    try:
+        table = engine.load_features(
+            con, engine.raw_frame(engine.raw_columns(_seeded_identities()))
+        )
+        for rule in engine.blocking_rules():
+            parsed = _as_blocking_rule(rule, "duckdb")
+            equal = " AND ".join(f"l.{a} = r.{b}" for a, b in parsed._equi_join_conditions)
+            # A side without a year: on that side only (block_on rules say "TRUE").
+            filters = parsed._filter_conditions if parsed._filter_conditions != "TRUE" else ""
+            sharing = con.execute(
+                f"SELECT count(*) FROM {table} l JOIN {table} r ON {equal} "  # noqa: S608
+                f"WHERE {filters or 'true'}"
+            ).fetchall()[0][0]
+            # Pairs under a one-side condition are counted once as (l, r), else both ways.
+            expected = sharing if filters else sharing // 2
+            assert engine.blocked_pairs_bound(con, table, [rule]) == expected
+    finally:
+        con.close()
+
+
+def test_a_stored_model_predicts_with_todays_blocking_rules():
+    """Which pairs are scored is not a trained parameter: a model stored with the rules of an
+    earlier session (the substring forms) predicts with today's, and finds the same pairs."""
+    identities = _seeded_identities(200)
+    raw = engine.raw_frame(engine.raw_columns(identities))
+    trained = engine.run(raw, threshold=0.2)
+    old = [
+        {"blocking_rule": engine._as_sql(rule), "sql_dialect": "duckdb"}
+        for rule in _expression_rules()
+    ]
+    stored = {**trained.model, "blocking_rules_to_generate_predictions": old}
+    current = engine.current_blocking(stored)
+    assert (
+        current["blocking_rules_to_generate_predictions"]
+        == (engine.settings()["blocking_rules_to_generate_predictions"])
+    )
+    assert current["comparisons"] == trained.model["comparisons"]
+    again = engine.run(raw, threshold=0.2, model=stored)
+    assert again.pairs and sorted(again.pairs) == sorted(trained.pairs)

@@ -43,6 +43,15 @@ def test_run_finds_the_variants_in_one_audited_read():
         "score",
         "registration_keys",
         "store",
+        "score_phases",
+    }
+    # Where the scoring's time went, phase by phase (features sent to the registration keys).
+    assert set(model.timings["score_phases"]) == {
+        "features",
+        "training",
+        "bound",
+        "prediction",
+        "features_sink",
     }
 
 
@@ -181,3 +190,27 @@ def test_statistics_count_a_linked_person_once_and_undo_restores_the_count(two_a
     services.undo_decision(reviewer, pair)
     assert total() == 3
     assert selectors.cluster_of_person_ids([third.pk]) == {third.pk: third.pk}
+
+
+@pytest.mark.django_db
+def test_the_bulk_read_gives_each_persons_identity_as_reading_the_person_does():
+    """``read_identities`` and ``identities_of`` open the fields through the protection layer's
+    bulk open; they give what ``identity_of`` gives reading each person (NULLs and blanks too)."""
+    persons = [
+        PersonFactory(
+            given_name="Vjollca",
+            family_name="Krasniqi",
+            date_of_birth=datetime.date(1998, 3, 2),
+            birth_year=1998,
+            personal_number="1234567890",
+            passport_number="P0012345",
+            phone="+383 44 123 456",
+        ),
+        PersonFactory(given_name="Violca", family_name="", date_of_birth=None, phone=""),
+        PersonFactory(given_name="Ana", citizenship="", gender="unknown"),
+    ]
+    one_by_one = [services.identity_of(person) for person in persons]
+    queryset = type(persons[0]).objects.filter(pk__in=[p.pk for p in persons]).order_by("pk")
+    assert services.identities_of(queryset) == one_by_one
+    columns = services.read_identities("test read")
+    assert columns == engine.raw_columns(one_by_one)
