@@ -59,25 +59,32 @@ def open_rows(
     unwrap = keys.envelope_unwrapper()
     shredded = keys.SHREDDED_ENVELOPE
     rows = queryset.values_list(*columns).iterator(chunk_size=chunk_size)
-    for pk, stored, *values in rows:
-        _check_scope(label)  # each record: the caller may leave the audited read half-way
-        envelope = keys.parse_envelope(stored or "")
-        open_one = None
-        for position, field in opened:
-            value = values[position]
-            if value is None:
-                continue
-            token = value.token if isinstance(value, Sealed) else value
-            if not token and envelope == shredded:
-                values[position] = field.empty_value()
-                continue
-            if open_one is None and envelope is not None:
-                # As the one path: the data key first (a shredded or tampered envelope fails
-                # here), then the value's associated data.
-                open_one = crypto.opener(unwrap(envelope, f"{label}|{pk}"))
-            associated = associated_data_of(label, field.name, pk, envelope, token)
-            values[position] = field.deserialise(open_one(token, associated).decode())
-        yield tuple(values)
+    try:
+        for pk, stored, *values in rows:
+            _check_scope(label)  # each record: the caller may leave the audited read half-way
+            envelope = keys.parse_envelope(stored or "")
+            open_one = None
+            for position, field in opened:
+                value = values[position]
+                if value is None:
+                    continue
+                token = value.token if isinstance(value, Sealed) else value
+                if not token and envelope == shredded:
+                    values[position] = field.empty_value()
+                    continue
+                if open_one is None and envelope is not None:
+                    # As the one path: the data key first (a shredded or tampered envelope fails
+                    # here), then the value's associated data.
+                    open_one = crypto.opener(unwrap(envelope, f"{label}|{pk}"))
+                associated = associated_data_of(label, field.name, pk, envelope, token)
+                values[position] = field.deserialise(open_one(token, associated).decode())
+            yield tuple(values)
+    finally:
+        # Closed as soon as this generator ends (a decryption error, the audited read left,
+        # the caller closing it), never later by the garbage collector: on PostgreSQL the rows
+        # come from a server-side cursor, and a finaliser closing it while another query runs
+        # on the same connection waits for that connection forever (psycopg).
+        rows.close()
 
 
 def _check_scope(label: str) -> None:

@@ -212,3 +212,23 @@ def test_the_truncated_hasher_gives_the_truncated_index(bits):
     for text in ("names\x1fvjollca\x1fkrasnichi", "dob\x1f1998-03-02", "", "ë Ђ"):
         index = crypto.truncated_index(field_key, text, bits)
         assert hashed(text) == int(index.split(":")[1], 16)
+
+
+@pytest.mark.django_db
+def test_an_error_half_way_closes_the_read_there_and_then(key_file):
+    """A value failing its check ends the read and closes its rows at once, not when the
+    garbage collector finds them: on PostgreSQL they come from a server-side cursor, and a
+    finaliser closing it while another query runs on the connection hangs that connection."""
+    PersonFactory(given_name="Teuta")
+    second = PersonFactory(given_name="Drita")
+    _set_raw(second, "given_name", "not sealed")
+    rows = open_rows(Person.objects.order_by("pk"), ["given_name"], chunk_size=1)
+    assert next(rows) == ("Teuta",)
+    with pytest.raises(ProtectedDataIntegrityError) as caught:
+        next(rows)
+    assert caught.value.__traceback__ is not None  # the frames are still held here...
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_cursors")
+            assert cursor.fetchone()[0] == 0  # ...but their cursor is closed
+    assert Person.objects.count() == 2  # and the connection answers
