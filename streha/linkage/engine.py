@@ -635,24 +635,9 @@ def blocked_pairs_bound(con, table: str, rules) -> int:
         if any(filters):
             # A condition on one side only (a missing year): each side's persons counted
             # under it; pairs (l, r) and (r, l) are both counted, as below.
-            sides = []
-            for side in (0, 1):
-                columns = ", ".join(f"{pair[side]} AS k{i}" for i, pair in enumerate(keys))
-                present = " AND ".join(
-                    [f"{pair[side]} IS NOT NULL" for pair in keys] + filters[side]
-                )
-                sides.append(
-                    f"SELECT {columns}, count(*) AS n FROM {table} WHERE {present} "  # noqa: S608
-                    f"GROUP BY ALL"
-                )
-            using = ", ".join(f"k{i}" for i in range(len(keys)))
-            sql = (
-                f"SELECT coalesce(sum(l.n * r.n), 0) FROM ({sides[0]}) l "  # noqa: S608
-                f"JOIN ({sides[1]}) r USING ({using})"
-            )
             # Only the ordered pairs (l < r) with the condition on l, or on r: at most the
             # product once, not twice as for a symmetric rule.
-            total += 2 * int(con.execute(sql).fetchall()[0][0])
+            total += 2 * _joined_count(con, table, keys, filters)
             continue
         if all(left == right for left, right in keys):
             # The same keys on both sides (every rule but the swapped names): one grouping,
@@ -665,21 +650,27 @@ def blocked_pairs_bound(con, table: str, rules) -> int:
             )
             total += int(con.execute(sql).fetchall()[0][0])
             continue
-        sides = []
-        for side in (0, 1):
-            columns = ", ".join(f"{pair[side]} AS k{i}" for i, pair in enumerate(keys))
-            present = " AND ".join(f"{pair[side]} IS NOT NULL" for pair in keys)
-            sides.append(
-                f"SELECT {columns}, count(*) AS n FROM {table} WHERE {present} "  # noqa: S608
-                f"GROUP BY ALL"
-            )
-        using = ", ".join(f"k{i}" for i in range(len(keys)))
-        sql = (
-            f"SELECT coalesce(sum(l.n * r.n), 0) FROM ({sides[0]}) l "  # noqa: S608
-            f"JOIN ({sides[1]}) r USING ({using})"
-        )
-        total += int(con.execute(sql).fetchall()[0][0])
+        total += _joined_count(con, table, keys, ([], []))
     return total // 2  # each pair once (l < r)
+
+
+def _joined_count(con, table: str, keys: list, filters: tuple) -> int:
+    """Pairs (l, r) with equal keys (each side's own column), each side's persons counted under
+    its own conditions: the two sides grouped by their keys, the groups' counts multiplied."""
+    sides = []
+    for side in (0, 1):
+        columns = ", ".join(f"{pair[side]} AS k{i}" for i, pair in enumerate(keys))
+        present = " AND ".join([f"{pair[side]} IS NOT NULL" for pair in keys] + filters[side])
+        sides.append(
+            f"SELECT {columns}, count(*) AS n FROM {table} WHERE {present} "  # noqa: S608
+            f"GROUP BY ALL"
+        )
+    using = ", ".join(f"k{i}" for i in range(len(keys)))
+    sql = (
+        f"SELECT coalesce(sum(l.n * r.n), 0) FROM ({sides[0]}) l "  # noqa: S608
+        f"JOIN ({sides[1]}) r USING ({using})"
+    )
+    return int(con.execute(sql).fetchall()[0][0])
 
 
 def _one_side_filters(conditions: str) -> tuple[list[str], list[str]]:
