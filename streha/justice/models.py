@@ -301,7 +301,12 @@ class ProceedingEvent(ProtectedModel):
 
     class Meta:
         ordering = ["occurred_on", "pk"]
-        indexes = [models.Index(fields=["case", "occurred_on"], name="proceeding_case_date")]
+        indexes = [
+            models.Index(fields=["case", "occurred_on"], name="proceeding_case_date"),
+            # The latest events on a justice home page: walked newest first and probed against
+            # the agency's cases, not every event of an agency that holds most cases sorted.
+            models.Index(fields=["-recorded_at", "-id"], name="proceeding_recorded"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.kind}"

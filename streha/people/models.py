@@ -136,6 +136,10 @@ class Person(ProtectedModel):
         verbose_name_plural = _("persons")
         indexes = [
             models.Index(fields=["owner_agency", "-created_at"]),
+            # The list's order over persons shared with an agency (its access grants): newest
+            # first, the planner walks this and probes the grants, rather than reading every
+            # shared person to sort them (169 -> 10 ms at 1,000,000 persons on PostgreSQL).
+            models.Index(fields=["-created_at", "-id"], name="person_created_idx"),
             # The whole-name index's lookups, and its fallback for persons whose per-name
             # entries are not current: (value, marker) answers "holders of this value whose
             # marker is NULL or not the current one" from the index, reading nothing when
