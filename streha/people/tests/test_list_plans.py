@@ -31,9 +31,7 @@ def test_the_shared_persons_part_is_read_newest_first_through_its_index(client, 
     shared = [
         (sql, params)
         for sql, params in executed
-        if 'FROM "people_person"' in sql
-        and '"access_accessgrant"' in sql
-        and "ORDER BY" in sql
+        if 'FROM "people_person"' in sql and '"access_accessgrant"' in sql and "ORDER BY" in sql
     ]
     assert shared, "the page did not read the shared persons' part"
     sql, params = shared[0]
