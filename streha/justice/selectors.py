@@ -597,6 +597,8 @@ def navigation_entries(user) -> list:
 
 
 HOME_ITEMS = 5  # deadlines and events listed by name on the home page
+# Up to this many criminal cases, an agency's latest events are read by case (``recent_events``).
+SMALL_CASELOAD = 1000
 
 
 def _short(day) -> str:
@@ -616,15 +618,24 @@ def recent_events(user: User, *, limit: int = HOME_ITEMS) -> list[tuple[str, str
     if not policy._does_justice_work(user):
         return []
     agency = user.agency_id
-    events = (
-        ProceedingEvent.objects.filter(
-            Q(case__police_agency_id=agency)
-            | Q(case__prosecution_office_id=agency)
-            | Q(case__court_id=agency)
-        )
-        .order_by("-recorded_at", "-pk")
-        .values_list("kind", "occurred_on", "case__reference", "case__public_id")[:limit]
+    cases = CriminalCase.objects.filter(
+        Q(police_agency_id=agency) | Q(prosecution_office_id=agency) | Q(court_id=agency)
     )
+    # Two plans, chosen by the agency's caseload (read up to the threshold, by index): a few
+    # cases give their events through the case index, a handful to sort; many give them
+    # newest first through ``proceeding_recorded``, each probed against the agency's cases,
+    # stopping at the limit after about limit x (all events / the agency's) rows. Walking the
+    # events for an agency with few cases would read nearly all of them; sorting the events
+    # of one holding most cases read all of theirs (100 ms on PostgreSQL, 240 ms on SQLite at
+    # 1,000,000 persons; SQLite keeps no statistics to choose between the two itself).
+    few = list(cases.order_by().values_list("pk", flat=True)[: SMALL_CASELOAD + 1])
+    if len(few) <= SMALL_CASELOAD:
+        events = ProceedingEvent.objects.filter(case_id__in=few)
+    else:
+        events = ProceedingEvent.objects.filter(Exists(cases.filter(pk=OuterRef("case_id"))))
+    events = events.order_by("-recorded_at", "-pk").values_list(
+        "kind", "occurred_on", "case__reference", "case__public_id"
+    )[:limit]
     return [
         (
             f"{reference} · {enum_label(EventKind, kind)} · {_short(occurred_on)}",
