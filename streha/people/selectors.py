@@ -300,7 +300,7 @@ def list_persons(
         number = _page_number(page)
         end = number * PAGE_SIZE
         keys: set = set()
-        for part in policy.person_scope_parts(user):
+        for part in policy.person_scope_parts(user, walk_shared=True):
             ordered_part = part.order_by("-created_at", "-pk").values_list("created_at", "pk")
             keys.update(ordered_part[: end + 1])
         listed_ids = [pk for _created, pk in sorted(keys, reverse=True)][: end + 1]
