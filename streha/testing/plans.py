@@ -55,6 +55,19 @@ def indexes_where(condition: str, params: Iterable = ()) -> list[str]:
         return [name for (name,) in cursor.fetchall()]
 
 
+def other_indexes(table: str, keep: str) -> Callable[[], list[str]]:
+    """For ``explain(drop=...)``: the indexes of ``table`` other than ``keep`` (unique ones
+    kept), which a handful of rows makes as cheap as the one the query is meant to walk."""
+
+    def names() -> list[str]:
+        return indexes_where(
+            "tablename = %s AND indexname <> %s AND indexdef NOT LIKE 'CREATE UNIQUE INDEX %%'",
+            [table, keep],
+        )
+
+    return names
+
+
 def explain(
     sql: str,
     params,

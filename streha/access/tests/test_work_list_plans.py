@@ -15,7 +15,7 @@ from streha.accounts.models import Role
 from streha.cases.models import Referral, ReferralStatus, Task, TaskKind
 from streha.cases.tests.factories import CaseFactory
 from streha.testing.factories import AgencyFactory
-from streha.testing.plans import explain, indexes_where, page_queries, union_members
+from streha.testing.plans import explain, other_indexes, page_queries, union_members
 
 pytestmark = pytest.mark.django_db
 
@@ -55,13 +55,7 @@ def _plan(sql: str, params, *, table: str, keep: str) -> str:
     cheap (at scale: a walk and a sort of the agency's rows) dropped and scans and sorts priced
     out: the plan shows whether ``keep`` gives the rows in order."""
 
-    def drop():
-        return indexes_where(
-            "tablename = %s AND indexname <> %s AND indexdef NOT LIKE 'CREATE UNIQUE INDEX %%'",
-            [table, keep],
-        )
-
-    return explain(sql, params, drop=drop, off=("seqscan", "sort"))
+    return explain(sql, params, drop=other_indexes(table, keep), off=("seqscan", "sort"))
 
 
 def test_the_referral_inbox_reads_a_page_in_order_from_its_index(client, shelter_worker):
