@@ -313,6 +313,7 @@ def list_cases(
         read = read_together(
             *(counted(part.order_by()[: COUNT_CAP + 1]) for part in counting),
             *([part_keys(parts[0], asked_end)] if speculative else []),
+            shape="case list keys",
         )
         counts = [found[0] for found in read[: len(parts)]]
         read_keys = read[len(parts) :]
@@ -344,7 +345,9 @@ def list_cases(
         rows = rows.only(*columns)
     extras = dict(with_rows(ids)) if with_rows and ids else {}
     # The rows and what the caller reads beside them (``with_rows``), in ONE query.
-    found_rows, *extra_results = read_together(rows.filter(pk__in=ids).order_by(), *extras.values())
+    found_rows, *extra_results = read_together(
+        rows.filter(pk__in=ids).order_by(), *extras.values(), shape="case list rows"
+    )
     by_id = {case.pk: case for case in found_rows}
     result = MergedPage([by_id[pk] for pk in ids], number, count, more_results=more)
     result.extras = dict(zip(extras, extra_results, strict=True))
@@ -656,6 +659,7 @@ def my_work(user: User, *, limit: int = 50) -> WorkSummary:
         notices[:limit],
         counted(overdue[: COUNT_CAP + 1]),
         counted(soon[: COUNT_CAP + 1]),
+        shape="task list",
     )
     return WorkSummary(
         overdue=overdue_rows,
@@ -700,6 +704,7 @@ def my_work_panels(user) -> list:
         tasks.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7)),
         pending,
         policy.notifications_visible_to(user).filter(read_at__isnull=True),
+        shape="victim cases panel",
     )
     return [
         Panel(
