@@ -255,7 +255,10 @@ def list_cases(
                 return MergedPage([], 1, 0, too_broad=True)
             confirm = found.confirm
             candidates = Case.objects.filter(person_id__in=found.persons.values("pk")).order_by()
-            candidates = list(candidates.values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
+            [candidates] = read_together(
+                candidates.values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1],
+                shape="case search candidates",
+            )
             if len(candidates) > SEARCH_CANDIDATES:
                 # Say so rather than show an arbitrary part: the user adds a number.
                 return MergedPage([], 1, 0, too_broad=True)
@@ -271,7 +274,10 @@ def list_cases(
         if annotate:
             visible = visible.annotate(exploitation_types_text=_TYPES_TEXT)
         visible, value = _sorted_by(visible.filter(filters), user, key)
-        keys = sorted(visible.order_by().values_list(value, "pk", "person_id"), reverse=descending)
+        [keys] = read_together(
+            visible.order_by().values_list(value, "pk", "person_id"), shape="case search keys"
+        )
+        keys = sorted(keys, reverse=descending)
         # Confirmed up to the end of the wanted page (and one more, to know whether more
         # follow): a search opens about a page of persons, however many share the name.
         keys, more = confirm_in_order(keys, itemgetter(2), confirm, number * PAGE_SIZE)
@@ -536,9 +542,26 @@ def read_case(
     if page_person:
         scope = scope.defer(*_PERSON_FIELDS_UNREAD)
     case, access = policy.visible_or_404(
-        user, scope, policy.case_access, request=request, purpose=purpose, public_id=public_id
+        user,
+        scope,
+        policy.case_access,
+        request=request,
+        purpose=purpose,
+        fetch=_first_case,
+        public_id=public_id,
     )
     return CaseView(case=case, access=access)
+
+
+def _first_case(queryset):
+    """``queryset.first()``, its compiled SQL reused between requests (``read_together``'s
+    ``shape``): the case read is the same query on every case page and step, only the user's
+    scope values and the case's id differ, and compiling its ~80 columns costs more than
+    running it."""
+    if not queryset.ordered:
+        queryset = queryset.order_by("pk")
+    [found] = read_together(queryset[:1], shape="case read")
+    return found[0] if found else None
 
 
 def timeline(case: Case):
