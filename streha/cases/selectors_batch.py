@@ -22,6 +22,7 @@ clause and structure (``_structure``), and only when that compilation had no par
 its WHERE clause (a value in an annotation, a join or the select list is never reused).
 """
 
+import copy
 import operator
 import threading
 
@@ -34,6 +35,7 @@ from django.db.models.query import (
     ValuesListIterable,
     get_related_populators,
 )
+from django.db.models.sql.where import WhereNode
 
 _PART = "streha_part"
 
@@ -191,8 +193,22 @@ def _compiled_reused(queryset, shape: str):
     ):
         if len(cache) >= REUSED_LIMIT:
             cache.clear()
-        cache[key] = (compiled[0], compiled[1], compiled[3])
+        compiler = compiled[0] if compiled[0] is _COUNTER else _without_values(compiled[0])
+        cache[key] = (compiler, compiled[1], compiled[3])
     return compiled
+
+
+def _without_values(compiler):
+    """A copy of ``compiler`` that still turns rows into objects (its select list, joined
+    models and converters) but holds none of the values its query was filtered with: a
+    related manager's filter holds the request's model instance (a case, perhaps with its
+    opened fields), which a kept compiler would otherwise keep alive for the thread's life."""
+    kept = copy.copy(compiler)
+    query = compiler.query.chain()
+    query.where = WhereNode()
+    kept.query = query
+    kept.where = kept.having = kept.qualify = None
+    return kept
 
 
 def _models(queryset: QuerySet, compiler, rows) -> list:

@@ -124,3 +124,21 @@ def test_a_shape_refuses_what_read_together_cannot_read_alike(case):
             read_together(Case.objects.prefetch_related("notes"), shape="test")
         with pytest.raises(TypeError):
             read_together(Case.objects.values("pk"), shape="test")
+
+
+def test_the_kept_sql_holds_nothing_of_the_request_that_compiled_it(worker, case):
+    """A related manager's filter holds its case object: what a shape keeps between requests
+    (its compiled SQL and a compiler to turn rows into objects) must not keep that object."""
+    import gc
+    import weakref
+
+    add_records(worker, case, 1)
+    read = Case.objects.get(pk=case.pk)
+    kept = weakref.ref(read)
+    [services_] = read_together(read.services.select_related("provider"), shape="test")
+    assert services_ and selectors_batch._REUSED.members
+    del read, services_
+    gc.collect()
+    assert kept() is None
+    again = read_together(case.services.select_related("provider"), shape="test")
+    assert [service.case is case for service in again[0]] == [True]
