@@ -99,7 +99,6 @@ def measure(persons: int) -> None:
     def audited_shell():
         assert client.get("/_audited_shell/").status_code == 200
 
-    _common.say(f"measuring {REQUESTS} rounds of each page and reference")
     pages = {"case_list": case_list, "case_detail": case_detail, "search": search}
     # The other pages of a case worker's day (issue 17's load mix), measured the same way
     # (``BENCH_PAGES=issue`` for the three pages of the goal alone).
@@ -111,6 +110,10 @@ def measure(persons: int) -> None:
             "referral_inbox": referral_inbox,
         }
     references = {"floor": floor, "audited_shell": audited_shell}
+    if QUERIES:
+        show_queries({**references, **pages})
+        return
+    _common.say(f"measuring {REQUESTS} rounds of each page and reference")
     # CPU milliseconds of this process per request beside the wall time (issue 17's load: on
     # two saturated cores every ms of CPU per request counts; the database server's CPU, on
     # PostgreSQL, is not in it).
@@ -188,6 +191,54 @@ def measure(persons: int) -> None:
     print("written:", _common.write(f"pages-{persons}", figures))
 
 
+QUERIES = sys.argv[1:2] == ["--queries"]
+
+
+def show_queries(pages: dict) -> None:
+    """``--queries N``: each page's queries with their time (Django's ``execute_wrapper``, the
+    database's answer included), after a few warm-up calls, and the page's top functions under
+    cProfile (``BENCH_PROFILE_ROUNDS`` calls, default 20). Nothing measured for the goal."""
+    import cProfile
+    import pstats
+    from io import StringIO
+
+    from django.db import connection
+
+    rounds = int(os.environ.get("BENCH_PROFILE_ROUNDS", "20"))
+    wanted = os.environ.get("BENCH_QUERY_PAGES", "")
+    for name, page in pages.items():
+        if wanted and name not in wanted.split(","):
+            continue
+        for _ in range(5):
+            page()
+        log: list[tuple[float, str]] = []
+
+        def timing(execute, sql, params, many, context, log=log):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                log.append(((time.perf_counter() - started) * 1000, sql))
+
+        with connection.execute_wrapper(timing):
+            started = time.perf_counter()
+            page()
+            wall = (time.perf_counter() - started) * 1000
+        print(f"== {name}: {len(log)} queries, {sum(t for t, _ in log):.1f} ms of {wall:.1f} ms")
+        for elapsed, sql in log:
+            print(f"  {elapsed:7.2f} ms  {sql[:220]}")
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(rounds):
+            page()
+        profile.disable()
+        out = StringIO()
+        limit = os.environ.get("BENCH_PROFILE_FILTER", "")
+        stats = pstats.Stats(profile, stream=out).sort_stats("cumulative")
+        stats.print_stats(*([limit] if limit else []), 45)
+        print(out.getvalue())
+
+
 def main() -> None:
     """Each scale in its own process (one database per process), then the comparison."""
     small = int(os.environ.get("BENCH_SMALL_PERSONS", "3000"))
@@ -228,7 +279,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--measure"]:
+    if sys.argv[1:2] in (["--measure"], ["--queries"]):
         measure(int(sys.argv[2]))
     else:
         main()

@@ -958,6 +958,7 @@ def visible_or_404(
     purpose_of=None,
     audited_groups=None,
     require=None,
+    fetch=None,
     **lookup,
 ):
     """The object ``lookup`` names in ``scope`` (a ``*_visible_to(user)`` queryset) and
@@ -973,12 +974,16 @@ def visible_or_404(
     (``audited_groups(access)`` narrows them to what the object holds) and break-glass
     flagged. A refused read is audited too, naming only the type and the id asked for (nothing
     of the object, whether or not it exists), at most ``REFUSALS_RECORDED_PER_MINUTE`` per
-    user a minute: an auditor sees someone walking through ids, the log is never flooded."""
+    user a minute: an auditor sees someone walking through ids, the log is never flooded.
+
+    ``fetch(queryset)``: reads the first object of the scope narrowed to ``lookup`` (None if
+    none), as ``queryset.first()`` does, in another way (the case page reuses the compiled
+    query, ``cases.selectors.read_case``); the same scope and lookup either way."""
     from django.http import Http404
 
     from streha.audit import services as audit
 
-    found = scope.filter(**lookup).first()
+    found = scope.filter(**lookup).first() if fetch is None else fetch(scope.filter(**lookup))
     access = access_of(user, found) if found is not None else None
     if access is None or not access.can_view:
         refused = (scope.model, dict(lookup))

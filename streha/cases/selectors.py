@@ -255,7 +255,10 @@ def list_cases(
                 return MergedPage([], 1, 0, too_broad=True)
             confirm = found.confirm
             candidates = Case.objects.filter(person_id__in=found.persons.values("pk")).order_by()
-            candidates = list(candidates.values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
+            [candidates] = read_together(
+                candidates.values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1],
+                shape="case search candidates",
+            )
             if len(candidates) > SEARCH_CANDIDATES:
                 # Say so rather than show an arbitrary part: the user adds a number.
                 return MergedPage([], 1, 0, too_broad=True)
@@ -271,7 +274,10 @@ def list_cases(
         if annotate:
             visible = visible.annotate(exploitation_types_text=_TYPES_TEXT)
         visible, value = _sorted_by(visible.filter(filters), user, key)
-        keys = sorted(visible.order_by().values_list(value, "pk", "person_id"), reverse=descending)
+        [keys] = read_together(
+            visible.order_by().values_list(value, "pk", "person_id"), shape="case search keys"
+        )
+        keys = sorted(keys, reverse=descending)
         # Confirmed up to the end of the wanted page (and one more, to know whether more
         # follow): a search opens about a page of persons, however many share the name.
         keys, more = confirm_in_order(keys, itemgetter(2), confirm, number * PAGE_SIZE)
@@ -313,6 +319,7 @@ def list_cases(
         read = read_together(
             *(counted(part.order_by()[: COUNT_CAP + 1]) for part in counting),
             *([part_keys(parts[0], asked_end)] if speculative else []),
+            shape="case list keys",
         )
         counts = [found[0] for found in read[: len(parts)]]
         read_keys = read[len(parts) :]
@@ -344,7 +351,9 @@ def list_cases(
         rows = rows.only(*columns)
     extras = dict(with_rows(ids)) if with_rows and ids else {}
     # The rows and what the caller reads beside them (``with_rows``), in ONE query.
-    found_rows, *extra_results = read_together(rows.filter(pk__in=ids).order_by(), *extras.values())
+    found_rows, *extra_results = read_together(
+        rows.filter(pk__in=ids).order_by(), *extras.values(), shape="case list rows"
+    )
     by_id = {case.pk: case for case in found_rows}
     result = MergedPage([by_id[pk] for pk in ids], number, count, more_results=more)
     result.extras = dict(zip(extras, extra_results, strict=True))
@@ -533,9 +542,26 @@ def read_case(
     if page_person:
         scope = scope.defer(*_PERSON_FIELDS_UNREAD)
     case, access = policy.visible_or_404(
-        user, scope, policy.case_access, request=request, purpose=purpose, public_id=public_id
+        user,
+        scope,
+        policy.case_access,
+        request=request,
+        purpose=purpose,
+        fetch=_first_case,
+        public_id=public_id,
     )
     return CaseView(case=case, access=access)
+
+
+def _first_case(queryset):
+    """``queryset.first()``, its compiled SQL reused between requests (``read_together``'s
+    ``shape``): the case read is the same query on every case page and step, only the user's
+    scope values and the case's id differ, and compiling its ~80 columns costs more than
+    running it."""
+    if not queryset.ordered:
+        queryset = queryset.order_by("pk")
+    [found] = read_together(queryset[:1], shape="case read")
+    return found[0] if found else None
 
 
 def timeline(case: Case):
@@ -656,6 +682,7 @@ def my_work(user: User, *, limit: int = 50) -> WorkSummary:
         notices[:limit],
         counted(overdue[: COUNT_CAP + 1]),
         counted(soon[: COUNT_CAP + 1]),
+        shape="task list",
     )
     return WorkSummary(
         overdue=overdue_rows,
@@ -700,6 +727,7 @@ def my_work_panels(user) -> list:
         tasks.filter(due_on__gte=today, due_on__lte=today + timedelta(days=7)),
         pending,
         policy.notifications_visible_to(user).filter(read_at__isnull=True),
+        shape="victim cases panel",
     )
     return [
         Panel(

@@ -12,11 +12,21 @@ querysets would not have read, and field conversion (dates, encrypted fields) is
 
 Each member keeps its own ``ORDER BY`` and ``LIMIT`` inside a derived table; SQLite and
 PostgreSQL return a ``UNION ALL``'s members one after the other, in their own order (tested).
+
+``read_together(..., shape="name")`` reuses each member's compiled SQL between requests: a page
+reads querysets of the same shape on every request (the case page: the same nine lists, only
+the case differs), and compiling one (Django's compiler over every selected column) costs more
+than running it. Only the member's WHERE clause is compiled each time (so every value is this
+request's own); the rest of its SQL is taken from the first compilation of the same shape, WHERE
+clause and structure (``_structure``), and only when that compilation had no parameter outside
+its WHERE clause (a value in an annotation, a join or the select list is never reused).
 """
 
+import copy
 import operator
+import threading
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models.query import (
     FlatValuesListIterable,
@@ -25,6 +35,7 @@ from django.db.models.query import (
     ValuesListIterable,
     get_related_populators,
 )
+from django.db.models.sql.where import WhereNode
 
 _PART = "streha_part"
 
@@ -93,6 +104,113 @@ def _compiled(queryset):
     return compiler, sql, params, compiler.col_count
 
 
+# Compiled members by (shape, database, structure, WHERE clause): per thread, since a compiler
+# belongs to its thread's connection. Bounded: a shape has a few forms (an IN list of 1 to 25).
+_REUSED = threading.local()
+REUSED_LIMIT = 256
+
+
+def _structure(queryset) -> tuple | None:
+    """What, beside the WHERE clause, decides a member's SQL; None when it cannot be reused
+    (annotations, grouping, combinations, raw extras, an order by an expression, prefetching
+    or an iterable ``read_together`` does not read: each member compiled in full)."""
+    query = queryset.query
+    if (
+        query.annotations
+        or query.group_by is not None
+        or query.combinator
+        or query.extra
+        or query.extra_tables
+        or not all(isinstance(term, str) for term in query.order_by)
+        or queryset._prefetch_related_lookups
+        or query._filtered_relations
+    ):
+        return None
+    return (
+        query.model,
+        queryset._iterable_class,
+        tuple(
+            (
+                alias,
+                join.identity,
+                join.join_type,
+                getattr(join, "nullable", None),
+                query.alias_refcount.get(alias),
+            )
+            for alias, join in query.alias_map.items()
+        ),
+        repr(query.select_related),
+        (frozenset(query.deferred_loading[0]), query.deferred_loading[1]),
+        query.order_by,
+        query.standard_ordering,
+        query.default_ordering,
+        query.low_mark,
+        query.high_mark,
+        query.values_select,
+        query.distinct,
+        query.distinct_fields,
+        query.select_for_update,
+        tuple(map(repr, query.select)),
+    )
+
+
+def _where(queryset):
+    """(SQL, params) of the WHERE clause of ``queryset``'s query alone, None when the
+    query has HAVING or QUALIFY parts; raises ``EmptyResultSet`` when it matches nothing."""
+    query = queryset.query
+    where, having, qualify = query.where.split_having_qualify(must_group_by=False)
+    if having is not None or qualify is not None:
+        return None
+    compiler = query.get_compiler(using=queryset.db)
+    try:
+        return compiler.compile(where)
+    except FullResultSet:
+        return "", []
+
+
+def _compiled_reused(queryset, shape: str):
+    """``_compiled(queryset)``, compiling only its WHERE clause when a member of the same shape,
+    structure and WHERE clause was compiled before in this thread (see the module's doc)."""
+    inner = queryset.queryset if isinstance(queryset, Counted) else queryset
+    structure = _structure(inner)
+    where = _where(inner) if structure is not None else None  # EmptyResultSet: see _compiled
+    if where is None:
+        return _compiled(queryset)
+    where_sql, where_params = where
+    cache = getattr(_REUSED, "members", None)
+    if cache is None:
+        cache = _REUSED.members = {}
+    key = (shape, queryset.db, isinstance(queryset, Counted), structure, where_sql)
+    found = cache.get(key)
+    if found is not None:
+        compiler, sql, width = found
+        return compiler, sql, tuple(where_params), width
+    compiled = _compiled(queryset)
+    if (
+        compiled is not None
+        and tuple(compiled[2]) == tuple(where_params)
+        and (not where_sql or where_sql in compiled[1])
+    ):
+        if len(cache) >= REUSED_LIMIT:
+            cache.clear()
+        compiler = compiled[0] if compiled[0] is _COUNTER else _without_values(compiled[0])
+        cache[key] = (compiler, compiled[1], compiled[3])
+    return compiled
+
+
+def _without_values(compiler):
+    """A copy of ``compiler`` that still turns rows into objects (its select list, joined
+    models and converters) but holds none of the values its query was filtered with: a
+    related manager's filter holds the request's model instance (a case, perhaps with its
+    opened fields), which a kept compiler would otherwise keep alive for the thread's life."""
+    kept = copy.copy(compiler)
+    query = compiler.query.chain()
+    query.where = WhereNode()
+    kept.query = query
+    kept.where = kept.having = kept.qualify = None
+    return kept
+
+
 def _models(queryset: QuerySet, compiler, rows) -> list:
     """What ``ModelIterable`` makes of ``rows`` (Django 5.2's, without executing anything)."""
     db = queryset.db
@@ -147,16 +265,25 @@ def _values(queryset: QuerySet, compiler, rows) -> list:
     return list(values)
 
 
-def read_together(*querysets: QuerySet | Counted) -> list[list]:
+def read_together(*querysets: QuerySet | Counted, shape: str | None = None) -> list[list]:
     """The result of each of ``querysets`` as a list, in their order, read in one query
     (none if every queryset is empty by construction). All on one database. A ``counted``
-    member's result is ``[its count]``."""
+    member's result is ``[its count]``. ``shape``: a name for this call site, whose members'
+    compiled SQL is reused between calls (see the module's doc)."""
     if not querysets:
         return []
     using = querysets[0].db
     if any(queryset.db != using for queryset in querysets):
         raise ValueError("read_together reads querysets of one database")
-    compiled = [_compiled(queryset) for queryset in querysets]
+    if shape is None:
+        compiled = [_compiled(queryset) for queryset in querysets]
+    else:
+        compiled = []
+        for queryset in querysets:
+            try:
+                compiled.append(_compiled_reused(queryset, shape))
+            except EmptyResultSet:  # its WHERE clause can match nothing
+                compiled.append(None)
     members = [(i, part) for i, part in enumerate(compiled) if part is not None]
     found: dict[int, list] = {i: [] for i in range(len(querysets))}
     if members:

@@ -26,13 +26,17 @@ def bounded_count(queryset) -> int | str:
     return bounded(queryset[: COUNT_CAP + 1].count())
 
 
-def bounded_counts(*querysets) -> list[int | str]:
+def bounded_counts(*querysets, shape: str | None = None) -> list[int | str]:
     """``bounded_count`` of each of ``querysets`` (of one database), all read in ONE query
     (``selectors_batch.read_together``: each count is the same bounded ``COUNT(*)`` of the
-    queryset cut at ``COUNT_CAP + 1``). A panel's figures cost one round trip, not one each."""
+    queryset cut at ``COUNT_CAP + 1``). A panel's figures cost one round trip, not one each.
+    ``shape``: names the call site so that its compiled SQL is reused between requests
+    (``read_together``)."""
     from streha.cases.selectors_batch import counted, read_together
 
-    found = read_together(*(counted(queryset[: COUNT_CAP + 1]) for queryset in querysets))
+    found = read_together(
+        *(counted(queryset[: COUNT_CAP + 1]) for queryset in querysets), shape=shape
+    )
     return [bounded(count) for [count] in found]
 
 

@@ -99,3 +99,42 @@ def test_case_page_reads_only_the_persons_columns_it_shows(client, worker, case)
     with read_context.system("test: the name shown"):
         name = f"{case.person.given_name} {case.person.family_name}"
     assert name in response.content.decode()
+
+
+def test_the_case_page_compiles_its_case_read_and_records_once(client, worker, case, ngo):
+    """The case read and the nine record lists are the same queries on every case page: after
+    the first page, another case's page compiles only their WHERE clauses (``read_together``'s
+    ``shape``), not their ~200 columns again; the page shows that case's own records."""
+    from unittest import mock
+
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from streha.cases import selectors_batch
+    from streha.testing.factories import PersonFactory
+
+    selectors_batch._REUSED.members = {}
+    other = services.open_case(
+        worker,
+        PersonFactory(owner_agency=ngo),
+        source="ngo",
+        first_contact_on=case.first_contact_on,
+    )
+    add_records(worker, case, 1)
+    services.add_note(worker, other, body="Only on the other case")
+    client.force_login(worker)
+
+    def compilations(shown):
+        with mock.patch.object(
+            SQLCompiler, "as_sql", autospec=True, side_effect=SQLCompiler.as_sql
+        ):
+            response = client.get(f"/cases/{shown.public_id}/")
+            return response, SQLCompiler.as_sql.call_count
+
+    first_response, first = compilations(case)
+    second_response, second = compilations(other)
+    assert second <= first - 10, (first, second)
+    assert "Only on the other case" in second_response.content.decode()
+    assert "Only on the other case" not in first_response.content.decode()
+    assert other.reference in second_response.content.decode()
+    count, executed = page_queries(client, other)
+    assert count == CASE_PAGE_QUERIES, "\n".join(executed)
