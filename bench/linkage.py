@@ -11,7 +11,11 @@
 - The system end to end: ``BENCH_LINKAGE_SYSTEM_PERSONS`` demo persons (default 5,000) in the
   bench database, ``run_deduplication`` (the audited read through the protection layer
   included), and the registration check against them (p95 of 50 checks).
-- PPRL on FEBRL4: clkhash encodings of both files and anonlink matching; F1 and time.
+- PPRL on FEBRL4: clkhash encodings of both files and anonlink matching; F1 and time, cold
+  (fresh processes) and warm.
+- ``BENCH_LINKAGE_LOADED=1``: the population loaded into a Streha database of its own and the
+  real ``streha dedup run --retrain`` timed on it beside plain Splink on the same records
+  exported from it (``linkage_loaded.py``; writes var/bench/linkage-loaded-<N>.json).
 
 Each measurement runs in a forked child, so its peak memory (ru_maxrss) is its own.
 Writes var/bench/linkage.json.
@@ -1024,6 +1028,11 @@ def scale_figures(figures: dict) -> None:
 
 
 def main() -> None:
+    if os.environ.get("BENCH_LINKAGE_LOADED"):
+        import linkage_loaded  # the real command on the population loaded into the system
+
+        linkage_loaded.run(SCALE, SEED)
+        return
     if os.environ.get("BENCH_LINKAGE_ONLY_OTHERS"):
         import json
 
