@@ -120,3 +120,36 @@ def test_the_pkg_resources_stand_in_is_not_left_behind():
         [sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_the_match_command_does_not_load_pkg_resources(tmp_path):
+    """``streha pprl match`` (its check that the extra is installed included) in a fresh
+    interpreter leaves ``pkg_resources`` unloaded and counts the overlap."""
+    pytest.importorskip("anonlink")
+    import subprocess
+    import sys
+
+    from bitarray import bitarray
+    from clkhash.serialization import serialize_bitarray
+
+    a, b = bitarray("1" * 64 + "0" * 64), bitarray("1" * 60 + "0" * 68)
+    pprl.write(tmp_path / "ours.json", ["o1"], [serialize_bitarray(a)])
+    pprl.write(tmp_path / "theirs.json", ["t1"], [serialize_bitarray(b)])
+    script = (
+        "import sys, django\n"
+        "django.setup()\n"
+        "from django.core.management import call_command\n"
+        f"call_command('pprl', 'match', '--ours', {str(tmp_path / 'ours.json')!r},"
+        f" '--theirs', {str(tmp_path / 'theirs.json')!r}, '--threshold', '0.5')\n"
+        "print('pkg_resources' in sys.modules)\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "streha.settings"},
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines[-1] == "False"
+    assert lines[-2].endswith(": 1")  # "Persons in common: 1", in the active language
