@@ -192,9 +192,26 @@ def system_side(truth_refs: set, n: int) -> dict:
     out.unlink(missing_ok=True)  # references and cluster numbers only, but not kept
     from linkage import scores
 
+    from streha.linkage.services import clusters_from_links
+
+    # Were every stored pair accepted by a reviewer, the clusters the export would then hold
+    # (``clusters_from_links``, as after each decision): pairs within a cluster.
+    members: dict = {}
+    for ref, cluster in clusters_from_links(found).items():
+        members.setdefault(cluster, []).append(ref)
+    largest = max((len(refs) for refs in members.values()), default=0)
+    in_same = (
+        {(a, b) for refs in members.values() for a in refs for b in refs if a < b}
+        if largest <= 2000  # a chained giant cluster would not fit in memory as pairs
+        else set()
+    )
     return {
         "dedup_run": run,
         **scores(found, truth_refs),
+        "if_every_pair_accepted_cluster_pairs": {
+            **scores(in_same, truth_refs),
+            "largest_cluster": largest,
+        },
         "f1_basis": "pairs stored by the run (CandidatePair, match probability >= threshold) "
         "by reference, against the truth pairs by reference",
         "export": {
