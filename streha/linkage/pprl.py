@@ -135,9 +135,42 @@ class Overlap:
     pairs: list[tuple[str, str, float]]
 
 
+def _anonlink():
+    """anonlink's three modules this system uses, imported without ``pkg_resources``.
+
+    anonlink's ``__init__`` imports ``pkg_resources`` only to read its own version number
+    (``get_distribution('anonlink').version``); importing ``pkg_resources`` scans every
+    installed distribution and cost most of the first match call in a process (~0.8 s of
+    the cold ``streha pprl match``, measured by ``python -X importtime``). While anonlink is
+    imported, a stand-in answering that one call from ``importlib.metadata`` (the same
+    version string, read from the same installed metadata) sits in ``sys.modules``; it is
+    removed at once, so any later ``import pkg_resources`` gets the real module. Nothing
+    else of anonlink uses ``pkg_resources`` (0.15.3; ``test_pprl.py`` checks the modules and
+    the version)."""
+    import sys
+
+    if "anonlink" not in sys.modules and "pkg_resources" not in sys.modules:
+        import types
+        from importlib import metadata
+
+        stand_in = types.ModuleType("pkg_resources")
+        stand_in.get_distribution = lambda name: types.SimpleNamespace(
+            version=metadata.version(name)
+        )
+        sys.modules["pkg_resources"] = stand_in
+        try:
+            import anonlink  # noqa: F401
+        finally:
+            if sys.modules.get("pkg_resources") is stand_in:
+                del sys.modules["pkg_resources"]
+    from anonlink import candidate_generation, similarities, solving
+
+    return candidate_generation, similarities, solving
+
+
 def match(ours: list, theirs: list, *, threshold: float = 0.75) -> list[tuple[int, int, float]]:
     """One-to-one matches (index in ours, index in theirs, Dice similarity) above threshold."""
-    from anonlink import candidate_generation, similarities, solving
+    candidate_generation, similarities, solving = _anonlink()
 
     if not ours or not theirs:
         return []

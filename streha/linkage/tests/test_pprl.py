@@ -69,3 +69,87 @@ def test_encoding_is_clkhashs_own_bit_for_bit(monkeypatch):
     plain = clk.generate_clks(rows, schema, secret, validate=True, max_workers=1)
     assert ours == [serialize_bitarray(bits) for bits in plain]
     assert len(set(ours)) > 290  # real, distinct encodings were compared
+
+
+def test_matching_imports_anonlink_without_pkg_resources():
+    """The first match in a process does not pay for ``pkg_resources`` (anonlink's
+    ``__init__`` imports it only for its version): in a fresh interpreter, after a match,
+    ``pkg_resources`` is not loaded, anonlink's version is the installed one, and the three
+    modules the match uses are anonlink's own."""
+    pytest.importorskip("anonlink")
+    import json
+    import subprocess
+    import sys
+    from importlib import metadata
+
+    script = (
+        "import json, sys\n"
+        "from bitarray import bitarray\n"
+        "from streha.linkage import pprl\n"
+        "a = bitarray('1' * 64 + '0' * 64); b = bitarray('1' * 60 + '0' * 68)\n"
+        "found = pprl.match([a], [b], threshold=0.5)\n"
+        "import anonlink, anonlink.solving\n"
+        "print(json.dumps({'found': [[i, j] for i, j, _ in found],\n"
+        "  'pkg_resources': 'pkg_resources' in sys.modules,\n"
+        "  'version': anonlink.__version__,\n"
+        "  'solving': anonlink.solving.__file__}))\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["found"] == [[0, 0]]
+    assert result["pkg_resources"] is False
+    assert result["version"] == metadata.version("anonlink")
+    assert "site-packages" in result["solving"] and "anonlink" in result["solving"]
+
+
+def test_the_pkg_resources_stand_in_is_not_left_behind():
+    """After the import a later ``import pkg_resources`` gets the real module (setuptools')."""
+    pytest.importorskip("anonlink")
+    import subprocess
+    import sys
+
+    script = (
+        "from streha.linkage import pprl\n"
+        "pprl._anonlink()\n"
+        "import pkg_resources\n"
+        "print(hasattr(pkg_resources, 'working_set'))\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_the_match_command_does_not_load_pkg_resources(tmp_path):
+    """``streha pprl match`` (its check that the extra is installed included) in a fresh
+    interpreter leaves ``pkg_resources`` unloaded and counts the overlap."""
+    pytest.importorskip("anonlink")
+    import subprocess
+    import sys
+
+    from bitarray import bitarray
+    from clkhash.serialization import serialize_bitarray
+
+    a, b = bitarray("1" * 64 + "0" * 64), bitarray("1" * 60 + "0" * 68)
+    pprl.write(tmp_path / "ours.json", ["o1"], [serialize_bitarray(a)])
+    pprl.write(tmp_path / "theirs.json", ["t1"], [serialize_bitarray(b)])
+    script = (
+        "import sys, django\n"
+        "django.setup()\n"
+        "from django.core.management import call_command\n"
+        f"call_command('pprl', 'match', '--ours', {str(tmp_path / 'ours.json')!r},"
+        f" '--theirs', {str(tmp_path / 'theirs.json')!r}, '--threshold', '0.5')\n"
+        "print('pkg_resources' in sys.modules)\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "streha.settings"},
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines[-1] == "False"
+    assert lines[-2].endswith(": 1")  # "Persons in common: 1", in the active language

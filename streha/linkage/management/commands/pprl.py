@@ -34,8 +34,9 @@ class Command(BaseCommand):
 
     def handle(self, *, action, **options) -> None:
         try:
-            import anonlink  # noqa: F401
             import clkhash  # noqa: F401
+
+            pprl._anonlink()  # anonlink without pkg_resources (the first match's cost)
         except ImportError as exc:
             raise CommandError(
                 _("Linkage with partners needs the optional 'pprl' extra (clkhash, anonlink).")
