@@ -88,3 +88,14 @@ def explain(
             return "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+def assert_walks_in_order(sql: str, params, *, table: str, index: str) -> None:
+    """Fail unless ``sql`` reads ``table`` in its order through ``index``, with no sort: the
+    table's other indexes dropped and sequential scans, sorts and hash joins priced out on
+    PostgreSQL (``explain``); SQLite's plan read as it is."""
+    plan = explain(
+        sql, params, drop=other_indexes(table, index), off=("seqscan", "sort", "hashjoin")
+    )
+    assert index in plan, plan
+    assert "Sort Key" not in plan and "TEMP B-TREE" not in plan, plan
