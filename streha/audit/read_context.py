@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, wraps
 
 from django.db import models
 
@@ -192,6 +192,26 @@ def testing_scope() -> Iterator[Scope]:
 
 # Requests that change nothing: their read events are deferred to the end of the request.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def changes_nothing(view):
+    """For a view that changes nothing whatever its method: a search POSTed so that a name or
+    number never enters a URL or an access log. Its read events are deferred as a GET's are
+    (module docstring of ``streha.audit.services``): appended together after the view, so the
+    audit chain's head is not held locked while the view renders.
+
+    Nothing is weakened: the reads are still written, durably, before the response leaves, and
+    an event about a change recorded by the view anyway would take them into its transaction
+    first, in order."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):  # a view function, or an API view's method
+        scope = current()
+        if scope is not None and scope.kind == REQUEST:
+            scope.defer_reads = True
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 class AuditedReadMiddleware:

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from streha.access import policy
 from streha.api.serializers import UUID_PATTERN, error_responses, page_of
+from streha.audit import read_context
 from streha.cases import actions, selectors, services
 from streha.cases.documents import api as document_api
 from streha.cases.serializers import (
@@ -96,6 +97,7 @@ class CaseViewSet(viewsets.ViewSet):
         request=CaseSearchSerializer, responses={200: CasePageSerializer, **_errors(400)}
     )
     @action(detail=False, methods=["post"])
+    @read_context.changes_nothing
     def search(self, request):
         """Exact search by blind index (name, personal or passport number) or case reference.
         A POST, so names and numbers never appear in URLs or access logs."""

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from streha.access import policy
+from streha.audit import read_context
 from streha.cases import actions, presentation, selectors, services
 from streha.cases import forms as case_forms
 from streha.cases.documents import selectors as document_selectors
@@ -39,6 +40,7 @@ SORT_COLUMNS = (
 
 @login_required
 @requires(policy.does_case_work)
+@read_context.changes_nothing
 def case_list(request):
     """Filters, search, sort and page in ONE form. It is POSTed, so that a searched name or
     number never enters a URL or an access log; a GET with the filters, sort and page (never a

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from streha.access import policy
 from streha.accounts.reauth import check_recent_authentication
 from streha.api.serializers import UUID_PATTERN, PageQuerySerializer, error_responses, page_of
+from streha.audit import read_context
 from streha.linkage.hooks import registration_matches_for_api
 from streha.people import selectors, services
 from streha.people.models import Person
@@ -38,6 +39,7 @@ class PersonViewSet(viewsets.ViewSet):
         responses={200: PersonPageSerializer, **error_responses(400)},
     )
     @action(detail=False, methods=["post"])
+    @read_context.changes_nothing
     def search(self, request):
         """Search by reference, whole personal or passport number, or by names (any one name,
         several in any order, Albanian or Serbian spelling, with or without accents), with the

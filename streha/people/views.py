@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from streha.access import policy
 from streha.accounts.reauth import require_recent_authentication
-from streha.audit import reasons
+from streha.audit import read_context, reasons
 from streha.linkage.hooks import announce_registration_matches
 from streha.people import presentation, selectors, services
 from streha.people.forms import BreakGlassForm, DocumentForm, PersonForm
@@ -21,6 +21,7 @@ from streha.web.errors import add_service_errors, requires
 
 @login_required
 @requires(policy.does_case_work)
+@read_context.changes_nothing
 def person_list(request):
     """The list (GET) and search (POST: names and numbers never go into a URL or a log)."""
     source = request.POST if request.method == "POST" else request.GET

@@ -394,3 +394,72 @@ def test_a_plain_response_is_handed_over_unchanged(worker, case):
 
     response = middleware_for(view)(RequestFactory().get("/"))
     assert (response.status_code, response.content) == (200, b"ok")
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "found"),
+    [
+        ("/cases/", {"q": NAME}, "case"),
+        ("/persons/", {"q": NAME}, "person"),
+        ("/api/v1/cases/search/", {"query": NAME}, "case"),
+        ("/api/v1/persons/search/", {"query": NAME}, "person"),
+    ],
+)
+def test_a_posted_search_writes_its_reads_in_one_append_after_the_view(
+    client, worker, case, monkeypatch, url, data, found
+):
+    # A search is POSTed only to keep names out of URLs: it changes nothing, so its reads are
+    # deferred as a GET's are (``read_context.changes_nothing``), not appended one by one with
+    # the chain's head locked until the view has rendered.
+    client.force_login(worker)
+    client.get("/cases/")  # the session's first renewal is not the search's
+    appended, heads_when_recorded = [], []
+    append, defer = services._append, services._append_or_defer
+
+    def spy_append(events):
+        appended.append([event.action for event in events])
+        append(events)
+
+    def spy_defer(events):
+        defer(events)
+        heads_when_recorded.append(AuditChainHead.objects.get().last_seq)
+
+    monkeypatch.setattr(services, "_append", spy_append)
+    monkeypatch.setattr(services, "_append_or_defer", spy_defer)
+    before = AuditChainHead.objects.get().last_seq
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert (case if found == "case" else case.person).reference in response.content.decode()
+    # Nothing was appended while the view ran; then all its reads in one append, in order.
+    assert heads_when_recorded and set(heads_when_recorded) == {before}
+    assert len(appended) == 1 and set(appended[0]) <= services.READS
+    assert Action.SEARCH in appended[0]
+    written = reads(request_id=response["X-Request-ID"])
+    assert [event.action for event in written] == appended[0]
+    assert [event.seq for event in written] == list(range(before + 1, before + 1 + len(written)))
+    assert services.verify_chain().ok
+
+
+def test_a_view_that_changes_nothing_still_writes_a_change_with_its_reads_in_order(
+    rf, worker, case
+):
+    # Were such a view to record a change anyway, the deferred reads go first, into the
+    # change's transaction: nothing is lost or reordered.
+    @read_context.changes_nothing
+    def view(request):
+        with read_context.testing_scope():
+            pass
+        services.record_many(worker, Action.SEARCH, [case], purpose="case list")
+        services.record(worker, Action.UPDATE, obj=case, purpose="test change")
+        return HttpResponse("ok")
+
+    request = rf.post("/anything/")
+    before = AuditChainHead.objects.get().last_seq
+    with read_context.request_scope() as scope:
+        response = view(request)
+        assert scope.defer_reads and not scope.deferred  # taken by the change's append
+        services.release(request, scope, response)
+    actions = list(
+        AuditEvent.objects.filter(seq__gt=before).order_by("seq").values_list("action", flat=True)
+    )
+    assert actions == [Action.SEARCH, Action.UPDATE]
