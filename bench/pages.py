@@ -128,6 +128,9 @@ def measure(persons: int) -> None:
         return run
 
     everything = {name: with_cpu(name, f) for name, f in {**references, **pages}.items()}
+    _common.say("warming the database")
+    warmed = _common.warm_database()
+    _common.say(warmed)
     samples = _common.round_robin(everything, REQUESTS)
     cpu = {name: values[-REQUESTS:] for name, values in cpu.items()}  # without the warm-up
     floor_figures = _common.summary(samples["floor"])
@@ -136,6 +139,7 @@ def measure(persons: int) -> None:
 
     figures = {
         "database": connection.vendor,
+        "database_warmed": warmed,
         "persons": Person.objects.count(),
         "cases": Case.objects.count(),
         "requests": REQUESTS,
