@@ -138,16 +138,9 @@ def warm_database() -> str:
     if connection.vendor == "postgresql":
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-                cursor.execute(
-                    "SELECT coalesce(sum(pg_prewarm(c.oid::regclass, 'read')), 0)"
-                    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                    " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i', 't', 'm')"
-                )
-                blocks = cursor.fetchone()[0]
+                return warm_postgresql(cursor)
         except DatabaseError as error:
             return f"not warmed (pg_prewarm: {type(error).__name__})"
-        return f"pg_prewarm read {blocks:,} blocks"
     path = Path(str(connection.settings_dict["NAME"]))
     if not path.is_file():
         return "not warmed (not a file)"
@@ -156,6 +149,18 @@ def warm_database() -> str:
         while chunk := database.read(8 << 20):
             size += len(chunk)
     return f"file read once ({size >> 20:,} MB)"
+
+
+def warm_postgresql(cursor) -> str:
+    """``warm_database`` on PostgreSQL, through any DB-API cursor (bench/load.py has no Django
+    connection of its own): every table and index of the schema read into the system's cache."""
+    cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+    cursor.execute(
+        "SELECT coalesce(sum(pg_prewarm(c.oid::regclass, 'read')), 0)"
+        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i', 't', 'm')"
+    )
+    return f"pg_prewarm read {cursor.fetchone()[0]:,} blocks"
 
 
 def round_robin(functions: dict, requests: int, warm: int = 20) -> dict[str, list[float]]:

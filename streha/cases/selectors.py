@@ -27,6 +27,7 @@ from streha.cases.models import (
 from streha.cases.selectors_batch import counted, read_together
 from streha.people.selectors import confirm_in_order, search_candidates, searchable_persons
 from streha.protection.token_search import SearchTooBroad
+from streha.sql import AmongIds
 
 PAGE_SIZE = 25
 _TYPES_TEXT = Cast("exploitation_types", TextField())
@@ -262,7 +263,7 @@ def list_cases(
             if len(candidates) > SEARCH_CANDIDATES:
                 # Say so rather than show an arbitrary part: the user adds a number.
                 return MergedPage([], 1, 0, too_broad=True)
-            filters &= Q(pk__in=candidates)
+            filters &= Q(AmongIds("pk", candidates))
     annotate = exploitation_type in ExploitationType.values
     number = _page_number(page)
     more = False

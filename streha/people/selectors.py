@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from streha.people.name_index import holders_of_all, not_current_ids
 from streha.protection.name_keys import name_keys
 from streha.protection.search import exact
 from streha.protection.token_search import SearchTooBroad, equal_after_opening
+from streha.sql import AmongIds
 
 PAGE_SIZE = 25
 _IDENTIFIER = re.compile(r"^[A-Za-z]{0,3}[\d\s-]{5,}$")
@@ -140,7 +141,8 @@ def search_candidates(
     # of ``NameTokenIndex.candidates``, read in one query (a long list of holders is put into
     # SQL once, not once per name and per later query).
     holders = holders_of_all(Person.NAME_TOKENS.digest(key) for key in name_keys(wanted.names))
-    ids = list(persons.filter(pk__in=holders).order_by().values_list("pk", flat=True)[: limit + 1])
+    among = AmongIds("pk", holders) if isinstance(holders, list) else Q(pk__in=holders)
+    ids = list(persons.filter(among).order_by().values_list("pk", flat=True)[: limit + 1])
     if len(ids) > limit:
         raise SearchTooBroad
     unindexed: set[int] = set()
@@ -172,7 +174,7 @@ def search_candidates(
         )
 
     # The candidates were read from ``persons`` just now: by primary key alone from here on.
-    return Candidates(Person.objects.filter(pk__in=[*ids, *sorted(unindexed)]), confirm)
+    return Candidates(Person.objects.filter(AmongIds("pk", [*ids, *sorted(unindexed)])), confirm)
 
 
 def search_filter(
@@ -184,7 +186,7 @@ def search_filter(
     if candidates.confirm is _all_confirmed:
         return candidates.persons
     ids = list(candidates.persons.order_by("pk").values_list("pk", flat=True))
-    return persons.filter(pk__in=sorted(candidates.confirm(ids)))
+    return persons.filter(AmongIds("pk", sorted(candidates.confirm(ids))))
 
 
 # Candidates confirmed at least at once (one query): a page whose candidates are mostly true

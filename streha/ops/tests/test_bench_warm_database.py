@@ -37,6 +37,9 @@ def test_the_whole_database_is_read_and_the_figures_say_so(common):
             blocks = cursor.fetchone()[0]
         assert blocks > 0
         assert said == f"pg_prewarm read {blocks:,} blocks"
+        # bench/load.py warms through a plain psycopg cursor (no Django in its process).
+        with connection.connection.cursor() as raw:
+            assert common.warm_postgresql(raw) == said
     else:
         size = Path(connection.settings_dict["NAME"]).stat().st_size
         assert said == f"file read once ({size >> 20:,} MB)"
