@@ -49,9 +49,8 @@ def stored(person) -> Person:
     return Person.objects.get(pk=person.pk)  # sealed again, as loaded from the database
 
 
-def test_a_page_writes_its_reads_in_one_append_after_the_view(client, worker, case, monkeypatch):
-    client.force_login(worker)
-    client.get(f"/cases/{case.public_id}/")  # the session's first renewal is not the page's
+def spied_appends(monkeypatch) -> tuple[list, list]:
+    """The actions of each append, and the chain's head each time events were recorded."""
     appended, heads_when_recorded = [], []
     append, defer = services._append, services._append_or_defer
 
@@ -65,6 +64,13 @@ def test_a_page_writes_its_reads_in_one_append_after_the_view(client, worker, ca
 
     monkeypatch.setattr(services, "_append", spy_append)
     monkeypatch.setattr(services, "_append_or_defer", spy_defer)
+    return appended, heads_when_recorded
+
+
+def test_a_page_writes_its_reads_in_one_append_after_the_view(client, worker, case, monkeypatch):
+    client.force_login(worker)
+    client.get(f"/cases/{case.public_id}/")  # the session's first renewal is not the page's
+    appended, heads_when_recorded = spied_appends(monkeypatch)
     before = AuditChainHead.objects.get().last_seq
     response = client.get(f"/cases/{case.public_id}/")
     assert response.status_code == 200
@@ -413,19 +419,7 @@ def test_a_posted_search_writes_its_reads_in_one_append_after_the_view(
     # the chain's head locked until the view has rendered.
     client.force_login(worker)
     client.get("/cases/")  # the session's first renewal is not the search's
-    appended, heads_when_recorded = [], []
-    append, defer = services._append, services._append_or_defer
-
-    def spy_append(events):
-        appended.append([event.action for event in events])
-        append(events)
-
-    def spy_defer(events):
-        defer(events)
-        heads_when_recorded.append(AuditChainHead.objects.get().last_seq)
-
-    monkeypatch.setattr(services, "_append", spy_append)
-    monkeypatch.setattr(services, "_append_or_defer", spy_defer)
+    appended, heads_when_recorded = spied_appends(monkeypatch)
     before = AuditChainHead.objects.get().last_seq
     response = client.post(url, data)
     assert response.status_code == 200
