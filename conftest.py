@@ -1,6 +1,7 @@
 """Shared pytest fixtures. App tests live beside their app (streha/<app>/tests/)."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +9,26 @@ from streha.testing.factories import AgencyFactory, UserFactory
 
 # pytest-django's live_server runs in a thread next to Playwright's event loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (`make test`), each worker keeps its own master key file.
+
+    With one shared var/keys/master-keys.json, two workers starting on a fresh checkout would
+    both create it (one process's data keys then wrapped under a key the file no longer holds),
+    and a test rotating the keys would change them under the other worker's tests. A serial
+    `pytest` keeps the default file. A key source set in the environment is left alone.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or any(
+        os.environ.get(name)
+        for name in ("STREHA_MASTER_KEY_FILE", "STREHA_MASTER_KEYS", "STREHA_KMS")
+    ):
+        return
+    from django.conf import settings
+
+    path = Path(settings.VAR_DIR) / "keys" / f"master-keys-{worker}.json"
+    os.environ["STREHA_MASTER_KEY_FILE"] = str(path)
 
 
 @pytest.fixture(autouse=True)
