@@ -42,9 +42,12 @@ run: install
 	$(BIN)/streha demo --persons $(DEMO_PERSONS) --seed $(DEMO_SEED)
 	$(BIN)/streha serve --host $(HOST) --port $(PORT)
 
-## test: install what the tests need (Chromium included) and run the whole suite
+## test: install what the tests need (Chromium included) and run the whole suite, one pytest-xdist
+## worker per core (TEST_WORKERS=0 runs it in one process); a test file stays on one worker
+TEST_WORKERS ?= auto
+TEST_DIST ?= loadfile
 test: install-dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist $(TEST_DIST)
 
 lint: install-dev
 	$(BIN)/ruff check .

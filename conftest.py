@@ -1,6 +1,7 @@
 """Shared pytest fixtures. App tests live beside their app (streha/<app>/tests/)."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +9,43 @@ from streha.testing.factories import AgencyFactory, UserFactory
 
 # pytest-django's live_server runs in a thread next to Playwright's event loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (`make test`), each worker keeps its own master key file.
+
+    With one shared var/keys/master-keys.json, two workers starting on a fresh checkout would
+    both create it (one process's data keys then wrapped under a key the file no longer holds),
+    and a test rotating the keys would change them under the other worker's tests. A serial
+    `pytest` keeps the default file. A key source set in the environment is left alone.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or any(
+        os.environ.get(name)
+        for name in ("STREHA_MASTER_KEY_FILE", "STREHA_MASTER_KEYS", "STREHA_KMS")
+    ):
+        return
+    from django.conf import settings
+
+    path = Path(settings.VAR_DIR) / "keys" / f"master-keys-{worker}.json"
+    os.environ["STREHA_MASTER_KEY_FILE"] = str(path)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database; on PostgreSQL, before it is dropped, the sessions a test's
+    threads left open on it are ended. Else DROP DATABASE fails ("being accessed by other
+    users"), pytest warns and the database (one per xdist worker) stays on the server."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -76,11 +114,17 @@ def world(db):
 @pytest.fixture(autouse=True)
 def _rows_of_data_migrations(request):
     """Put back what data migrations create (the screening questionnaires, the default campaign
-    pages): a transactional test earlier in the session (the browser tests) empties every
-    table when it ends, and tests that run after it in the same session expect them."""
+    pages, the audit chain's head): a transactional test earlier in the session (the browser
+    tests) empties every table when it ends, and tests that run after it in the same session (in
+    another order on each pytest-xdist worker) expect them."""
     uses_db = {"db", "transactional_db"} & set(request.fixturenames)
     if not uses_db and request.node.get_closest_marker("django_db") is None:
         return
+    if uses_db:
+        # A test that gets the database through another fixture (make_user, world...) would
+        # have it only after this autouse fixture: open it first, as that test will.
+        request.getfixturevalue("transactional_db" if "transactional_db" in uses_db else "db")
+    from streha.audit.models import AuditChainHead, AuditEvent
     from streha.cases.models import Questionnaire
     from streha.cases.questionnaires import seed
     from streha.tips.content import load_default_pages
@@ -89,6 +133,11 @@ def _rows_of_data_migrations(request):
     try:
         seed(Questionnaire)
         load_default_pages(CampaignPage)
+        # The audit chain's head (audit migration 0002), in an emptied database only.
+        if not AuditChainHead.objects.exists() and not AuditEvent.objects.exists():
+            AuditChainHead.objects.create(
+                id=AuditChainHead.SINGLETON_ID, last_seq=0, last_hash="0" * 64
+            )
     except RuntimeError:  # no database access in this test after all
         return
 

@@ -4,6 +4,7 @@ No database needed. The .mo files are normally compiled by `make install`; the m
 compiles them again so the tests also pass straight after editing a .po file.
 """
 
+import os
 import re
 import shutil
 import subprocess
@@ -64,11 +65,26 @@ def _label(entry: polib.POEntry) -> str:
 
 
 @pytest.fixture(scope="module")
-def compiled_catalogues():
-    """Compile every .po under LOCALE_PATHS, then make Django forget catalogues it has loaded."""
-    call_command("compiletranslations", verbosity=0)
-    for path in THIRDPARTY_CATALOGUES:  # covered by the command once LOCALE_PATHS lists it
-        polib.pofile(str(path)).save_as_mofile(str(path.with_suffix(".mo")))
+def compiled_catalogues(tmp_path_factory):
+    """Compile every .po under LOCALE_PATHS, then make Django forget catalogues it has loaded.
+
+    The command compiles copies of the catalogues; each .mo then replaces the one beside its .po
+    through a rename, so another test process (`make test` runs several) reading a catalogue at
+    that moment gets the old file or the new one, never a half-written one.
+    """
+    staging = tmp_path_factory.mktemp("locale")
+    originals = list(dict.fromkeys([*map(Path, settings.LOCALE_PATHS), THIRDPARTY_DIR]))
+    copies = [staging / str(n) for n in range(len(originals))]
+    for original, copy in zip(originals, copies, strict=True):
+        shutil.copytree(original, copy, ignore=shutil.ignore_patterns("*.mo"))
+    with override_settings(LOCALE_PATHS=[str(copy) for copy in copies]):
+        call_command("compiletranslations", verbosity=0)
+    for original, copy in zip(originals, copies, strict=True):
+        for compiled in sorted(copy.glob("*/LC_MESSAGES/*.mo")):
+            target = original / compiled.relative_to(copy)
+            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            shutil.copyfile(compiled, partial)
+            os.replace(partial, target)
     # Changing LOCALE_PATHS fires setting_changed, whose handler empties Django's translation
     # caches (trans_real._translations, _default, _active); leaving the block does so again.
     with override_settings(LOCALE_PATHS=list(settings.LOCALE_PATHS)):
