@@ -34,9 +34,11 @@ class Command(BaseCommand):
 
     def handle(self, *, action, **options) -> None:
         try:
-            import clkhash  # noqa: F401
-
-            pprl._anonlink()  # anonlink without pkg_resources (the first match's cost)
+            if action == "export":
+                import clkhash  # noqa: F401
+            else:
+                # anonlink's compiled Dice and solver only: no clkhash, NumPy or pkg_resources.
+                pprl.require_matching()
         except ImportError as exc:
             raise CommandError(
                 _("Linkage with partners needs the optional 'pprl' extra (clkhash, anonlink).")
