@@ -30,13 +30,27 @@ class PprlError(ValueError):
     """A file or a secret that cannot be used (the message names no person)."""
 
 
-def load_schema(path: str | Path | None = None):
+def _clkhash():
+    """clkhash's schema module (importing clkhash, which needs jsonschema: its name lists
+    validate their own schema when imported)."""
     from clkhash import schema
 
+    return schema
+
+
+def require_encoding() -> None:
+    """Raise ImportError unless clkhash can be imported."""
+    _clkhash()
+
+
+def load_schema(path: str | Path | None = None):
+    """The linkage schema of ``path`` (validated against clkhash's master schema), or the
+    bundled one (``DEFAULT_SCHEMA``, validated by the tests)."""
+    schema = _clkhash()
     try:
         with open(path or DEFAULT_SCHEMA, encoding="utf-8") as handle:
-            return schema.from_json_dict(json.load(handle))
-    except (OSError, ValueError, KeyError) as exc:
+            return schema.from_json_dict(json.load(handle), validate=path is not None)
+    except (OSError, ValueError, KeyError, schema.SchemaError) as exc:
         raise PprlError(f"The linkage schema cannot be used: {type(exc).__name__}.") from exc
 
 
@@ -67,6 +81,8 @@ def _set_token_bits_at_once() -> None:
     from functools import lru_cache
 
     from bitarray import bitarray
+
+    _clkhash()
     from clkhash import bloomfilter
 
     if getattr(bloomfilter._blake_encode_ngrams, "streha_at_once", False):
@@ -112,6 +128,8 @@ def encode(rows: list[list[str]], secret: bytes, schema) -> list[str]:
     clkhash's, bit for bit. An invalid entry stops the encoding with its row and field,
     never its value."""
     from bitarray import bitarray
+
+    _clkhash()
     from clkhash import bloomfilter
     from clkhash.field_formats import InvalidEntryError
     from clkhash.key_derivation import generate_key_lists

@@ -198,3 +198,20 @@ def test_the_match_command_does_not_load_pkg_resources(tmp_path):
     lines = done.stdout.strip().splitlines()
     assert lines[-1] == "False"
     assert lines[-2].endswith(": 1")  # "Persons in common: 1", in the active language
+
+
+def test_the_bundled_schema_is_valid_and_a_given_one_is_validated(tmp_path):
+    """The bundled schema is loaded without validation at run time because this test
+    validates it against clkhash's master schema; a schema given as a file is validated."""
+    pytest.importorskip("clkhash")
+    import json
+
+    from clkhash import schema as clkhash_schema
+
+    clkhash_schema.validate_schema_dict(json.loads(pprl.DEFAULT_SCHEMA.read_text("utf-8")))
+    assert pprl.load_schema(pprl.DEFAULT_SCHEMA).l == pprl.load_schema().l == 1024
+    bad = json.loads(pprl.DEFAULT_SCHEMA.read_text("utf-8"))
+    bad["clkConfig"]["l"] = "many"
+    (tmp_path / "bad.json").write_text(json.dumps(bad), encoding="utf-8")
+    with pytest.raises(pprl.PprlError):
+        pprl.load_schema(tmp_path / "bad.json")

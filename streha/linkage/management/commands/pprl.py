@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *, action, **options) -> None:
         try:
             if action == "export":
-                import clkhash  # noqa: F401
+                pprl.require_encoding()  # clkhash, with jsonschema deferred
             else:
                 # anonlink's compiled Dice and solver only: no clkhash, NumPy or pkg_resources.
                 pprl.require_matching()
