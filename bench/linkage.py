@@ -415,8 +415,8 @@ def pprl_febrl4() -> dict:
 PPRL_COLD_CHILD = """
 import json, sys, time
 started = time.perf_counter()
-from clkhash.serialization import deserialize_bitarray
 from streha.linkage import pprl
+from streha.linkage.pprl import deserialize_bitarray
 imported = time.perf_counter()
 data = json.load(open(sys.argv[1], encoding="utf-8"))
 secret, left_rows, right_rows = data["secret"].encode(), data["left"], data["right"]
@@ -439,7 +439,9 @@ print(json.dumps({
 
 def pprl_cold(left_rows, right_rows, secret: bytes, truth: set, offset: int) -> dict:
     """A cold run: a fresh Python process (no module imported, no cache) that imports
-    clkhash and ``streha.linkage.pprl``, encodes both files and matches them, what a partner
+    ``streha.linkage.pprl``, encodes both files and matches them (clkhash is imported when
+    the schema is loaded, anonlink's compiled modules at the match: counted in those steps,
+    not in ``import_seconds``), what a partner
     exchange's first ``streha pprl export`` + ``streha pprl match`` in a process pay
     (interpreter start and Django's set-up not counted; reading the rows from a file not
     counted). Timed inside the child; wall and CPU of the whole child beside it."""

@@ -199,6 +199,13 @@ def system_side(truth_refs: set, n: int) -> dict:
 
     run = timed_command(["dedup", "run", "--retrain"])
     _common.say(f"system: {run}")
+    from streha.jobs.models import Job
+    from streha.linkage import jobs
+
+    # The job's own figures: seconds reading, scoring, storing, and the rows storing wrote
+    # (a re-run writes only what changed: ``services._store``).
+    last = Job.objects.filter(kind=jobs.KIND).order_by("-pk").first()
+    run["job_result"] = (last.result or {}) if last else {}
     found = stored_pairs_by_reference()
     out = _common.OUT / f"linkage-loaded-{n}-export.csv"
     export = timed_command(["dedup", "export", "--out", str(out)])

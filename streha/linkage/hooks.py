@@ -57,6 +57,7 @@ def forget_keys_of_anonymised(sender, instance, **kwargs) -> None:
     names, date of birth and numbers), as the person's name search entries do."""
     if getattr(instance, "anonymised_at", None) is None:
         return
-    from streha.linkage.models import BlockingKey
+    from streha.linkage.models import BlockingKey, KeyDigest
 
     BlockingKey.objects.filter(person_id=instance.pk).delete()
+    KeyDigest.objects.filter(person_id=instance.pk).delete()

@@ -39,4 +39,5 @@ def deduplicate(ctx: JobContext) -> dict:
         "model": model.pk,
         "trained": model.trained,
         "seconds": model.timings,
+        "writes": getattr(model, "writes", {}),
     }

@@ -131,6 +131,23 @@ class BlockingKey(models.Model):
         return f"{self.person_id}:{self.key}"
 
 
+class KeyDigest(models.Model):
+    """A 64-bit digest of the registration keys the last run wrote for a person
+    (``services.keys_digest``: a function of those stored ``BlockingKey`` values only, so it
+    tells nothing the keys do not). A later run compares its own keys' digests with these and
+    rewrites only the keys of persons whose digest changed, is missing (registered since, whose
+    keys the registration check wrote) or who left the run (anonymised, deleted). Whoever
+    writes a person's ``BlockingKey`` rows outside a run deletes its digest."""
+
+    person = models.OneToOneField(
+        "people.Person", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    digest = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.person_id}:{self.digest}"
+
+
 class NameFrequency(models.Model):
     """How many persons carry a name (its keyed hash, never the name): the term frequencies of
     the stored model, counted by the last deduplication run, so the check at registration

@@ -30,13 +30,27 @@ class PprlError(ValueError):
     """A file or a secret that cannot be used (the message names no person)."""
 
 
-def load_schema(path: str | Path | None = None):
+def _clkhash():
+    """clkhash's schema module (importing clkhash, which needs jsonschema: its name lists
+    validate their own schema when imported)."""
     from clkhash import schema
 
+    return schema
+
+
+def require_encoding() -> None:
+    """Raise ImportError unless clkhash can be imported."""
+    _clkhash()
+
+
+def load_schema(path: str | Path | None = None):
+    """The linkage schema of ``path`` (validated against clkhash's master schema), or the
+    bundled one (``DEFAULT_SCHEMA``, validated by the tests)."""
+    schema = _clkhash()
     try:
         with open(path or DEFAULT_SCHEMA, encoding="utf-8") as handle:
-            return schema.from_json_dict(json.load(handle))
-    except (OSError, ValueError, KeyError) as exc:
+            return schema.from_json_dict(json.load(handle), validate=path is not None)
+    except (OSError, ValueError, KeyError, schema.SchemaError) as exc:
         raise PprlError(f"The linkage schema cannot be used: {type(exc).__name__}.") from exc
 
 
@@ -67,6 +81,8 @@ def _set_token_bits_at_once() -> None:
     from functools import lru_cache
 
     from bitarray import bitarray
+
+    _clkhash()
     from clkhash import bloomfilter
 
     if getattr(bloomfilter._blake_encode_ngrams, "streha_at_once", False):
@@ -96,17 +112,80 @@ def _set_token_bits_at_once() -> None:
     bloomfilter._blake_encode_ngrams = at_once
 
 
+# Distinct values per field whose bits ``encode`` keeps (a bound on its memory: ~250 bytes a
+# value at 1,024 bits; values beyond it are encoded each time, as clkhash does).
+ENCODED_VALUES_KEPT = 50_000
+
+
 def encode(rows: list[list[str]], secret: bytes, schema) -> list[str]:
     """One CLK per row, in this process (no worker pool: a pool costs more than it saves
-    for the registers this system holds, and would copy identities to other processes)."""
-    from clkhash import clk
-    from clkhash.serialization import serialize_bitarray
+    for the registers this system holds, and would copy identities to other processes).
+
+    clkhash's ``generate_clks`` step for step (its key derivation, row-length check, field
+    validation, tokenisers, hash functions and XOR folding), but each field's bits are
+    computed and its value validated once per distinct value (given names, family names and
+    sexes repeat) instead of once per row. ``test_pprl.py`` compares the CLKs with plain
+    clkhash's, bit for bit. An invalid entry stops the encoding with its row and field,
+    never its value."""
+    from bitarray import bitarray
+
+    _clkhash()
+    from clkhash import bloomfilter
+    from clkhash.field_formats import InvalidEntryError
+    from clkhash.key_derivation import generate_key_lists
+    from clkhash.validate_data import FormatError, validate_row_lengths
 
     if len(secret) < 16:
         raise PprlError("The shared secret must be at least 16 bytes.")
     _set_token_bits_at_once()
-    clks = clk.generate_clks(rows, schema, secret, validate=True, max_workers=1)
-    return [serialize_bitarray(b) for b in clks]
+    fields = schema.fields
+    keys = generate_key_lists(
+        secret,
+        len(fields),
+        key_size=schema.kdf_key_size,
+        salt=schema.kdf_salt,
+        info=schema.kdf_info,
+        kdf=schema.kdf_type,
+        hash_algo=schema.kdf_hash,
+    )
+    try:
+        validate_row_lengths(fields, rows)
+    except FormatError as exc:
+        raise PprlError("A row does not have the linkage schema's fields.") from exc
+    hash_l = schema.l * 2**schema.xor_folds
+    empty = bitarray(hash_l)
+    empty.setall(False)
+    plans = []
+    for field, key in zip(fields, keys, strict=True):
+        fhp = field.hashing_properties
+        hashing = bloomfilter.hashing_function_from_properties(fhp) if fhp else None
+        plans.append((field, fhp, hashing, key, {}))
+    clks = []
+    for index, row in enumerate(rows):
+        bloom = empty.copy()
+        for entry, (field, fhp, hashing, key, known) in zip(row, plans, strict=True):
+            bits = known.get(entry)
+            if bits is None:
+                try:
+                    field.validate(entry)
+                except InvalidEntryError:
+                    raise PprlError(
+                        f"Row {index} does not fit the linkage schema (field '{field.identifier}')."
+                    ) from None
+                bits = False  # valid, and no bits to set
+                if fhp:
+                    ngrams = list(fhp.comparator.tokenize(field.format_value(entry)))
+                    if ngrams:
+                        bits = hashing(
+                            ngrams, key, fhp.strategy.bits_per_token(len(ngrams)), hash_l,
+                            fhp.encoding,
+                        )  # fmt: skip
+                if len(known) < ENCODED_VALUES_KEPT:
+                    known[entry] = bits
+            if bits is not False:
+                bloom |= bits
+        clks.append(base64.b64encode(bloomfilter.fold_xor(bloom, schema.xor_folds).tobytes()))
+    return [clk.decode("utf8") for clk in clks]
 
 
 def write(path: str | Path, pseudonyms: list[str], clks: list[str]) -> None:
@@ -114,9 +193,18 @@ def write(path: str | Path, pseudonyms: list[str], clks: list[str]) -> None:
         json.dump({"format": FORMAT, "pseudonyms": pseudonyms, "clks": clks}, handle)
 
 
-def read(path: str | Path) -> tuple[list[str], list]:
-    from clkhash.serialization import deserialize_bitarray
+def deserialize_bitarray(text: str):
+    """A CLK from its base64 text: clkhash's own ``serialization.deserialize_bitarray``, line
+    for line, without importing clkhash (its package imports jsonschema and its name lists,
+    which a match does not need)."""
+    from bitarray import bitarray
 
+    bits = bitarray()
+    bits.frombytes(base64.b64decode(text.encode(encoding="UTF-8", errors="strict")))
+    return bits
+
+
+def read(path: str | Path) -> tuple[list[str], list]:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -135,48 +223,105 @@ class Overlap:
     pairs: list[tuple[str, str, float]]
 
 
-def _anonlink():
-    """anonlink's three modules this system uses, imported without ``pkg_resources``.
-
-    anonlink's ``__init__`` imports ``pkg_resources`` only to read its own version number
-    (``get_distribution('anonlink').version``); importing ``pkg_resources`` scans every
-    installed distribution and cost most of the first match call in a process (~0.8 s of
-    the cold ``streha pprl match``, measured by ``python -X importtime``). While anonlink is
-    imported, a stand-in answering that one call from ``importlib.metadata`` (the same
-    version string, read from the same installed metadata) sits in ``sys.modules``; it is
-    removed at once, so any later ``import pkg_resources`` gets the real module. Nothing
-    else of anonlink uses ``pkg_resources`` (0.15.3; ``test_pprl.py`` checks the modules and
-    the version)."""
+def _native(package: str, name: str):
+    """One of anonlink's compiled modules (``anonlink.<package>.<name>``), loaded from its
+    installed file without importing the ``anonlink`` package: its ``__init__`` imports every
+    submodule, and with them NumPy (only to sort the similarities), which cost more than the
+    match itself in a fresh process. The module is registered under its own name, so a later
+    ``import anonlink`` finds it and does not load it twice. Both modules import only the
+    standard library (``collections.abc``, ``array``)."""
+    import importlib.machinery
+    import importlib.util
     import sys
+    import types
 
-    if "anonlink" not in sys.modules and "pkg_resources" not in sys.modules:
-        import types
-        from importlib import metadata
+    full = f"anonlink.{package}.{name}"
+    if full in sys.modules:
+        return sys.modules[full]
+    top = importlib.util.find_spec("anonlink")  # finds the package, does not import it
+    if top is None or not top.submodule_search_locations:
+        raise ImportError("anonlink is not installed")
+    folder = Path(next(iter(top.submodule_search_locations))) / package
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = folder / f"{name}{suffix}"
+        if path.exists():
+            break
+    else:
+        raise ImportError(f"{full} is not installed")
+    # Cython tries each of the module's imports (``array``, ``collections.abc``) relative to
+    # its package first, which would import the package: while it loads, empty stand-ins of
+    # the parent packages (finding nothing) make those attempts fail at once and Cython takes
+    # the standard library's; they are removed right after, so a later ``import anonlink``
+    # gets the real package.
+    stand_ins = {}
+    for parent in ("anonlink", f"anonlink.{package}"):
+        if parent not in sys.modules:
+            stand_ins[parent] = sys.modules[parent] = types.ModuleType(parent)
+            stand_ins[parent].__path__ = []
+    loader = importlib.machinery.ExtensionFileLoader(full, str(path))
+    spec = importlib.util.spec_from_file_location(full, path, loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[full] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        del sys.modules[full]
+        raise
+    finally:
+        for parent, stand_in in stand_ins.items():
+            if sys.modules.get(parent) is stand_in:
+                del sys.modules[parent]
+    return module
 
-        stand_in = types.ModuleType("pkg_resources")
-        stand_in.get_distribution = lambda name: types.SimpleNamespace(
-            version=metadata.version(name)
-        )
-        sys.modules["pkg_resources"] = stand_in
-        try:
-            import anonlink  # noqa: F401
-        finally:
-            if sys.modules.get("pkg_resources") is stand_in:
-                del sys.modules["pkg_resources"]
-    from anonlink import candidate_generation, similarities, solving
 
-    return candidate_generation, similarities, solving
+def require_matching() -> None:
+    """Raise ImportError unless anonlink's compiled Dice and greedy solver can be loaded."""
+    _native("similarities", "_dice")
+    _native("solving", "_multiparty_solving")
+
+
+def candidate_pairs(ours: list, theirs: list, threshold: float):
+    """anonlink's ``find_candidate_pairs(..., dice_coefficient_accelerated, threshold)`` for
+    two datasets without blocking, step for step without NumPy: the same compiled
+    ``dice_many_to_many`` over the filters' bytes, then the same order (a stable sort by
+    decreasing similarity over the compiled function's output, as anonlink's mergesort does;
+    one block, so its merge and de-duplication change nothing). ``test_pprl.py`` compares
+    the result with anonlink's own on seeded filters with ties."""
+    from array import array
+
+    dice = _native("similarities", "_dice")
+    lengths = {len(f) for f in ours} | {len(f) for f in theirs}
+    if len(lengths) != 1:
+        raise PprlError("The two files' encodings have different lengths.")
+    bits = lengths.pop()
+    if bits % 8:
+        raise PprlError("The encodings' length is not a whole number of bytes.")
+    left, right = array("b"), array("b")
+    left.frombytes(b"".join(f.tobytes() for f in ours))
+    right.frombytes(b"".join(f.tobytes() for f in theirs))
+    counts = array("I", [f.count() for f in theirs])
+    sims, rows, columns = array("d"), array("I"), array("I")
+    dice.dice_many_to_many(
+        left, right, len(ours), len(theirs), counts, bits // 8, len(theirs), threshold,
+        sims, rows, columns,
+    )  # fmt: skip
+    order = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)
+    # ``reverse=True`` keeps equal similarities in their original order (Python's sort is
+    # stable in both directions), as anonlink's stable sort of the negated similarities.
+    return (
+        array("d", [sims[i] for i in order]),
+        (array("I", [0]) * len(order), array("I", [1]) * len(order)),
+        (array("I", [rows[i] for i in order]), array("I", [columns[i] for i in order])),
+    )
 
 
 def match(ours: list, theirs: list, *, threshold: float = 0.75) -> list[tuple[int, int, float]]:
-    """One-to-one matches (index in ours, index in theirs, Dice similarity) above threshold."""
-    candidate_generation, similarities, solving = _anonlink()
-
+    """One-to-one matches (index in ours, index in theirs, Dice similarity) above threshold:
+    anonlink's candidates (``candidate_pairs``) and its greedy solver."""
     if not ours or not theirs:
         return []
-    candidates = candidate_generation.find_candidate_pairs(
-        [ours, theirs], similarities.dice_coefficient_accelerated, threshold
-    )
+    solving = _native("solving", "_multiparty_solving")
+    candidates = candidate_pairs(ours, theirs, threshold)
     sims, datasets, records = candidates
     scores = {
         (d1, r1, d2, r2): float(sim)
@@ -185,7 +330,7 @@ def match(ours: list, theirs: list, *, threshold: float = 0.75) -> list[tuple[in
         )
     }
     pairs = []
-    for group in solving.greedy_solve(candidates):
+    for group in solving.greedy_solve_native(candidates):
         if len(group) != 2:
             continue
         (d1, r1), (d2, r2) = sorted(group)

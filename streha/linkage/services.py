@@ -9,6 +9,7 @@ clusters are recomputed from the accepted links after every decision and every u
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from array import array
@@ -32,6 +33,7 @@ from streha.linkage.models import (
     DECIDED,
     BlockingKey,
     CandidatePair,
+    KeyDigest,
     LinkageModel,
     NameFrequency,
     PairDecision,
@@ -171,11 +173,13 @@ def run_deduplication(
     progress=None,
     job=None,
     retrain: bool = False,
+    full_rewrite: bool = False,
 ) -> LinkageModel:
     """Score the candidate pairs of every person and store them; train the model first when
     asked (``retrain``) or when no stored model fits (``reusable_model``).
 
     Decided pairs keep their decision; pending pairs the model no longer proposes are dropped.
+    Only what changed is written (``_store``); ``full_rewrite`` rewrites every key and pair.
     The returned model carries ``timings`` (seconds reading, scoring, storing): reading
     includes decryption, which plain Splink on a DataFrame does not pay.
     """
@@ -218,6 +222,7 @@ def run_deduplication(
         job=job,
         limit=limit,
         registration_keys=registration_keys,
+        full_rewrite=full_rewrite,
     )
     model.timings = {
         "read_and_decrypt": round(read_at - started, 2),
@@ -273,14 +278,16 @@ class RegistrationKeys:
         self.frequency_hashed = key_hasher(FREQUENCY_KEY_BITS)
         self.persons = array("q")
         self.keys = array("q")
+        self.seen = array("q")  # every person of the run, with keys or without
         self.counts: dict[str, Counter] = {column: Counter() for column in engine.TF_COLUMNS}
         self.seconds = 0.0
 
     def __call__(self, rows: list[dict]) -> None:
         started = time.perf_counter()
-        hashed, persons, keys = self.hashed, self.persons, self.keys
+        hashed, persons, keys, seen = self.hashed, self.persons, self.keys, self.seen
         for row in rows:
             person = row["unique_id"]
+            seen.append(person)
             for kind, text in fast.stored_keys(row):
                 persons.append(person)
                 keys.append(hashed(kind, text))
@@ -299,32 +306,221 @@ class RegistrationKeys:
         return rows
 
 
-def _write_registration_keys(collected: RegistrationKeys) -> None:
-    """Replace every stored registration key and name frequency with the run's."""
-    BlockingKey.objects.all().delete()
-    NameFrequency.objects.all().delete()
+# splitmix64's finaliser: spreads each 14-bit key over 64 bits before the keys are summed.
+_MIX_ADD, _MIX_1, _MIX_2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_MASK64 = (1 << 64) - 1
+# A person's digest also mixes in how many keys it has (a salt keeps "no key" away from 0).
+_COUNT_SALT = 0x5EED
+
+
+def _mix(value: int) -> int:
+    z = (value + _MIX_ADD) & _MASK64
+    z = ((z ^ (z >> 30)) * _MIX_1) & _MASK64
+    z = ((z ^ (z >> 27)) * _MIX_2) & _MASK64
+    return z ^ (z >> 31)
+
+
+def key_digest(keys: Iterable[int]) -> int:
+    """The digest of one person's registration keys (a multiset: order does not matter, a
+    repeated key counts twice): the 64-bit sum of each key mixed, plus the mixed count, as a
+    signed 64-bit integer. ``keys_digests`` computes the same for a whole run at once."""
+    total, count = 0, 0
+    for key in keys:
+        total += _mix(key)
+        count += 1
+    total = (total + _mix(count + _COUNT_SALT)) & _MASK64
+    return total - (1 << 64) if total >= 1 << 63 else total
+
+
+def _mix_array(values):
+    import numpy as np
+
+    z = values + np.uint64(_MIX_ADD)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX_1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX_2)
+    return z ^ (z >> np.uint64(31))
+
+
+@dataclass
+class RunKeys:
+    """A run's registration keys grouped by person (NumPy arrays): ``persons``/``keys`` sorted
+    by person; ``ids`` every person of the run (sorted, unique) and ``digests`` their
+    ``key_digest``; ``starts``/``ends`` each id's slice of ``keys``."""
+
+    persons: object
+    keys: object
+    ids: object
+    digests: object
+    starts: object
+    ends: object
+
+
+def keys_digests(collected: RegistrationKeys) -> RunKeys:
+    """Every person's ``key_digest`` of the run's keys, vectorised (7 million keys in about a
+    second): sorted by person, mixed, summed by a wrapping cumulative sum."""
+    import numpy as np
+
+    persons = np.frombuffer(collected.persons, dtype=np.int64)
+    keys = np.frombuffer(collected.keys, dtype=np.int64)
+    order = np.argsort(persons, kind="stable")
+    persons, keys = persons[order], keys[order]
+    ids = np.unique(np.frombuffer(collected.seen, dtype=np.int64))
+    starts = np.searchsorted(persons, ids, side="left")
+    ends = np.searchsorted(persons, ids, side="right")
+    with np.errstate(over="ignore"):
+        sums = np.zeros(len(keys) + 1, dtype=np.uint64)
+        np.cumsum(_mix_array(keys.astype(np.uint64)), dtype=np.uint64, out=sums[1:])
+        counts = (ends - starts).astype(np.uint64) + np.uint64(_COUNT_SALT)
+        digests = (sums[ends] - sums[starts]) + _mix_array(counts)
+    return RunKeys(persons, keys, ids, digests.view(np.int64), starts, ends)
+
+
+def _stored_digests():
+    """(person ids, digests) stored by the last run, sorted by person: one streamed read."""
+    import numpy as np
+
+    quote = connection.ops.quote_name
+    table = quote(KeyDigest._meta.db_table)
+    ids, digests = array("q"), array("q")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote('person_id')}, {quote('digest')} FROM {table} "  # noqa: S608
+            f"ORDER BY {quote('person_id')}"
+        )
+        while rows := cursor.fetchmany(50_000):
+            for person, digest in rows:
+                ids.append(person)
+                digests.append(digest)
+    return np.frombuffer(ids, dtype=np.int64), np.frombuffer(digests, dtype=np.int64)
+
+
+# Above this share of the run's persons changed (a new index key, other key bits, a first
+# run), every key is rewritten in one sweep instead of person by person.
+FULL_REWRITE_SHARE = 0.5
+_IN_CHUNK = 900  # ids per ``IN (...)`` (under every backend's parameter limit)
+
+
+def _insert_keys(persons, keys) -> int:
     quote = connection.ops.quote_name
     table = quote(BlockingKey._meta.db_table)
     sql = f"INSERT INTO {table} ({quote('person_id')}, {quote('key')}) VALUES (%s, %s)"  # noqa: S608
     step = 20_000
     with connection.cursor() as cursor:
-        for start in range(0, len(collected.keys), step):
+        for start in range(0, len(keys), step):
             cursor.executemany(
                 sql,
                 list(
                     zip(
-                        collected.persons[start : start + step],
-                        collected.keys[start : start + step],
+                        persons[start : start + step].tolist(),
+                        keys[start : start + step].tolist(),
                         strict=True,
                     )
                 ),
             )
-    NameFrequency.objects.bulk_create(
-        [
-            NameFrequency(column=column, key=key, persons=persons)
-            for (column, key), persons in collected.frequencies().items()
-        ],
-        batch_size=5000,
+    return len(keys)
+
+
+def _insert_digests(ids, digests) -> None:
+    quote = connection.ops.quote_name
+    table = quote(KeyDigest._meta.db_table)
+    sql = f"INSERT INTO {table} ({quote('person_id')}, {quote('digest')}) VALUES (%s, %s)"  # noqa: S608
+    step = 20_000
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), step):
+            cursor.executemany(
+                sql,
+                list(
+                    zip(
+                        ids[start : start + step].tolist(),
+                        digests[start : start + step].tolist(),
+                        strict=True,
+                    )
+                ),
+            )
+
+
+def _delete_of_persons(model, ids: list[int]) -> None:
+    for start in range(0, len(ids), _IN_CHUNK):
+        model.objects.filter(person_id__in=ids[start : start + _IN_CHUNK]).delete()
+
+
+def _write_registration_keys(collected: RegistrationKeys, *, full: bool = False) -> dict:
+    """Make the stored registration keys the run's, writing only what changed.
+
+    Each person's keys are compared by digest (``keys_digests`` against ``KeyDigest``): the
+    keys of persons whose digest changed or is missing are deleted and written again, those
+    of persons no longer in the run (anonymised, deleted) deleted; the others are not
+    touched. When more than half the persons changed (a new index key or key length changes
+    every key), when nothing is stored yet, or with ``full``, every key is rewritten. Persons
+    registered after the run read the register keep the keys their registration wrote. Name
+    frequencies are compared row by row. Returns what was written (counted in tests, reported
+    by the job)."""
+    import numpy as np
+
+    run = keys_digests(collected)
+    stored_ids, stored_digests = _stored_digests()
+    if len(stored_ids):
+        at = np.minimum(np.searchsorted(stored_ids, run.ids), len(stored_ids) - 1)
+        same = (stored_ids[at] == run.ids) & (stored_digests[at] == run.digests)
+    else:
+        same = np.zeros(len(run.ids), dtype=bool)
+    changed = run.ids[~same]
+    full = full or not len(stored_ids) or len(changed) > FULL_REWRITE_SHARE * len(run.ids)
+    if full:
+        BlockingKey.objects.all().delete()  # nothing refers to these rows: one DELETE
+        KeyDigest.objects.all().delete()
+        written = _insert_keys(run.persons, run.keys)
+        _insert_digests(run.ids, run.digests)
+        persons_rewritten, gone = len(run.ids), []
+    else:
+        gone = stored_ids[~np.isin(stored_ids, run.ids)].tolist()
+        touched = changed.tolist() + gone
+        _delete_of_persons(BlockingKey, touched)
+        _delete_of_persons(KeyDigest, touched)
+        picked = np.isin(run.persons, changed)
+        written = _insert_keys(run.persons[picked], run.keys[picked])
+        _insert_digests(changed, run.digests[~same])
+        persons_rewritten = len(changed)
+    return {
+        "keys_rewrite": "full" if full else "changed persons",
+        "persons_rewritten": persons_rewritten,
+        "persons_removed": len(gone),
+        "keys_written": written,
+        "frequencies": _write_frequencies(collected.frequencies()),
+    }
+
+
+def _write_frequencies(frequencies: dict[tuple[str, int], int]) -> dict:
+    """Make ``NameFrequency`` the run's counts: insert new rows, update changed counts,
+    delete rows of names no person carries any more."""
+    stored = {
+        (column, key): (pk, persons)
+        for pk, column, key, persons in NameFrequency.objects.values_list(
+            "pk", "column", "key", "persons"
+        )
+    }
+    new, changed = [], []
+    for (column, key), persons in frequencies.items():
+        found = stored.pop((column, key), None)
+        if found is None:
+            new.append(NameFrequency(column=column, key=key, persons=persons))
+        elif found[1] != persons:
+            changed.append(NameFrequency(pk=found[0], column=column, key=key, persons=persons))
+    NameFrequency.objects.bulk_create(new, batch_size=5000)
+    NameFrequency.objects.bulk_update(changed, ["persons"], batch_size=2000)
+    gone = [pk for pk, _persons in stored.values()]
+    for start in range(0, len(gone), _IN_CHUNK):
+        NameFrequency.objects.filter(pk__in=gone[start : start + _IN_CHUNK]).delete()
+    return {"inserted": len(new), "updated": len(changed), "deleted": len(gone)}
+
+
+def _same_scores(pair: CandidatePair, probability: float, weight: float, vector: dict) -> bool:
+    """The stored scores equal the run's (floats within 1e-9: a retrained model's sums may
+    differ in the last bits, which no page or export shows)."""
+    return (
+        math.isclose(pair.match_probability, probability, rel_tol=1e-9, abs_tol=1e-12)
+        and math.isclose(pair.match_weight, weight, rel_tol=1e-9, abs_tol=1e-9)
+        and pair.comparison == vector
     )
 
 
@@ -337,10 +533,18 @@ def _store(
     job,
     limit: float,
     registration_keys: RegistrationKeys | None = None,
+    full_rewrite: bool = False,
 ):
+    """Store the run's model, pairs and registration keys, in one transaction.
+
+    A pair already stored keeps its row untouched when the run scores it the same (it keeps
+    the model that gave it these scores); a pair scored differently is updated with the new
+    model; new pairs are inserted; pending pairs the run no longer proposes are deleted
+    (decided ones are never lost). ``model.writes`` says how many rows each step wrote."""
     pairs = outcome.pairs
+    writes: dict = {}
     if registration_keys is not None and outcome.model:
-        _write_registration_keys(registration_keys)
+        writes["registration_keys"] = _write_registration_keys(registration_keys, full=full_rewrite)
     model = LinkageModel.objects.create(
         trained_at=trained_at,
         trained=outcome.trained,
@@ -352,7 +556,15 @@ def _store(
     )
     existing = {
         (p.person_a_id, p.person_b_id): p
-        for p in CandidatePair.objects.only("pk", "person_a_id", "person_b_id", "status")
+        for p in CandidatePair.objects.only(
+            "pk",
+            "person_a_id",
+            "person_b_id",
+            "status",
+            "match_probability",
+            "match_weight",
+            "comparison",
+        )
     }
     seen = set()
     new, changed = [], []
@@ -371,6 +583,8 @@ def _store(
                     comparison=vector,
                 )
             )
+        elif not full_rewrite and _same_scores(pair, probability, weight, vector):
+            continue
         else:
             pair.model, pair.match_probability, pair.match_weight = model, probability, weight
             pair.comparison = vector
@@ -382,6 +596,13 @@ def _store(
     stale = [p.pk for key, p in existing.items() if key not in seen and p.status == "pending"]
     for start in range(0, len(stale), 5000):
         CandidatePair.objects.filter(pk__in=stale[start : start + 5000]).delete()
+    writes["pairs"] = {
+        "inserted": len(new),
+        "updated": len(changed),
+        "unchanged": len(seen) - len(new) - len(changed),
+        "deleted": len(stale),
+    }
+    model.writes = writes
     return model
 
 
@@ -552,6 +773,8 @@ def _remember_keys(person: Person, row: dict) -> None:
     """The new person's registration keys, so that the next registration finds it too."""
     hashed = key_hasher()
     BlockingKey.objects.filter(person_id=person.pk).delete()
+    # These keys are the registration's, not a run's: the next run rewrites them.
+    KeyDigest.objects.filter(person_id=person.pk).delete()
     BlockingKey.objects.bulk_create(
         [
             BlockingKey(person_id=person.pk, key=hashed(kind, text))

@@ -71,11 +71,11 @@ def test_encoding_is_clkhashs_own_bit_for_bit(monkeypatch):
     assert len(set(ours)) > 290  # real, distinct encodings were compared
 
 
-def test_matching_imports_anonlink_without_pkg_resources():
-    """The first match in a process does not pay for ``pkg_resources`` (anonlink's
-    ``__init__`` imports it only for its version): in a fresh interpreter, after a match,
-    ``pkg_resources`` is not loaded, anonlink's version is the installed one, and the three
-    modules the match uses are anonlink's own."""
+def test_matching_loads_only_anonlinks_compiled_modules():
+    """A match in a fresh interpreter loads anonlink's compiled Dice and greedy solver and
+    nothing else of it: not its package (whose ``__init__`` imports ``pkg_resources`` and
+    every submodule), not NumPy, not clkhash (jsonschema). A later ``import anonlink`` gets
+    the real package, its version, and the same compiled modules (not loaded twice)."""
     pytest.importorskip("anonlink")
     import json
     import subprocess
@@ -83,15 +83,19 @@ def test_matching_imports_anonlink_without_pkg_resources():
     from importlib import metadata
 
     script = (
-        "import json, sys\n"
+        "import json, sys, warnings\n"
         "from bitarray import bitarray\n"
         "from streha.linkage import pprl\n"
         "a = bitarray('1' * 64 + '0' * 64); b = bitarray('1' * 60 + '0' * 68)\n"
         "found = pprl.match([a], [b], threshold=0.5)\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in\n"
+        "  ('anonlink', 'numpy', 'clkhash', 'jsonschema', 'pkg_resources'))\n"
+        "dice = sys.modules['anonlink.similarities._dice']\n"
+        "warnings.simplefilter('ignore')\n"
         "import anonlink, anonlink.solving\n"
-        "print(json.dumps({'found': [[i, j] for i, j, _ in found],\n"
-        "  'pkg_resources': 'pkg_resources' in sys.modules,\n"
-        "  'version': anonlink.__version__,\n"
+        "from anonlink.similarities import _dice\n"
+        "print(json.dumps({'found': [[i, j] for i, j, _ in found], 'loaded': loaded,\n"
+        "  'version': anonlink.__version__, 'same_dice': _dice is dice,\n"
         "  'solving': anonlink.solving.__file__}))\n"
     )
     done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
@@ -99,27 +103,68 @@ def test_matching_imports_anonlink_without_pkg_resources():
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["found"] == [[0, 0]]
-    assert result["pkg_resources"] is False
-    assert result["version"] == metadata.version("anonlink")
+    assert result["loaded"] == [
+        "anonlink.similarities._dice",
+        "anonlink.solving._multiparty_solving",
+    ]
+    assert result["version"] == metadata.version("anonlink") and result["same_dice"] is True
     assert "site-packages" in result["solving"] and "anonlink" in result["solving"]
 
 
-def test_the_pkg_resources_stand_in_is_not_left_behind():
-    """After the import a later ``import pkg_resources`` gets the real module (setuptools')."""
+def test_the_match_gives_anonlinks_own_candidates_and_solution():
+    """``pprl.candidate_pairs`` and ``pprl.match`` equal anonlink's ``find_candidate_pairs``
+    with ``dice_coefficient_accelerated`` and its ``greedy_solve``, on seeded filters with
+    many equal similarities (ties are where an order could differ)."""
     pytest.importorskip("anonlink")
-    import subprocess
-    import sys
+    import random
+    import warnings
 
-    script = (
-        "from streha.linkage import pprl\n"
-        "pprl._anonlink()\n"
-        "import pkg_resources\n"
-        "print(hasattr(pkg_resources, 'working_set'))\n"
-    )
-    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip().splitlines()[-1] == "True"
+    from bitarray import bitarray
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # anonlink's own pkg_resources deprecation warning
+        from anonlink import candidate_generation, similarities, solving
+
+    rng = random.Random(14)
+    base = [bitarray([rng.random() < 0.3 for _ in range(128)]) for _ in range(60)]
+
+    def noisy(bits, flips):
+        copy = bits.copy()
+        for position in rng.sample(range(128), flips):
+            copy[position] = not copy[position]
+        return copy
+
+    ours = base[:50] + [base[3].copy(), base[3].copy()]  # two equal filters: equal scores
+    theirs = [noisy(b, rng.choice([0, 2, 6, 30])) for b in base[10:60]] + [base[3].copy()]
+    for threshold in (0.5, 0.75, 0.9):
+        expected = candidate_generation.find_candidate_pairs(
+            [ours, theirs], similarities.dice_coefficient_accelerated, threshold
+        )
+        got = pprl.candidate_pairs(ours, theirs, threshold)
+        assert len(expected[0]) > 20
+        assert list(got[0]) == list(expected[0])
+        assert [list(x) for x in got[1]] == [list(x) for x in expected[1]]
+        assert [list(x) for x in got[2]] == [list(x) for x in expected[2]]
+        groups = solving.greedy_solve(expected)
+        solved = sorted(tuple(sorted(group)) for group in groups if len(group) == 2)
+        found = pprl.match(ours, theirs, threshold=threshold)
+        assert [((0, i), (1, j)) for i, j, _ in found] == solved
+
+
+def test_an_invalid_entry_stops_the_encoding_without_its_value():
+    pytest.importorskip("clkhash")
+    import json
+
+    from clkhash import schema as clkhash_schema
+
+    spec = json.loads(pprl.DEFAULT_SCHEMA.read_text(encoding="utf-8"))
+    spec["features"][2]["format"] = {"type": "date", "format": "%Y-%m-%d"}
+    schema = clkhash_schema.from_json_dict(spec)
+    rows = [["arta", "gashi", "1990-01-02", "feminine", "123"]] * 2
+    rows += [["arta", "gashi", "not a date 4711", "feminine", "123"]]
+    with pytest.raises(pprl.PprlError) as raised:
+        pprl.encode(rows, b"test-secret-agreed-out-of-band", schema)
+    assert "Row 2" in str(raised.value) and "4711" not in str(raised.value)
 
 
 def test_the_match_command_does_not_load_pkg_resources(tmp_path):
@@ -153,3 +198,20 @@ def test_the_match_command_does_not_load_pkg_resources(tmp_path):
     lines = done.stdout.strip().splitlines()
     assert lines[-1] == "False"
     assert lines[-2].endswith(": 1")  # "Persons in common: 1", in the active language
+
+
+def test_the_bundled_schema_is_valid_and_a_given_one_is_validated(tmp_path):
+    """The bundled schema is loaded without validation at run time because this test
+    validates it against clkhash's master schema; a schema given as a file is validated."""
+    pytest.importorskip("clkhash")
+    import json
+
+    from clkhash import schema as clkhash_schema
+
+    clkhash_schema.validate_schema_dict(json.loads(pprl.DEFAULT_SCHEMA.read_text("utf-8")))
+    assert pprl.load_schema(pprl.DEFAULT_SCHEMA).l == pprl.load_schema().l == 1024
+    bad = json.loads(pprl.DEFAULT_SCHEMA.read_text("utf-8"))
+    bad["clkConfig"]["l"] = "many"
+    (tmp_path / "bad.json").write_text(json.dumps(bad), encoding="utf-8")
+    with pytest.raises(pprl.PprlError):
+        pprl.load_schema(tmp_path / "bad.json")
