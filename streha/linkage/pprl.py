@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from streha.linkage import engine
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parent / "data" / "pprl-schema.json"
@@ -51,7 +53,9 @@ def load_schema(path: str | Path | None = None):
         with open(path or DEFAULT_SCHEMA, encoding="utf-8") as handle:
             return schema.from_json_dict(json.load(handle), validate=path is not None)
     except (OSError, ValueError, KeyError, schema.SchemaError) as exc:
-        raise PprlError(f"The linkage schema cannot be used: {type(exc).__name__}.") from exc
+        raise PprlError(
+            _("The linkage schema cannot be used: %(error)s.") % {"error": type(exc).__name__}
+        ) from exc
 
 
 def pii_row(identity: engine.Identity) -> list[str]:
@@ -136,7 +140,7 @@ def encode(rows: list[list[str]], secret: bytes, schema) -> list[str]:
     from clkhash.validate_data import FormatError, validate_row_lengths
 
     if len(secret) < 16:
-        raise PprlError("The shared secret must be at least 16 bytes.")
+        raise PprlError(_("The shared secret must be at least 16 bytes."))
     _set_token_bits_at_once()
     fields = schema.fields
     keys = generate_key_lists(
@@ -151,7 +155,7 @@ def encode(rows: list[list[str]], secret: bytes, schema) -> list[str]:
     try:
         validate_row_lengths(fields, rows)
     except FormatError as exc:
-        raise PprlError("A row does not have the linkage schema's fields.") from exc
+        raise PprlError(_("A row does not have the linkage schema's fields.")) from exc
     hash_l = schema.l * 2**schema.xor_folds
     empty = bitarray(hash_l)
     empty.setall(False)
@@ -170,7 +174,8 @@ def encode(rows: list[list[str]], secret: bytes, schema) -> list[str]:
                     field.validate(entry)
                 except InvalidEntryError:
                     raise PprlError(
-                        f"Row {index} does not fit the linkage schema (field '{field.identifier}')."
+                        _("Row %(row)d does not fit the linkage schema (field '%(field)s').")
+                        % {"row": index, "field": field.identifier}
                     ) from None
                 bits = False  # valid, and no bits to set
                 if fhp:
@@ -209,12 +214,13 @@ def read(path: str | Path) -> tuple[list[str], list]:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
         if data.get("format") != FORMAT or len(data["pseudonyms"]) != len(data["clks"]):
-            raise PprlError("The file is not a Streha PPRL encoding.")
+            raise PprlError(_("The file is not a Streha PPRL encoding."))
         return list(data["pseudonyms"]), [deserialize_bitarray(c) for c in data["clks"]]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         if isinstance(exc, PprlError):
             raise
-        raise PprlError(f"The file cannot be read: {type(exc).__name__}.") from exc
+        message = _("The file cannot be read: %(error)s.") % {"error": type(exc).__name__}
+        raise PprlError(message) from exc
 
 
 @dataclass
@@ -292,10 +298,10 @@ def candidate_pairs(ours: list, theirs: list, threshold: float):
     dice = _native("similarities", "_dice")
     lengths = {len(f) for f in ours} | {len(f) for f in theirs}
     if len(lengths) != 1:
-        raise PprlError("The two files' encodings have different lengths.")
+        raise PprlError(_("The two files' encodings have different lengths."))
     bits = lengths.pop()
     if bits % 8:
-        raise PprlError("The encodings' length is not a whole number of bytes.")
+        raise PprlError(_("The encodings' length is not a whole number of bytes."))
     left, right = array("b"), array("b")
     left.frombytes(b"".join(f.tobytes() for f in ours))
     right.frombytes(b"".join(f.tobytes() for f in theirs))
@@ -353,11 +359,11 @@ def secret_from(value: str | None = None, *, path: str | None = None) -> bytes:
         try:
             data = Path(path).read_bytes().strip()
         except OSError as exc:
-            raise PprlError("The secret file cannot be read.") from exc
+            raise PprlError(_("The secret file cannot be read.")) from exc
     else:
         data = (value or "").encode()
     if len(data) < 16:
-        raise PprlError("The shared secret must be at least 16 bytes.")
+        raise PprlError(_("The shared secret must be at least 16 bytes."))
     return data
 
 

@@ -2,6 +2,7 @@
 birth and number only: what every partner holds)."""
 
 import pytest
+from django.utils import translation
 
 from streha.linkage import engine, pprl
 
@@ -215,3 +216,22 @@ def test_the_bundled_schema_is_valid_and_a_given_one_is_validated(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(bad), encoding="utf-8")
     with pytest.raises(pprl.PprlError):
         pprl.load_schema(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("sq", "Sekreti i përbashkët duhet të ketë të paktën 16 bajtë."),
+        ("sr-latn", "Zajednička tajna mora imati najmanje 16 bajtova."),
+        ("en", "The shared secret must be at least 16 bytes."),
+    ],
+)
+def test_pprl_errors_speak_the_users_language(language, expected, tmp_path):
+    with translation.override(language), pytest.raises(pprl.PprlError) as error:
+        pprl.secret_from("too short")
+    assert str(error.value) == expected
+    missing = tmp_path / "no-such-file.json"
+    with translation.override(language), pytest.raises(pprl.PprlError) as error:
+        pprl.read(missing)
+    assert "FileNotFoundError" in str(error.value)
+    assert ("cannot be read" in str(error.value)) == (language == "en")

@@ -38,7 +38,7 @@ class Command(BaseCommand):
     def handle(self, *, action, **options) -> None:
         try:
             if action == "export":
-                pprl.require_encoding()  # clkhash, with jsonschema deferred
+                pprl.require_encoding()  # clkhash
             else:
                 # anonlink's compiled Dice and solver only: no clkhash, NumPy or pkg_resources.
                 pprl.require_matching()
