@@ -18,18 +18,22 @@ $(BIN)/python:
 $(UV): | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
 
+# --compile-bytecode: every process (each `streha` command, gunicorn worker, job worker, test
+# subprocess) then reads compiled modules instead of compiling Django and the rest at start,
+# which the environment's PYTHONDONTWRITEBYTECODE would otherwise make every process repeat.
 $(STAMP): requirements.lock pyproject.toml | $(UV)
-	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --compile-bytecode --require-hashes -r requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
 $(DEV_STAMP): requirements-dev.lock $(STAMP)
-	$(UV) pip install --quiet --python $(BIN)/python --require-hashes -r requirements-dev.lock
+	$(UV) pip install --quiet --python $(BIN)/python --compile-bytecode --require-hashes -r requirements-dev.lock
 	touch $@
 
 ## install: virtual environment, locked dependencies, compiled translations, migrated database
 install: $(STAMP)
 	mkdir -p var
+	$(BIN)/python -m compileall -q streha
 	$(BIN)/streha compiletranslations
 	$(BIN)/streha migrate
 
