@@ -400,43 +400,26 @@ FULL_REWRITE_SHARE = 0.5
 _IN_CHUNK = 900  # ids per ``IN (...)`` (under every backend's parameter limit)
 
 
-def _insert_keys(persons, keys) -> int:
+def _insert_rows(model, column: str, persons, values) -> int:
+    """Insert (person, value) rows of ``model`` (registration keys, key digests) from two
+    NumPy arrays, 20,000 to a statement: no model instances for millions of rows."""
     quote = connection.ops.quote_name
-    table = quote(BlockingKey._meta.db_table)
-    sql = f"INSERT INTO {table} ({quote('person_id')}, {quote('key')}) VALUES (%s, %s)"  # noqa: S608
+    table = quote(model._meta.db_table)
+    sql = f"INSERT INTO {table} ({quote('person_id')}, {quote(column)}) VALUES (%s, %s)"  # noqa: S608
     step = 20_000
     with connection.cursor() as cursor:
-        for start in range(0, len(keys), step):
+        for start in range(0, len(values), step):
             cursor.executemany(
                 sql,
                 list(
                     zip(
                         persons[start : start + step].tolist(),
-                        keys[start : start + step].tolist(),
+                        values[start : start + step].tolist(),
                         strict=True,
                     )
                 ),
             )
-    return len(keys)
-
-
-def _insert_digests(ids, digests) -> None:
-    quote = connection.ops.quote_name
-    table = quote(KeyDigest._meta.db_table)
-    sql = f"INSERT INTO {table} ({quote('person_id')}, {quote('digest')}) VALUES (%s, %s)"  # noqa: S608
-    step = 20_000
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), step):
-            cursor.executemany(
-                sql,
-                list(
-                    zip(
-                        ids[start : start + step].tolist(),
-                        digests[start : start + step].tolist(),
-                        strict=True,
-                    )
-                ),
-            )
+    return len(values)
 
 
 def _delete_of_persons(model, ids: list[int]) -> None:
@@ -469,8 +452,8 @@ def _write_registration_keys(collected: RegistrationKeys, *, full: bool = False)
     if full:
         BlockingKey.objects.all().delete()  # nothing refers to these rows: one DELETE
         KeyDigest.objects.all().delete()
-        written = _insert_keys(run.persons, run.keys)
-        _insert_digests(run.ids, run.digests)
+        written = _insert_rows(BlockingKey, "key", run.persons, run.keys)
+        _insert_rows(KeyDigest, "digest", run.ids, run.digests)
         persons_rewritten, gone = len(run.ids), []
     else:
         gone = stored_ids[~np.isin(stored_ids, run.ids)].tolist()
@@ -478,8 +461,8 @@ def _write_registration_keys(collected: RegistrationKeys, *, full: bool = False)
         _delete_of_persons(BlockingKey, touched)
         _delete_of_persons(KeyDigest, touched)
         picked = np.isin(run.persons, changed)
-        written = _insert_keys(run.persons[picked], run.keys[picked])
-        _insert_digests(changed, run.digests[~same])
+        written = _insert_rows(BlockingKey, "key", run.persons[picked], run.keys[picked])
+        _insert_rows(KeyDigest, "digest", changed, run.digests[~same])
         persons_rewritten = len(changed)
     return {
         "keys_rewrite": "full" if full else "changed persons",

@@ -3,6 +3,7 @@
 import datetime
 
 from streha.linkage.models import CandidatePair
+from streha.people.models import Person
 from streha.testing.factories import PersonFactory
 
 GIVEN = [
@@ -103,3 +104,18 @@ def make_pair(person_1, person_2, probability: float = 0.97) -> CandidatePair:
         match_weight=9.5,
         comparison={"name": 8.1, "birth": 6.0, "sex": 0.4, "personal_number": -3.0},
     )
+
+
+def variant_of(original: Person, agency, **changes) -> Person:
+    """A newly registered person as another agency might type ``original``: one letter more in
+    the family name, the rest the same (``changes`` override)."""
+    data = dict(
+        given_name=original.given_name,
+        family_name=original.family_name + "j",
+        date_of_birth=original.date_of_birth,
+        birth_year=original.birth_year,
+        gender=original.gender,
+        citizenship=original.citizenship,
+        personal_number=original.personal_number,
+    )
+    return PersonFactory(owner_agency=agency, **{**data, **changes})

@@ -22,7 +22,7 @@ from streha.linkage.models import (
     PairStatus,
     PersonCluster,
 )
-from streha.linkage.tests.helpers import population
+from streha.linkage.tests.helpers import population, variant_of
 from streha.people.models import Person
 from streha.testing.factories import AgencyFactory, PersonFactory, UserFactory
 
@@ -68,16 +68,7 @@ def _answers(agency, probes: list[Person]) -> list:
     answers = []
     for original in probes:
         with transaction.atomic():
-            variant = PersonFactory(
-                owner_agency=agency,
-                given_name=original.given_name,
-                family_name=original.family_name + "j",
-                date_of_birth=original.date_of_birth,
-                birth_year=original.birth_year,
-                gender=original.gender,
-                citizenship=original.citizenship,
-                personal_number=original.personal_number,
-            )
+            variant = variant_of(original, agency)
             found = services.check_registration(user, variant)
             answers.append(([p.pk for p in found.in_scope], found.elsewhere))
             transaction.set_rollback(True)

@@ -5,7 +5,7 @@ import pytest
 from streha.accounts.models import AgencyKind, Role
 from streha.linkage import services
 from streha.linkage.models import CandidatePair
-from streha.linkage.tests.helpers import population
+from streha.linkage.tests.helpers import population, variant_of
 from streha.people.models import Person
 from streha.testing.factories import AgencyFactory, PersonFactory, UserFactory
 
@@ -79,32 +79,10 @@ def test_with_a_trained_model_a_spelling_variant_is_found(agencies):
     services.run_deduplication(reason="train")
     original = persons[3]
     user = UserFactory(agency=shelter, roles=[Role.CASE_WORKER])
-    variant = PersonFactory(
-        owner_agency=shelter,
-        given_name=original.given_name,
-        family_name=original.family_name + "j",
-        date_of_birth=original.date_of_birth,
-        birth_year=original.birth_year,
-        gender=original.gender,
-        citizenship=original.citizenship,
-        personal_number=original.personal_number,
-    )
+    variant = variant_of(original, shelter)
     found = services.check_registration(user, variant)
     assert found.in_scope == [] and found.elsewhere is True
     assert CandidatePair.objects.filter(person_a=original, person_b=variant).exists()
-
-
-def _variant_of(original, agency, **changes):
-    data = dict(
-        given_name=original.given_name,
-        family_name=original.family_name + "j",
-        date_of_birth=original.date_of_birth,
-        birth_year=original.birth_year,
-        gender=original.gender,
-        citizenship=original.citizenship,
-        personal_number=original.personal_number,
-    )
-    return PersonFactory(owner_agency=agency, **{**data, **changes})
 
 
 def test_after_a_run_the_check_looks_up_keys_and_scores_in_python(agencies, monkeypatch):
@@ -138,7 +116,7 @@ def test_after_a_run_the_check_looks_up_keys_and_scores_in_python(agencies, monk
 
     monkeypatch.setattr(services, "score_against", spy)
     original = persons[3]
-    variant = _variant_of(original, police)
+    variant = variant_of(original, police)
     found = services.check_registration(
         UserFactory(agency=police, roles=[Role.CASE_WORKER]), variant
     )
@@ -147,7 +125,7 @@ def test_after_a_run_the_check_looks_up_keys_and_scores_in_python(agencies, monk
     # and not the whole register.
     assert original.pk in scored[0] and len(scored[0]) < 10
     # The new person's keys are stored: the next registration finds it without a new run.
-    again = _variant_of(variant, police, family_name=variant.family_name)
+    again = variant_of(variant, police, family_name=variant.family_name)
     services.check_registration(UserFactory(agency=police, roles=[Role.CASE_WORKER]), again)
     assert variant.pk in scored[1]
 
@@ -208,7 +186,7 @@ def test_registration_keys_collide_by_design_and_a_duplicate_still_comes_first(a
     assert all(key < 2**14 for key in BlockingKey.objects.values_list("key", flat=True))
 
     original = persons[3]
-    variant = _variant_of(original, police)
+    variant = variant_of(original, police)
     with read_context.testing_scope():
         row = engine.features(services.identity_of(variant))
     probes = sorted({services.key_hasher()(kind, text) for kind, text in fast.probe_keys(row)})
