@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from streha.accounts.models import Agency, AgencyKind, ApiToken, Role, RoleGrant, TokenScope, User
+from streha.web.paging import MAX_PAGE
 
 
 class AgencySerializer(serializers.ModelSerializer):
@@ -196,7 +197,7 @@ class PageQuerySerializer(serializers.Serializer):
     """The ``page`` of a paged list: a whole number from 1 (``page=null`` or ``page=x`` is a
     400, not silently the first page)."""
 
-    page = serializers.IntegerField(min_value=1, required=False, default=1)
+    page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, required=False, default=1)
 
 
 def page_of(request) -> int:

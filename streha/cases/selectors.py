@@ -28,6 +28,7 @@ from streha.cases.selectors_batch import counted, read_together
 from streha.people.selectors import confirm_in_order, search_candidates, searchable_persons
 from streha.protection.token_search import SearchTooBroad
 from streha.sql import AmongIds
+from streha.web.paging import page_number
 
 PAGE_SIZE = 25
 _TYPES_TEXT = Cast("exploitation_types", TextField())
@@ -108,13 +109,6 @@ def case_scopes(user: User) -> list:
     """``policy.cases_visible_to(user)`` as disjoint parts (own, referred, assigned), from the
     access policy itself. Their union is exactly the policy's queryset (tested)."""
     return policy.case_scope_parts(user)
-
-
-def _page_number(page) -> int:
-    try:
-        return max(1, int(page))
-    except (TypeError, ValueError):
-        return 1
 
 
 # What the case list shows: reading only these skips decrypting and decoding the rest.
@@ -265,7 +259,7 @@ def list_cases(
                 return MergedPage([], 1, 0, too_broad=True)
             filters &= Q(AmongIds("pk", candidates))
     annotate = exploitation_type in ExploitationType.values
-    number = _page_number(page)
+    number = page_number(page)
     more = False
     if candidates is not None:
         # A search's cases are few: read all their keys in one query over the policy's whole

@@ -35,6 +35,7 @@ from streha.justice.models import (
     Witness,
 )
 from streha.web.labels import choice_label, enum_label
+from streha.web.paging import page_number
 
 PAGE_SIZE = 25
 MAX_PAGE = 40  # the list reads at most 1,001 cases: narrow it with the filters
@@ -102,14 +103,6 @@ LIST_FIELDS = (
 )
 
 
-def _page_number(page) -> int:
-    try:
-        number = int(page)
-    except (TypeError, ValueError):
-        return 1
-    return min(max(number, 1), MAX_PAGE)
-
-
 def list_parts(
     user: User,
     *,
@@ -162,7 +155,7 @@ def list_cases(
     each newest first through one index and only up to the end of the page and one more; the
     parts are merged here. So a page costs the same at 30 or 30,000 cases of an office, pages
     stop at ``MAX_PAGE`` (narrow the filters instead), and nothing counts the whole list."""
-    number = _page_number(page)
+    number = page_number(page, last=MAX_PAGE)
     wanted = number * PAGE_SIZE + 1
     keys = []
     for part in list_parts(

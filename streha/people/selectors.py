@@ -23,6 +23,7 @@ from streha.protection.name_keys import name_keys
 from streha.protection.search import exact
 from streha.protection.token_search import SearchTooBroad, equal_after_opening
 from streha.sql import AmongIds
+from streha.web.paging import page_number
 
 PAGE_SIZE = 25
 _IDENTIFIER = re.compile(r"^[A-Za-z]{0,3}[\d\s-]{5,}$")
@@ -242,13 +243,6 @@ class _ConfirmedPaginator(Paginator):
         return super().num_pages + 1 if self.more else super().num_pages
 
 
-def _page_number(page) -> int:
-    try:
-        return max(1, int(page))
-    except (TypeError, ValueError):
-        return 1
-
-
 @dataclass(frozen=True)
 class PersonRow:
     """One row of the person list: the person, and whether the row may show their name."""
@@ -299,7 +293,7 @@ def list_persons(
     if not query.strip():
         # Each part of the scope read through its own index up to the end of the page, plus
         # one to know whether more follow: never counting every person of a large agency.
-        number = _page_number(page)
+        number = page_number(page)
         end = number * PAGE_SIZE
         keys: set = set()
         for part in policy.person_scope_parts(user, walk_shared=True):
@@ -321,7 +315,7 @@ def list_persons(
         ordered = list(
             candidates.persons.order_by("-created_at", "-pk").values_list("pk", flat=True)
         )
-        number = _page_number(page)
+        number = page_number(page)
         found, more = confirm_in_order(ordered, int, candidates.confirm, number * PAGE_SIZE)
         result = _ConfirmedPaginator(found, PAGE_SIZE, more=more).get_page(number)
         by_id = rows.in_bulk(result.object_list)
