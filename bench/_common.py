@@ -129,18 +129,19 @@ def warm_database() -> str:
     24 GB) and not of its first minutes after a restart, when every case or name measured for the
     first time is read from disk. Says what it did (it is written beside the figures).
 
-    PostgreSQL: ``pg_prewarm`` in its ``read`` mode (into the operating system's cache, which
-    holds any size; the server's own buffers then fill during the warm-up calls), if the
-    extension can be created; otherwise nothing is warmed and it says so. SQLite: the file is
-    read once."""
-    from django.db import DatabaseError, connection, transaction
+    PostgreSQL: first what autovacuum has done on a server in its steady state
+    (``settle_postgresql``), then ``pg_prewarm`` in its ``read`` mode (into the operating
+    system's cache, which holds any size; the server's own buffers then fill during the warm-up
+    calls), if the extension can be created; otherwise nothing is warmed and it says so.
+    SQLite: the file is read once."""
+    from django.db import DatabaseError, connection
 
     if connection.vendor == "postgresql":
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                return warm_postgresql(cursor)
+            with connection.cursor() as cursor:
+                return f"{settle_postgresql(cursor)}; {warm_postgresql(cursor)}"
         except DatabaseError as error:
-            return f"not warmed (pg_prewarm: {type(error).__name__})"
+            return f"not warmed ({type(error).__name__})"
     path = Path(str(connection.settings_dict["NAME"]))
     if not path.is_file():
         return "not warmed (not a file)"
@@ -149,6 +150,16 @@ def warm_database() -> str:
         while chunk := database.read(8 << 20):
             size += len(chunk)
     return f"file read once ({size >> 20:,} MB)"
+
+
+def settle_postgresql(cursor) -> str:
+    """``VACUUM (ANALYZE)`` of the database, through an autocommit cursor: what autovacuum has
+    done on a server in its steady state (visibility maps set, so an index answers alone;
+    planner statistics current). A data set just generated, or a server whose statistics were
+    lost by an unclean stop, has neither until autovacuum comes round: at 1,000,000 persons a
+    search read 6,351 table rows for what the index holds (16 ms, 10 ms once vacuumed)."""
+    cursor.execute("VACUUM (ANALYZE)")
+    return "vacuumed and analysed"
 
 
 def warm_postgresql(cursor) -> str:

@@ -44,6 +44,7 @@ STEPS = [
     int(n) for n in os.environ.get("BENCH_LOAD_STEPS", "10,25,50,75,100,150,200,300").split(",")
 ]
 STEP_SECONDS = int(os.environ.get("BENCH_LOAD_STEP_SECONDS", "30"))
+SETTLE_SECONDS = int(os.environ.get("BENCH_LOAD_SETTLE_SECONDS", "15"))
 WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_LOAD_THREADS", "4"))
 DATABASE_NAME = os.environ.get("BENCH_LOAD_DB", "load")
@@ -243,9 +244,10 @@ def warm(database_url: str) -> str:
 
     try:
         with psycopg.connect(database_url, autocommit=True) as connection:
-            return _common.warm_postgresql(connection.cursor())
+            cursor = connection.cursor()
+            return f"{_common.settle_postgresql(cursor)}; {_common.warm_postgresql(cursor)}"
     except psycopg.Error as error:
-        return f"not warmed (pg_prewarm: {type(error).__name__})"
+        return f"not warmed ({type(error).__name__})"
 
 
 def main() -> None:
@@ -315,6 +317,10 @@ def main() -> None:
             staff = sum(n for name, n in runner.user_classes_count.items() if name != "Public")
             while locustfile.SIGNED_IN["count"] < staff and time.monotonic() < deadline + 180:
                 gevent.sleep(1)
+            # The requests queued behind that burst of sign-ins are answered, and the users
+            # spread over their think times, before the step is measured: the step is the
+            # steady work of that many users, not the tail of their simultaneous arrival.
+            gevent.sleep(SETTLE_SECONDS)
             environment.stats.reset_all()
             head_before = scrape_audit_head(server.base)
             meter.start()

@@ -201,7 +201,8 @@ QUERIES = sys.argv[1:2] == ["--queries"]
 def show_queries(pages: dict) -> None:
     """``--queries N``: each page's queries with their time (Django's ``execute_wrapper``, the
     database's answer included), after a few warm-up calls, and the page's top functions under
-    cProfile (``BENCH_PROFILE_ROUNDS`` calls, default 20). Nothing measured for the goal."""
+    cProfile (``BENCH_PROFILE_ROUNDS`` calls, default 20; ``BENCH_PROFILE_SORT``, default
+    cumulative). Nothing measured for the goal."""
     import cProfile
     import pstats
     from io import StringIO
@@ -238,7 +239,8 @@ def show_queries(pages: dict) -> None:
         profile.disable()
         out = StringIO()
         limit = os.environ.get("BENCH_PROFILE_FILTER", "")
-        stats = pstats.Stats(profile, stream=out).sort_stats("cumulative")
+        order = os.environ.get("BENCH_PROFILE_SORT", "cumulative")
+        stats = pstats.Stats(profile, stream=out).sort_stats(order)
         stats.print_stats(*([limit] if limit else []), 45)
         print(out.getvalue())
 

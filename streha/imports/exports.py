@@ -239,6 +239,12 @@ def lists_for(user: User) -> list[WorkList]:
     return [work_list for work_list in WORK_LISTS.values() if work_list.may_export(user)]
 
 
+def exports_any(user: User) -> bool:
+    """Whether ``user`` may export some list: asked on every page (the navigation), so it
+    stops at the first list allowed instead of asking each (the tip queue's asks the database)."""
+    return any(work_list.may_export(user) for work_list in WORK_LISTS.values())
+
+
 def _clean(user: User, name: str, fmt: str, filters: dict) -> tuple[WorkList, dict]:
     work_list = WORK_LISTS.get(name)
     if work_list is None or not work_list.may_export(user):

@@ -16,9 +16,9 @@ def navigation_entries(user) -> list:
     entries = []
     if user.agency is not None and policy.can_import_records(user, user.agency):
         entries.append((_("Import"), reverse("imports:upload")))
-    from streha.imports.exports import lists_for
+    from streha.imports.exports import exports_any
 
-    if lists_for(user):
+    if exports_any(user):
         entries.append((_("Exports"), reverse("imports:export")))
     if policy.can_export_htcds(user):
         entries.append((_("HTCDS export"), reverse("imports:htcds_export")))

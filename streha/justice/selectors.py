@@ -16,6 +16,7 @@ from streha.access import policy
 from streha.accounts.models import Agency, AgencyKind, User
 from streha.audit import services as audit
 from streha.cases.models import Case
+from streha.cases.selectors_batch import read_together
 from streha.justice import catalogue, services
 from streha.justice.actions import CaseView
 from streha.justice.models import (
@@ -599,9 +600,18 @@ def _short(day) -> str:
     return formats.date_format(day, "SHORT_DATE_FORMAT")
 
 
-def _stage_counts(cases) -> dict[str, int]:
-    """Cases by stage, one grouped query (the office's cases are thousands, not millions)."""
-    return dict(cases.order_by().values_list("stage").annotate(n=Count("pk")))
+def _stage_counts(user: User) -> dict[str, int]:
+    """The criminal cases ``user`` may see, by stage: each disjoint part of the scope grouped
+    through its own index, all in one query (an agency's cases are thousands, not millions)."""
+    parts = [
+        part.order_by().values_list("stage").annotate(n=Count("pk"))
+        for part in policy.criminal_case_scope_parts(user)
+    ]
+    counts: dict[str, int] = {}
+    for rows in read_together(*parts, shape="criminal cases by stage"):
+        for stage, n in rows:
+            counts[stage] = counts.get(stage, 0) + n
+    return counts
 
 
 def recent_events(user: User, *, limit: int = HOME_ITEMS) -> list[tuple[str, str]]:
@@ -676,7 +686,7 @@ def my_work_panels(user) -> list:
                 links=_deadline_links(overdue) + _deadline_links(soon),
             )
         )
-    counts = _stage_counts(policy.criminal_cases_visible_to(user))
+    counts = _stage_counts(user)
     panels.append(
         Panel(
             title=_("Criminal cases by stage"),

@@ -157,3 +157,11 @@ def test_a_large_list_is_made_by_a_job_and_downloaded_once(
     client.force_login(colleague)
     reauthenticate(client, colleague)
     assert client.get(download_url).status_code == 404
+
+
+@pytest.mark.parametrize("role", [None, *Role.values])
+def test_the_navigation_offers_exports_exactly_when_some_list_may_be_exported(
+    make_user, owner, role
+):
+    user = make_user(*([role] if role else []), agency=owner)
+    assert exports.exports_any(user) == bool(exports.lists_for(user))

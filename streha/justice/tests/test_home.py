@@ -147,3 +147,58 @@ def test_roles_without_justice_work_get_no_justice_panel(client, world, reported
         body = _home(client, world.users[role])
         assert "Criminal cases by stage" not in body
         assert reported.reference not in body
+
+
+def test_the_cases_by_stage_count_each_case_of_the_scope_once(world, reported):
+    """The counts are read part by part of the scope (the user's own kind of agency first, so
+    that part reads its index alone); an agency named twice on a case, or a case the user also
+    sees as an injured party's representative, is still counted once, as the scope holds it."""
+    from django.db.models import Count
+
+    from streha.access import policy
+    from streha.justice.models import CriminalCase, InjuredParty, Stage
+
+    police, office, court = world.police, world.office, world.court
+    made = [
+        (police, office, court, Stage.TRIAL),
+        (police, police, None, Stage.POLICE),  # the police unit named twice
+        (police, None, police, Stage.INDICTED),
+        (None, office, court, Stage.TRIAL),
+        (None, None, court, Stage.FINAL),
+        (office, office, court, Stage.INVESTIGATION),  # an office wrongly named as the police
+    ]
+    for number, (police_agency, prosecution_office, case_court, stage) in enumerate(made):
+        CriminalCase.objects.create(
+            reference=f"TEST-{number}",
+            police_agency=police_agency,
+            prosecution_office=prosecution_office,
+            court=case_court,
+            stage=stage,
+            opened_on=date(2025, 5, 1 + number),
+        )
+    advocate = world.users["advocate"]
+    InjuredParty.objects.create(
+        case=CriminalCase.objects.get(reference="TEST-0"),
+        victim_case=world.victim_case,
+        label="A",
+        represented_by=advocate,
+    )
+    InjuredParty.objects.create(
+        case=CriminalCase.objects.get(reference="TEST-3"),
+        victim_case=world.victim_case,
+        label="B",
+        represented_by=world.users["prosecutor"],
+    )
+    for role in ("investigator", "prosecutor", "liaison", "advocate"):
+        user = world.users[role]
+        expected = dict(
+            policy.criminal_cases_visible_to(user)
+            .order_by()
+            .values_list("stage")
+            .annotate(n=Count("pk"))
+        )
+        assert expected, role
+        assert selectors._stage_counts(user) == expected, role
+    investigator_parts = policy.criminal_case_scope_parts(world.users["investigator"])
+    assert "NOT" not in str(investigator_parts[0].query)
+    assert "police_agency_id" in str(investigator_parts[0].query)
