@@ -19,11 +19,12 @@ pytestmark = pytest.mark.django_db
 # event (1), the questionnaires offered (1), the page's records in ONE query (services, tasks,
 # events, screening, documents, referrals, consents, notes and the profile's municipalities:
 # ``selectors_batch.read_together``, session 8; they were nine queries), the header's menu checks
-# (3: tips, jobs, court cases) and the audit event with its subject (4: chain head, event,
+# (2: jobs, court cases; session 12: the tip queue is not asked when another list may be
+# exported) and the audit event with its subject (4: chain head, event,
 # subject, head update). Not counted: transaction control (BEGIN, savepoints), which differs
 # between SQLite, PostgreSQL and the test's transaction.
 # No session write: the idle timeout is renewed once a minute (SessionRenewalMiddleware).
-CASE_PAGE_QUERIES = 14
+CASE_PAGE_QUERIES = 13
 TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "COMMIT")
 
 
