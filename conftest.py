@@ -49,6 +49,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (``LANGUAGE_CODE``), whatever the previous test
+    on this worker left active: a request, or the tip line's ``?lang=``, activates its language
+    on the thread and nothing resets it, so a message built outside a request would otherwise
+    depend on the order of the tests."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; the suite creates hundreds of users. One test checks Argon2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
