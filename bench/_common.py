@@ -139,7 +139,7 @@ def warm_database() -> str:
     if connection.vendor == "postgresql":
         try:
             with connection.cursor() as cursor:
-                return f"{settle_postgresql(cursor)}; {warm_postgresql(cursor)}"
+                return settle_and_warm_postgresql(cursor)
         except DatabaseError as error:
             return f"not warmed ({type(error).__name__})"
     path = Path(str(connection.settings_dict["NAME"]))
@@ -162,6 +162,12 @@ def settle_postgresql(cursor, tables: tuple[str, ...] = ()) -> str:
     named = ", ".join('"' + table.replace('"', '""') + '"' for table in tables)
     cursor.execute(f"VACUUM (ANALYZE) {named}".rstrip())
     return "vacuumed and analysed"
+
+
+def settle_and_warm_postgresql(cursor) -> str:
+    """What ``warm_database`` does on PostgreSQL, through any autocommit DB-API cursor
+    (bench/load.py has no Django connection of its own), and what it says it did."""
+    return f"{settle_postgresql(cursor)}; {warm_postgresql(cursor)}"
 
 
 def warm_postgresql(cursor) -> str:

@@ -244,8 +244,7 @@ def warm(database_url: str) -> str:
 
     try:
         with psycopg.connect(database_url, autocommit=True) as connection:
-            cursor = connection.cursor()
-            return f"{_common.settle_postgresql(cursor)}; {_common.warm_postgresql(cursor)}"
+            return _common.settle_and_warm_postgresql(connection.cursor())
     except psycopg.Error as error:
         return f"not warmed ({type(error).__name__})"
 
