@@ -1320,16 +1320,24 @@ def pairs_touching_scope_of(user: User):
 
 
 def pair_scope_parts(user: User) -> list:
-    """``pairs_touching_scope_of(user)`` as querysets each read through one person index (a
-    pair whose two persons the user may both open is in two of them: unite by primary key).
-    One OR over the whole scope makes the database read every person of a large agency."""
+    """``pairs_touching_scope_of(user)`` as querysets each read through one index: per side of
+    the pair, its person owned by the user's agency (a join on the person's owner), or reached
+    another way (shared with the agency, under break-glass, assigned: the ids
+    ``_persons_reached_by`` names). The parts overlap (a pair inside the agency is in two of
+    them): unite by primary key. One OR over the whole scope makes the database read every
+    person of a large agency; the parts are built from the routes themselves, not from
+    ``person_scope_parts`` (whose nested exclusions, there to keep a person list's parts
+    disjoint, cost the home page more to build than to read)."""
     from streha.linkage.models import CandidatePair
 
+    if not role_field_groups(user):
+        return []
+    pairs = CandidatePair.objects.all()
+    reached = _persons_reached_by(user)
     parts = []
-    for persons in person_scope_parts(user):
-        visible = persons.values("pk")
-        parts.append(CandidatePair.objects.filter(person_a__in=visible))
-        parts.append(CandidatePair.objects.filter(person_b__in=visible))
+    for side in ("person_a", "person_b"):
+        parts.append(pairs.filter(**{f"{side}__owner_agency_id": user.agency_id}))
+        parts.extend(pairs.filter(**{f"{side}_id__in": ids}) for ids in reached)
     return parts
 
 
