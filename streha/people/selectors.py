@@ -311,8 +311,6 @@ def list_persons(
         listed_ids = [pk for _created, pk in sorted(keys, reverse=True)][: end + 1]
         more = len(listed_ids) > end
         result = _ConfirmedPaginator(listed_ids[:end], PAGE_SIZE, more=more).get_page(number)
-        by_id = rows.in_bulk(result.object_list)
-        result.object_list = [by_id[pk] for pk in result.object_list]
     else:
         try:
             candidates = search_candidates(searchable_persons(user, query), query)
@@ -327,8 +325,13 @@ def list_persons(
         number = page_number(page)
         found, more = confirm_in_order(ordered, int, candidates.confirm, number * PAGE_SIZE)
         result = _ConfirmedPaginator(found, PAGE_SIZE, more=more).get_page(number)
-        by_id = rows.in_bulk(result.object_list)
-        result.object_list = [by_id[pk] for pk in result.object_list]
+    # The page's persons, their compiled query reused between requests (``shape``).
+    ids = list(result.object_list)
+    by_id = {}
+    if ids:
+        [found_rows] = read_together(rows.filter(pk__in=ids).order_by(), shape="person list rows")
+        by_id = {person.pk: person for person in found_rows}
+    result.object_list = [by_id[pk] for pk in ids]
     result.too_broad = too_broad
     # More persons match than were opened: the page says so rather than count them.
     result.more_results = more
