@@ -48,6 +48,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
         )
 
 
+@pytest.fixture
+def stopped_clock(monkeypatch):
+    """``timezone.now()`` answers one instant (taken when the test starts) for the whole test:
+    for a test that compares two renderings of a page showing the time to the minute, which
+    otherwise fails whenever a minute turns between them."""
+    from django.utils import timezone
+
+    instant = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: instant)
+    return instant
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language (``LANGUAGE_CODE``), whatever the previous test

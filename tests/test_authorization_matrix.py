@@ -631,8 +631,10 @@ def test_every_sign_in_path_needs_the_second_factor(client, settings, path):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("row", import_module("streha.justice.tests.matrix").SEALED_ROWS, ids=str)
-def test_sealed_witness_column(row, client):
-    """Every role gets the same answer, byte for byte, whoever the inside witness is sealed to."""
+def test_sealed_witness_column(row, client, stopped_clock):
+    """Every role gets the same answer, byte for byte, whoever the inside witness is sealed to
+    (the clock stopped: the analyst's home shows when its figures were counted, to the
+    minute)."""
     sealed = import_module("streha.justice.tests.matrix")
     world = build_world()
     kind, key = row

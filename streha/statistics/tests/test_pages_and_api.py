@@ -70,8 +70,9 @@ def test_key_figures_outside_the_coordinators_office_are_suppressed(client, shel
 
 
 def test_table_page_csv_and_api_show_the_same_cells(
-    client, api_client, national_analyst, registered
+    client, api_client, national_analyst, registered, stopped_clock
 ):
+    # The clock stopped: the page and the CSV each say when the figures were counted.
     client.force_login(national_analyst)
     page = client.get(reverse("statistics:table", args=["T02"]), {"year": YEAR})
     # A download leaves the system: a fresh password and second factor first; the page not.
