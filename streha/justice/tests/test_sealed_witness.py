@@ -122,15 +122,6 @@ def _read_all(client, world, sealed, reported):
     return answers
 
 
-@pytest.fixture
-def stopped_clock(monkeypatch):
-    from django.utils import timezone
-
-    moment = timezone.now()
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    return moment
-
-
 @pytest.mark.parametrize("other", ["other_person", None])
 def test_no_path_answers_differently_whoever_the_witness_is(
     client, world, reported, sealed, other, stopped_clock
