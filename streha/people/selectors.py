@@ -17,6 +17,7 @@ from streha.access.models import BreakGlassGrant
 from streha.accounts.models import User
 from streha.audit import reasons
 from streha.audit import services as audit
+from streha.cases.selectors_batch import counted, read_together
 from streha.people.models import Person, PersonDocument
 from streha.people.name_index import holders_of_all, not_current_ids
 from streha.protection.name_keys import name_keys
@@ -286,8 +287,6 @@ def list_persons(
     only on rows whose person the user may see with the identity group (an agency holding a
     referral that shares only the narrative sees the reference alone). ``page_fields``: only
     what the list page shows is read of each person (``LIST_PAGE_FIELDS``)."""
-    from streha.cases.selectors_batch import read_together
-
     too_broad = more = False
     rows = Person.objects.select_related("owner_agency")
     if page_fields:
@@ -326,11 +325,10 @@ def list_persons(
         found, more = confirm_in_order(ordered, int, candidates.confirm, number * PAGE_SIZE)
         result = _ConfirmedPaginator(found, PAGE_SIZE, more=more).get_page(number)
     # The page's persons, their compiled query reused between requests (``shape``).
+    # An empty page reads nothing: an empty ``pk__in`` matches nothing and is never sent.
     ids = list(result.object_list)
-    by_id = {}
-    if ids:
-        [found_rows] = read_together(rows.filter(pk__in=ids).order_by(), shape="person list rows")
-        by_id = {person.pk: person for person in found_rows}
+    [found_rows] = read_together(rows.filter(pk__in=ids).order_by(), shape="person list rows")
+    by_id = {person.pk: person for person in found_rows}
     result.object_list = [by_id[pk] for pk in ids]
     result.too_broad = too_broad
     # More persons match than were opened: the page says so rather than count them.
@@ -427,7 +425,6 @@ def navigation_entries(user) -> list[tuple[str, str]]:
 
 
 def my_work_panels(user) -> list:
-    from streha.cases.selectors_batch import counted, read_together
     from streha.web.selectors import COUNT_CAP, Panel, bounded, bounded_count
 
     panels = []
