@@ -18,8 +18,9 @@ reads querysets of the same shape on every request (the case page: the same nine
 the case differs), and compiling one (Django's compiler over every selected column) costs more
 than running it. Only the member's WHERE clause is compiled each time (so every value is this
 request's own); the rest of its SQL is taken from the first compilation of the same shape, WHERE
-clause and structure (``_structure``), and only when that compilation had no parameter outside
-its WHERE clause (a value in an annotation, a join or the select list is never reused).
+clause and structure (``_structure``: joins, selected columns, annotations, grouping, order
+and slice), and only when that compilation had no parameter outside its WHERE clause (a value
+in an annotation, a join or the select list is never reused).
 """
 
 import copy
@@ -112,13 +113,16 @@ REUSED_LIMIT = 256
 
 def _structure(queryset) -> tuple | None:
     """What, beside the WHERE clause, decides a member's SQL; None when it cannot be reused
-    (annotations, grouping, combinations, raw extras, an order by an expression, prefetching
-    or an iterable ``read_together`` does not read: each member compiled in full)."""
+    (combinations, raw extras, an order by an expression, prefetching or an iterable
+    ``read_together`` does not read: each member compiled in full).
+
+    Annotations and grouping (a count by stage, the earliest due date by case) are part of
+    the structure by their expressions; one that compiles to a value of its own (``Value``, a
+    filtered aggregate) is still never reused, since ``_compiled_reused`` keeps only SQL
+    whose every parameter is its WHERE clause's."""
     query = queryset.query
     if (
-        query.annotations
-        or query.group_by is not None
-        or query.combinator
+        query.combinator
         or query.extra
         or query.extra_tables
         or not all(isinstance(term, str) for term in query.order_by)
@@ -151,6 +155,9 @@ def _structure(queryset) -> tuple | None:
         query.distinct_fields,
         query.select_for_update,
         tuple(map(repr, query.select)),
+        tuple((name, repr(annotation)) for name, annotation in query.annotations.items()),
+        None if query.annotation_select_mask is None else tuple(query.annotation_select_mask),
+        query.group_by if query.group_by in (None, True) else tuple(map(repr, query.group_by)),
     )
 
 

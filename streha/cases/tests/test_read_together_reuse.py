@@ -94,15 +94,50 @@ def test_a_value_outside_the_where_clause_is_never_reused(case, other_case):
             .values_list("pk", "label")
         )
 
+    assert read_together(annotated(case, "a"), shape="test") == [[(case.pk, "a")]]
+    assert read_together(annotated(other_case, "b"), shape="test") == [[(other_case.pk, "b")]]
+    assert not selectors_batch._REUSED.members
+
+
+def test_a_grouped_count_is_reused_with_each_requests_own_values(worker, case, other_case):
+    """A count by group (the home page's criminal cases by stage, a list's earliest due date)
+    holds no value outside its WHERE clause: compiled once, then each call counts its own."""
+    add_records(worker, case, 3)
+    add_records(worker, other_case, 1)
+
     def counted_events(current):
         return Case.objects.filter(pk=current.pk).annotate(n=Count("events")).values_list("n")
 
-    assert read_together(annotated(case, "a"), shape="test") == [[(case.pk, "a")]]
-    assert read_together(annotated(other_case, "b"), shape="test") == [[(other_case.pk, "b")]]
-    expected = list(counted_events(other_case))
-    read_together(counted_events(case), shape="test")
-    assert read_together(counted_events(other_case), shape="test") == [expected]
-    assert not selectors_batch._REUSED.members
+    def events_by_kind(current):
+        return (
+            CaseEvent.objects.filter(case=current)
+            .order_by()
+            .values_list("kind")
+            .annotate(n=Count("pk"))
+        )
+
+    def both(current):
+        return read_together(counted_events(current), events_by_kind(current), shape="test")
+
+    expected = {
+        current.pk: [list(counted_events(current)), sorted(events_by_kind(current))]
+        for current in (case, other_case)
+    }
+    assert expected[case.pk] != expected[other_case.pk]
+    _, first = full_compilations(lambda: both(case))
+    assert first == 2
+    for current in (other_case, case, other_case):
+        found, compiled = full_compilations(lambda current=current: both(current))
+        assert compiled == 0
+        assert [found[0], sorted(found[1])] == expected[current.pk]
+    # A different grouping or aggregate is a different structure, never the kept SQL.
+    by_actor = (
+        CaseEvent.objects.filter(case=case)
+        .order_by()
+        .values_list("actor_id")
+        .annotate(n=Count("pk"))
+    )
+    assert sorted(read_together(by_actor, shape="test")[0]) == sorted(by_actor)
 
 
 def test_a_shape_keeps_each_slice_and_each_where_clause_apart(worker, case):
