@@ -79,7 +79,12 @@ made = Person.objects.filter(created_at__gte=acknowledged["started_at"])
 audited = set(AuditEvent.objects.filter(action="create").values_list("object_id", flat=True))
 half = [str(p.public_id) for p in made.only("pk", "public_id")
         if str(p.pk) not in audited and str(p.public_id) not in audited]
+# For a lost person: how many audit events its request left (its creation event is written in the
+# same transaction as the person, so a lost person with an event would be a half-written one).
+events_of_lost = {p: AuditEvent.objects.filter(request_id=acknowledged["request_ids"].get(p) or "-")
+                  .count() for p in lost_persons}
 print(json.dumps({"persons_in_database": made.count(), "lost_persons": lost_persons,
+                  "audit_events_of_lost_persons_requests": events_of_lost,
                   "lost_tips": lost_tips, "persons_without_audit_event": half}))
 """
 
@@ -109,6 +114,9 @@ class Writers:
         self.bad_bodies: list[str] = []
         self.last_success = 0.0
         self.counter = 0
+        # Each acknowledged write: the phase its request began and ended in and the server's
+        # request id, so that a lost one can be found in the server's log.
+        self.receipts: dict[str, dict] = {}
 
     def note(self, outcome: str, body: str = "") -> None:
         with self.lock:
@@ -119,10 +127,18 @@ class Writers:
     def acknowledged(self) -> int:
         return len(self.persons) + len(self.tips)
 
+    def receipt(self, key: str, began: str, response) -> None:
+        self.receipts[key] = {
+            "began_in": began,
+            "acknowledged_in": self.phase,
+            "request_id": response.headers.get("X-Request-ID", ""),
+        }
+
     def person(self, session: requests.Session, token: str) -> None:
         with self.lock:
             self.counter += 1
             n = self.counter
+        began = self.phase
         response = session.post(
             f"{self.base}/api/v1/persons/",
             json={"given_name": "Fault", "family_name": f"Writer{n}", "gender": "unknown"},
@@ -133,6 +149,7 @@ class Writers:
         if response.status_code == 201:
             with self.lock:
                 self.persons.append(response.json()["public_id"])
+                self.receipt(self.persons[-1], began, response)
                 self.last_success = time.monotonic()
 
     def tip(self, session: requests.Session) -> None:
@@ -141,6 +158,7 @@ class Writers:
             self.note(str(form.status_code), form.text)
             return
         text = form.text
+        began = self.phase
         token = text.split('name="token" value="')[1].split('"')[0]
         challenge = text.split('data-challenge="')[1].split('"')[0]
         bits = int(text.split('data-bits="')[1].split('"')[0])
@@ -160,6 +178,7 @@ class Writers:
             code = response.text.split(RECEIPT)[1].split("<")[0].strip()
             with self.lock:
                 self.tips.append(code)
+                self.receipt(f"tip {len(self.tips)}", began, response)
                 self.last_success = time.monotonic()
 
     def run(self, index: int) -> None:
@@ -299,7 +318,15 @@ def run(env: dict, database: str, extra_phases, notes: dict) -> dict:
         for thread in threads:
             thread.join(timeout=60)
 
-        acknowledged = {"persons": writers.persons, "tips": writers.tips, "started_at": started_at}
+        acknowledged = {
+            "persons": writers.persons,
+            "tips": writers.tips,
+            "started_at": started_at,
+            "request_ids": {
+                public_id: writers.receipts[public_id]["request_id"]
+                for public_id in writers.persons
+            },
+        }
         ack_file = _common.OUT / f"faults-acknowledged-{database}.json"
         ack_file.write_text(json.dumps(acknowledged))
         checked = json.loads(
@@ -323,6 +350,21 @@ def run(env: dict, database: str, extra_phases, notes: dict) -> dict:
         "acknowledged_persons": len(writers.persons),
         "acknowledged_tips": len(writers.tips),
         "lost": len(checked["lost_persons"]) + len(checked["lost_tips"]),
+        # Where each lost write was acknowledged (never its id or receipt code: those name it).
+        "lost_writes": [
+            {
+                "kind": "person",
+                **writers.receipts.get(public_id, {}),
+                "audit_events_of_its_request": checked["audit_events_of_lost_persons_requests"][
+                    public_id
+                ],
+            }
+            for public_id in checked["lost_persons"]
+        ]
+        + [
+            {"kind": "tip", **writers.receipts.get(f"tip {writers.tips.index(code) + 1}", {})}
+            for code in checked["lost_tips"]
+        ],
         "half_written": len(checked["persons_without_audit_event"]),
         "responses_500": all_answers.get("500", 0),
         "responses_503": all_answers.get("503", 0),

@@ -10,10 +10,16 @@ logger = logging.getLogger("streha.linkage")
 
 
 def registration_matches(actor, person):
+    """The check's result, or None if it failed. It runs in a savepoint: a database error in it
+    rolls back only the check, never the registration it advises on (caught without one, the
+    error would leave the request's transaction aborted, and its commit a silent rollback)."""
+    from django.db import transaction
+
     from streha.linkage import services
 
     try:
-        return services.check_registration(actor, person)
+        with transaction.atomic():
+            return services.check_registration(actor, person)
     except Exception as exc:  # noqa: BLE001 - the registration stands; the check is advice
         logger.error("registration match check failed: %s", type(exc).__name__)
         return None

@@ -1,0 +1,1 @@
+"""Streha's database backends: Django's own, with what durability needs added."""
