@@ -178,7 +178,7 @@ class Writers:
             code = response.text.split(RECEIPT)[1].split("<")[0].strip()
             with self.lock:
                 self.tips.append(code)
-                self.receipt(f"tip {len(self.tips)}", began, response)
+                self.receipt(code, began, response)
                 self.last_success = time.monotonic()
 
     def run(self, index: int) -> None:
@@ -361,10 +361,7 @@ def run(env: dict, database: str, extra_phases, notes: dict) -> dict:
             }
             for public_id in checked["lost_persons"]
         ]
-        + [
-            {"kind": "tip", **writers.receipts.get(f"tip {writers.tips.index(code) + 1}", {})}
-            for code in checked["lost_tips"]
-        ],
+        + [{"kind": "tip", **writers.receipts.get(code, {})} for code in checked["lost_tips"]],
         "half_written": len(checked["persons_without_audit_event"]),
         "responses_500": all_answers.get("500", 0),
         "responses_503": all_answers.get("503", 0),

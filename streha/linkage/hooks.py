@@ -4,6 +4,7 @@ one line per channel). A failing check never undoes the registration: it is logg
 import logging
 
 from django.contrib import messages
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger("streha.linkage")
@@ -13,8 +14,6 @@ def registration_matches(actor, person):
     """The check's result, or None if it failed. It runs in a savepoint: a database error in it
     rolls back only the check, never the registration it advises on (caught without one, the
     error would leave the request's transaction aborted, and its commit a silent rollback)."""
-    from django.db import transaction
-
     from streha.linkage import services
 
     try:
