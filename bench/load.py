@@ -3,8 +3,8 @@
 Starts a throw-away PostgreSQL cluster (``PG_BIN``, port ``BENCH_PG_PORT``, default 5451) unless
 ``BENCH_DATABASE_URL`` names a server (then database ``<base>_load``), loads the demo data at
 ``BENCH_PERSONS`` persons (default 1,000,000), serves it with ``streha serve``,
-``BENCH_LOAD_WORKERS`` gunicorn workers (default 2) of ``BENCH_LOAD_THREADS`` threads each
-(default 4; see the README's operations section for why), and runs the users of
+``BENCH_LOAD_WORKERS`` gunicorn workers (default 4) of ``BENCH_LOAD_THREADS`` threads each
+(default 2; see the README's operations section for why), and runs the users of
 bench/locustfile.py in steps of ``BENCH_LOAD_STEPS`` concurrent users (default
 10,25,50,75,100,150,200,300), each held ``BENCH_LOAD_STEP_SECONDS`` (default 120) after every
 user of the step has signed in. It stops at the first step with errors or p95 above 1 s: the
@@ -47,8 +47,8 @@ STEPS = [
 # 50-user steps of 30 s on one idle machine gave 470 to 1,500 ms. Two minutes hold ~2,400.
 STEP_SECONDS = int(os.environ.get("BENCH_LOAD_STEP_SECONDS", "120"))
 SETTLE_SECONDS = int(os.environ.get("BENCH_LOAD_SETTLE_SECONDS", "15"))
-WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "2"))
-THREADS = int(os.environ.get("BENCH_LOAD_THREADS", "4"))
+WORKERS = int(os.environ.get("BENCH_LOAD_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_LOAD_THREADS", "2"))
 DATABASE_NAME = os.environ.get("BENCH_LOAD_DB", "load")
 METRICS_TOKEN = "load-bench-metrics-token-0123456789"  # a throw-away server on 127.0.0.1
 TICKS = os.sysconf("SC_CLK_TCK")
