@@ -427,7 +427,8 @@ def test_system_admin_sees_every_token(client, system_admin, token, foreign_toke
 
 def test_issue_shows_the_secret_once(client, agency_admin, service_account):
     client.force_login(agency_admin)
-    expires = (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+    # At noon: 02:00-02:59 local time does not exist (or exists twice) on the DST days.
+    expires = (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT12:00")
     response = client.post(
         "/api-tokens/",
         {
@@ -467,7 +468,7 @@ def test_invalid_issue_rerenders_and_writes_nothing(
     client, agency_admin, service_account, data, message
 ):
     client.force_login(agency_admin)
-    expires = (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+    expires = (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT12:00")
     base = {"name": "Sync", "user": service_account.pk, "scopes": ["read"], "expires_at": expires}
     response = client.post("/api-tokens/", base | data)
     assert response.status_code == 200

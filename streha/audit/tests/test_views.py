@@ -159,7 +159,7 @@ def test_filters(client, national_auditor, worker, outsider, person):
     assert found(person=person.reference.lower()) == [export.seq, read.seq]
     assert found(person=str(person.public_id)) == [export.seq, read.seq]
     assert found(person="P-0000000000") == []
-    today = timezone.localdate()
+    today = timezone.localtime(read.occurred_at).date()  # the events' day, even past midnight
     assert len(found(date_from=today.isoformat(), date_to=today.isoformat())) == 3
     assert found(date_to=(today - timedelta(days=1)).isoformat()) == []
     assert found(date_from=(today + timedelta(days=1)).isoformat()) == []

@@ -347,9 +347,12 @@ class TestNoMetadata:
 
 class TestAbuse:
     def test_flood_from_one_address_does_not_stop_another_behind_the_same_proxy(
-        self, unit, settings
+        self, unit, settings, monkeypatch
     ):
         settings.STREHA_PROXY_HOPS = 1
+        # One day's key for the whole test: its counts must not restart at midnight (UTC).
+        day_key = abuse._daily_key()
+        monkeypatch.setattr(abuse, "_daily_key", lambda: day_key)
         settings.STREHA_TIP_RATE_PER_HOUR = 2
         proxy = {"REMOTE_ADDR": "10.0.0.2"}
         flooder = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.66"}
@@ -362,8 +365,10 @@ class TestAbuse:
         spoofed = {**proxy, "HTTP_X_FORWARDED_FOR": "1.2.3.4, 198.51.100.66"}
         assert post_report(Client(), **spoofed).status_code == 400
 
-    def test_proof_of_work_grows_under_flood_instead_of_refusing(self, unit, settings):
+    def test_proof_of_work_grows_under_flood_instead_of_refusing(self, unit, settings, monkeypatch):
         settings.STREHA_TIP_FLOOD_PER_10_MINUTES = 3
+        # One ten-minute window for the whole test: its reports must not straddle two.
+        monkeypatch.setattr(abuse, "_flood_key", lambda: "tips:flood:test")
         base = settings.STREHA_TIP_POW_BITS
         for n in range(6):
             assert post_report(Client(), REMOTE_ADDR=f"192.0.2.{n}").status_code == 200
