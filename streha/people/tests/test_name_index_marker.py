@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from streha.accounts.models import AgencyKind, Role
 from streha.people import name_index, selectors, services
 from streha.people.models import Person, PersonNameKey
+from streha.people.tests.name_entries import due
 from streha.protection import bulk
 from streha.protection.models import assign_ids
 
@@ -210,9 +211,7 @@ def test_write_for_new_marks_rows_inserted_by_the_caller(world, police):
     assert [_marker(p) for p in persons] == [None, None]
     # As many entries as the index defines: two names of one person share a 10-bit digest
     # about once in 500 fresh keys.
-    assert name_index.write_for_new(persons) == sum(
-        len(Person.NAME_TOKENS.digests_of(person)) for person in persons
-    )
+    assert name_index.write_for_new(persons) == len(due(persons))
     assert [_marker(p) for p in persons] == [name_index.current_marker()] * 2
     assert _search(police, "Besa")[0] == ["D3-00000005"]
 

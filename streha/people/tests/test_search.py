@@ -18,6 +18,7 @@ from streha.cases import selectors as case_selectors
 from streha.cases.tests.factories import CaseFactory
 from streha.people import name_index, selectors, services
 from streha.people.models import Person, PersonNameKey
+from streha.people.tests.name_entries import due, entries
 from streha.protection.name_keys import name_key, name_keys
 from streha.protection.token_search import SearchTooBroad
 from streha.testing.search import NAMES
@@ -242,7 +243,7 @@ def test_false_positives_of_the_truncated_index_are_filtered(world, police, name
 
 def test_entries_follow_the_names_and_vanish_when_anonymised(world, police):
     person = world.person(POLICE, given_name="Arta", family_name="Haxhiu")
-    assert _entries([person]) == _due([person])
+    assert entries([person]) == due([person])
     person = Person.objects.get(pk=person.pk)
     person.family_name = "Krasniqi"
     person.save()
@@ -251,21 +252,10 @@ def test_entries_follow_the_names_and_vanish_when_anonymised(world, police):
     person = Person.objects.get(pk=person.pk)
     person.gender = "masculine"
     person.save(update_fields=["gender"])  # nothing named changes: the entries stay
-    assert _entries([person]) == _due([person])
+    assert entries([person]) == due([person])
     services.anonymise_person(person, reason="retention")
     assert not PersonNameKey.objects.filter(person=person).exists()
     assert _found(police, "Arta") == []
-
-
-def _entries(persons) -> set:
-    return set(PersonNameKey.objects.filter(person__in=persons).values_list("person_id", "digest"))
-
-
-def _due(persons) -> set:
-    """The (person, digest) entries the index defines for ``persons``: one per name, fewer when
-    two of a person's names share a truncated digest (10 bits, keyed by this run's master key:
-    a fixed count would fail about once in a thousand runs)."""
-    return {(p.pk, digest) for p in persons for digest in Person.NAME_TOKENS.digests_of(p)}
 
 
 def test_bulk_registration_writes_the_entries(world, police):
@@ -279,7 +269,7 @@ def test_bulk_registration_writes_the_entries(world, police):
         for index, (given, family) in enumerate(NAMES)
     ]
     services.register_persons_bulk(persons)
-    assert set(PersonNameKey.objects.values_list("person_id", "digest")) == _due(persons)
+    assert set(PersonNameKey.objects.values_list("person_id", "digest")) == due(persons)
     assert _found(police, "Rexhepi") == ["D7-00000008"]
 
 
@@ -289,9 +279,9 @@ def test_reindex_is_idempotent_and_audited(world):
 
     with read_context.testing_scope():
         persons = [world.person(POLICE, given_name=g, family_name=f) for g, f in NAMES[:5]]
-        due = _due(persons)
+        wanted = due(persons)
     expected = set(PersonNameKey.objects.values_list("person_id", "digest"))
-    assert expected == due
+    assert expected == wanted
     # As before the index existed: no entries, no marker (as the marker's migration leaves
     # them), except one person still marked current whose entry went stale.
     PersonNameKey.objects.all().delete()

@@ -347,12 +347,9 @@ class TestNoMetadata:
 
 class TestAbuse:
     def test_flood_from_one_address_does_not_stop_another_behind_the_same_proxy(
-        self, unit, settings, monkeypatch
+        self, unit, settings, one_rate_day
     ):
         settings.STREHA_PROXY_HOPS = 1
-        # One day's key for the whole test: its counts must not restart at midnight (UTC).
-        day_key = abuse._daily_key()
-        monkeypatch.setattr(abuse, "_daily_key", lambda: day_key)
         settings.STREHA_TIP_RATE_PER_HOUR = 2
         proxy = {"REMOTE_ADDR": "10.0.0.2"}
         flooder = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.66"}

@@ -193,11 +193,8 @@ class TestAnonymousReport:
         assert submit(client).status_code == 400
         assert Tip.objects.count() == 1
 
-    def test_rate_limit_keeps_only_a_keyed_hash(self, client, settings, monkeypatch):
+    def test_rate_limit_keeps_only_a_keyed_hash(self, client, settings, one_rate_day):
         settings.STREHA_TIP_RATE_PER_HOUR = 2
-        # One day's key for the whole test: its counts must not restart at midnight (UTC).
-        day_key = abuse._daily_key()
-        monkeypatch.setattr(abuse, "_daily_key", lambda: day_key)
         statuses = [submit(client, REMOTE_ADDR="198.51.100.9").status_code for _ in range(8)]
         # Above the limit the work grows; far above it (four times) the address is refused.
         assert statuses == [200] * 8
