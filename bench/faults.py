@@ -19,7 +19,6 @@ back within 30 s of the database returning. Writes var/bench/faults.json.
 """
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -36,6 +35,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _cluster
 import _common
+from _pow import solve
 
 PORT = int(os.environ.get("BENCH_FAULTS_PG_PORT", "5450"))
 WORKERS = int(os.environ.get("BENCH_FAULTS_WORKERS", "4"))
@@ -87,17 +87,6 @@ print(json.dumps({"persons_in_database": made.count(), "lost_persons": lost_pers
                   "audit_events_of_lost_persons_requests": events_of_lost,
                   "lost_tips": lost_tips, "persons_without_audit_event": half}))
 """
-
-
-def solve(challenge: str, bits: int) -> str:
-    """The tip form's proof of work, as the page's script does it."""
-    nonce = 0
-    while True:
-        digest = hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()
-        value = int.from_bytes(digest, "big")
-        if value >> (256 - bits) == 0:
-            return str(nonce)
-        nonce += 1
 
 
 class Writers:

@@ -3,7 +3,7 @@
 import json
 from collections.abc import Iterable
 
-from django.db.models import BooleanField, F, Func
+from django.db.models import Aggregate, BooleanField, F, Func, TextField
 
 
 class AmongIds(Func):
@@ -34,3 +34,31 @@ class AmongIds(Func):
     def as_postgresql(self, compiler, connection, **extra_context):
         column, params = self._column(compiler)
         return f"{column} = ANY(%s::bigint[])", (*params, self.ids)
+
+
+class JoinedCodes(Aggregate):
+    """The codes of a group (``Role`` values, never free text) joined by commas, in no given
+    order: ``STRING_AGG`` on PostgreSQL, ``GROUP_CONCAT`` on SQLite. NULL for an empty group.
+
+    Why: a request reads its user's roles on every page; as a subquery of the user's own read
+    they cost no round trip of their own."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, function="GROUP_CONCAT", template="%(function)s(%(expressions)s)"
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            function="STRING_AGG",
+            template="%(function)s(%(expressions)s, ',')",
+        )
+
+
+def split_codes(joined: str | None) -> frozenset[str]:
+    """The codes ``JoinedCodes`` joined."""
+    return frozenset(joined.split(",")) if joined else frozenset()

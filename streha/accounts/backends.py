@@ -2,6 +2,8 @@
 
 from allauth.account.auth_backends import AuthenticationBackend
 
+from streha.accounts.selectors import signed_in_user
+
 
 class StaffAuthenticationBackend(AuthenticationBackend):
     """allauth's backend, but service accounts never sign in nor keep a session.
@@ -9,6 +11,11 @@ class StaffAuthenticationBackend(AuthenticationBackend):
     A service account works through API tokens only; refusing it here (and not only in the
     sign-in form) also closes the Django admin login and any session somebody made for it.
     """
+
+    def get_user(self, user_id):
+        """The session's user with what every request reads of them (``signed_in_user``)."""
+        user = signed_in_user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def user_can_authenticate(self, user) -> bool:
         if getattr(user, "is_service_account", False):

@@ -11,7 +11,6 @@ sign-in with the invitation's password) may reach only the enrolment pages until
 Outside production, demo mode (known demo passwords) waives both second-factor rules.
 """
 
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import JsonResponse
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from streha.accounts import events, sessions
 from streha.accounts.events import Action
+from streha.accounts.selectors import two_factor_enrolled
 
 # Reachable by a signed-in user who has not enrolled a factor yet (enrolment, sign-out).
 ENROLMENT_PREFIXES = ("/accounts/", "/static/", "/i18n/")
@@ -92,7 +92,7 @@ class RequireTwoFactorMiddleware:
             or request.path.startswith(ALWAYS_PREFIXES)
         ):
             return self.get_response(request)
-        enrolled = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        enrolled = two_factor_enrolled(user)
         if enrolled and sessions.passed_second_factor(request):
             return self.get_response(request)
         if enrolled:

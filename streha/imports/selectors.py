@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from streha.access import policy
+from streha.accounts.selectors import started_a_job
 from streha.jobs.models import Job
 from streha.jobs.selectors import job_for
 
@@ -22,7 +23,7 @@ def navigation_entries(user) -> list:
         entries.append((_("Exports"), reverse("imports:export")))
     if policy.can_export_htcds(user):
         entries.append((_("HTCDS export"), reverse("imports:htcds_export")))
-    if Job.objects.filter(started_by=user).exists():
+    if started_a_job(user):
         entries.append((_("Jobs"), reverse("jobs:list")))
     return entries
 
