@@ -4,6 +4,7 @@ these was a round trip of its own on every page)."""
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -107,3 +108,18 @@ def test_an_inactive_user_is_signed_out(client):
     response = client.get("/")
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+def test_the_request_holds_the_user_itself_not_a_proxy(client):
+    user = UserFactory(roles=[Role.CASE_WORKER])
+    client.force_login(user)
+    response = client.get("/cases/")
+    assert response.status_code == 200
+    assert type(response.wsgi_request.user) is type(user)
+    assert response.wsgi_request.user.pk == user.pk
+
+
+def test_without_a_session_the_request_holds_the_anonymous_user(client):
+    response = client.get("/learn/")
+    assert response.status_code == 200
+    assert type(response.wsgi_request.user) is AnonymousUser
