@@ -218,7 +218,7 @@ def _without_values(compiler):
     return kept
 
 
-def _models(queryset: QuerySet, compiler, rows) -> list:
+def model_instances(queryset: QuerySet, compiler, rows) -> list:
     """What ``ModelIterable`` makes of ``rows`` (Django 5.2's, without executing anything)."""
     db = queryset.db
     select, klass_info, annotation_col_map = (
@@ -323,7 +323,7 @@ def read_together(*querysets: QuerySet | Counted, shape: str | None = None) -> l
             if isinstance(queryset, Counted):
                 found[index] = [int(row[0]) for row in by_member[index]]
                 continue
-            make = _models if queryset._iterable_class is ModelIterable else _values
+            make = model_instances if queryset._iterable_class is ModelIterable else _values
             found[index] = make(queryset, compiler, by_member[index])
     for i, queryset in enumerate(querysets):
         if isinstance(queryset, Counted) and not found[i]:

@@ -123,3 +123,23 @@ def test_without_a_session_the_request_holds_the_anonymous_user(client):
     response = client.get("/learn/")
     assert response.status_code == 200
     assert type(response.wsgi_request.user) is AnonymousUser
+
+
+def test_each_user_gets_their_own_facts_from_the_reused_query():
+    first = UserFactory(roles=[Role.CASE_WORKER])
+    second = UserFactory(roles=[Role.AUDITOR], agency=None)
+    Authenticator.objects.create(user=second, type=Authenticator.Type.TOTP, data={})
+    for _ in range(2):  # the second round reads through the query compiled in the first
+        a, b = signed_in_user(first.pk), signed_in_user(second.pk)
+        assert (a.pk, a.agency.code, a.roles, two_factor_enrolled(a)) == (
+            first.pk,
+            first.agency.code,
+            frozenset({Role.CASE_WORKER}),
+            False,
+        )
+        assert (b.pk, b.agency, b.roles, two_factor_enrolled(b)) == (
+            second.pk,
+            None,
+            frozenset({Role.AUDITOR}),
+            True,
+        )
