@@ -15,16 +15,17 @@ from streha.testing.factories import AgencyFactory
 
 pytestmark = pytest.mark.django_db
 
-# Session and user (2), role grants (1), the case (1), the user's agency code for the audit
-# event (1), the questionnaires offered (1), the page's records in ONE query (services, tasks,
-# events, screening, documents, referrals, consents, notes and the profile's municipalities:
-# ``selectors_batch.read_together``, session 8; they were nine queries), the header's menu checks
-# (2: jobs, court cases; session 12: the tip queue is not asked when another list may be
-# exported) and the audit event with its subject (4: chain head, event,
-# subject, head update). Not counted: transaction control (BEGIN, savepoints), which differs
-# between SQLite, PostgreSQL and the test's transaction.
+# Session (1) and the user with their agency, role grants, second factor and jobs (1:
+# ``accounts.selectors.signed_in_user``, session 16; they were four queries), the case (1), the
+# questionnaires offered (1), the page's records in ONE query (services, tasks, events,
+# screening, documents, referrals, consents, notes and the profile's municipalities:
+# ``selectors_batch.read_together``, session 8; they were nine queries), the header's menu check
+# for court cases (1; session 12: the tip queue is not asked when another list may be exported)
+# and the audit event with its subject (4: chain head, event, subject, head update). Not
+# counted: transaction control (BEGIN, savepoints), which differs between SQLite, PostgreSQL
+# and the test's transaction.
 # No session write: the idle timeout is renewed once a minute (SessionRenewalMiddleware).
-CASE_PAGE_QUERIES = 13
+CASE_PAGE_QUERIES = 10
 TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "COMMIT")
 
 
