@@ -176,11 +176,14 @@ class PersonNameKey(models.Model):
     spelling key (``streha.protection.name_keys``), shared by several different names.
 
     Given, family and other names share one index and one key, so an entry does not say which
-    of the person's names it stands for. Rewritten whenever a name changes
+    of the person's names it stands for. Each pair of a person's entries has an entry too
+    (``token_search.with_pairs``), which a search by two names reads instead of intersecting
+    thousands of holders of each. Rewritten whenever a name changes
     (``streha.people.name_index``), emptied when the person is anonymised."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="name_keys")
-    digest = models.CharField(max_length=24)
+    # One entry (``t10:3fa``), or a pair of them (``t10:0b1&t10:3fa``) up to 64 bits each.
+    digest = models.CharField(max_length=48)
 
     class Meta:
         constraints = [

@@ -32,9 +32,10 @@ HOLDERS_AS_LIST = 5000
 
 
 def holders_of_all(digests: Iterable[str]):
-    """The ids of the persons holding an entry for every one of ``digests``, intersected in
-    the index table itself (its (digest, person) index covers it): a list when there are at
-    most ``HOLDERS_AS_LIST``, else the same intersection as a subquery.
+    """The ids of the persons holding an entry for every one of ``digests`` (a search's
+    ``search_digests``: pair entries), intersected in the index table itself (its (digest,
+    person) index covers it): a list when there are at most ``HOLDERS_AS_LIST``, else the same
+    intersection as a subquery.
 
     An entry is shared by thousands of persons at national scale, so the access scopes (an OR
     over the persons table) must be applied to the few holders of *all* the names, never to

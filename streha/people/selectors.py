@@ -138,11 +138,11 @@ def search_candidates(
             return Candidates(persons.none(), _all_confirmed)  # only initials or punctuation
         found = equal_after_opening(persons, equal, limit=limit) if equal else persons
         return Candidates(found, _all_confirmed)
-    # The holders of every name first, from the index, then the user's scope on those few.
-    # ``holders_of_all`` intersects the entries of every name, so these are the candidates
-    # of ``NameTokenIndex.candidates``, read in one query (a long list of holders is put into
-    # SQL once, not once per name and per later query).
-    holders = holders_of_all(Person.NAME_TOKENS.digest(key) for key in name_keys(wanted.names))
+    # The holders of every name first, from the index (by pair entries: a few hundred rows at
+    # national scale, not the thousands holding each name), then the user's scope on those
+    # few, in one query (a long list of holders is put into SQL once, not once per name and
+    # per later query).
+    holders = holders_of_all(Person.NAME_TOKENS.search_digests(wanted.names))
     among = AmongIds("pk", holders) if isinstance(holders, list) else Q(pk__in=holders)
     ids = list(persons.filter(among).order_by().values_list("pk", flat=True)[: limit + 1])
     if len(ids) > limit:
