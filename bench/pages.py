@@ -113,6 +113,9 @@ def measure(persons: int) -> None:
     if QUERIES:
         show_queries({**references, **pages})
         return
+    if AREAS:
+        show_areas(persons, {"audited_shell": audited_shell, **pages})
+        return
     _common.say(f"measuring {REQUESTS} rounds of each page and reference")
     # CPU milliseconds of this process per request beside the wall time (issue 17's load: on
     # two saturated cores every ms of CPU per request counts; the database server's CPU, on
@@ -196,6 +199,65 @@ def measure(persons: int) -> None:
 
 
 QUERIES = sys.argv[1:2] == ["--queries"]
+AREAS = sys.argv[1:2] == ["--areas"]
+
+
+def show_areas(persons: int, pages: dict) -> None:
+    """``--areas N``: where each page's time goes by area of code (``_areas``), and what its
+    median would be if the ORM cost nothing, beside the audited shell's median. The medians
+    are taken without the profiler, round robin (``BENCH_PROFILE_ROUNDS`` rounds, default
+    60); the shares under cProfile, page by page. Writes var/bench/page-areas-<N>.json."""
+    import cProfile
+    import pstats
+
+    import _areas
+    from django.db import connection
+
+    rounds = int(os.environ.get("BENCH_PROFILE_ROUNDS", "60"))
+    _common.say(_common.warm_database())
+    medians = {
+        name: _common.summary(samples)["median_ms"]
+        for name, samples in _common.round_robin(pages, rounds).items()
+    }
+    shell = medians["audited_shell"]
+    figures = {"database": connection.vendor, "persons": persons, "rounds": rounds, "pages": {}}
+    rows = []
+    for name, page in pages.items():
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(rounds):
+            page()
+        profile.disable()
+        shares = _areas.areas_of(pstats.Stats(profile))
+        ceiling = _areas.without_orm(medians[name], shares)
+        figures["pages"][name] = {
+            "median_ms": medians[name],
+            "median_vs_audited_shell": round(medians[name] / shell, 2),
+            "without_orm_ms": ceiling,
+            "without_orm_vs_audited_shell": round(ceiling / shell, 2),
+            "shares": shares,
+        }
+        rows.append(
+            (
+                name,
+                medians[name],
+                round(medians[name] / shell, 2),
+                round(100 * shares.get(_areas.ORM, 0.0), 1),
+                ceiling,
+                round(ceiling / shell, 2),
+            )
+        )
+    headers = (
+        "page",
+        "median ms",
+        "/ shell",
+        "ORM % of profile",
+        "median without ORM",
+        "/ shell (goal <= 2)",
+    )
+    print(f"{connection.vendor}, {persons:,} persons, {rounds} rounds")
+    print(_common.table(rows, headers))
+    print("written:", _common.write(f"page-areas-{persons}", figures))
 
 
 def show_queries(pages: dict) -> None:
@@ -285,7 +347,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] in (["--measure"], ["--queries"]):
+    if sys.argv[1:2] in (["--measure"], ["--queries"], ["--areas"]):
         measure(int(sys.argv[2]))
     else:
         main()
