@@ -206,7 +206,8 @@ def show_areas(persons: int, pages: dict) -> None:
     """``--areas N``: where each page's time goes by area of code (``_areas``), and what its
     median would be if the ORM cost nothing, beside the audited shell's median. The medians
     are taken without the profiler, round robin (``BENCH_PROFILE_ROUNDS`` rounds, default
-    60); the shares under cProfile, page by page. Writes var/bench/page-areas-<N>.json."""
+    60); the shares under cProfile, page by page. Writes
+    var/bench/page-areas-<database>-<N>.json."""
     import cProfile
     import pstats
 
@@ -257,7 +258,7 @@ def show_areas(persons: int, pages: dict) -> None:
     )
     print(f"{connection.vendor}, {persons:,} persons, {rounds} rounds")
     print(_common.table(rows, headers))
-    print("written:", _common.write(f"page-areas-{persons}", figures))
+    print("written:", _common.write(f"page-areas-{connection.vendor}-{persons}", figures))
 
 
 def show_queries(pages: dict) -> None:
