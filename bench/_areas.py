@@ -34,11 +34,12 @@ BUILTINS = "Python builtins (called from every area)"
 OTHER = "other libraries"
 
 
-def area_of(filename: str) -> str:
-    """The area of the code at ``filename`` (a cProfile file name: a path, or ``~`` and
-    ``<...>`` for builtins)."""
+def area_of(filename: str, name: str = "") -> str:
+    """The area of the function ``name`` at ``filename`` (as cProfile names them: a path, or
+    ``~`` and ``<...>`` for builtins). SQLite runs a query inside a builtin method of its
+    cursor: that time is the database's, not Python's."""
     if filename.startswith(("~", "<")):
-        return BUILTINS
+        return DRIVER if "sqlite3." in name else BUILTINS
     if "sqlite3" in filename:
         return DRIVER
     if SITE in filename:
@@ -57,8 +58,8 @@ def area_of(filename: str) -> str:
 def areas_of(stats: pstats.Stats) -> dict[str, float]:
     """Each area's share (0 to 1) of the profiled time, largest first."""
     seconds: dict[str, float] = {}
-    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
-        area = area_of(filename)
+    for (filename, _line, name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        area = area_of(filename, name)
         seconds[area] = seconds.get(area, 0.0) + tottime
     total = sum(seconds.values()) or 1.0
     return {

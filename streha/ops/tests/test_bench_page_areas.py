@@ -38,7 +38,8 @@ def test_each_kind_of_code_falls_in_its_area(areas):
     assert areas.area_of("/srv/app/streha/audit/services.py") == "audit"
     assert areas.area_of("/srv/app/streha/cases/selectors.py") == "Streha, other"
     assert areas.area_of(site + "django/middleware/csrf.py") == "Django, other"
-    assert areas.area_of("~") == areas.BUILTINS
+    assert areas.area_of("~", "<built-in method builtins.isinstance>") == areas.BUILTINS
+    assert areas.area_of("~", "<method 'execute' of 'sqlite3.Cursor' objects>") == areas.DRIVER
     assert areas.area_of("<frozen importlib._bootstrap>") == areas.BUILTINS
     assert areas.area_of(site + "asgiref/local.py") == areas.OTHER
 
@@ -66,7 +67,8 @@ def test_time_is_added_up_by_area_and_the_bound_takes_the_orm_away(areas):
             (site + "django/db/models/sql/query.py", 1, "add_q"): (1, 1, 0.004, 0.0, {}),
             (site + "django/db/models/base.py", 2, "from_db"): (1, 1, 0.002, 0.0, {}),
             (site + "psycopg/connection.py", 3, "wait"): (1, 1, 0.003, 0.0, {}),
-            ("~", 0, "<built-in method len>"): (1, 1, 0.001, 0.0, {}),
+            ("~", 0, "<built-in method builtins.len>"): (1, 1, 0.001, 0.0, {}),
+            ("~", 0, "<method 'fetchmany' of 'sqlite3.Cursor' objects>"): (1, 1, 0.0, 0.0, {}),
         }
     )
     shares = areas.areas_of(stats)
