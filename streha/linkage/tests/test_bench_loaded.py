@@ -3,32 +3,23 @@ records: loaded through the protection layer and read back by the dedup's own au
 every column equals the generated one, so plain Splink and ``streha dedup run`` get the same
 records the truth pairs were drawn for."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from streha.audit.models import Action, AuditEvent
 from streha.linkage import services
 from streha.people.models import Person
-
-BENCH = Path(__file__).resolve().parents[3] / "bench"
+from streha.testing.bench import bench_modules
 
 
 @pytest.fixture
-def bench_modules(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCH))
-    import linkage
-    import linkage_loaded
-
-    yield linkage, linkage_loaded
-    for name in ("linkage", "linkage_loaded", "_common"):
-        sys.modules.pop(name, None)
+def bench(monkeypatch):
+    with bench_modules(monkeypatch, "linkage", "linkage_loaded") as modules:
+        yield modules
 
 
 @pytest.mark.django_db
-def test_the_loaded_population_reads_back_as_the_generated_records(bench_modules):
-    linkage, loaded = bench_modules
+def test_the_loaded_population_reads_back_as_the_generated_records(bench):
+    linkage, loaded = bench
     columns, truth = linkage.synthetic(400, 7)
     assert truth  # the seed plants copies in 400 records
     result = loaded.load(columns, 400)
@@ -52,8 +43,8 @@ def test_the_loaded_population_reads_back_as_the_generated_records(bench_modules
 
 
 @pytest.mark.django_db
-def test_truth_pairs_map_to_references(bench_modules):
-    linkage, loaded = bench_modules
+def test_truth_pairs_map_to_references(bench):
+    linkage, loaded = bench
     _, truth = linkage.synthetic(400, 7)
     refs = loaded.truth_by_reference(truth)
     assert len(refs) == len(truth)

@@ -4,24 +4,18 @@ goal. A wrong area would move time between the ORM and the rest, and the bound w
 
 import cProfile
 import pstats
-import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from streha.testing.bench import bench_modules
 from streha.testing.factories import PersonFactory
-
-BENCH = Path(__file__).resolve().parents[3] / "bench"
 
 
 @pytest.fixture
 def areas(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCH))
-    import _areas
-
-    yield _areas
-    sys.modules.pop("_areas", None)
+    with bench_modules(monkeypatch, "_areas") as (module,):
+        yield module
 
 
 def test_each_kind_of_code_falls_in_its_area(areas):

@@ -2,24 +2,19 @@
 ``warm_database``), and say what they did beside the figures: the goal is about a server in its
 steady state, and a figure taken on a cold cache must not pass for one."""
 
-import sys
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
+from streha.testing.bench import bench_modules
 from streha.testing.factories import PersonFactory
-
-BENCH = Path(__file__).resolve().parents[3] / "bench"
 
 
 @pytest.fixture
 def common(monkeypatch):
-    monkeypatch.syspath_prepend(str(BENCH))
-    import _common
-
-    yield _common
-    sys.modules.pop("_common", None)
+    with bench_modules(monkeypatch, "_common") as (module,):
+        yield module
 
 
 @pytest.mark.django_db
