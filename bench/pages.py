@@ -231,7 +231,7 @@ def show_areas(persons: int, pages: dict) -> None:
         profile.disable()
         shares = _areas.areas_of(pstats.Stats(profile))
         ceiling = _areas.without_orm(medians[name], shares)
-        figures["pages"][name] = {
+        page_figures = figures["pages"][name] = {
             "median_ms": medians[name],
             "median_vs_audited_shell": round(medians[name] / shell, 2),
             "without_orm_ms": ceiling,
@@ -242,10 +242,10 @@ def show_areas(persons: int, pages: dict) -> None:
             (
                 name,
                 medians[name],
-                round(medians[name] / shell, 2),
+                page_figures["median_vs_audited_shell"],
                 round(100 * shares.get(_areas.ORM, 0.0), 1),
                 ceiling,
-                round(ceiling / shell, 2),
+                page_figures["without_orm_vs_audited_shell"],
             )
         )
     headers = (
